@@ -1,0 +1,84 @@
+"""Citations as data: parse [n] markers, drop the ones that point at no passage, map the rest to
+chunks with the supporting sentence, and check each answer sentence's numbers against what it cites."""
+
+from __future__ import annotations
+
+import re
+
+from rag.prompting import REFUSAL
+from rag.types import Answer, Citation, ClaimCheck, Passage
+
+_MARK = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_SENTENCE = re.compile(r"[^。！？；\n]+(?:[。！？；]|$)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def normalize_marks(text: str) -> str:
+    """'【1】', '[1,2]' and '[1、2]' all become '[1][2]'."""
+    return _MARK.sub(lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,，、]\s*", m.group(1))), text)
+
+
+def cited_numbers(text: str) -> list[int]:
+    seen: list[int] = []
+    for m in _MARK.finditer(text):
+        for n in re.split(r"\s*[,，、]\s*", m.group(1)):
+            if int(n) not in seen:
+                seen.append(int(n))
+    return seen
+
+
+def drop_invalid(text: str, n_passages: int) -> tuple[str, list[int]]:
+    """Remove markers that point past the passage list; return the cleaned text and what was removed."""
+    text = normalize_marks(text)
+    invalid = sorted({n for n in cited_numbers(text) if not 1 <= n <= n_passages})
+    cleaned = re.sub(r"\[(\d+)\]", lambda m: "" if int(m.group(1)) in invalid else m.group(0), text)
+    return cleaned, invalid
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("，", ",").replace("％", "%")
+
+
+def split_claims(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if re.sub(r"\[\d+\]|\W", "", s.strip())]
+
+
+def check_claim(sentence: str, passages: list[Passage], question: str = "") -> ClaimCheck:
+    """A sentence is supported when it cites something and every number in it occurs in what it cites;
+    numbers the question itself gave (a year, say) are the frame of the answer, not a claim."""
+    numbers = cited_numbers(sentence)
+    body = re.sub(r"\[\d+\]", "", sentence)
+    if not numbers:
+        return ClaimCheck(sentence, [], False, "没有引用来源")
+    sources = _squash("".join(passages[n - 1].chunk.text for n in numbers if 1 <= n <= len(passages)))
+    given = set(_NUMBER.findall(_squash(question)))
+    missing = [x for x in _NUMBER.findall(_squash(body)) if x not in sources and x not in given]
+    if missing:
+        return ClaimCheck(sentence, numbers, False, f"数字 {'、'.join(missing)} 未在所引资料中找到")
+    return ClaimCheck(sentence, numbers, True)
+
+
+def best_quote(claim: str, passage: Passage) -> str:
+    """The passage sentence sharing most characters with the claim: the span a reader should see."""
+    sentences = _SENTENCE.findall(passage.chunk.text) or [passage.chunk.text]
+    wanted = set(re.sub(r"\[\d+\]|\W", "", claim))
+    return max(sentences, key=lambda s: len(wanted & set(s))).strip()
+
+
+def attach_citations(answer: Answer) -> Answer:
+    """Fill answer.text/citations/claims/invalid_citations from the raw model text in answer.text."""
+    text, answer.invalid_citations = drop_invalid(answer.text, len(answer.passages))
+    answer.text = text.strip()
+    answer.refused = REFUSAL in answer.text and not _NUMBER.search(re.sub(r"\[\d+\]", "", answer.text))
+    if answer.refused:
+        answer.text = re.sub(r"\[\d+\]", "", answer.text).strip()
+        return answer
+    answer.claims = [check_claim(s, answer.passages, answer.question) for s in split_claims(answer.text)]
+    for number in cited_numbers(answer.text):
+        passage = answer.passages[number - 1]
+        claim = next((c.text for c in answer.claims if number in c.citations), answer.text)
+        chunk = passage.chunk
+        answer.citations.append(
+            Citation(number, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading_path, best_quote(claim, passage))
+        )
+    return answer

@@ -1,0 +1,122 @@
+"""Undo the quirks these government documents carry: spaced numbers, dot-leader contents pages,
+document-number boilerplate, web footers and tables flattened to one cell per line."""
+
+from __future__ import annotations
+
+import re
+
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018-\u201d\u2014\u2026"
+# whitespace next to a CJK character or full-width punctuation carries no meaning in Chinese text
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+|[ \t\u00a0]+(?=[{_CJK}])")
+_SPACE_IN_NUMBER = re.compile(r"(?<=\d)[ \t]+(?=[.%．％])|(?<=[.．])[ \t]+(?=\d)|(?<=[\d%])[ \t]+(?=[,;:)])")
+_HEADING_ORDINAL = re.compile(r"^(第[一二三四五六七八九十百零〇\d]+[篇章节])(?=[^\s，,、])")
+_TOC_LEADER = re.compile(r"(\.{4,}|…{2,}|·{4,}|．{4,})\s*\d*\s*$")
+_METADATA_LABELS = ("标题", "发文机关", "发文字号", "索引号", "成文日期", "发文日期", "主题分类", "有效性", "来源")
+_BOILERPLATE = re.compile(
+    r"版权所有|制作维护|ICP备|网站标识码|^\(此件公开发布\)$|^（此件公开发布）$|^抄送[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$"
+)
+_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
+
+
+def normalize_spaces(line: str) -> str:
+    """'510.3 亿元' -> '510.3亿元', '“ 十四五 ”' -> '“十四五”'; spaces between Latin words stay."""
+    line = line.replace("\u3000", " ")
+    line = _SPACE_NEAR_CJK.sub("", line)
+    line = _SPACE_IN_NUMBER.sub("", line)
+    line = re.sub(r"[ \t]{2,}", " ", line).strip()
+    return _HEADING_ORDINAL.sub(r"\1 ", line)
+
+
+def _strip_metadata(lines: list[str]) -> list[str]:
+    """Drop the 发文字号/索引号 label-value pairs that portal copies put before the text."""
+    out: list[str] = []
+    skip_next = False
+    for line in lines:
+        bare = line.strip()
+        if skip_next:
+            skip_next = False
+            continue
+        if bare in _METADATA_LABELS:
+            skip_next = bare != "标题"  # the title line after 标题 is real content
+            continue
+        for label in _METADATA_LABELS[1:]:
+            if bare.endswith(label) and len(bare) > len(label) + 4:
+                line = line.rstrip()[: -len(label)]
+                break
+        out.append(line)
+    return out
+
+
+def _is_toc_line(line: str, next_line: str) -> bool:
+    if _TOC_LEADER.search(line):
+        return True
+    # a contents entry wrapped over two lines: the first half has no leader of its own
+    return bool(_TOC_LEADER.search(next_line)) and len(line) < 40 and not line.endswith(("。", "；"))
+
+
+def _drop_noise(lines: list[str]) -> list[str]:
+    kept = []
+    for i, line in enumerate(lines):
+        bare = line.strip()
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if _is_toc_line(bare, nxt) or _BOILERPLATE.search(bare) or _DOC_NUMBER.match(bare):
+            continue
+        kept.append(line)
+    return kept
+
+
+def _cell_lines(line: str) -> list[str] | None:
+    """A line of a one-cell-per-line table ends with '|' and holds no other cell break."""
+    bare = line.strip()
+    if not bare.endswith("|") or bare.startswith("|") and set(bare) != {"|"}:
+        return None
+    return [c.strip() for c in bare.split("|")[:-1]]
+
+
+def _looks_numeric(cell: str) -> bool:
+    return bool(re.fullmatch(r"[\d.%〔〕\[\]()（）+\-—_～~≥≤<>以内左右以上以下 ]*", cell)) and cell != ""
+
+
+def _regroup(cells: list[str]) -> list[list[str]] | None:
+    """Find the column count: the smallest one where no row starts with a number."""
+    for width in range(2, 11):
+        if len(cells) % width:
+            continue
+        rows = [cells[i : i + width] for i in range(0, len(cells), width)]
+        if len(rows) >= 2 and not any(_looks_numeric(r[0]) for r in rows):
+            return rows
+    return None
+
+
+def rebuild_cell_tables(lines: list[str]) -> list[str]:
+    """Turn runs of 'cell |' lines back into '| a | b |' rows so chunking can keep header and row together."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        run: list[str] = []
+        j = i
+        while j < len(lines) and (cells := _cell_lines(lines[j])) is not None:
+            run.extend(cells)
+            j += 1
+        rows = _regroup(run) if j - i >= 4 else None
+        if rows:
+            out.extend("| " + " | ".join(r) + " |" for r in rows)
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
+
+
+def _clean_table_row(line: str) -> str:
+    cells = [normalize_spaces(c) for c in line.strip().strip("|").split("|")]
+    return "| " + " | ".join(cells) + " |"
+
+
+def clean_text(raw: str) -> str:
+    """The text chunking and citation offsets work on; idempotent."""
+    lines = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
+    lines = rebuild_cell_tables(_drop_noise(_strip_metadata(lines)))
+    cleaned = [_clean_table_row(l) if l.strip().startswith("|") else normalize_spaces(l) for l in lines]
+    text = "\n".join(cleaned)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

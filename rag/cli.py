@@ -1,0 +1,112 @@
+"""`rag` command line: index, ask, serve, models. No logic of its own beyond printing."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from rag.config import load_settings
+from rag.errors import RagError
+
+
+def _print_answer(answer, with_text: bool = True) -> None:
+    if with_text:
+        print(answer.text)
+    if answer.invalid_citations:
+        print(f"\n（已移除无效引用：{', '.join(f'[{n}]' for n in answer.invalid_citations)}）")
+    unsupported = [c for c in answer.claims if not c.supported]
+    for claim in unsupported:
+        print(f"（待核实：{claim.text} —— {claim.reason}）")
+    if answer.citations:
+        print("\n来源：")
+        for c in answer.citations:
+            print(f"[{c.number}] 《{c.title}》 {c.heading_path}\n    “{c.quote}”")
+    timing = "，".join(f"{k} {v:.2f}s" for k, v in answer.timings.items())
+    print(f"\n（用时：{timing}）", file=sys.stderr)
+
+
+def cmd_index(args, settings) -> int:
+    from rag.pipeline import QAPipeline
+
+    if args.dir:
+        settings = settings.with_overrides(corpus_dir=Path(args.dir))
+    report = QAPipeline(settings).index(rebuild=args.rebuild)
+    print(
+        f"索引完成：新增 {len(report.added)}，更新 {len(report.updated)}，删除 {len(report.removed)}，"
+        f"未变 {len(report.unchanged)}，跳过 {len(report.skipped)}；共 {report.chunks} 个片段，用时 {report.seconds:.1f} 秒"
+        + ("" if report.written else "（索引无变化，未重写）")
+    )
+    for name, reason in report.skipped:
+        print(f"  跳过 {name}：{reason}")
+    return 0
+
+
+def cmd_ask(args, settings) -> int:
+    from rag.pipeline import QAPipeline
+
+    pipeline = QAPipeline(settings)
+    pipeline.ensure_index()
+    for event in pipeline.stream(args.question, doc_ids=args.doc or None):
+        if event.kind == "token" and args.stream:
+            print(event.text, end="", flush=True)
+        elif event.kind == "answer":
+            if args.stream:
+                print()
+            _print_answer(event.answer, with_text=not args.stream)
+    return 0
+
+
+def cmd_serve(args, settings) -> int:
+    from rag.app_ui import launch
+
+    launch(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_models(args, settings) -> int:
+    from rag.assets import install_models
+
+    for path in install_models(settings.llm, settings.embedder, settings.cache_dir):
+        print(f"模型就绪：{path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="政策文件问答（离线）")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="建立或增量更新索引")
+    p.add_argument("dir", nargs="?", help="文档目录（默认 seeds/）")
+    p.add_argument("--rebuild", action="store_true", help="忽略已有索引，全部重建")
+    p.set_defaults(func=cmd_index)
+    p = sub.add_parser("ask", help="提问")
+    p.add_argument("question")
+    p.add_argument("--doc", action="append", help="只在指定文档 id 中检索（可重复）")
+    p.add_argument("--no-stream", dest="stream", action="store_false")
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("serve", help="启动网页界面")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("models", help="从软件包仓库组装默认模型（仅安装时需要网络）")
+    p.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args, load_settings())
+    except RagError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

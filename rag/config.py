@@ -1,0 +1,86 @@
+"""One Settings object: defaults in code, overridden by a TOML file, then by RAG_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import RagError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_cache_dir() -> Path:
+    """Models live outside the work tree so a fresh clone on the same machine reuses them."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-qa"
+
+
+@dataclass
+class Settings:
+    # corpus and index
+    corpus_dir: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    max_file_mb: float = 50.0
+    # chunking
+    chunk_size: int = 260
+    chunk_overlap: int = 40
+    # embedding: a known model name (see rag.assets) or a path to a sentence-transformers folder
+    embedder: str = "multilingual-e5-small-q4"
+    embed_batch_size: int = 32
+    # retrieval
+    top_k: int = 4
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # generation: a known model name (see rag.assets), a .gguf path, or a transformers folder
+    llm: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    llm_backend: str = "auto"  # auto | llama_cpp | transformers
+    n_ctx: int = 2048
+    n_threads: int = 2
+    n_batch: int = 512
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    max_question_chars: int = 500
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: object, current: object) -> object:
+    """Cast a TOML or environment value to the type of the default it replaces."""
+    try:
+        if isinstance(current, bool):
+            return raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "yes", "on"}
+        if isinstance(current, Path):
+            return Path(str(raw)).expanduser()
+        return type(current)(raw)
+    except (TypeError, ValueError) as exc:
+        raise RagError(f"配置项 {name} 的值 {raw!r} 无效：{exc}") from exc
+
+
+def load_settings(config_file: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build Settings from defaults, then `rag.toml` (or RAG_CONFIG), then RAG_<FIELD> variables."""
+    env = dict(os.environ if env is None else env)
+    settings = Settings()
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    path = config_file or Path(env.get("RAG_CONFIG", PROJECT_ROOT / "rag.toml"))
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RagError(f"配置文件 {path} 无法解析：{exc}") from exc
+        for key, raw in table.items():
+            if key not in values:
+                raise RagError(f"配置文件 {path} 中有未知配置项 {key!r}")
+            values[key] = _coerce(key, raw, values[key])
+    for key in values:
+        raw = env.get(f"RAG_{key.upper()}")
+        if raw is not None and raw != "":
+            values[key] = _coerce(key, raw, values[key])
+    return Settings(**values)

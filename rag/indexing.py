@@ -1,0 +1,121 @@
+"""Corpus folder -> persisted index, incrementally: unchanged files keep their chunks and vectors,
+changed or new files are re-chunked and re-embedded, deleted files drop out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.embedding import Embedder
+from rag.errors import IndexStateError, InputError
+from rag.lexical import tokenize
+from rag.loaders import corpus_files, load_document
+from rag.store import StoredIndex, build_faiss, load_index, save_index, writer_lock
+from rag.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks: int = 0
+    seconds: float = 0.0
+    written: bool = False
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _compatible(old: StoredIndex, settings: Settings, embedder: Embedder) -> bool:
+    return old.manifest.get("embedder") == {"name": embedder.name, "dim": embedder.dim} and old.manifest.get(
+        "chunker"
+    ) == {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+
+
+def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIndex | None:
+    if rebuild:
+        return None
+    try:
+        old = load_index(settings.index_dir)
+    except IndexStateError as exc:
+        log.info("starting a fresh index: %s", exc)
+        return None
+    if not _compatible(old, settings, embedder):
+        log.warning("embedder or chunker changed since the last build; re-embedding everything")
+        return None
+    return old
+
+
+def _reuse(old: StoredIndex, matrix: np.ndarray, doc_id: str) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
+    rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
+    return [old.chunks[i] for i in rows], [old.tokens[i] for i in rows], matrix[rows]
+
+
+def _fresh(doc: Document, settings: Settings, embedder: Embedder) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
+    chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+    texts = [c.embedding_text() for c in chunks]
+    return chunks, [tokenize(t) for t in texts], embedder.encode_passages(texts)
+
+
+def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, root: Path | None = None) -> IndexReport:
+    """Bring the index in line with the corpus folder; writes a new version only if something changed."""
+    started = time.perf_counter()
+    root = root or settings.corpus_dir
+    report = IndexReport()
+    with writer_lock(settings.index_dir):
+        old = _previous(settings, embedder, rebuild)
+        old_files = old.manifest.get("files", {}) if old else {}
+        old_matrix = old.vector_matrix() if old else None
+        files, docs, chunks, tokens, matrices = {}, {}, [], [], []
+        seen_hashes: dict[str, str] = {}
+        for path in corpus_files(root):
+            rel = path.relative_to(root).as_posix()
+            try:
+                sha = _file_sha(path)
+                if sha in seen_hashes:
+                    raise InputError(f"与 {seen_hashes[sha]} 内容完全相同，只索引一次。")
+                seen_hashes[sha] = rel
+                if old and old_files.get(rel, {}).get("sha256") == sha:
+                    doc = old.documents[old_files[rel]["doc_id"]]
+                    parts = _reuse(old, old_matrix, doc.doc_id)
+                    report.unchanged.append(rel)
+                else:
+                    doc = load_document(path, root, int(settings.max_file_mb * 2**20))
+                    parts = _fresh(doc, settings, embedder)
+                    (report.updated if rel in old_files else report.added).append(rel)
+            except InputError as exc:
+                report.skipped.append((rel, str(exc)))
+                continue
+            docs[doc.doc_id] = doc
+            files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}
+            chunks += parts[0]
+            tokens += parts[1]
+            matrices.append(parts[2])
+        report.removed = sorted(set(old_files) - set(files))
+        report.chunks = len(chunks)
+        if old and not (report.added or report.updated or report.removed):
+            report.seconds = time.perf_counter() - started
+            return report
+        vectors = np.vstack(matrices) if matrices else np.zeros((0, embedder.dim), dtype="float32")
+        manifest = {
+            "embedder": {"name": embedder.name, "dim": embedder.dim},
+            "chunker": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
+            "files": files,
+        }
+        save_index(settings.index_dir, StoredIndex(manifest, build_faiss(vectors, embedder.dim), chunks, tokens, docs))
+        report.written = True
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,107 @@
+"""Generation backends behind one interface: llama.cpp for GGUF files (the default, fast on CPU)
+and transformers for a user's own Hugging Face folder. Both stream text pieces."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from rag.assets import resolve_llm
+from rag.config import Settings
+from rag.errors import ModelError
+
+Messages = list[dict[str, str]]
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]: ...
+
+
+def is_gguf(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"GGUF"
+
+
+class LlamaCppGenerator:
+    """One llama.cpp context reused across questions: the shared system-prompt prefix is not re-evaluated."""
+
+    def __init__(self, path: Path, settings: Settings):
+        from llama_cpp import Llama
+
+        if not is_gguf(path):
+            raise ModelError(f"{path} 不是 GGUF 模型文件；llama.cpp 后端只接受 .gguf 文件。")
+        try:
+            self.llm = Llama(
+                model_path=str(path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+                n_batch=settings.n_batch, verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"无法加载模型 {path}：{exc}") from exc
+        self.name = path.name
+        self.n_ctx = settings.n_ctx
+        self._lock = threading.Lock()  # one context cannot serve two generations at once
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        with self._lock:
+            for part in self.llm.create_chat_completion(
+                messages, stream=True, max_tokens=max_tokens, temperature=temperature, top_k=1 if temperature == 0 else 40,
+                seed=0,
+            ):
+                piece = part["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+
+
+class TransformersGenerator:
+    """For a local Hugging Face checkpoint folder; slower on CPU than llama.cpp but needs no conversion."""
+
+    def __init__(self, path: Path, settings: Settings):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            self.model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"无法从 {path} 加载 transformers 模型：{exc}") from exc
+        self.model.eval()
+        self.name = path.name
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text)["input_ids"])
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        from transformers import TextIteratorStreamer
+
+        prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        inputs = self.tokenizer(prompt, return_tensors="pt")
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = dict(**inputs, streamer=streamer, max_new_tokens=max_tokens, do_sample=temperature > 0)
+        if temperature > 0:
+            kwargs["temperature"] = temperature
+        with self._lock:
+            worker = threading.Thread(target=self.model.generate, kwargs=kwargs, daemon=True)
+            worker.start()
+            yield from (piece for piece in streamer if piece)
+            worker.join()
+
+
+def load_generator(settings: Settings) -> Generator:
+    path = resolve_llm(settings.llm, settings.cache_dir)
+    backend = settings.llm_backend
+    if backend == "auto":
+        backend = "transformers" if path.is_dir() else "llama_cpp"
+    if backend == "llama_cpp":
+        return LlamaCppGenerator(path, settings)
+    if backend == "transformers":
+        return TransformersGenerator(path, settings)
+    raise ModelError(f"未知的生成后端 {backend!r}；可选 auto、llama_cpp、transformers。")

@@ -1,0 +1,126 @@
+"""The persisted index: a self-describing folder. `index/CURRENT` names the live version folder, which
+holds manifest.json, vectors.faiss, chunks.jsonl and documents.jsonl. A new version is written
+beside the old one and CURRENT is swapped with one atomic rename, so a killed run leaves the
+previous index intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+from filelock import FileLock
+
+from rag.errors import IndexStateError
+from rag.types import Chunk, Document
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+
+
+@dataclass
+class StoredIndex:
+    manifest: dict
+    vectors: faiss.Index
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    def vector_matrix(self) -> np.ndarray:
+        """All vectors, in chunk order, so unchanged documents can be carried into the next version."""
+        if self.vectors.ntotal == 0:
+            return np.zeros((0, self.vectors.d), dtype="float32")
+        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+
+
+def build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
+    """Exact inner product on normalised vectors (cosine); exact search is fast at this corpus size."""
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype="float32"))
+    return index
+
+
+def writer_lock(index_dir: Path) -> FileLock:
+    """Serialises index writers (two `rag index` runs, an upload during a rebuild)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_dir / ".lock"))
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_index(index_dir: Path, stored: StoredIndex) -> Path:
+    """Write a complete new version, then point CURRENT at it; call under writer_lock."""
+    version = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = version.with_name(version.name + ".partial")
+    tmp.mkdir(parents=True)
+    faiss.write_index(stored.vectors, str(tmp / "vectors.faiss"))
+    _write_jsonl(tmp / "chunks.jsonl", [asdict(c) | {"tokens": t} for c, t in zip(stored.chunks, stored.tokens)])
+    _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in stored.documents.values()])
+    manifest = stored.manifest | {"format": FORMAT_VERSION, "chunks": len(stored.chunks), "written": time.time()}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for f in tmp.iterdir():
+        with f.open("rb") as fh:
+            os.fsync(fh.fileno())
+    tmp.rename(version)
+    pointer_tmp = index_dir / f".{POINTER}.{os.getpid()}"
+    pointer_tmp.write_text(version.name, encoding="utf-8")
+    os.replace(pointer_tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+    _remove_stale(index_dir, keep=version.name)
+    return version
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    for path in index_dir.glob("v-*"):
+        if path.name != keep and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_version(index_dir: Path) -> Path | None:
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        return None
+    version = index_dir / pointer.read_text(encoding="utf-8").strip()
+    return version if version.is_dir() else None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_index(index_dir: Path) -> StoredIndex:
+    """Load the live version; anything missing or inconsistent is a clear error, never a half index."""
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexStateError(f"索引 {index_dir} 不存在；请先运行 `rag index` 建立索引。")
+    try:
+        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        vectors = faiss.read_index(str(version / "vectors.faiss"))
+        rows = _read_jsonl(version / "chunks.jsonl")
+        docs = [Document(**d) for d in _read_jsonl(version / "documents.jsonl")]
+        tokens = [r.pop("tokens") for r in rows]
+        chunks = [Chunk(**r) for r in rows]
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexStateError(f"索引 {version} 已损坏（{exc}）；请运行 `rag index --rebuild` 重建。") from exc
+    if manifest.get("format") != FORMAT_VERSION or vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
+        raise IndexStateError(f"索引 {version} 的文件互不一致；请运行 `rag index --rebuild` 重建。")
+    return StoredIndex(manifest, vectors, chunks, tokens, {d.doc_id: d for d in docs})

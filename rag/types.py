@@ -1,0 +1,78 @@
+"""The domain, as plain dataclasses every stage passes along: Document -> Chunk -> Passage -> Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Document:
+    doc_id: str  # stable: the file's relative path without suffix
+    title: str
+    path: str  # relative to the corpus folder
+    text: str  # cleaned text; chunk offsets point into it
+    sha256: str  # of the raw bytes, to detect changes
+    encoding: str
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # "<doc_id>#<n>"
+    doc_id: str
+    title: str
+    headings: list[str]  # e.g. ["第二章 ...", "第一节 ...", "一、..."]
+    text: str  # what the reader sees (a table chunk repeats its header row)
+    start: int  # character span in Document.text
+    end: int
+    kind: str = "text"  # "text" | "table"
+
+    @property
+    def heading_path(self) -> str:
+        return " > ".join(self.headings)
+
+    def embedding_text(self) -> str:
+        """The title and heading path travel with the text, so '高密市' or '第五章' can match it."""
+        head = f"{self.title}\n{self.heading_path}".strip()
+        return f"{head}\n{self.text}"
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its rank scores, numbered [n] in the prompt."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass
+class Citation:
+    number: int  # the n of [n]
+    chunk_id: str
+    doc_id: str
+    title: str
+    heading_path: str
+    quote: str  # the sentence(s) of the passage that support the claim, or the passage head
+
+
+@dataclass
+class ClaimCheck:
+    """One answer sentence and whether its facts were found in the passages it cites."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    reason: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    claims: list[ClaimCheck] = field(default_factory=list)
+    invalid_citations: list[int] = field(default_factory=list)
+    refused: bool = False
+    timings: dict[str, float] = field(default_factory=dict)

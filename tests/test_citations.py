@@ -1,0 +1,57 @@
+from rag.citations import attach_citations, check_claim, cited_numbers, drop_invalid, normalize_marks, split_claims
+from rag.types import Answer, Chunk, Passage
+
+
+def passage(text: str, n: int = 0) -> Passage:
+    return Passage(Chunk(f"d#{n}", "d", "高密市规划", ["第一章 发展基础"], text, 0, len(text)), 1.0)
+
+
+PASSAGES = [
+    passage("全市地区生产总值跨上新台阶,达510.3亿元,一般公共预算收入达到50.5亿元。", 0),
+    passage("平度市2020年地区生产总值增速3.5%。", 1),
+]
+
+
+def test_marker_forms_are_normalised():
+    assert normalize_marks("答案【1】和[1,2]以及[2、3]") == "答案[1]和[1][2]以及[2][3]"
+    assert cited_numbers("a[2]b[1][2]") == [2, 1]
+
+
+def test_citation_to_missing_passage_is_removed_and_flagged():
+    text, invalid = drop_invalid("高密市为510.3亿元[1][5]。", 2)
+    assert text == "高密市为510.3亿元[1]。"
+    assert invalid == [5]
+
+
+def test_claims_split_on_sentence_ends():
+    assert split_claims("第一句[1]。第二句[2]；\n第三句") == ["第一句[1]。", "第二句[2]；", "第三句"]
+
+
+def test_number_not_in_cited_passage_is_unsupported():
+    assert check_claim("高密市地区生产总值为510.3亿元[1]。", PASSAGES).supported
+    wrong = check_claim("高密市地区生产总值为520亿元[1]。", PASSAGES)
+    assert not wrong.supported and "520" in wrong.reason
+    # the number exists, but in a passage the sentence does not cite
+    assert not check_claim("平度市增速为3.5%[1]。", PASSAGES).supported
+    assert not check_claim("高密市地区生产总值为510.3亿元。", PASSAGES).supported
+
+
+def test_numbers_from_the_question_are_not_claims():
+    sentence = "高密市2020年地区生产总值为510.3亿元[1]。"
+    assert not check_claim(sentence, PASSAGES).supported
+    assert check_claim(sentence, PASSAGES, question="高密市2020年GDP是多少？").supported
+
+
+def test_attach_citations_maps_numbers_to_chunks_with_quotes():
+    answer = attach_citations(Answer("高密市2020年GDP是多少？", "高密市2020年地区生产总值为510.3亿元[1]。平度增速3.5%[2][7]。", passages=PASSAGES))
+    assert answer.invalid_citations == [7]
+    assert [c.chunk_id for c in answer.citations] == ["d#0", "d#1"]
+    assert "510.3亿元" in answer.citations[0].quote
+    assert all(c.supported for c in answer.claims)
+    assert not answer.refused
+
+
+def test_refusal_is_recognised_and_loses_its_markers():
+    answer = attach_citations(Answer("q", "文档中没有相关信息[1]。", passages=PASSAGES))
+    assert answer.refused
+    assert answer.citations == [] and "[1]" not in answer.text

@@ -1,0 +1,120 @@
+import json
+import shutil
+
+import pytest
+
+import rag.store as store
+from rag.errors import IndexStateError
+from rag.indexing import build_index
+from rag.retrieval import Retriever
+from rag.store import current_version, load_index
+from tests.conftest import SEEDS
+
+GAOMI = "000_c07c619b55a4981f.txt"
+PINGDU = "001_a38547990da41cd7.txt"
+
+
+@pytest.fixture
+def corpus(tmp_settings):
+    for name in (GAOMI, PINGDU):
+        shutil.copy(SEEDS / name, tmp_settings.corpus_dir / name)
+    return tmp_settings
+
+
+def test_first_build_then_unchanged_does_nothing(corpus, hash_embedder):
+    first = build_index(corpus, hash_embedder)
+    assert first.written and sorted(first.added) == [GAOMI, PINGDU]
+    version = current_version(corpus.index_dir)
+    calls = hash_embedder.calls
+    again = build_index(corpus, hash_embedder)
+    assert not again.written and sorted(again.unchanged) == [GAOMI, PINGDU]
+    assert hash_embedder.calls == calls  # nothing re-embedded
+    assert current_version(corpus.index_dir) == version
+
+
+def test_changed_file_is_reembedded_alone_and_deleted_file_removed(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    before = load_index(corpus.index_dir)
+    pingdu_chunks = [c for c in before.chunks if c.doc_id.startswith("001")]
+    with (corpus.corpus_dir / GAOMI).open("a", encoding="utf-8") as fh:
+        fh.write("\n第十二章 新增章节\n新增内容:到2025年建成示范区。\n")
+    calls = hash_embedder.calls
+    report = build_index(corpus, hash_embedder)
+    assert report.updated == [GAOMI] and report.unchanged == [PINGDU]
+    after = load_index(corpus.index_dir)
+    gaomi_count = sum(c.doc_id.startswith("000") for c in after.chunks)
+    assert hash_embedder.calls - calls == gaomi_count  # only the changed file was embedded
+    assert [c.chunk_id for c in after.chunks if c.doc_id.startswith("001")] == [c.chunk_id for c in pingdu_chunks]
+    assert any("新增内容" in c.text for c in after.chunks)
+    # vectors of the unchanged document are carried over exactly, row for row
+    old_rows = [i for i, c in enumerate(before.chunks) if c.doc_id.startswith("001")]
+    new_rows = [i for i, c in enumerate(after.chunks) if c.doc_id.startswith("001")]
+    assert (before.vector_matrix()[old_rows] == after.vector_matrix()[new_rows]).all()
+    new_chunk = next(c for c in after.chunks if "新增内容" in c.text)
+    retr = Retriever(after, hash_embedder, corpus)
+    assert after.chunks[retr.dense(new_chunk.embedding_text(), 1)[0]] == new_chunk
+    (corpus.corpus_dir / GAOMI).unlink()
+    report = build_index(corpus, hash_embedder)
+    assert report.removed == [GAOMI]
+    assert {c.doc_id for c in load_index(corpus.index_dir).chunks} == {"001_a38547990da41cd7"}
+
+
+def test_duplicate_and_bad_files_are_skipped_not_fatal(corpus, hash_embedder):
+    shutil.copy(SEEDS / PINGDU, corpus.corpus_dir / "copy_of_pingdu.txt")
+    (corpus.corpus_dir / "empty.txt").write_bytes(b"")
+    report = build_index(corpus, hash_embedder)
+    skipped = dict(report.skipped)
+    assert "相同" in skipped["copy_of_pingdu.txt"] and "空" in skipped["empty.txt"]
+    assert len(report.added) == 2
+
+
+def test_interrupted_write_leaves_previous_index_usable(corpus, hash_embedder, monkeypatch):
+    build_index(corpus, hash_embedder)
+    good = current_version(corpus.index_dir)
+    n_chunks = len(load_index(corpus.index_dir).chunks)
+    (corpus.corpus_dir / GAOMI).write_text("第一章 改动\n内容已改变。\n", encoding="utf-8")
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_write_jsonl", crash)
+    with pytest.raises(OSError):
+        build_index(corpus, hash_embedder)
+    assert current_version(corpus.index_dir) == good
+    assert len(load_index(corpus.index_dir).chunks) == n_chunks
+    monkeypatch.undo()
+    assert build_index(corpus, hash_embedder).written
+    assert not list(corpus.index_dir.glob("*.partial")), "leftovers of the crashed run are cleaned up"
+
+
+def test_missing_corrupt_and_mismatched_index_are_clear_errors(corpus, hash_embedder):
+    with pytest.raises(IndexStateError, match="rag index"):
+        load_index(corpus.index_dir)
+    build_index(corpus, hash_embedder)
+    version = current_version(corpus.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["embedder"]["name"] = "another-model"
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexStateError, match="rebuild"):
+        Retriever(load_index(corpus.index_dir), hash_embedder, corpus)
+    (version / "chunks.jsonl").write_text('{"broken": ', encoding="utf-8")
+    with pytest.raises(IndexStateError, match="损坏"):
+        load_index(corpus.index_dir)
+    (version / "vectors.faiss").write_bytes(b"not faiss")
+    with pytest.raises(IndexStateError):
+        load_index(corpus.index_dir)
+
+
+def test_embedder_change_triggers_full_reembed(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    hash_embedder.name = "hash-bigram-64-v2"
+    report = build_index(corpus, hash_embedder)
+    assert report.written and sorted(report.added) == [GAOMI, PINGDU]
+    assert load_index(corpus.index_dir).manifest["embedder"]["name"] == "hash-bigram-64-v2"
+
+
+def test_doc_filter_restricts_results(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    retr = Retriever(load_index(corpus.index_dir), hash_embedder, corpus)
+    hits = retr.search("地区生产总值", k=5, doc_ids=["001_a38547990da41cd7"])
+    assert hits and all(p.chunk.doc_id == "001_a38547990da41cd7" for p in hits)
