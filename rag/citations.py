@@ -35,8 +35,9 @@ def drop_invalid(text: str, n_passages: int) -> tuple[str, list[int]]:
     return cleaned, invalid
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).replace("，", ",").replace("％", "%")
+def _numbers(text: str) -> set[str]:
+    """Whole numbers as written ('50.5' is not '0.5'); '1,234' counts as '1234'."""
+    return set(_NUMBER.findall(re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)))
 
 
 def split_claims(text: str) -> list[str]:
@@ -50,12 +51,20 @@ def check_claim(sentence: str, passages: list[Passage], question: str = "") -> C
     body = re.sub(r"\[\d+\]", "", sentence)
     if not numbers:
         return ClaimCheck(sentence, [], False, "没有引用来源")
-    sources = _squash("".join(passages[n - 1].chunk.text for n in numbers if 1 <= n <= len(passages)))
-    given = set(_NUMBER.findall(_squash(question)))
-    missing = [x for x in _NUMBER.findall(_squash(body)) if x not in sources and x not in given]
+    known = _numbers(" ".join(passages[n - 1].chunk.text for n in numbers if 1 <= n <= len(passages)))
+    missing = sorted(_numbers(body) - known - _numbers(question))
     if missing:
         return ClaimCheck(sentence, numbers, False, f"数字 {'、'.join(missing)} 未在所引资料中找到")
     return ClaimCheck(sentence, numbers, True)
+
+
+def _invented(answer: Answer) -> bool:
+    """No sentence is supported and some number appears in none of the passages: the model made the
+    answer up (small models do this for questions the documents cannot answer), so it is not shown."""
+    if not answer.claims or any(c.supported for c in answer.claims):
+        return False
+    known = _numbers(" ".join(p.chunk.text for p in answer.passages)) | _numbers(answer.question)
+    return any(x not in known for x in _numbers(re.sub(r"\[\d+\]", "", answer.text)))
 
 
 def best_quote(claim: str, passage: Passage) -> str:
@@ -74,6 +83,9 @@ def attach_citations(answer: Answer) -> Answer:
         answer.text = re.sub(r"\[\d+\]", "", answer.text).strip()
         return answer
     answer.claims = [check_claim(s, answer.passages, answer.question) for s in split_claims(answer.text)]
+    if _invented(answer):
+        answer.withheld, answer.text, answer.claims, answer.refused = answer.text, REFUSAL, [], True
+        return answer
     for number in cited_numbers(answer.text):
         passage = answer.passages[number - 1]
         claim = next((c.text for c in answer.claims if number in c.citations), answer.text)

@@ -75,4 +75,5 @@ class Answer:
     claims: list[ClaimCheck] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)
     refused: bool = False
+    withheld: str = ""  # a model answer replaced by the refusal because none of it could be verified
     timings: dict[str, float] = field(default_factory=dict)

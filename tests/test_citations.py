@@ -55,3 +55,21 @@ def test_refusal_is_recognised_and_loses_its_markers():
     answer = attach_citations(Answer("q", "文档中没有相关信息[1]。", passages=PASSAGES))
     assert answer.refused
     assert answer.citations == [] and "[1]" not in answer.text
+
+
+def test_a_number_is_matched_whole_not_as_a_substring():
+    # "0.5" occurs inside "50.5" in the passage but is a different number
+    assert not check_claim("财政赤字为0.5亿元[1]。", PASSAGES).supported
+
+
+def test_answer_whose_numbers_appear_nowhere_is_withheld_as_a_refusal():
+    made_up = "高密市2024年的财政赤字是0.5亿元。[1][2]"
+    answer = attach_citations(Answer("高密市2024年的财政赤字是多少亿元？", made_up, passages=PASSAGES))
+    assert answer.refused and answer.text == "文档中没有相关信息"
+    assert answer.withheld == made_up and answer.citations == []
+
+
+def test_wrongly_cited_but_real_number_is_shown_and_flagged_not_withheld():
+    answer = attach_citations(Answer("平度市增速？", "平度市增速为3.5%[1]。", passages=PASSAGES))
+    assert not answer.refused
+    assert not answer.claims[0].supported
