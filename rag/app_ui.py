@@ -1,20 +1,92 @@
-"""The Gradio page: ask in Chinese, watch the answer stream, read the cited passages beside it."""
+"""The Gradio page: ask in Chinese, watch the answer stream, read the cited passages beside it.
+Rendering helpers are pure functions (unit-tested); the handlers only wire the pipeline to the page."""
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
 from rag.config import Settings
+from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
 from rag.pipeline import QAPipeline
 from rag.types import Answer, Passage
+from rag.uploads import IndexJob, save_upload
 
 log = logging.getLogger(__name__)
-EXAMPLES = ["高密市2020年地区生产总值是多少？", "平度市十四五期间重点发展哪些产业？", "淄博高新区到2025年研发经费投入强度目标是多少？"]
+EXAMPLES = [
+    "高密市2020年地区生产总值是多少？",
+    "平度市十四五期间重点发展哪些产业？",
+    "淄博高新区到2025年研发经费投入强度目标是多少？",
+    "环翠区2020年城镇居民人均可支配收入是多少？",
+]
+ALL_DOCS = "全部文档"
+NO_SOURCES = "<p class='hint'>提问后在此显示引用的原文段落：引用的段落展开并高亮支持答案的句子，检索到但未引用的段落折叠显示。</p>"
+_CITE = re.compile(r"\[(\d+)\]")
+CSS = """
+.source summary {cursor: pointer; font-weight: 600}
+.source.cited {border-left: 3px solid #2f6fdf; padding-left: 6px; margin-bottom: 8px}
+.source.uncited {opacity: .75}
+.source mark {background: #ffe58a}
+.source .text {white-space: pre-wrap; font-size: 0.92em}
+.source .path {color: #666; font-weight: 400}
+.unsupported {text-decoration: underline wavy #d33; background: #fff0f0}
+.flag {color: #d33; font-size: 0.85em}
+.source.flash {background: #eef4ff}
+"""
+# [n] links open and scroll to the source; Gradio would otherwise open anchors in a new tab.
+HEAD = """<script>
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a.cite');
+  if (!a) return;
+  e.preventDefault(); e.stopPropagation();
+  const el = document.getElementById('source-' + a.dataset.n);
+  if (!el) return;
+  el.open = true; el.scrollIntoView({behavior: 'smooth', block: 'center'});
+  el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1500);
+}, true);
+</script>"""
+
+
+def link_citations(text: str) -> str:
+    """Every [n] becomes an anchor to source n."""
+    return _CITE.sub(lambda m: f'<a class="cite" data-n="{m.group(1)}" href="#source-{m.group(1)}">[{m.group(1)}]</a>', text)
+
+
+def render_stream(text: str) -> str:
+    """The partial answer while it streams: escaped, with live citation links."""
+    return link_citations(html.escape(text, quote=False))
+
+
+def render_answer(answer: Answer, standalone: str = "") -> str:
+    """The final answer: citation links, unsupported claims marked, withheld or removed parts explained."""
+    text = html.escape(answer.text, quote=False)
+    for claim in answer.claims:
+        if not claim.supported:
+            quoted = html.escape(claim.text, quote=False)
+            reason = html.escape(claim.reason)
+            text = text.replace(quoted, f'<span class="unsupported" title="{reason}">{quoted}</span>'
+                                f'<span class="flag">（⚠ 待核实：{reason}）</span>', 1)
+    text = link_citations(text)
+    notes = []
+    if standalone and standalone != answer.question:
+        notes.append(f"（按上下文理解为：{html.escape(standalone)}）")
+    if answer.withheld:
+        notes.append("（模型给出的回答中有数字在检索到的资料里找不到，无法核实，已不予显示。）")
+    if answer.invalid_citations:
+        notes.append(f"（已移除无效引用：{'、'.join(f'[{n}]' for n in answer.invalid_citations)}）")
+    return text + "".join(f"\n\n<small>{n}</small>" for n in notes)
+
+
+def _highlight(body: str, quote: str) -> str:
+    if quote and quote in body:
+        return body.replace(quote, f"<mark>{quote}</mark>", 1)
+    return body
 
 
 def render_sources(passages: list[Passage], answer: Answer | None) -> str:
@@ -23,78 +95,169 @@ def render_sources(passages: list[Passage], answer: Answer | None) -> str:
     blocks = []
     for n, passage in enumerate(passages, start=1):
         chunk = passage.chunk
-        body = html.escape(chunk.text)
-        if n in cited and cited[n].quote:
-            quote = html.escape(cited[n].quote)
-            body = body.replace(quote, f"<mark>{quote}</mark>", 1)
-        head = f"[{n}] 《{html.escape(chunk.title)}》 {html.escape(chunk.heading_path)}"
-        state = " open" if n in cited else ""
-        tag = "" if n in cited else "（检索到，未引用）"
+        quote = html.escape(cited[n].quote, quote=False) if n in cited else ""
+        body = _highlight(html.escape(chunk.text, quote=False), quote)
+        path = html.escape(chunk.heading_path) or "（无章节）"
+        state, kind, tag = (" open", "cited", "") if n in cited else ("", "uncited", " · 检索到，未引用")
         blocks.append(
-            f'<details id="source-{n}" class="source"{state}><summary>{head}{tag}</summary>'
-            f'<div style="white-space:pre-wrap">{body}</div></details>'
+            f'<details id="source-{n}" class="source {kind}"{state}><summary>[{n}] 《{html.escape(chunk.title)}》'
+            f'<br><span class="path">{path}{tag}</span></summary><div class="text">{body}</div></details>'
         )
-    return "\n".join(blocks) or "<p>暂无来源。</p>"
+    return "\n".join(blocks) or NO_SOURCES
 
 
-def render_answer(answer: Answer) -> str:
-    text = answer.text
-    for claim in answer.claims:
-        if not claim.supported:
-            text = text.replace(claim.text, f"{claim.text}（⚠ 待核实：{claim.reason}）", 1)
-    if answer.invalid_citations:
-        text += f"\n\n（已移除无效引用：{'、'.join(str(n) for n in answer.invalid_citations)}）"
-    return text
+def answer_data(answer: Answer, standalone: str = "") -> dict:
+    """The JSON the `ask` API returns."""
+    return {
+        "question": answer.question,
+        "standalone_question": standalone or answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [c.__dict__ for c in answer.citations],
+        "unsupported_claims": [{"text": c.text, "reason": c.reason} for c in answer.claims if not c.supported],
+        "invalid_citations": answer.invalid_citations,
+        "timings": answer.timings,
+    }
 
 
-def build_app(pipeline: QAPipeline) -> gr.Blocks:
-    def respond(question: str, history: list[dict]) -> Iterator[tuple[list[dict], str, str]]:
-        history = list(history or [])
-        history.append({"role": "user", "content": question})
-        history.append({"role": "assistant", "content": ""})
+def passage_data(passages: list[Passage]) -> list[dict]:
+    return [
+        {"rank": n, "chunk_id": p.chunk.chunk_id, "doc_id": p.chunk.doc_id, "title": p.chunk.title,
+         "heading_path": p.chunk.heading_path, "text": p.chunk.text, "score": p.score}
+        for n, p in enumerate(passages, start=1)
+    ]
+
+
+class Page:
+    """Handlers of the page and the API; holds the pipeline, the index job and the follow-up rewriter."""
+
+    def __init__(self, pipeline: QAPipeline, job: IndexJob):
+        self.pipeline = pipeline
+        self.job = job
+        self._rewriter: FollowUpRewriter | None = None
+        self._rewriter_docs: int = -1
+
+    def documents(self) -> list[tuple[str, str]]:
+        if not self.job.ready:
+            return []
+        docs = self.pipeline.retriever.stored.documents.values()
+        return sorted(((d.title, d.doc_id) for d in docs), key=lambda t: t[1])
+
+    def rewriter(self) -> FollowUpRewriter:
+        """Built from the loaded documents' titles; rebuilt when a document is added."""
+        docs = self.documents()
+        if self._rewriter is None or len(docs) != self._rewriter_docs:
+            self._rewriter = FollowUpRewriter(places_from_titles(title for title, _ in docs))
+            self._rewriter_docs = len(docs)
+        return self._rewriter
+
+    def not_ready(self) -> str | None:
+        return None if self.job.ready else f"索引尚未就绪，请稍候再提问。{self.job.status()}"
+
+    def chat(self, question: str, history: list, asked: list[str], doc_id: str) -> Iterator[tuple]:
+        """Stream one turn: (chat, sources, box, asked, plain answer)."""
+        history = list(history or []) + [{"role": "user", "content": question or ""}, {"role": "assistant", "content": ""}]
+        asked = list(asked or [])
         try:
+            if (message := self.not_ready()) is not None:
+                raise RagError(message)
+            standalone = self.rewriter().rewrite(question or "", asked)
             passages: list[Passage] = []
-            for event in pipeline.stream(question):
+            for event in self.pipeline.stream(standalone, doc_ids=[doc_id] if doc_id else None):
                 if event.kind == "passages":
                     passages = event.passages or []
-                    yield history, render_sources(passages, None), ""
                 elif event.kind == "token":
                     history[-1]["content"] += event.text
-                    yield history, render_sources(passages, None), ""
-                elif event.answer is not None:
-                    history[-1]["content"] = render_answer(event.answer)
-                    yield history, render_sources(event.answer.passages, event.answer), ""
+                if event.answer is None:
+                    yield history, render_sources(passages, None), "", asked, ""
+                    continue
+                history[-1]["content"] = render_answer(event.answer, standalone if standalone != question else "")
+                yield history, render_sources(event.answer.passages, event.answer), "", asked + [standalone], event.answer.text
         except RagError as exc:
-            history[-1]["content"] = f"⚠ {exc}"
-            yield history, "", question
+            history[-1]["content"] = f"⚠ {html.escape(str(exc))}"
+            yield history, NO_SOURCES, question, asked, ""
         except Exception:  # the page must never show a stack trace
             log.exception("answering failed")
             history[-1]["content"] = "⚠ 系统内部错误，请稍后重试。"
-            yield history, "", question
+            yield history, NO_SOURCES, question, asked, ""
 
+    def api_ask(self, question: str, doc_id: str = "") -> dict:
+        """Single-turn question -> answer text, citations, unsupported claims (or {"error": ...})."""
+        try:
+            if (message := self.not_ready()) is not None:
+                raise RagError(message)
+            return answer_data(self.pipeline.ask(question, doc_ids=[doc_id] if doc_id else None))
+        except RagError as exc:
+            return {"error": str(exc)}
+
+    def api_retrieve(self, question: str, doc_id: str = "") -> dict:
+        """Question -> the ranked passages the answer would be built from (or {"error": ...})."""
+        try:
+            if (message := self.not_ready()) is not None:
+                raise RagError(message)
+            return {"passages": passage_data(self.pipeline.retrieve(question, doc_ids=[doc_id] if doc_id else None))}
+        except RagError as exc:
+            return {"error": str(exc)}
+
+    def upload(self, file: str | None) -> str:
+        if not file:
+            return "请先选择一个 .txt 或 .md 文件。"
+        try:
+            saved = save_upload(Path(file), Path(file).name, self.pipeline.settings.corpus_dir, self.pipeline.settings.max_file_mb)
+        except RagError as exc:
+            return f"⚠ 上传失败：{exc}"
+        if not self.job.start(f"添加文档 {saved.name} "):
+            return f"已保存 {saved.name}；另一次索引正在进行，完成后请再上传一次以加入索引。"
+        return f"已保存 {saved.name}，正在加入索引（问答照常可用）。"
+
+    def poll(self) -> tuple:
+        """Status line, document choices and whether to keep polling."""
+        choices = [(ALL_DOCS, "")] + self.documents()
+        return self.job.status(), gr.update(choices=choices), gr.Timer(active=self.job.running)
+
+
+def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
+    page = Page(pipeline, job)
     with gr.Blocks(title="政策问答") as app:
-        gr.Markdown("## 政策问答 · 规划文件离线问答\n答案只来自已索引的规划文件，每句话标注来源编号。")
+        gr.Markdown("## 政策问答 · 规划文件离线问答\n答案只来自已索引的规划文件；每个 [n] 可点击，右侧显示对应原文。")
+        status = gr.Markdown(job.status(), elem_id="index-status")
+        timer = gr.Timer(1.0, active=True)
+        asked = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="问答", height=480)
-                box = gr.Textbox(label="问题", placeholder="例如：高密市2025年GDP目标是多少？", lines=2)
+                chat = gr.Chatbot(label="问答", height=460, buttons=["copy", "copy_all"], elem_id="chat")
+                box = gr.Textbox(label="问题", placeholder="例如：高密市2025年GDP目标是多少？追问可直接说“那平度呢？”", lines=2, elem_id="question")
                 with gr.Row():
-                    send = gr.Button("提问", variant="primary")
-                    clear = gr.Button("新对话")
+                    send = gr.Button("提问", variant="primary", elem_id="ask")
+                    clear = gr.Button("新对话", elem_id="clear")
+                    copy = gr.Button("复制答案", elem_id="copy")
+                doc = gr.Dropdown([(ALL_DOCS, "")] + page.documents(), value="", label="检索范围", elem_id="doc-filter")
                 gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                with gr.Accordion("添加文档（.txt / .md）", open=False):
+                    file = gr.File(label=f"不超过 {pipeline.settings.max_file_mb:g} MB", file_types=[".txt", ".md"])
+                    upload_msg = gr.Markdown()
             with gr.Column(scale=2):
                 gr.Markdown("### 来源")
-                sources = gr.HTML("<p>提问后在此显示引用的原文段落。</p>")
+                sources = gr.HTML(NO_SOURCES, elem_id="sources")
+        plain = gr.Textbox(visible=False)
+        outputs = [chat, sources, box, asked, plain]
         for trigger in (send.click, box.submit):
-            trigger(respond, [box, chat], [chat, sources, box])
-        clear.click(lambda: ([], "<p>提问后在此显示引用的原文段落。</p>", ""), None, [chat, sources, box])
+            trigger(page.chat, [box, chat, asked, doc], outputs, concurrency_id="llm", concurrency_limit=1, api_visibility="private")
+        clear.click(lambda: ([], NO_SOURCES, "", [], ""), None, outputs, queue=False, api_visibility="private")
+        copy.click(None, [plain], None, js="(t) => { if (t) navigator.clipboard.writeText(t); }")
+        file.upload(page.upload, file, upload_msg, api_visibility="private").then(
+            lambda: gr.Timer(active=True), None, timer, queue=False)
+        timer.tick(page.poll, None, [status, doc, timer], queue=False, api_visibility="private")
+        gr.api(page.api_ask, api_name="ask", concurrency_id="llm", concurrency_limit=1)
+        gr.api(page.api_retrieve, api_name="retrieve", concurrency_limit=2)
     return app
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """The page starts at once; the index is loaded (or built on first run) in the background."""
     pipeline = QAPipeline(settings)
-    report = pipeline.ensure_index()
-    if report is not None:
-        print(f"首次使用：已建立索引（{report.chunks} 个片段，{report.seconds:.1f} 秒）")
-    app = build_app(pipeline)
-    app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port)
+    job = IndexJob(pipeline)
+    job.start("加载索引", first=True)
+    app = build_app(pipeline, job)
+    print(f"政策问答页面：http://{host}:{port}", flush=True)
+    app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, css=CSS, head=HEAD, footer_links=["api"])

@@ -21,6 +21,8 @@ from rag.store import StoredIndex, build_faiss, load_index, save_index, writer_l
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
+EMBED_BATCH = 256  # chunks per embedding call
+LARGE_FILE_CHUNKS = 5000  # warn up front: about 10 minutes of CPU embedding on 2 cores
 
 
 @dataclass
@@ -36,7 +38,25 @@ class IndexReport:
 
 
 def _file_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _claim(seen: dict[str, str], key: str, rel: str, message: str) -> None:
+    if key in seen:
+        raise InputError(message)
+    seen[key] = rel
+
+
+def _check_unique(doc: Document, rel: str, seen: dict[str, str], docs: dict[str, Document]) -> None:
+    """The same text in another encoding, or a.txt beside a.md, would answer twice from one source."""
+    if doc.doc_id in docs:
+        raise InputError(f"与 {docs[doc.doc_id].path} 的文档编号 {doc.doc_id} 相同（只有扩展名不同），只索引前者；请重命名。")
+    key = "text:" + hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    _claim(seen, key, rel, f"与 {seen.get(key)} 的文字内容相同（编码或格式不同），只索引一次。")
 
 
 def _compatible(old: StoredIndex, settings: Settings, embedder: Embedder) -> bool:
@@ -65,9 +85,18 @@ def _reuse(old: StoredIndex, matrix: np.ndarray, doc_id: str) -> tuple[list[Chun
 
 
 def _fresh(doc: Document, settings: Settings, embedder: Embedder) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
+    """Embed in batches: bounded working set, and a visible pace for a large file (hours with a real model)."""
     chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
-    texts = [c.embedding_text() for c in chunks]
-    return chunks, [tokenize(t) for t in texts], embedder.encode_passages(texts)
+    if len(chunks) >= LARGE_FILE_CHUNKS:
+        log.warning("%s: %d chunks to embed, this can take a long time (progress: rag -v index)", doc.path, len(chunks))
+    tokens: list[list[str]] = []
+    parts = [np.zeros((0, embedder.dim), dtype="float32")]
+    for start in range(0, len(chunks), EMBED_BATCH):
+        texts = [c.embedding_text() for c in chunks[start : start + EMBED_BATCH]]
+        tokens += [tokenize(t) for t in texts]
+        parts.append(np.asarray(embedder.encode_passages(texts), dtype="float32"))
+        log.info("embedded %s: %d/%d chunks", doc.path, start + len(texts), len(chunks))
+    return chunks, tokens, np.vstack(parts)
 
 
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, root: Path | None = None) -> IndexReport:
@@ -80,24 +109,25 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         old_files = old.manifest.get("files", {}) if old else {}
         old_matrix = old.vector_matrix() if old else None
         files, docs, chunks, tokens, matrices = {}, {}, [], [], []
-        seen_hashes: dict[str, str] = {}
+        seen: dict[str, str] = {}  # raw-bytes and cleaned-text hashes -> the file indexed under them
         for path in corpus_files(root):
             rel = path.relative_to(root).as_posix()
             try:
                 sha = _file_sha(path)
-                if sha in seen_hashes:
-                    raise InputError(f"与 {seen_hashes[sha]} 内容完全相同，只索引一次。")
-                seen_hashes[sha] = rel
-                if old and old_files.get(rel, {}).get("sha256") == sha:
+                _claim(seen, sha, rel, f"与 {seen.get(sha)} 内容完全相同，只索引一次。")
+                unchanged = bool(old) and old_files.get(rel, {}).get("sha256") == sha
+                if unchanged:
                     doc = old.documents[old_files[rel]["doc_id"]]
-                    parts = _reuse(old, old_matrix, doc.doc_id)
-                    report.unchanged.append(rel)
                 else:
                     doc = load_document(path, root, int(settings.max_file_mb * 2**20))
-                    parts = _fresh(doc, settings, embedder)
-                    (report.updated if rel in old_files else report.added).append(rel)
+                _check_unique(doc, rel, seen, docs)
+                parts = _reuse(old, old_matrix, doc.doc_id) if unchanged else _fresh(doc, settings, embedder)
+                (report.unchanged if unchanged else report.updated if rel in old_files else report.added).append(rel)
             except InputError as exc:
                 report.skipped.append((rel, str(exc)))
+                continue
+            except OSError as exc:  # unreadable, or removed while we ran: skip it, index the rest
+                report.skipped.append((rel, f"无法读取：{exc.strerror or exc}"))
                 continue
             docs[doc.doc_id] = doc
             files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}

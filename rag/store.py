@@ -5,9 +5,11 @@ previous index intact."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -74,7 +76,10 @@ def save_index(index_dir: Path, stored: StoredIndex) -> Path:
     faiss.write_index(stored.vectors, str(tmp / "vectors.faiss"))
     _write_jsonl(tmp / "chunks.jsonl", [asdict(c) | {"tokens": t} for c, t in zip(stored.chunks, stored.tokens)])
     _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in stored.documents.values()])
-    manifest = stored.manifest | {"format": FORMAT_VERSION, "chunks": len(stored.chunks), "written": time.time()}
+    checksums = {f.name: _sha256(f) for f in sorted(tmp.iterdir())}  # a hand edit or a torn file is detected at load
+    manifest = stored.manifest | {
+        "format": FORMAT_VERSION, "chunks": len(stored.chunks), "written": time.time(), "checksums": checksums,
+    }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     for f in tmp.iterdir():
         with f.open("rb") as fh:
@@ -98,8 +103,19 @@ def current_version(index_dir: Path) -> Path | None:
     pointer = index_dir / POINTER
     if not pointer.is_file():
         return None
-    version = index_dir / pointer.read_text(encoding="utf-8").strip()
+    name = pointer.read_text(encoding="utf-8").strip()
+    if not name.startswith("v-") or "/" in name or name.endswith(".partial"):
+        return None  # an empty or hand-edited pointer names no version
+    version = index_dir / name
     return version if version.is_dir() else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -113,13 +129,32 @@ def load_index(index_dir: Path) -> StoredIndex:
     if version is None:
         raise IndexStateError(f"索引 {index_dir} 不存在；请先运行 `rag index` 建立索引。")
     try:
+        return _load_version(version)
+    except IndexStateError:
+        newer = current_version(index_dir)
+        if newer is None or newer == version:
+            raise
+        return _load_version(newer)  # a writer switched versions (and removed ours) while we read
+
+
+def _verify(version: Path, manifest: dict) -> None:
+    for name, expected in manifest.get("checksums", {}).items():
+        if not (version / name).is_file() or _sha256(version / name) != expected:
+            raise IndexStateError(
+                f"索引文件 {version / name} 已损坏：缺失或与清单记录不符（可能被手工修改或写入中断）；请运行 `rag index --rebuild` 重建。"
+            )
+
+
+def _load_version(version: Path) -> StoredIndex:
+    try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        _verify(version, manifest)
         vectors = faiss.read_index(str(version / "vectors.faiss"))
         rows = _read_jsonl(version / "chunks.jsonl")
         docs = [Document(**d) for d in _read_jsonl(version / "documents.jsonl")]
-        tokens = [r.pop("tokens") for r in rows]
+        tokens = [[sys.intern(t) for t in r.pop("tokens")] for r in rows]
         chunks = [Chunk(**r) for r in rows]
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise IndexStateError(f"索引 {version} 已损坏（{exc}）；请运行 `rag index --rebuild` 重建。") from exc
     if manifest.get("format") != FORMAT_VERSION or vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
         raise IndexStateError(f"索引 {version} 的文件互不一致；请运行 `rag index --rebuild` 重建。")

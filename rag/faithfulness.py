@@ -1,0 +1,168 @@
+"""Offline faithfulness and citation scoring (RAGAS- and ALCE-style, no API, no judge LLM).
+
+An answer is split into claims (its sentences and semicolon clauses). A claim is *supported* by a set of
+passages when every number, date and named entity in it occurs in those passages and its embedding
+similarity to the closest span of them reaches a threshold. Faithfulness is the share of supported claims;
+citation recall is the share of claims whose own citations support them; citation precision is the share of
+citations that are needed (ALCE: the passage supports the claim alone, or the claim stops being supported
+without it). See eval/README.md for the method and its blind spots.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from rag.citations import cited_numbers, split_claims
+
+# Calibrated for multilingual-e5-small with the "query: " prompt on both sides (see eval/README.md).
+DEFAULT_THRESHOLD = 0.84
+ENTITY_TAGS = {"ns", "nt", "nz", "nr", "nrt", "nrfg"}  # jieba: place, organisation, other proper noun, person
+_REGION = re.compile(r"^[\u4e00-\u9fff]{2,8}[省市县区镇乡]$")  # 高密市, 环翠区: jieba often tags these plain n
+_GENERIC_REGION = {"全市", "本市", "城市", "市区", "城区", "全区", "本区", "全省", "全县", "地区", "园区", "社区", "小区"}
+_CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
+_CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]{4}(?=年)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SPAN = re.compile(r"[^。！？；\n]+")
+_MARK = re.compile(r"\[\d+\]")
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into vectors (a SentenceTransformer, or an adapter around one)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, no whitespace, no thousands separators, '二〇三五年' -> '2035年'."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), text)
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+def _canonical(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number.lstrip("0") or "0"
+
+
+def numbers_in(text: str) -> set[str]:
+    """Whole numbers as values: '62.0' equals '62', '50.5' does not contain '0.5'."""
+    return {_canonical(n) for n in _NUMBER.findall(normalize(text))}
+
+
+def entities_in(text: str) -> set[str]:
+    """Proper nouns by jieba's part-of-speech tags, plus region names ending in 市/区/县/… ."""
+    import jieba.posseg  # the dictionary loads on first use only
+
+    found = set()
+    for token in jieba.posseg.lcut(normalize(_MARK.sub("", text))):
+        word = token.word.strip()
+        if len(word) < 2 or word in _GENERIC_REGION or re.search(r"\d", word):
+            continue
+        if token.flag in ENTITY_TAGS or _REGION.match(word):
+            found.add(word)
+    return found
+
+
+def spans_of(passage: str) -> list[str]:
+    """Candidate cited spans: each sentence or line of the passage, and the passage as a whole."""
+    spans = [s.strip() for s in _SPAN.findall(passage) if len(s.strip()) >= 4]
+    return spans + [passage] if passage not in spans else spans
+
+
+@dataclass
+class ClaimScore:
+    text: str
+    citations: list[int]  # valid 1-based passage numbers the claim cites
+    supported: bool  # faithfulness: by what it cites (by all passages when it cites nothing)
+    cited_support: bool  # citation recall: cites something and that alone supports it
+    precise: list[int] = field(default_factory=list)  # citations that pass ALCE precision
+    missing: list[str] = field(default_factory=list)  # numbers / entities found in no passage it relies on
+    similarity: float = 0.0  # to the closest span of the passages it relies on
+
+
+@dataclass
+class FaithfulnessResult:
+    claims: list[ClaimScore]
+
+    @property
+    def faithfulness(self) -> float | None:
+        return sum(c.supported for c in self.claims) / len(self.claims) if self.claims else None
+
+    @property
+    def citation_recall(self) -> float | None:
+        return sum(c.cited_support for c in self.claims) / len(self.claims) if self.claims else None
+
+    @property
+    def citation_precision(self) -> float | None:
+        total = sum(len(c.citations) for c in self.claims)
+        return sum(len(c.precise) for c in self.claims) / total if total else None
+
+
+class FaithfulnessScorer:
+    """Scores answers against the passages they were given; `encoder` needs only `encode(texts)`."""
+
+    def __init__(self, encoder: Encoder, threshold: float = DEFAULT_THRESHOLD):
+        self.encoder = encoder
+        self.threshold = threshold
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.encoder.encode(texts), dtype="float32").reshape(len(texts), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+    def _similarities(self, claims: list[str], passages: list[str]) -> np.ndarray:
+        """claims x passages: each claim's best cosine to any span of each passage."""
+        spans = [spans_of(p) for p in passages]
+        flat = [s for group in spans for s in group]
+        sims = self._vectors(claims) @ self._vectors(flat).T
+        out = np.zeros((len(claims), len(passages)), dtype="float32")
+        start = 0
+        for j, group in enumerate(spans):
+            out[:, j] = sims[:, start : start + len(group)].max(axis=1)
+            start += len(group)
+        return out
+
+    def _check(self, facts: set[str], sims: np.ndarray, texts: list[str], chosen: list[int]) -> tuple[bool, list[str], float]:
+        if not chosen:
+            return False, sorted(facts), 0.0
+        pool = normalize("\n".join(texts[n - 1] for n in chosen))
+        pool_numbers = numbers_in(pool)
+        missing = sorted(f for f in facts if (f not in pool_numbers if _NUMBER.fullmatch(f) else f not in pool))
+        similarity = float(max(sims[n - 1] for n in chosen))
+        return not missing and similarity >= self.threshold, missing, similarity
+
+    def score_claim(self, claim: str, sims: np.ndarray, texts: list[str]) -> ClaimScore:
+        cites = [n for n in cited_numbers(claim) if 1 <= n <= len(texts)]
+        facts = numbers_in(_MARK.sub("", claim)) | entities_in(claim)
+        supported, missing, similarity = self._check(facts, sims, texts, cites or list(range(1, len(texts) + 1)))
+        cited_support = bool(cites) and supported
+        precise = [
+            n for n in cites
+            if self._check(facts, sims, texts, [n])[0]
+            or (cited_support and not self._check(facts, sims, texts, [m for m in cites if m != n])[0])
+        ]
+        return ClaimScore(claim, cites, supported, cited_support, precise, missing, similarity)
+
+    def score(self, answer: str, passages: list[str]) -> FaithfulnessResult:
+        """`passages` are the texts numbered [1], [2], … in the prompt (title and headings included)."""
+        claims = split_claims(answer)
+        if not claims or not passages:
+            return FaithfulnessResult([ClaimScore(c, [], False, False) for c in claims])
+        sims = self._similarities([_MARK.sub("", c).strip() for c in claims], passages)
+        return FaithfulnessResult([self.score_claim(c, sims[i], passages) for i, c in enumerate(claims)])
+
+
+class EmbedderEncoder:
+    """The project's Embedder as an `Encoder`: e5 wants the "query: " prompt on both sides for similarity."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        model = self.embedder.model
+        return model.encode(texts, prompt_name=self.embedder.query_prompt, normalize_embeddings=True, convert_to_numpy=True)

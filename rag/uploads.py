@@ -1,0 +1,100 @@
+"""Documents added from the page: checked and saved into the corpus folder, then indexed incrementally in a
+background thread while questions keep being answered against the previous index version."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from rag.errors import IndexStateError, InputError, RagError
+from rag.loaders import SUFFIXES, decode_bytes
+from rag.pipeline import QAPipeline
+
+log = logging.getLogger(__name__)
+UPLOAD_FOLDER = "uploads"
+
+
+def safe_name(name: str) -> str:
+    """Keep letters (any script), digits, '-', '_' and '.'; nothing that could leave the folder."""
+    stem = re.sub(r"[^\w.\-]+", "_", Path(name).name).strip("._") or "document"
+    return stem[:120]
+
+
+def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) -> Path:
+    """Accept only non-empty .txt/.md text under the size limit; an upload with an existing name replaces it."""
+    suffix = Path(original_name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：只能上传 .txt 或 .md 文本文件。")
+    size = src.stat().st_size
+    if size > max_mb * 2**20:
+        raise InputError(f"文件有 {size / 2**20:.1f} MB，超过上限 {max_mb:g} MB。")
+    decode_bytes(src.read_bytes(), original_name)  # refuses empty, binary and undecodable files now
+    folder = corpus_dir / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / safe_name(Path(original_name).stem + suffix)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+class IndexJob:
+    """One index build at a time, in a thread; `status()` is what the page shows while it runs."""
+
+    def __init__(self, pipeline: QAPipeline):
+        self.pipeline = pipeline
+        self.ready = False  # an index is loaded and questions can be answered
+        self.message = "正在加载索引……"
+        self._started = 0.0
+        self._label = ""
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, label: str, first: bool = False) -> bool:
+        """Start a build unless one is running; `first` loads an existing index before building."""
+        with self._lock:
+            if self.running:
+                return False
+            self._label, self._started = label, time.monotonic()
+            self._thread = threading.Thread(target=self._run, args=(first,), daemon=True, name="index-job")
+            self._thread.start()
+            return True
+
+    def _run(self, first: bool) -> None:
+        try:
+            if first and self._load_existing():
+                return
+            report = self.pipeline.index()
+            self.pipeline.retriever  # load the new version now, not on the next question
+            self.ready = True
+            skipped = "".join(f"；跳过 {name}：{reason}" for name, reason in report.skipped)
+            self.message = (
+                f"{self._label}完成：新增 {len(report.added)}，更新 {len(report.updated)}，共 {report.chunks} 个片段，"
+                f"用时 {report.seconds:.0f} 秒{skipped}"
+            )
+        except RagError as exc:
+            self.message = f"{self._label}失败：{exc}"
+        except Exception:  # shown on the page, so never a traceback
+            log.exception("index job failed")
+            self.message = f"{self._label}失败：系统内部错误，请查看服务日志。"
+
+    def _load_existing(self) -> bool:
+        try:
+            stored = self.pipeline.retriever.stored
+        except IndexStateError:
+            self._label = "首次建立索引"
+            return False
+        self.ready = True
+        self.message = f"索引就绪：{len(stored.documents)} 个文档，{len(stored.chunks)} 个片段。"
+        return True
+
+    def status(self) -> str:
+        if self.running:
+            return f"⏳ {self._label}中……已用 {time.monotonic() - self._started:.0f} 秒（问答{'照常可用' if self.ready else '将在完成后可用'}）"
+        return ("✅ " if self.ready else "⚠ ") + self.message
