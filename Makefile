@@ -39,7 +39,14 @@ run: models
 index: models
 	$(BIN)/rag index
 
-test: models
+# The browser test drives Debian's Chromium (Playwright's own browser download is not used); CJK fonts for the screenshot.
+$(VENV)/.browser: | $(BIN)/python
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium fonts-noto-cjk; }
+	touch $@
+
+test: models $(VENV)/.browser
 	$(BIN)/python -m pytest -q
 
 clean-index:

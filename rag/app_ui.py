@@ -45,7 +45,7 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest && e.target.closest('a.cite');
   if (!a) return;
   e.preventDefault(); e.stopPropagation();
-  const el = document.getElementById('source-' + a.dataset.n);
+  const el = document.getElementById((a.getAttribute('href') || '').slice(1));
   if (!el) return;
   el.open = true; el.scrollIntoView({behavior: 'smooth', block: 'center'});
   el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1500);
@@ -55,7 +55,7 @@ document.addEventListener('click', (e) => {
 
 def link_citations(text: str) -> str:
     """Every [n] becomes an anchor to source n."""
-    return _CITE.sub(lambda m: f'<a class="cite" data-n="{m.group(1)}" href="#source-{m.group(1)}">[{m.group(1)}]</a>', text)
+    return _CITE.sub(lambda m: f'<a class="cite" href="#source-{m.group(1)}">[{m.group(1)}]</a>', text)
 
 
 def render_stream(text: str) -> str:
@@ -63,8 +63,9 @@ def render_stream(text: str) -> str:
     return link_citations(html.escape(text, quote=False))
 
 
-def render_answer(answer: Answer, standalone: str = "") -> str:
-    """The final answer: citation links, unsupported claims marked, withheld or removed parts explained."""
+def render_answer(answer: Answer, asked: str = "") -> str:
+    """The final answer: citation links, unsupported claims marked, withheld or removed parts explained;
+    `asked` is what the user typed, shown rewritten when the question was a follow-up."""
     text = html.escape(answer.text, quote=False)
     for claim in answer.claims:
         if not claim.supported:
@@ -74,8 +75,8 @@ def render_answer(answer: Answer, standalone: str = "") -> str:
                                 f'<span class="flag">（⚠ 待核实：{reason}）</span>', 1)
     text = link_citations(text)
     notes = []
-    if standalone and standalone != answer.question:
-        notes.append(f"（按上下文理解为：{html.escape(standalone)}）")
+    if asked and asked.strip() != answer.question:
+        notes.append(f"（按上下文理解为：{html.escape(answer.question)}）")
     if answer.withheld:
         notes.append("（模型给出的回答中有数字在检索到的资料里找不到，无法核实，已不予显示。）")
     if answer.invalid_citations:
@@ -106,11 +107,10 @@ def render_sources(passages: list[Passage], answer: Answer | None) -> str:
     return "\n".join(blocks) or NO_SOURCES
 
 
-def answer_data(answer: Answer, standalone: str = "") -> dict:
+def answer_data(answer: Answer) -> dict:
     """The JSON the `ask` API returns."""
     return {
         "question": answer.question,
-        "standalone_question": standalone or answer.question,
         "answer": answer.text,
         "refused": answer.refused,
         "citations": [c.__dict__ for c in answer.citations],
@@ -171,7 +171,7 @@ class Page:
                 if event.answer is None:
                     yield history, render_sources(passages, None), "", asked, ""
                     continue
-                history[-1]["content"] = render_answer(event.answer, standalone if standalone != question else "")
+                history[-1]["content"] = render_answer(event.answer, question)
                 yield history, render_sources(event.answer.passages, event.answer), "", asked + [standalone], event.answer.text
         except RagError as exc:
             history[-1]["content"] = f"⚠ {html.escape(str(exc))}"

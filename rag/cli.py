@@ -1,4 +1,4 @@
-"""`rag` command line: index, ask, serve, models. No logic of its own beyond printing."""
+"""`rag` command line: index, ask, serve, models, eval. No logic of its own beyond printing."""
 
 from __future__ import annotations
 
@@ -73,6 +73,20 @@ def cmd_models(args, settings) -> int:
     return 0
 
 
+def cmd_eval(args, settings) -> int:
+    from rag.eval_report import summary_text, write_reports
+    from rag.evaluation import DEFAULT_SET, default_out_dir, evaluate, load_set, stratified_subset
+
+    path = Path(args.set) if args.set else DEFAULT_SET
+    items = stratified_subset(load_set(path), args.subset)
+    print(f"评测集 {path}：{len(items)} 题", file=sys.stderr)
+    report = evaluate(settings, items, k=args.k, set_path=str(path))
+    paths = write_reports(report, Path(args.out) if args.out else default_out_dir())
+    print(summary_text(report))
+    print("\n报告：" + "，".join(str(p) for p in paths))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="政策文件问答（离线）")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -92,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("models", help="从软件包仓库组装默认模型（仅安装时需要网络）")
     p.set_defaults(func=cmd_models)
+    p = sub.add_parser("eval", help="离线评测：检索、答案、拒答、忠实度、引用与延迟")
+    p.add_argument("--set", help="JSONL 评测集（默认 eval/dev.jsonl）")
+    p.add_argument("--subset", type=int, help="按题型分层抽取 N 题（确定性）")
+    p.add_argument("--out", help="报告目录（默认 eval/reports/<时间戳>）")
+    p.add_argument("--k", type=int, default=5, help="计算 recall@k 与 MRR 的 k（默认 5）")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

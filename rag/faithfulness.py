@@ -1,8 +1,9 @@
 """Offline faithfulness and citation scoring (RAGAS- and ALCE-style, no API, no judge LLM).
 
 An answer is split into claims (its sentences and semicolon clauses). A claim is *supported* by a set of
-passages when every number, date and named entity in it occurs in those passages and its embedding
-similarity to the closest span of them reaches a threshold. Faithfulness is the share of supported claims;
+passages when every number, date and named entity in it occurs in those passages, its embedding similarity
+to the closest span of them reaches a threshold, and at least half of its content words occur in them (a
+small embedder rates any fluent sentence on the passage's topic as similar). Faithfulness is the share of supported claims;
 citation recall is the share of claims whose own citations support them; citation precision is the share of
 citations that are needed (ALCE: the passage supports the claim alone, or the claim stops being supported
 without it). See eval/README.md for the method and its blind spots.
@@ -20,7 +21,8 @@ import numpy as np
 from rag.citations import cited_numbers, split_claims
 
 # Calibrated for multilingual-e5-small with the "query: " prompt on both sides (see eval/README.md).
-DEFAULT_THRESHOLD = 0.84
+DEFAULT_THRESHOLD = 0.87
+DEFAULT_MIN_COVERAGE = 0.5  # share of the claim's content words that must occur in the passages
 ENTITY_TAGS = {"ns", "nt", "nz", "nr", "nrt", "nrfg"}  # jieba: place, organisation, other proper noun, person
 _REGION = re.compile(r"^[\u4e00-\u9fff]{2,8}[省市县区镇乡]$")  # 高密市, 环翠区: jieba often tags these plain n
 _GENERIC_REGION = {"全市", "本市", "城市", "市区", "城区", "全区", "本区", "全省", "全县", "地区", "园区", "社区", "小区"}
@@ -29,6 +31,12 @@ _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]{4}(?=年)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPAN = re.compile(r"[^。！？；\n]+")
 _MARK = re.compile(r"\[\d+\]")
+_MARK_AFTER_STOP = re.compile(r"([。！？；])((?:\[\d+\])+)")
+# function words and the verbs every planning sentence uses: they say nothing about support
+_STOP_WORDS = set(
+    "的 了 和 与 及 是 为 在 到 由 从 对 将 等 其中 分别 以上 以下 左右 目标 达到 提高 提升 增长 年均 约 个 之 并 或 其 "
+    "该 这 那 各 中 上 下 我们 资料 根据 全市 全区 已经 主要 包括 进一步".split()
+)
 
 
 class Encoder(Protocol):
@@ -68,6 +76,14 @@ def entities_in(text: str) -> set[str]:
     return found
 
 
+def content_words(text: str) -> list[str]:
+    """Words of two or more characters with a Chinese character, no digits and no stop words."""
+    import jieba
+
+    words = jieba.lcut(normalize(_MARK.sub("", text)))
+    return [w for w in words if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w) and not re.search(r"\d", w) and w not in _STOP_WORDS]
+
+
 def spans_of(passage: str) -> list[str]:
     """Candidate cited spans: each sentence or line of the passage, and the passage as a whole."""
     spans = [s.strip() for s in _SPAN.findall(passage) if len(s.strip()) >= 4]
@@ -83,6 +99,13 @@ class ClaimScore:
     precise: list[int] = field(default_factory=list)  # citations that pass ALCE precision
     missing: list[str] = field(default_factory=list)  # numbers / entities found in no passage it relies on
     similarity: float = 0.0  # to the closest span of the passages it relies on
+    coverage: float = 0.0  # share of its content words found in those passages
+
+
+@dataclass
+class _Claim:
+    facts: set[str]  # numbers and named entities
+    words: list[str]  # content words
 
 
 @dataclass
@@ -106,9 +129,10 @@ class FaithfulnessResult:
 class FaithfulnessScorer:
     """Scores answers against the passages they were given; `encoder` needs only `encode(texts)`."""
 
-    def __init__(self, encoder: Encoder, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, encoder: Encoder, threshold: float = DEFAULT_THRESHOLD, min_coverage: float = DEFAULT_MIN_COVERAGE):
         self.encoder = encoder
         self.threshold = threshold
+        self.min_coverage = min_coverage
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self.encoder.encode(texts), dtype="float32").reshape(len(texts), -1)
@@ -127,30 +151,33 @@ class FaithfulnessScorer:
             start += len(group)
         return out
 
-    def _check(self, facts: set[str], sims: np.ndarray, texts: list[str], chosen: list[int]) -> tuple[bool, list[str], float]:
+    def _check(self, claim: "_Claim", sims: np.ndarray, texts: list[str], chosen: list[int]) -> tuple[bool, list[str], float, float]:
+        """(supported, missing facts, similarity, word coverage) of one claim against the chosen passages."""
         if not chosen:
-            return False, sorted(facts), 0.0
+            return False, sorted(claim.facts), 0.0, 0.0
         pool = normalize("\n".join(texts[n - 1] for n in chosen))
         pool_numbers = numbers_in(pool)
-        missing = sorted(f for f in facts if (f not in pool_numbers if _NUMBER.fullmatch(f) else f not in pool))
+        missing = sorted(f for f in claim.facts if (f not in pool_numbers if _NUMBER.fullmatch(f) else f not in pool))
         similarity = float(max(sims[n - 1] for n in chosen))
-        return not missing and similarity >= self.threshold, missing, similarity
+        coverage = sum(w in pool for w in claim.words) / len(claim.words) if claim.words else 1.0
+        supported = not missing and similarity >= self.threshold and coverage >= self.min_coverage
+        return supported, missing, similarity, coverage
 
-    def score_claim(self, claim: str, sims: np.ndarray, texts: list[str]) -> ClaimScore:
-        cites = [n for n in cited_numbers(claim) if 1 <= n <= len(texts)]
-        facts = numbers_in(_MARK.sub("", claim)) | entities_in(claim)
-        supported, missing, similarity = self._check(facts, sims, texts, cites or list(range(1, len(texts) + 1)))
+    def score_claim(self, text: str, sims: np.ndarray, texts: list[str]) -> ClaimScore:
+        cites = [n for n in cited_numbers(text) if 1 <= n <= len(texts)]
+        claim = _Claim(numbers_in(_MARK.sub("", text)) | entities_in(text), content_words(text))
+        supported, missing, similarity, coverage = self._check(claim, sims, texts, cites or list(range(1, len(texts) + 1)))
         cited_support = bool(cites) and supported
         precise = [
             n for n in cites
-            if self._check(facts, sims, texts, [n])[0]
-            or (cited_support and not self._check(facts, sims, texts, [m for m in cites if m != n])[0])
+            if self._check(claim, sims, texts, [n])[0]
+            or (cited_support and not self._check(claim, sims, texts, [m for m in cites if m != n])[0])
         ]
-        return ClaimScore(claim, cites, supported, cited_support, precise, missing, similarity)
+        return ClaimScore(text, cites, supported, cited_support, precise, missing, similarity, coverage)
 
     def score(self, answer: str, passages: list[str]) -> FaithfulnessResult:
         """`passages` are the texts numbered [1], [2], … in the prompt (title and headings included)."""
-        claims = split_claims(answer)
+        claims = split_claims(_MARK_AFTER_STOP.sub(r"\2\1", answer))  # "…亿元。[1]" cites the sentence before
         if not claims or not passages:
             return FaithfulnessResult([ClaimScore(c, [], False, False) for c in claims])
         sims = self._similarities([_MARK.sub("", c).strip() for c in claims], passages)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from rag.chunking import chunk_document
 from rag.config import Settings
@@ -99,12 +102,26 @@ def _fresh(doc: Document, settings: Settings, embedder: Embedder) -> tuple[list[
     return chunks, tokens, np.vstack(parts)
 
 
+@contextmanager
+def _waiting_for(lock: FileLock) -> Iterator[None]:
+    """Take the writer lock, saying so when another build holds it (else the command looks hung)."""
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another index build is running (%s); waiting for it to finish", lock.lock_file)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, root: Path | None = None) -> IndexReport:
     """Bring the index in line with the corpus folder; writes a new version only if something changed."""
     started = time.perf_counter()
     root = root or settings.corpus_dir
     report = IndexReport()
-    with writer_lock(settings.index_dir):
+    with _waiting_for(writer_lock(settings.index_dir)):
         old = _previous(settings, embedder, rebuild)
         old_files = old.manifest.get("files", {}) if old else {}
         old_matrix = old.vector_matrix() if old else None

@@ -34,20 +34,18 @@ def looks_binary(head: bytes) -> bool:
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
-    """Return (text, encoding). GB18030 is tried before guessing because it is a superset of GBK."""
-    if not data.strip():
+    """Return (text, encoding) for bytes already in memory; the same rules as sniff_file."""
+    if not data.strip(b" \t\r\n\x00\x0b\x0c"):
         raise InputError(f"文件 {name} 是空的，没有可索引的文字。")
-    if looks_binary(data[:8192]):
-        raise InputError(f"文件 {name} 看起来是二进制文件，不是文本；请提供 .txt 或 .md 文本文件。")
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in _candidates(data[:BLOCK_BYTES], name):
         try:
-            text = data.decode(encoding)
+            text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
         except UnicodeDecodeError:
             continue
-        if encoding == "utf-8-sig" and not data.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8"
+        if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
         return text, encoding
-    encoding = _lenient_encoding(data, name)
+    encoding = _lenient_encoding(data[:BLOCK_BYTES], name)
     return data.decode(encoding, errors="replace"), encoding
 
 
@@ -72,35 +70,44 @@ def _read_blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
+def _candidates(head: bytes, name: str) -> list[str]:
+    """Encodings worth trying, judged from the first block; refuses binary data."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ["utf-16"]  # what Windows Notepad calls "Unicode"
+    if looks_binary(head[:8192]):
+        raise InputError(f"文件 {name} 看起来是二进制文件，不是文本；请提供 .txt 或 .md 文本文件。")
+    return ["utf-8", "gb18030"]
+
+
 def sniff_file(path: Path) -> tuple[str, str]:
-    """One streaming pass over the bytes: (encoding, sha256). Strict UTF-8 and GB18030 decoders run
-    side by side and the first that survives wins, so a 50 MB file is never held in memory whole."""
+    """One streaming pass over the bytes: (encoding, sha256). Strict decoders run side by side and the
+    first that survives wins, so a 50 MB file is never held in memory whole."""
     digest, head, has_text = hashlib.sha256(), b"", False
-    decoders = {enc: codecs.getincrementaldecoder(enc)() for enc in ("utf-8", "gb18030")}
+    decoders: dict[str, codecs.IncrementalDecoder] = {}
     for block in _read_blocks(path):
         if not head:
-            head = block[:BLOCK_BYTES]
-            if looks_binary(head[:8192]):
-                raise InputError(f"文件 {path.name} 看起来是二进制文件，不是文本；请提供 .txt 或 .md 文本文件。")
+            head = block
+            decoders = {enc: codecs.getincrementaldecoder(enc)() for enc in _candidates(head, path.name)}
         digest.update(block)
-        has_text = has_text or bool(block.strip())
-        for enc in list(decoders):
+        has_text = has_text or bool(block.strip(b" \t\r\n\x00\x0b\x0c"))
+        for enc, decoder in list(decoders.items()):
             try:
-                decoders[enc].decode(block)
+                decoder.decode(block)
             except UnicodeDecodeError:
                 del decoders[enc]
     if not has_text:
         raise InputError(f"文件 {path.name} 是空的，没有可索引的文字。")
-    for enc in list(decoders):
+    for enc, decoder in list(decoders.items()):
         try:
-            decoders[enc].decode(b"", final=True)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             del decoders[enc]
-    if "utf-8" in decoders:
-        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), digest.hexdigest()
-    if "gb18030" in decoders:
-        return "gb18030", digest.hexdigest()
-    return _lenient_encoding(head, path.name), digest.hexdigest()
+    if not decoders:
+        return _lenient_encoding(head, path.name), digest.hexdigest()
+    encoding = next(iter(decoders))
+    if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    return encoding, digest.hexdigest()
 
 
 def _section_end(text: str, limit: int) -> int:

@@ -103,7 +103,7 @@ def current_version(index_dir: Path) -> Path | None:
     pointer = index_dir / POINTER
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
     if not name.startswith("v-") or "/" in name or name.endswith(".partial"):
         return None  # an empty or hand-edited pointer names no version
     version = index_dir / name
@@ -123,18 +123,32 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _read_chunks(path: Path) -> tuple[list[Chunk], list[list[str]]]:
+    """Row by row, interning tokens as they come: parsed whole, a 50 MB document's tokens take ~1 GB."""
+    chunks, tokens = [], []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                tokens.append([sys.intern(t) for t in row.pop("tokens")])
+                chunks.append(Chunk(**row))
+    return chunks, tokens
+
+
 def load_index(index_dir: Path) -> StoredIndex:
     """Load the live version; anything missing or inconsistent is a clear error, never a half index."""
     version = current_version(index_dir)
     if version is None:
         raise IndexStateError(f"索引 {index_dir} 不存在；请先运行 `rag index` 建立索引。")
-    try:
-        return _load_version(version)
-    except IndexStateError:
-        newer = current_version(index_dir)
-        if newer is None or newer == version:
-            raise
-        return _load_version(newer)  # a writer switched versions (and removed ours) while we read
+    for _ in range(3):
+        try:
+            return _load_version(version)
+        except IndexStateError:
+            newer = current_version(index_dir)
+            if newer is None or newer == version:
+                raise
+            version = newer  # a writer switched versions (and removed ours) while we read
+    return _load_version(version)
 
 
 def _verify(version: Path, manifest: dict) -> None:
@@ -150,10 +164,8 @@ def _load_version(version: Path) -> StoredIndex:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         _verify(version, manifest)
         vectors = faiss.read_index(str(version / "vectors.faiss"))
-        rows = _read_jsonl(version / "chunks.jsonl")
+        chunks, tokens = _read_chunks(version / "chunks.jsonl")
         docs = [Document(**d) for d in _read_jsonl(version / "documents.jsonl")]
-        tokens = [[sys.intern(t) for t in r.pop("tokens")] for r in rows]
-        chunks = [Chunk(**r) for r in rows]
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise IndexStateError(f"索引 {version} 已损坏（{exc}）；请运行 `rag index --rebuild` 重建。") from exc
     if manifest.get("format") != FORMAT_VERSION or vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):

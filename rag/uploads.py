@@ -96,5 +96,5 @@ class IndexJob:
 
     def status(self) -> str:
         if self.running:
-            return f"⏳ {self._label}中……已用 {time.monotonic() - self._started:.0f} 秒（问答{'照常可用' if self.ready else '将在完成后可用'}）"
-        return ("✅ " if self.ready else "⚠ ") + self.message
+            return f"… {self._label}中……已用 {time.monotonic() - self._started:.0f} 秒（问答{'照常可用' if self.ready else '将在完成后可用'}）"
+        return ("✓ " if self.ready else "⚠ ") + self.message

@@ -1,0 +1,175 @@
+"""An evaluation report dict -> report.json, a readable report.md, a PNG chart by question type, and the
+one-screen summary `rag eval` prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# (key in the aggregate, label in report.md / the summary, label on the chart)
+METRICS = [
+    ("recall_at_k", "检索召回 recall@{k}", "recall@{k}"),
+    ("mrr", "MRR", "MRR"),
+    ("accuracy", "答案准确率", "accuracy"),
+    ("keyword_recall", "关键词召回", "keyword recall"),
+    ("refusal_accuracy", "拒答准确率", "refusal acc."),
+    ("faithfulness", "忠实度", "faithfulness"),
+    ("citation_precision", "引用精确率", "citation P"),
+    ("citation_recall", "引用召回率", "citation R"),
+]
+CHART_METRICS = ["recall_at_k", "accuracy", "refusal_accuracy", "faithfulness", "citation_precision", "citation_recall"]
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _cell(text: object, limit: int = 80) -> str:
+    text = str(text or "").replace("\n", " ").replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _overall_table(report: dict) -> list[str]:
+    k, o = report["meta"]["k"], report["overall"]
+    lines = ["| 指标 | 数值 |", "| --- | --- |"]
+    lines += [f"| {label.format(k=k)} (`{key}`) | {_fmt(o[key])} |" for key, label, _ in METRICS]
+    lines += [
+        f"| 无法回答题的拒答率 (`unanswerable_refused`) | {_fmt(o['unanswerable_refused'])} |",
+        f"| 可回答题的误拒率 (`answerable_refused`) | {_fmt(o['answerable_refused'])} |",
+        f"| 首字延迟 p50 / p95 (s) | {_fmt(o['first_token_p50'], 2)} / {_fmt(o['first_token_p95'], 2)} |",
+        f"| 总延迟 p50 / p95 (s) | {_fmt(o['total_p50'], 2)} / {_fmt(o['total_p95'], 2)} |",
+        f"| 题数 / 出错 | {o['n']} / {o['errors']} |",
+    ]
+    return lines
+
+
+def _type_table(report: dict) -> list[str]:
+    k = report["meta"]["k"]
+    keys = ["n"] + [key for key, _, _ in METRICS] + ["total_p50"]
+    head = ["类型", "n"] + [chart.format(k=k) for _, _, chart in METRICS] + ["total p50 (s)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for name, agg in report["by_type"].items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(agg[key], 2) for key in keys) + " |")
+    return lines
+
+
+def _question_table(report: dict) -> list[str]:
+    lines = [
+        "| id | 类型 | 正确 | 拒答 | recall | 忠实度 | 引用 P/R | 总用时 (s) | 回答 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in report["questions"]:
+        answer = r.get("error") or r.get("answer")
+        cites = f"{_fmt(r.get('citation_precision'), 2)}/{_fmt(r.get('citation_recall'), 2)}"
+        lines.append(
+            f"| {r['id']} | {r['type']} | {_fmt(r.get('correct'))} | {_fmt(r.get('refused'))} | "
+            f"{_fmt(r.get('recall_at_k'), 2)} | {_fmt(r.get('faithfulness'), 2)} | {cites} | "
+            f"{_fmt(r.get('total'), 1)} | {_cell(answer)} |"
+        )
+    return lines
+
+
+def _failures(report: dict) -> list[str]:
+    """Wrong answers and unsupported claims, with what was missing: where to look first."""
+    lines = []
+    for r in report["questions"]:
+        notes = []
+        if r.get("correct") is False:
+            notes.append(f"缺少关键词：{'、'.join(r.get('missing_keywords') or []) or '—'}；拒答：{_fmt(r.get('refused'))}")
+        for c in r.get("claims", []):
+            if not c["supported"]:
+                notes.append(f"未被支持的陈述：{_cell(c['text'], 120)}（缺：{'、'.join(c['missing']) or '—'}；相似度 {c['similarity']:.3f}）")
+        if notes:
+            lines.append(f"- **{r['id']}** {r['question']}  \n  参考答案：{_cell(r.get('gold'), 160)}  \n  回答：{_cell(r.get('answer') or r.get('error'), 200)}")
+            lines += [f"  - {n}" for n in notes]
+    return lines or ["（无）"]
+
+
+def report_markdown(report: dict, chart_name: str = "") -> str:
+    m = report["meta"]
+    s = m["settings"]
+    lines = [
+        "# 评测报告",
+        "",
+        f"评测集 `{m['set']}`，{m['questions']} 题，k={m['k']}，忠实度相似度阈值 {m['threshold']}；开始于 {m['started']}，"
+        f"用时 {m['seconds']:.0f} 秒（模型与索引加载另计 {m['load_seconds']:.0f} 秒）。",
+        f"模型：LLM `{s['llm']}`，向量模型 `{s['embedder']}`；top_k={s['top_k']}，n_threads={s['n_threads']}，"
+        f"索引 {m['index_chunks']} 个片段；{m['machine']}。指标定义见 `eval/README.md`。",
+        "",
+        "## 总体",
+        "",
+        *_overall_table(report),
+        "",
+        "## 按题型",
+        "",
+        *_type_table(report),
+        "",
+    ]
+    if chart_name:
+        lines += [f"![metrics by type]({chart_name})", ""]
+    lines += ["## 逐题", "", *_question_table(report), "", "## 错误与未被支持的陈述", "", *_failures(report), ""]
+    return "\n".join(lines)
+
+
+def plot_by_type(report: dict, path: Path) -> None:
+    """Grouped bars, one group per question type; labels in English since the default font has no CJK."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    k = report["meta"]["k"]
+    groups = ["overall", *report["by_type"]]
+    aggs = [report["overall"], *report["by_type"].values()]
+    labels = {key: chart.format(k=k) for key, _, chart in METRICS}
+    width = 0.8 / len(CHART_METRICS)
+    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(groups)), 4.5))
+    x = np.arange(len(groups))
+    for i, key in enumerate(CHART_METRICS):
+        values = [a[key] if a[key] is not None else np.nan for a in aggs]
+        ax.bar(x + (i - (len(CHART_METRICS) - 1) / 2) * width, values, width, label=labels[key])
+    ax.set_xticks(x, [f"{g}\n(n={a['n']})" for g, a in zip(groups, aggs)], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(f"RAG evaluation by question type ({report['meta']['questions']} questions)")
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_reports(report: dict, out_dir: Path) -> list[Path]:
+    """report.json (everything), report.md (readable), metrics_by_type.png; returns the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "report.json", out_dir / "report.md", out_dir / "metrics_by_type.png"]
+    paths[0].write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    plot_by_type(report, paths[2])
+    paths[1].write_text(report_markdown(report, paths[2].name), encoding="utf-8")
+    return paths
+
+
+def summary_text(report: dict) -> str:
+    """What `rag eval` prints at the end: fits on one screen."""
+    m, o = report["meta"], report["overall"]
+    lines = [
+        f"评测集 {m['set']}：{m['questions']} 题，用时 {m['seconds'] / 60:.1f} 分钟" + (f"，出错 {o['errors']} 题" if o["errors"] else ""),
+        f"检索    recall@{m['k']} {_fmt(o['recall_at_k'])}   MRR {_fmt(o['mrr'])}",
+        f"答案    准确率 {_fmt(o['accuracy'])}   关键词召回 {_fmt(o['keyword_recall'])}",
+        f"拒答    准确率 {_fmt(o['refusal_accuracy'])}   无法回答题拒答率 {_fmt(o['unanswerable_refused'])}   可回答题误拒率 {_fmt(o['answerable_refused'])}",
+        f"忠实度  {_fmt(o['faithfulness'])}   引用精确率 {_fmt(o['citation_precision'])}   引用召回率 {_fmt(o['citation_recall'])}",
+        f"延迟    首字 p50 {_fmt(o['first_token_p50'], 2)}s / p95 {_fmt(o['first_token_p95'], 2)}s   总计 p50 {_fmt(o['total_p50'], 2)}s / p95 {_fmt(o['total_p95'], 2)}s",
+        "",
+        f"{'题型':<16}{'n':>4}{'准确':>7}{'召回':>7}{'忠实':>7}{'引P':>7}{'引R':>7}",
+    ]
+    for name, a in report["by_type"].items():
+        row = [a["accuracy"], a["recall_at_k"], a["faithfulness"], a["citation_precision"], a["citation_recall"]]
+        lines.append(f"{name:<18}{a['n']:>4}" + "".join(f"{_fmt(v, 2):>9}" for v in row))
+    return "\n".join(lines)

@@ -1,0 +1,318 @@
+"""Offline evaluation: run a question set through the pipeline and score retrieval, answers, refusals,
+faithfulness, citations and latency, per question and per question type. `evaluate()` is the one entry
+point other code (the CLI, CI's regression gate, model bake-offs) calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import re
+import time
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.errors import InputError, RagError
+from rag.faithfulness import DEFAULT_THRESHOLD, EmbedderEncoder, Encoder, FaithfulnessScorer, normalize
+from rag.pipeline import QAPipeline, validate_question
+from rag.types import Answer, Chunk, Document, Passage
+
+
+DEFAULT_SET = PROJECT_ROOT / "eval" / "dev.jsonl"
+
+
+def default_out_dir() -> Path:
+    return PROJECT_ROOT / "eval" / "reports" / time.strftime("%Y%m%d-%H%M%S")
+
+
+@dataclass
+class EvalItem:
+    id: str
+    question: str
+    type: str
+    answerable: bool
+    answer: str = ""  # the gold answer, shown in the report only
+    doc_ids: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # exact substrings of the source files
+    keywords: list[str] = field(default_factory=list)  # all must appear in a correct answer
+
+
+_REQUIRED = {"id": str, "question": str, "type": str, "answerable": bool}
+_LISTS = ("doc_ids", "evidence", "keywords")
+
+
+def _item(row: object, where: str) -> EvalItem:
+    if not isinstance(row, dict):
+        raise InputError(f"{where}：每行应是一个 JSON 对象。")
+    for key, kind in _REQUIRED.items():
+        if not isinstance(row.get(key), kind):
+            raise InputError(f"{where}：缺少字段 {key} 或类型不对（应为 {kind.__name__}）。")
+    for key in _LISTS:
+        if not isinstance(row.get(key, []), list) or not all(isinstance(x, str) for x in row.get(key, [])):
+            raise InputError(f"{where}：字段 {key} 应为字符串列表。")
+    known = {f.name for f in dataclasses.fields(EvalItem)}
+    return EvalItem(**{k: v for k, v in row.items() if k in known})
+
+
+def load_set(path: Path) -> list[EvalItem]:
+    """A JSONL question set in the format of eval/dev.jsonl; extra fields are ignored."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"评测集文件 {path} 不存在。")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(_item(json.loads(line), f"评测集 {path} 第 {number} 行"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"评测集 {path} 第 {number} 行不是合法的 JSON：{exc}") from exc
+    if not items:
+        raise InputError(f"评测集 {path} 中没有题目。")
+    return items
+
+
+def stratified_subset(items: list[EvalItem], n: int | None) -> list[EvalItem]:
+    """n questions covering the types: one per type in turn (most frequent type first), spread evenly
+    through each type's questions; deterministic, returned in file order."""
+    if not n or n >= len(items):
+        return list(items)
+    by_type: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_type.setdefault(item.type, []).append(i)
+    order = sorted(by_type, key=lambda t: (-len(by_type[t]), t))
+    quota = dict.fromkeys(order, 0)
+    while sum(quota.values()) < n:
+        for t in order:
+            if sum(quota.values()) < n and quota[t] < len(by_type[t]):
+                quota[t] += 1
+    chosen = [by_type[t][int((j + 0.5) * len(by_type[t]) / quota[t])] for t in order for j in range(quota[t])]
+    return [items[i] for i in sorted(chosen)]
+
+
+def keyword_found(keyword: str, text: str) -> bool:
+    """Numbers are matched whole and regardless of spacing: '510.3亿元' matches '510.3 亿元', '32' not '132'."""
+    key, hay = normalize(keyword), normalize(text)
+    if not key:
+        return True
+    pattern = ("(?<![\\d.])" if key[0].isdigit() else "") + re.escape(key) + ("(?!\\.?\\d)" if key[-1].isdigit() else "")
+    return re.search(pattern, hay) is not None
+
+
+def _squash(text: str) -> tuple[str, list[int]]:
+    """Text without whitespace and table pipes, and each kept character's offset in the original."""
+    chars, offsets = [], []
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch == "|":
+            continue
+        for c in unicodedata.normalize("NFKC", ch):
+            chars.append(c)
+            offsets.append(i)
+    return "".join(chars), offsets
+
+
+class EvidenceLocator:
+    """Places evidence (quoted from the raw files) in the cleaned documents the chunks point into;
+    raw and cleaned text differ in spacing and table layout, so both are compared squashed."""
+
+    def __init__(self, documents: dict[str, Document]):
+        self.documents = documents
+        self._squashed: dict[str, tuple[str, list[int]]] = {}
+
+    def _doc(self, doc_id: str) -> tuple[str, list[int]]:
+        if doc_id not in self._squashed:
+            self._squashed[doc_id] = _squash(self.documents[doc_id].text)
+        return self._squashed[doc_id]
+
+    def spans(self, doc_ids: list[str], evidence: str) -> list[tuple[str, int, int]]:
+        """Every (doc_id, start, end) where the evidence occurs, in squashed coordinates."""
+        needle = _squash(evidence)[0]
+        found = []
+        for doc_id in doc_ids:
+            if doc_id not in self.documents or not needle:
+                continue
+            hay = self._doc(doc_id)[0]
+            start = hay.find(needle)
+            while start >= 0:
+                found.append((doc_id, start, start + len(needle)))
+                start = hay.find(needle, start + 1)
+        return found
+
+    def chunk_range(self, chunk: Chunk) -> tuple[int, int] | None:
+        if chunk.doc_id not in self.documents:
+            return None
+        offsets = self._doc(chunk.doc_id)[1]
+        return bisect_left(offsets, chunk.start), bisect_left(offsets, chunk.end)
+
+
+def _overlap_needed(length: int) -> int:
+    """A chunk covers a span when it holds at least half of it (all of a span under 10 characters)."""
+    return min(length, max(10, length // 2))
+
+
+def chunk_covers(locator: EvidenceLocator, chunk: Chunk, doc_ids: list[str], evidence: str) -> bool:
+    """Evidence from the listed documents (any document if none are listed) overlapping the chunk."""
+    if doc_ids and chunk.doc_id not in doc_ids:
+        return False
+    spans = locator.spans([chunk.doc_id], evidence)
+    where = locator.chunk_range(chunk)
+    if not spans or where is None:  # evidence the cleaning removed, or an index without the document
+        needle = _squash(evidence)[0]
+        return bool(needle) and needle in _squash(chunk.text)[0]
+    return any(min(end, where[1]) - max(start, where[0]) >= _overlap_needed(end - start) for _, start, end in spans)
+
+
+def retrieval_scores(item: EvalItem, ranked: list[Passage], locator: EvidenceLocator, k: int) -> tuple[float | None, float | None]:
+    """recall@k: share of evidence spans covered by a top-k chunk; reciprocal rank of the first covering chunk."""
+    if not item.answerable or not item.evidence:
+        return None, None
+    top = [p.chunk for p in ranked[:k]]
+    hits = [[chunk_covers(locator, c, item.doc_ids, ev) for ev in item.evidence] for c in top]
+    recall = sum(any(row[j] for row in hits) for j in range(len(item.evidence))) / len(item.evidence)
+    rank = next((r for r, row in enumerate(hits, start=1) if any(row)), None)
+    return recall, (1.0 / rank if rank else 0.0)
+
+
+def answer_scores(item: EvalItem, answer: Answer) -> dict:
+    """Correct: an unanswerable question refused; an answerable one not refused and holding every keyword
+    (None when the item has no keywords). Refusal is right when it matches unanswerability."""
+    found = [keyword_found(k, answer.text) for k in item.keywords]
+    if not item.answerable:
+        correct = answer.refused
+    else:
+        correct = (not answer.refused and all(found)) if item.keywords else None
+    return {
+        "correct": correct,
+        "keyword_recall": ((0.0 if answer.refused else sum(found) / len(found)) if found else None),
+        "missing_keywords": [k for k, ok in zip(item.keywords, found) if not ok],
+        "refusal_ok": answer.refused != item.answerable,
+    }
+
+
+def faithfulness_scores(answer: Answer, scorer: FaithfulnessScorer) -> dict:
+    """Claims of a shown answer against the passages it was given; a refusal makes no claims."""
+    empty = {"faithfulness": None, "citation_precision": None, "citation_recall": None, "claims": []}
+    if answer.refused or not answer.text.strip():
+        return empty
+    result = scorer.score(answer.text, [p.chunk.embedding_text() for p in answer.passages])
+    claims = [dataclasses.asdict(c) | {"similarity": round(c.similarity, 4)} for c in result.claims]
+    return {
+        "faithfulness": result.faithfulness,
+        "citation_precision": result.citation_precision,
+        "citation_recall": result.citation_recall,
+        "claims": claims,
+    }
+
+
+def run_question(pipeline: QAPipeline, item: EvalItem, scorer: FaithfulnessScorer, locator: EvidenceLocator, k: int) -> dict:
+    row = {"id": item.id, "type": item.type, "question": item.question, "answerable": item.answerable, "gold": item.answer}
+    try:
+        question = validate_question(item.question, pipeline.settings.max_question_chars)
+        answer = pipeline.ask(question)
+        ranked = pipeline.retriever.search(question, k=k)
+    except RagError as exc:
+        return row | {"error": str(exc), "correct": False if item.keywords or not item.answerable else None}
+    recall, rr = retrieval_scores(item, ranked, locator, k)
+    return row | {
+        "answer": answer.text,
+        "refused": answer.refused,
+        "withheld": answer.withheld,
+        "retrieved": [p.chunk.chunk_id for p in ranked],
+        "cited": [c.chunk_id for c in answer.citations],
+        "recall_at_k": recall,
+        "reciprocal_rank": rr,
+        "first_token": answer.timings.get("first_token"),
+        "total": answer.timings.get("total"),
+    } | answer_scores(item, answer) | faithfulness_scores(answer, scorer)
+
+
+def _mean(values: list) -> float | None:
+    kept = [float(v) for v in values if v is not None]
+    return round(sum(kept) / len(kept), 4) if kept else None
+
+
+def _percentile(values: list, q: float) -> float | None:
+    kept = [float(v) for v in values if v is not None]
+    return round(float(np.percentile(kept, q)), 3) if kept else None
+
+
+def aggregate(rows: list[dict]) -> dict:
+    """Means over the questions where a metric applies (None elsewhere); latency as p50/p95 seconds."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+
+    def col(name: str, subset: list[dict] = rows) -> list:
+        return [r.get(name) for r in subset]
+
+    return {
+        "n": len(rows),
+        "errors": sum("error" in r for r in rows),
+        "recall_at_k": _mean(col("recall_at_k")),
+        "mrr": _mean(col("reciprocal_rank")),
+        "accuracy": _mean(col("correct")),
+        "keyword_recall": _mean(col("keyword_recall")),
+        "refusal_accuracy": _mean(col("refusal_ok")),
+        "unanswerable_refused": _mean(col("refused", unanswerable)),
+        "answerable_refused": _mean(col("refused", answerable)),
+        "faithfulness": _mean(col("faithfulness")),
+        "citation_precision": _mean(col("citation_precision")),
+        "citation_recall": _mean(col("citation_recall")),
+        "first_token_p50": _percentile(col("first_token"), 50),
+        "first_token_p95": _percentile(col("first_token"), 95),
+        "total_p50": _percentile(col("total"), 50),
+        "total_p95": _percentile(col("total"), 95),
+    }
+
+
+def _settings_dict(settings: Settings) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
+
+
+def _warm_up(pipeline: QAPipeline) -> float:
+    """Load the index and models before timing anything, so question 1 does not carry the load time."""
+    started = time.perf_counter()
+    pipeline.ensure_index()
+    pipeline.generator
+    return time.perf_counter() - started
+
+
+def evaluate(
+    settings: Settings,
+    items: list[EvalItem],
+    k: int = 5,
+    *,
+    pipeline: QAPipeline | None = None,
+    encoder: Encoder | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    progress: bool = True,
+    set_path: str = "",
+) -> dict:
+    """Run every item through a QA pipeline (built from `settings` unless given) and return the report:
+    {"meta", "overall", "by_type", "questions"}. The index is built from settings.corpus_dir if missing."""
+    from tqdm import tqdm
+
+    pipeline = pipeline or QAPipeline(settings)
+    load_seconds = _warm_up(pipeline)
+    scorer = FaithfulnessScorer(encoder or EmbedderEncoder(pipeline.embedder), threshold)
+    locator = EvidenceLocator(pipeline.retriever.stored.documents)
+    rows: list[dict] = []
+    started, started_at = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    bar = tqdm(items, desc="评测", unit="题", disable=not progress, dynamic_ncols=True)
+    for item in bar:
+        rows.append(run_question(pipeline, item, scorer, locator, k))
+        bar.set_postfix(acc=_mean([r.get("correct") for r in rows]), faith=_mean([r.get("faithfulness") for r in rows]))
+    types = sorted({r["type"] for r in rows})
+    meta = {
+        "set": set_path, "questions": len(rows), "k": k, "threshold": threshold,
+        "started": started_at, "seconds": round(time.perf_counter() - started, 1),
+        "load_seconds": round(load_seconds, 1), "index_chunks": len(pipeline.retriever.stored.chunks),
+        "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}",
+        "settings": _settings_dict(pipeline.settings),
+    }
+    return {"meta": meta, "overall": aggregate(rows),
+            "by_type": {t: aggregate([r for r in rows if r["type"] == t]) for t in types}, "questions": rows}

@@ -1,0 +1,31 @@
+"""The regression gate: a stratified subset of the dev set answered by the real models over a fresh index
+of seeds/ must keep answer accuracy and faithfulness at or above the floors in eval/floors.json (set a few
+points under the measured baseline). Slow (about 12 LLM answers), runs in CI all the same."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.config import load_settings
+from rag.eval_report import summary_text, write_reports
+from rag.evaluation import DEFAULT_SET, evaluate, load_set, stratified_subset
+from tests.conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+
+FLOORS = json.loads((ROOT / "eval" / "floors.json").read_text(encoding="utf-8"))
+
+
+def test_ci_subset_stays_above_the_floors(tmp_path):
+    settings = load_settings(env={}).with_overrides(corpus_dir=SEEDS, index_dir=tmp_path / "index")
+    items = stratified_subset(load_set(DEFAULT_SET), FLOORS["subset"])
+    assert sum(not i.answerable for i in items) >= 2 and len({i.type for i in items}) >= 8
+    report = evaluate(settings, items, k=FLOORS["k"], progress=False, set_path=str(DEFAULT_SET))
+    write_reports(report, tmp_path / "report")
+    print(summary_text(report))  # shown by pytest -rA, and kept in the CI log on failure
+    overall = report["overall"]
+    assert overall["errors"] == 0
+    below = {m: (overall[m], floor) for m, floor in FLOORS["floors"].items() if (overall[m] or 0.0) < floor}
+    assert not below, f"below the floor (measured, floor): {below}; report in {tmp_path / 'report'}"

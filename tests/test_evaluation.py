@@ -1,0 +1,244 @@
+"""Evaluation metrics and the whole `evaluate()` run, with a hashing embedder and a scripted generator."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from rag.cleaning import clean_text
+from rag.chunking import chunk_document
+from rag.cli import build_parser
+from rag.errors import InputError
+from rag.eval_report import summary_text, write_reports
+from rag.evaluation import (
+    DEFAULT_SET,
+    EvalItem,
+    EvidenceLocator,
+    aggregate,
+    answer_scores,
+    chunk_covers,
+    evaluate,
+    keyword_found,
+    load_set,
+    retrieval_scores,
+    stratified_subset,
+)
+from rag.pipeline import QAPipeline
+from rag.prompting import REFUSAL
+from rag.types import Answer, Document, Passage
+from tests.conftest import HashEmbedder
+from tests.test_faithfulness import HashEncoder
+
+GAOMI = """高密市国民经济和社会发展第十四个五年规划
+第一章 发展基础
+“十三五”时期，全市地区生产总值跨上新台阶,达510.3 亿元，年均增长5.6%。
+城乡居民人均可支配收入分别达到4.3万元和2.2万元。
+第二章 主要指标
+| 指标 | 2020年 | 2025年 |
+| 森林覆盖率(%) | 10.97 | 11 |
+| 粮食产量(万吨) | 143 | 140 |
+"""
+PINGDU = """平度市国民经济和社会发展第十四个五年规划
+第一章 发展基础
+全市生产总值达到 715.7 亿元, 年均增长 5%。
+第二章 产业
+重点发展智能家电、食品饮料和新材料产业。
+"""
+
+
+def _doc(doc_id: str, raw: str) -> Document:
+    return Document(doc_id, doc_id, f"{doc_id}.txt", clean_text(raw), "0", "utf-8")
+
+
+def _items() -> list[EvalItem]:
+    return [
+        EvalItem("g1", "高密市地区生产总值是多少？", "number_fact", True, "510.3亿元", ["gaomi"],
+                 ["全市地区生产总值跨上新台阶,达510.3 亿元"], ["510.3亿元"]),
+        EvalItem("g2", "高密市2025年森林覆盖率目标是多少？", "table_lookup", True, "11%", ["gaomi"],
+                 ["| 森林覆盖率(%) | 10.97 | 11 |"], ["11"]),
+        EvalItem("u1", "高密市市长是谁？", "unanswerable", False),
+        EvalItem("p1", "平度市重点发展哪些产业？", "list", True, "智能家电等", ["pingdu"],
+                 ["重点发展智能家电、食品饮料和新材料产业"], ["智能家电", "新材料"]),
+    ]
+
+
+# --- the question set ---------------------------------------------------------------------------
+
+def test_dev_set_loads():
+    items = load_set(DEFAULT_SET)
+    assert len(items) >= 80 and all(i.question and i.type for i in items)
+    assert sum(not i.answerable for i in items) >= 10
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"id": "a", "type": "entity", "answerable": true}\n', "question"),
+        ('{"id": "a", "question": "q", "type": "entity", "answerable": true, "keywords": "x"}\n', "keywords"),
+        ("not json\n", "JSON"),
+        ("\n", "没有题目"),
+    ],
+)
+def test_bad_sets_are_refused_with_the_line(tmp_path, content, message):
+    path = tmp_path / "set.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_set(path)
+
+
+def test_stratified_subset_covers_types_deterministically():
+    items = load_set(DEFAULT_SET)
+    subset = stratified_subset(items, 12)
+    assert len(subset) == 12 and subset == stratified_subset(items, 12)
+    assert {i.type for i in subset} == {i.type for i in items}
+    assert Counter(i.type for i in subset)["unanswerable"] == 2
+    order = [items.index(i) for i in subset]
+    assert order == sorted(order)
+    assert stratified_subset(items, None) == items and stratified_subset(items, 10_000) == items
+
+
+# --- answer correctness ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "keyword, text, found",
+    [
+        ("510.3亿元", "达到510.3 亿元[1]", True),
+        ("510.3亿元", "达到５１０．３亿元", True),
+        ("32", "2025年目标为32%", True),
+        ("32", "目标为132%", False),
+        ("32", "目标为32.5%", False),
+        ("1234", "共1,234家", True),
+        ("智能家电", "重点发展智能家电", True),
+        ("新材料", "重点发展智能家电", False),
+    ],
+)
+def test_keywords_match_numbers_whole_and_ignore_spacing(keyword, text, found):
+    assert keyword_found(keyword, text) is found
+
+
+def test_answer_scores():
+    item = _items()[0]
+    good = answer_scores(item, Answer(item.question, "达510.3亿元[1]。"))
+    assert good["correct"] and good["keyword_recall"] == 1.0 and good["refusal_ok"]
+    refused = answer_scores(item, Answer(item.question, REFUSAL, refused=True))
+    assert refused["correct"] is False and refused["keyword_recall"] == 0.0 and not refused["refusal_ok"]
+    unanswerable = _items()[2]
+    assert answer_scores(unanswerable, Answer(unanswerable.question, REFUSAL, refused=True))["correct"] is True
+    assert answer_scores(unanswerable, Answer(unanswerable.question, "张三[1]。"))["refusal_ok"] is False
+    no_keywords = EvalItem("a", "q", "ambiguous", True)
+    assert answer_scores(no_keywords, Answer("q", "随便"))["correct"] is None
+
+
+# --- retrieval ---------------------------------------------------------------------------------
+
+def test_evidence_quoted_from_raw_text_is_found_in_clean_chunks():
+    """Raw evidence has spaces and table pipes the cleaned text lacks; the covering chunk still counts."""
+    doc = _doc("gaomi", GAOMI)
+    chunks = chunk_document(doc, size=60, overlap=0)
+    locator = EvidenceLocator({"gaomi": doc})
+    item = _items()[1]
+    covering = [c for c in chunks if chunk_covers(locator, c, item.doc_ids, item.evidence[0])]
+    assert covering and all("10.97" in c.text for c in covering)
+    assert not chunk_covers(locator, covering[0], ["pingdu"], item.evidence[0])
+
+
+def test_recall_and_reciprocal_rank():
+    doc = _doc("gaomi", GAOMI)
+    chunks = chunk_document(doc, size=60, overlap=0)
+    locator = EvidenceLocator({"gaomi": doc})
+    both = EvalItem("x", "q", "multi_hop", True, "", ["gaomi"], [_items()[0].evidence[0], _items()[1].evidence[0]])
+    holds = [any(chunk_covers(locator, c, ["gaomi"], ev) for ev in both.evidence) for c in chunks]
+    misses = [Passage(c, 0.0) for c, h in zip(chunks, holds) if not h]
+    hits = [Passage(c, 0.0) for c, h in zip(chunks, holds) if h]
+    assert len(hits) == 2
+    assert retrieval_scores(both, misses[:1] + hits[:1], locator, k=5) == (0.5, 0.5)
+    assert retrieval_scores(both, hits + misses, locator, k=5) == (1.0, 1.0)
+    assert retrieval_scores(both, misses + hits, locator, k=len(misses)) == (0.0, 0.0)
+    assert retrieval_scores(_items()[2], hits, locator, k=5) == (None, None)
+
+
+def test_aggregate_skips_metrics_that_do_not_apply():
+    rows = [
+        {"answerable": True, "correct": True, "refused": False, "refusal_ok": True, "faithfulness": 1.0, "total": 1.0},
+        {"answerable": True, "correct": None, "refused": True, "refusal_ok": False, "faithfulness": None, "total": 3.0},
+        {"answerable": False, "correct": False, "refused": False, "refusal_ok": False, "faithfulness": 0.0, "total": 2.0},
+    ]
+    agg = aggregate(rows)
+    assert agg["accuracy"] == 0.5 and agg["faithfulness"] == 0.5
+    assert agg["refusal_accuracy"] == pytest.approx(0.3333, abs=1e-4)
+    assert agg["answerable_refused"] == 0.5 and agg["unanswerable_refused"] == 0.0
+    assert agg["total_p50"] == 2.0 and agg["recall_at_k"] is None
+
+
+# --- a whole run -------------------------------------------------------------------------------
+
+class ScriptedGenerator:
+    """Copies the passage line that holds a scripted phrase and cites that passage; for the forest
+    question it adds a wrong target figure; anything else is refused."""
+
+    name = "scripted"
+    script = {"生产总值": "510.3", "森林覆盖率": "10.97", "产业": "智能家电"}
+
+    @staticmethod
+    def _find(user: str, phrase: str) -> tuple[str, str] | None:
+        for number, body in re.findall(r"\[(\d+)\] 来源：[^\n]*\n(.*?)(?=\n\n\[\d+\] 来源：|\n\n问题：)", user, re.S):
+            for sentence in re.findall(r"[^。\n]+", body):
+                if phrase in sentence:
+                    return number, sentence
+        return None
+
+    def stream(self, messages, max_tokens, temperature):
+        user = messages[-1]["content"]
+        question = user.split("问题：")[1]
+        key = next((k for k in self.script if k in question), None)
+        found = self._find(user, self.script[key]) if key else None
+        if found is None:
+            yield REFUSAL
+        elif key == "森林覆盖率":
+            yield f"2020年森林覆盖率为10.97%[{found[0]}]。2025年目标为12%[{found[0]}]。"
+        else:
+            yield from (found[1][:5], found[1][5:] + f"[{found[0]}]。")
+
+
+@pytest.fixture
+def fake_pipeline(tmp_settings) -> QAPipeline:
+    (tmp_settings.corpus_dir / "gaomi.txt").write_text(GAOMI, encoding="utf-8")
+    (tmp_settings.corpus_dir / "pingdu.txt").write_text(PINGDU, encoding="utf-8")
+    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=6), embedder=HashEmbedder(), generator=ScriptedGenerator())
+    pipeline.index()
+    return pipeline
+
+
+def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
+    report = evaluate(fake_pipeline.settings, _items(), k=5, pipeline=fake_pipeline, encoder=HashEncoder(),
+                      threshold=0.3, progress=False, set_path="fake.jsonl")
+    rows = {r["id"]: r for r in report["questions"]}
+    assert [rows[i]["correct"] for i in ("g1", "g2", "u1", "p1")] == [True, False, True, True]
+    assert rows["g1"]["faithfulness"] == 1.0 and rows["g1"]["citation_precision"] == 1.0
+    assert rows["g2"]["faithfulness"] == 0.5 and "12" in rows["g2"]["claims"][1]["missing"]
+    assert rows["u1"]["refused"] and rows["u1"]["faithfulness"] is None and rows["u1"]["recall_at_k"] is None
+    assert rows["p1"]["recall_at_k"] == 1.0
+    overall = report["overall"]
+    assert overall["n"] == 4 and overall["accuracy"] == 0.75 and overall["refusal_accuracy"] == 1.0
+    assert overall["faithfulness"] == pytest.approx(2.5 / 3, abs=1e-3)
+    assert overall["first_token_p50"] is not None and overall["total_p95"] >= overall["total_p50"]
+    assert set(report["by_type"]) == {"number_fact", "table_lookup", "unanswerable", "list"}
+    assert report["by_type"]["table_lookup"]["accuracy"] == 0.0
+
+    paths = write_reports(report, tmp_path / "out")
+    assert [p.name for p in paths] == ["report.json", "report.md", "metrics_by_type.png"]
+    assert json.loads(paths[0].read_text(encoding="utf-8"))["overall"] == overall
+    markdown = paths[1].read_text(encoding="utf-8")
+    assert "| g2 | table_lookup | ✗ |" in markdown and "12" in markdown
+    assert paths[2].read_bytes()[:4] == b"\x89PNG"
+    summary = summary_text(report)
+    assert "recall@5" in summary and "0.750" in summary and len(summary.splitlines()) < 25
+
+
+def test_cli_has_the_eval_command():
+    args = build_parser().parse_args(["eval", "--subset", "12", "--out", "x", "--set", "s.jsonl", "--k", "3"])
+    assert (args.subset, args.out, args.set, args.k) == (12, "x", "s.jsonl", 3)
+    assert build_parser().parse_args(["eval"]).k == 5
