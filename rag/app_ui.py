@@ -163,11 +163,13 @@ class Page:
                 raise RagError(message)
             standalone = self.rewriter().rewrite(question or "", asked)
             passages: list[Passage] = []
+            raw = ""
             for event in self.pipeline.stream(standalone, doc_ids=[doc_id] if doc_id else None):
                 if event.kind == "passages":
                     passages = event.passages or []
                 elif event.kind == "token":
-                    history[-1]["content"] += event.text
+                    raw += event.text
+                    history[-1]["content"] = render_stream(raw)
                 if event.answer is None:
                     yield history, render_sources(passages, None), "", asked, ""
                     continue

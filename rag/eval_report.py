@@ -97,7 +97,7 @@ def report_markdown(report: dict, chart_name: str = "") -> str:
     lines = [
         "# 评测报告",
         "",
-        f"评测集 `{m['set']}`，{m['questions']} 题，k={m['k']}，忠实度相似度阈值 {m['threshold']}；开始于 {m['started']}，"
+        f"评测集 `{m['set']}`，{m['questions']} 题，k={m['k']}，忠实度阈值：相似度 {m['threshold']}、词覆盖 {m.get('min_coverage', '—')}；开始于 {m['started']}，"
         f"用时 {m['seconds']:.0f} 秒（模型与索引加载另计 {m['load_seconds']:.0f} 秒）。",
         f"模型：LLM `{s['llm']}`，向量模型 `{s['embedder']}`；top_k={s['top_k']}，n_threads={s['n_threads']}，"
         f"索引 {m['index_chunks']} 个片段；{m['machine']}。指标定义见 `eval/README.md`。",

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import InputError, RagError
-from rag.faithfulness import DEFAULT_THRESHOLD, EmbedderEncoder, Encoder, FaithfulnessScorer, normalize
+from rag.faithfulness import DEFAULT_MIN_COVERAGE, DEFAULT_THRESHOLD, EmbedderEncoder, Encoder, FaithfulnessScorer, normalize
 from rag.pipeline import QAPipeline, validate_question
 from rag.types import Answer, Chunk, Document, Passage
 
@@ -167,7 +167,9 @@ def chunk_covers(locator: EvidenceLocator, chunk: Chunk, doc_ids: list[str], evi
     return any(min(end, where[1]) - max(start, where[0]) >= _overlap_needed(end - start) for _, start, end in spans)
 
 
-def retrieval_scores(item: EvalItem, ranked: list[Passage], locator: EvidenceLocator, k: int) -> tuple[float | None, float | None]:
+def retrieval_scores(
+    item: EvalItem, ranked: list[Passage], locator: EvidenceLocator, k: int
+) -> tuple[float | None, float | None]:
     """recall@k: share of evidence spans covered by a top-k chunk; reciprocal rank of the first covering chunk."""
     if not item.answerable or not item.evidence:
         return None, None
@@ -200,7 +202,8 @@ def faithfulness_scores(answer: Answer, scorer: FaithfulnessScorer) -> dict:
     if answer.refused or not answer.text.strip():
         return empty
     result = scorer.score(answer.text, [p.chunk.embedding_text() for p in answer.passages])
-    claims = [dataclasses.asdict(c) | {"similarity": round(c.similarity, 4)} for c in result.claims]
+    rounded = lambda c: {"similarity": round(c.similarity, 4), "coverage": round(c.coverage, 4)}  # noqa: E731
+    claims = [dataclasses.asdict(c) | rounded(c) for c in result.claims]
     return {
         "faithfulness": result.faithfulness,
         "citation_precision": result.citation_precision,
@@ -289,6 +292,7 @@ def evaluate(
     pipeline: QAPipeline | None = None,
     encoder: Encoder | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
     progress: bool = True,
     set_path: str = "",
 ) -> dict:
@@ -298,7 +302,7 @@ def evaluate(
 
     pipeline = pipeline or QAPipeline(settings)
     load_seconds = _warm_up(pipeline)
-    scorer = FaithfulnessScorer(encoder or EmbedderEncoder(pipeline.embedder), threshold)
+    scorer = FaithfulnessScorer(encoder or EmbedderEncoder(pipeline.embedder), threshold, min_coverage)
     locator = EvidenceLocator(pipeline.retriever.stored.documents)
     rows: list[dict] = []
     started, started_at = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -308,7 +312,7 @@ def evaluate(
         bar.set_postfix(acc=_mean([r.get("correct") for r in rows]), faith=_mean([r.get("faithfulness") for r in rows]))
     types = sorted({r["type"] for r in rows})
     meta = {
-        "set": set_path, "questions": len(rows), "k": k, "threshold": threshold,
+        "set": set_path, "questions": len(rows), "k": k, "threshold": threshold, "min_coverage": min_coverage,
         "started": started_at, "seconds": round(time.perf_counter() - started, 1),
         "load_seconds": round(load_seconds, 1), "index_chunks": len(pipeline.retriever.stored.chunks),
         "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}",

@@ -76,12 +76,23 @@ def entities_in(text: str) -> set[str]:
     return found
 
 
+def entity_found(entity: str, pool: str) -> bool:
+    """Verbatim, or as the abbreviation Chinese names use: '高新区' for '高新技术产业开发区', i.e. the
+    characters in order with at most 6 others between them (names of three or more characters only)."""
+    if entity in pool:
+        return True
+    return len(entity) >= 3 and re.search(".{0,6}?".join(map(re.escape, entity)), pool) is not None
+
+
 def content_words(text: str) -> list[str]:
     """Words of two or more characters with a Chinese character, no digits and no stop words."""
     import jieba
 
     words = jieba.lcut(normalize(_MARK.sub("", text)))
-    return [w for w in words if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w) and not re.search(r"\d", w) and w not in _STOP_WORDS]
+    return [
+        w for w in words
+        if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w) and not re.search(r"\d", w) and w not in _STOP_WORDS
+    ]
 
 
 def spans_of(passage: str) -> list[str]:
@@ -151,13 +162,17 @@ class FaithfulnessScorer:
             start += len(group)
         return out
 
-    def _check(self, claim: "_Claim", sims: np.ndarray, texts: list[str], chosen: list[int]) -> tuple[bool, list[str], float, float]:
+    def _check(
+        self, claim: _Claim, sims: np.ndarray, texts: list[str], chosen: list[int]
+    ) -> tuple[bool, list[str], float, float]:
         """(supported, missing facts, similarity, word coverage) of one claim against the chosen passages."""
         if not chosen:
             return False, sorted(claim.facts), 0.0, 0.0
         pool = normalize("\n".join(texts[n - 1] for n in chosen))
         pool_numbers = numbers_in(pool)
-        missing = sorted(f for f in claim.facts if (f not in pool_numbers if _NUMBER.fullmatch(f) else f not in pool))
+        missing = sorted(
+            f for f in claim.facts if (f not in pool_numbers if _NUMBER.fullmatch(f) else not entity_found(f, pool))
+        )
         similarity = float(max(sims[n - 1] for n in chosen))
         coverage = sum(w in pool for w in claim.words) / len(claim.words) if claim.words else 1.0
         supported = not missing and similarity >= self.threshold and coverage >= self.min_coverage

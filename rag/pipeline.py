@@ -29,6 +29,10 @@ def validate_question(question: str, max_chars: int) -> str:
         raise InputError(f"问题过长（{len(text)} 字），请精简到 {max_chars} 字以内后再提问。")
     if not re.search(r"[\w\u4e00-\u9fff]", text):
         raise InputError("问题中没有可识别的文字，请用中文描述要查询的内容。")
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        # the documents are Chinese: an English question retrieves badly and the small model then
+        # answers with a wrong figure (seen: "Gaomi's GDP in 2020" -> "41.6%"), so say so instead
+        raise InputError("请用中文提问：文档是中文的，不含中文的问题无法可靠检索。例如：高密市2020年地区生产总值是多少？")
     return text
 
 

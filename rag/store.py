@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def writer_lock(index_dir: Path) -> FileLock:
     return FileLock(str(index_dir / ".lock"))
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -74,8 +75,8 @@ def save_index(index_dir: Path, stored: StoredIndex) -> Path:
     tmp = version.with_name(version.name + ".partial")
     tmp.mkdir(parents=True)
     faiss.write_index(stored.vectors, str(tmp / "vectors.faiss"))
-    _write_jsonl(tmp / "chunks.jsonl", [asdict(c) | {"tokens": t} for c, t in zip(stored.chunks, stored.tokens)])
-    _write_jsonl(tmp / "documents.jsonl", [asdict(d) for d in stored.documents.values()])
+    _write_jsonl(tmp / "chunks.jsonl", (asdict(c) | {"tokens": t} for c, t in zip(stored.chunks, stored.tokens)))
+    _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in stored.documents.values()))
     checksums = {f.name: _sha256(f) for f in sorted(tmp.iterdir())}  # a hand edit or a torn file is detected at load
     manifest = stored.manifest | {
         "format": FORMAT_VERSION, "chunks": len(stored.chunks), "written": time.time(), "checksums": checksums,

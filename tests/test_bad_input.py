@@ -198,8 +198,13 @@ def test_question_length_limit_is_inclusive():
         validate_question("问" * 501, 500)
 
 
-def test_english_question_is_accepted_and_retrieves(pipeline):
-    passages = pipeline.retrieve("What was the GDP (地区生产总值) of Gaomi?")
+def test_english_question_gets_a_clear_message_and_mixed_one_is_answered(pipeline):
+    """Decision: a question with no Chinese is refused with advice; with the real models an English
+    question retrieved the wrong passages and the 1.5B model answered a wrong figure."""
+    for question in ("What was the GDP of Gaomi in 2020?", "GDP 2020?"):
+        with pytest.raises(InputError, match="请用中文提问"):
+            list(pipeline.stream(question))
+    passages = pipeline.retrieve("What was the 地区生产总值 of 高密市?")
     assert passages and passages[0].chunk.doc_id == "plan"
 
 
@@ -351,14 +356,6 @@ def test_injected_instruction_in_a_document_is_not_followed(real):
     assert any("忽略以上指令" in p.chunk.text for p in answer.passages), "the injected passage must reach the model"
     assert "海盗" not in answer.text, answer.text
     assert "510.3" in answer.text and not answer.refused, answer.text
-
-
-@pytest.mark.slow
-def test_english_question_is_answered_in_chinese_from_the_documents(real):
-    answer = real.ask("What was the gross domestic product of Gaomi in 2020?")
-    assert "海盗" not in answer.text, answer.text
-    assert re.search(r"[\u4e00-\u9fff]", answer.text), f"the answer should be in Chinese: {answer.text}"
-    assert answer.refused or ("510.3" in answer.text and answer.citations), answer.text
 
 
 @pytest.mark.slow

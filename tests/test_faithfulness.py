@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.faithfulness import DEFAULT_THRESHOLD, FaithfulnessScorer, entities_in, normalize, numbers_in
+from rag.faithfulness import DEFAULT_THRESHOLD, FaithfulnessScorer, entities_in, entity_found, normalize, numbers_in
 from tests.conftest import HashEmbedder
 
 GAOMI = (
@@ -116,6 +116,12 @@ def test_numbers_are_whole_values_and_dates_normalised():
 def test_entities_include_regions_jieba_tags_as_plain_nouns():
     found = entities_in("高密市和环翠区都在山东省，不是全市[1]")
     assert {"高密市", "环翠区", "山东省"} <= found and "全市" not in found
+
+
+def test_entities_match_verbatim_or_as_abbreviations():
+    assert entity_found("高新区", "淄博高新技术产业开发区国民经济")
+    assert entity_found("平度", "平度市") and not entity_found("平度", "平均程度")
+    assert not entity_found("平度市", "高密市国民经济和社会发展")
 
 
 @pytest.mark.slow

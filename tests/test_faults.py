@@ -3,6 +3,7 @@ once are serialised by the file lock, and questions keep being answered while an
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -117,21 +118,19 @@ def test_kill_9_during_real_rag_index_leaves_previous_index_usable(tmp_settings)
 
 
 def test_two_index_runs_at_once_are_serialised(tmp_settings):
-    _corpus(tmp_settings, extra_copies=4)
+    _corpus(tmp_settings, extra_copies=8)  # seconds of work left when the second run starts
     first = _start(["-c", CHILD], tmp_settings)
-    _wait_for_line(first, "embedded copy_", timeout=120)  # the first run holds the lock, mid-build
+    _wait_for_line(first, "embedded copy_00", timeout=120)  # the first run holds the lock, mid-build
     second = _start(["-c", CHILD], tmp_settings)
     second_out, second_err = second.communicate(timeout=300)
     first_out, _ = first.communicate(timeout=300)
     assert first.returncode == 0 and second.returncode == 0, second_err
     assert "waiting for it to finish" in second_err
-    import json
-
     one, two = json.loads(first_out), json.loads(second_out)
-    assert one["written"] and len(one["added"]) == 6
+    assert one["written"] and len(one["added"]) == 10
     assert not two["written"] and sorted(two["unchanged"]) == sorted(one["added"])  # it saw the first run's index
     stored = load_index(tmp_settings.index_dir)
-    assert len(stored.documents) == 6 and len({c.chunk_id for c in stored.chunks}) == len(stored.chunks)
+    assert len(stored.documents) == 10 and len({c.chunk_id for c in stored.chunks}) == len(stored.chunks)
     assert [p.name for p in tmp_settings.index_dir.glob("v-*")] == [current_version(tmp_settings.index_dir).name]
 
 
