@@ -63,18 +63,38 @@ def render_stream(text: str) -> str:
     return link_citations(html.escape(text, quote=False))
 
 
+def _claim_span(text: str, claim: str, start: int) -> tuple[int, int] | None:
+    """Where a claim sits in the answer, even if the checker moved its [n] markers or spaces."""
+    body = re.sub(r"\[\d+\]|\s", "", claim)
+    if not body:
+        return None
+    found = re.compile(r"(?:\[\d+\]|\s)*".join(re.escape(ch) for ch in body)).search(text, start)
+    return (found.start(), found.end()) if found else None
+
+
+def mark_unsupported(answer: Answer) -> tuple[str, list[str]]:
+    """Escaped answer text with each unsupported claim wrapped and flagged; claims that cannot be located
+    are returned separately so they are still listed, never silently shown as fact."""
+    parts, pos, unplaced = [], 0, []
+    for claim in (c for c in answer.claims if not c.supported):
+        reason = html.escape(claim.reason)
+        span = _claim_span(answer.text, claim.text, pos)
+        if span is None:
+            unplaced.append(f"⚠ 待核实：{html.escape(claim.text, quote=False)}（{reason}）")
+            continue
+        quoted = html.escape(answer.text[span[0] : span[1]], quote=False)
+        parts += [html.escape(answer.text[pos : span[0]], quote=False),
+                  f'<span class="unsupported" title="{reason}">{quoted}</span><span class="flag">（⚠ 待核实：{reason}）</span>']
+        pos = span[1]
+    parts.append(html.escape(answer.text[pos:], quote=False))
+    return "".join(parts), unplaced
+
+
 def render_answer(answer: Answer, asked: str = "") -> str:
     """The final answer: citation links, unsupported claims marked, withheld or removed parts explained;
     `asked` is what the user typed, shown rewritten when the question was a follow-up."""
-    text = html.escape(answer.text, quote=False)
-    for claim in answer.claims:
-        if not claim.supported:
-            quoted = html.escape(claim.text, quote=False)
-            reason = html.escape(claim.reason)
-            text = text.replace(quoted, f'<span class="unsupported" title="{reason}">{quoted}</span>'
-                                f'<span class="flag">（⚠ 待核实：{reason}）</span>', 1)
+    text, notes = mark_unsupported(answer)
     text = link_citations(text)
-    notes = []
     if asked and asked.strip() != answer.question:
         notes.append(f"（按上下文理解为：{html.escape(answer.question)}）")
     if answer.withheld:

@@ -41,6 +41,9 @@ def _numbers(text: str) -> set[str]:
 
 
 def split_claims(text: str) -> list[str]:
+    """Sentences with their markers; a marker written after the full stop ("…亿元。[1]") belongs to the
+    sentence before it, as models often place it there."""
+    text = re.sub(r"([。！？；])((?:\[\d+\])+)", r"\2\1", normalize_marks(text))
     return [s.strip() for s in _SENTENCE.findall(text) if re.sub(r"\[\d+\]|\W", "", s.strip())]
 
 

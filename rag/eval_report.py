@@ -133,11 +133,12 @@ def plot_by_type(report: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(groups)), 4.5))
     x = np.arange(len(groups))
     for i, key in enumerate(CHART_METRICS):
-        values = [a[key] if a[key] is not None else np.nan for a in aggs]
+        # a zero shows as a thin line, a metric that does not apply as no bar at all
+        values = [np.nan if a[key] is None else max(a[key], 0.01) for a in aggs]
         ax.bar(x + (i - (len(CHART_METRICS) - 1) / 2) * width, values, width, label=labels[key])
     ax.set_xticks(x, [f"{g}\n(n={a['n']})" for g, a in zip(groups, aggs)], fontsize=8)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
+    ax.set_ylabel("score (no bar: not applicable)")
     ax.set_title(f"RAG evaluation by question type ({report['meta']['questions']} questions)")
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     fig.tight_layout()

@@ -3,9 +3,9 @@
 An answer is split into claims (its sentences and semicolon clauses). A claim is *supported* by a set of
 passages when every number, date and named entity in it occurs in those passages, its embedding similarity
 to the closest span of them reaches a threshold, and at least half of its content words occur in them (a
-small embedder rates any fluent sentence on the passage's topic as similar). Faithfulness is the share of supported claims;
-citation recall is the share of claims whose own citations support them; citation precision is the share of
-citations that are needed (ALCE: the passage supports the claim alone, or the claim stops being supported
+small embedder rates any fluent sentence on the passage's topic as similar). Faithfulness is the share of
+supported claims; citation recall is the share of claims whose own citations support them; citation
+precision is the share of citations that are needed (ALCE: the passage supports the claim alone, or the claim stops being supported
 without it). See eval/README.md for the method and its blind spots.
 """
 

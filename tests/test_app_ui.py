@@ -14,7 +14,7 @@ from rag.citations import attach_citations
 from rag.config import Settings
 from rag.errors import InputError
 from rag.pipeline import Event, validate_question
-from rag.types import Answer, Chunk, Passage, Document
+from rag.types import Answer, Chunk, ClaimCheck, Document, Passage
 from rag.uploads import IndexJob, safe_name, save_upload
 
 
@@ -55,6 +55,18 @@ def test_unsupported_claim_is_marked_not_shown_as_fact():
     assert 'class="unsupported"' in html and "待核实" in html and "99.9" in html
     supported_part = html.split('<span class="unsupported"')[0]
     assert "510.3" in supported_part
+
+
+def test_claim_is_marked_even_when_its_marker_follows_the_full_stop():
+    answer = checked("高密市地区生产总值达510.3亿元。[1]一般公共预算收入达到99.9亿元。[1]")
+    html = render_answer(answer)
+    assert html.count('class="unsupported"') == sum(not c.supported for c in answer.claims) >= 1
+    assert "99.9亿元" in html.split('class="unsupported"')[-1]
+
+
+def test_claim_that_cannot_be_located_is_still_listed():
+    answer = Answer("问", "甲乙。", claims=[ClaimCheck("丙丁。", [1], False, "数字 5 未找到")])
+    assert "⚠ 待核实：丙丁。（数字 5 未找到）" in render_answer(answer)
 
 
 def test_withheld_and_invalid_citations_are_explained():
@@ -186,6 +198,8 @@ def test_upload_is_indexed_in_the_background(tmp_settings, hash_embedder):
     page.job._thread.join(30)
     assert "完成" in page.job.status() and sorted(t for t, _ in page.documents()) == ["乙县规划", "甲县规划"]
     assert page.api_retrieve("乙县地区生产总值")["passages"][0]["title"] == "乙县规划"
+    status, choices, timer = page.poll()
+    assert status.startswith("✓") and ("乙县规划", "uploads/b") in choices["choices"]
     exe = tmp_settings.cache_dir / "tool.exe"
     exe.write_bytes(b"MZ\x00\x00")
     assert "上传失败" in page.upload(str(exe)) and "只能上传" in page.upload(str(exe))

@@ -73,3 +73,9 @@ def test_wrongly_cited_but_real_number_is_shown_and_flagged_not_withheld():
     answer = attach_citations(Answer("平度市增速？", "平度市增速为3.5%[1]。", passages=PASSAGES))
     assert not answer.refused
     assert not answer.claims[0].supported
+
+
+def test_marker_after_the_full_stop_belongs_to_the_sentence_before():
+    assert split_claims("高密为510.3亿元。[1]平度为715.7亿元。[2][3]") == ["高密为510.3亿元[1]。", "平度为715.7亿元[2][3]。"]
+    answer = attach_citations(Answer("q", "高密市地区生产总值为510.3亿元。[1]", passages=PASSAGES))
+    assert [c.supported for c in answer.claims] == [True]

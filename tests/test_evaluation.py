@@ -242,3 +242,18 @@ def test_cli_has_the_eval_command():
     args = build_parser().parse_args(["eval", "--subset", "12", "--out", "x", "--set", "s.jsonl", "--k", "3"])
     assert (args.subset, args.out, args.set, args.k) == (12, "x", "s.jsonl", 3)
     assert build_parser().parse_args(["eval"]).k == 5
+
+
+def test_rag_eval_command_writes_reports_and_prints_the_summary(fake_pipeline, tmp_path, monkeypatch, capsys):
+    import rag.cli
+    import rag.evaluation
+
+    set_path = tmp_path / "mine.jsonl"
+    set_path.write_text("\n".join(json.dumps(i.__dict__, ensure_ascii=False) for i in _items()), encoding="utf-8")
+    monkeypatch.setattr(rag.cli, "load_settings", lambda: fake_pipeline.settings)
+    monkeypatch.setattr(rag.evaluation, "QAPipeline", lambda settings: fake_pipeline)
+    monkeypatch.setattr(rag.evaluation, "EmbedderEncoder", lambda embedder: HashEncoder())
+    assert rag.cli.main(["eval", "--set", str(set_path), "--subset", "3", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "recall@5" in out and "table_lookup" in out and str(tmp_path / "r" / "report.md") in out
+    assert json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["meta"]["questions"] == 3
