@@ -31,7 +31,6 @@ _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]{4}(?=年)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPAN = re.compile(r"[^。！？；\n]+")
 _MARK = re.compile(r"\[\d+\]")
-_MARK_AFTER_STOP = re.compile(r"([。！？；])((?:\[\d+\])+)")
 # function words and the verbs every planning sentence uses: they say nothing about support
 _STOP_WORDS = set(
     "的 了 和 与 及 是 为 在 到 由 从 对 将 等 其中 分别 以上 以下 左右 目标 达到 提高 提升 增长 年均 约 个 之 并 或 其 "
@@ -192,7 +191,7 @@ class FaithfulnessScorer:
 
     def score(self, answer: str, passages: list[str]) -> FaithfulnessResult:
         """`passages` are the texts numbered [1], [2], … in the prompt (title and headings included)."""
-        claims = split_claims(_MARK_AFTER_STOP.sub(r"\2\1", answer))  # "…亿元。[1]" cites the sentence before
+        claims = split_claims(answer)
         if not claims or not passages:
             return FaithfulnessResult([ClaimScore(c, [], False, False) for c in claims])
         sims = self._similarities([_MARK.sub("", c).strip() for c in claims], passages)
