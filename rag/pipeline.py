@@ -13,7 +13,7 @@ from rag.citations import attach_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
-from rag.indexing import IndexReport, build_index
+from rag.indexing import IndexReport, build_index, unchanged_report
 from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
 from rag.retrieval import Retriever
@@ -82,6 +82,13 @@ class QAPipeline:
         return self._retriever
 
     def index(self, rebuild: bool = False) -> IndexReport:
+        """An unchanged corpus is answered from the manifest alone: `rag index` then takes well under a second."""
+        if not rebuild:
+            name = self._embedder.name if self._embedder is not None else resolve_embedder(
+                self.settings.embedder, self.settings.cache_dir)[1]
+            report = unchanged_report(self.settings, name)
+            if report is not None:
+                return report
         report = build_index(self.settings, self.embedder, rebuild=rebuild)
         if report.written:
             self._retriever = None  # pick up the new version on the next question
@@ -103,10 +110,11 @@ class QAPipeline:
         """Drop the weakest passages until the prompt leaves room for the answer in the context window."""
         count = getattr(self.generator, "count_tokens", None)
         budget = self.settings.n_ctx - self.settings.max_new_tokens
-        messages = build_messages(question, passages)
+        shape = (self.settings.passage_chars, self.settings.heading_levels)
+        messages = build_messages(question, passages, *shape)
         while count and len(passages) > 1 and sum(count(m["content"]) + 8 for m in messages) > budget:
             passages = passages[:-1]
-            messages = build_messages(question, passages)
+            messages = build_messages(question, passages, *shape)
         return messages, passages
 
     def stream(self, question: str, doc_ids: list[str] | None = None) -> Iterator[Event]:
@@ -120,7 +128,9 @@ class QAPipeline:
         if not passages:
             answer.text = REFUSAL
         else:
+            prompt_started = time.perf_counter()
             messages, answer.passages = self._fit(question, passages)
+            timings["prompt"] = time.perf_counter() - prompt_started
             pieces: list[str] = []
             for piece in self.generator.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
                 timings.setdefault("first_token", time.perf_counter() - started)

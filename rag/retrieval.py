@@ -1,8 +1,7 @@
-"""Hybrid retrieval: dense FAISS and BM25 rankings fused by weighted reciprocal rank."""
+"""Hybrid retrieval: dense (any vector store, see rag.vectors) and BM25 rankings fused by weighted reciprocal rank."""
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 
 from rag.config import Settings
@@ -42,12 +41,11 @@ class Retriever:
         return np.array([i for i, c in enumerate(self.stored.chunks) if c.doc_id in wanted], dtype="int64")
 
     def dense(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[int]:
-        vector = self.embedder.encode_query(query).reshape(1, -1)
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
         n = min(n, self.stored.vectors.ntotal if allowed is None else len(allowed))
         if n <= 0:
             return []
-        _, ids = self.stored.vectors.search(vector, n, params=params)
+        vector = self.embedder.encode_query(query).reshape(1, -1)
+        _, ids = self.stored.vectors.search(vector, n, allowed_ids=allowed)
         return [int(i) for i in ids[0] if i >= 0]
 
     def lexical_ranking(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[int]:

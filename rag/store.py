@@ -1,5 +1,6 @@
 """The persisted index: a self-describing folder. `index/CURRENT` names the live version folder, which
-holds manifest.json, vectors.faiss, chunks.jsonl and documents.jsonl. A new version is written
+holds manifest.json, the vector store's files (vectors.faiss, or a qdrant/ folder; the manifest says which),
+chunks.jsonl and documents.jsonl. A new version is written
 beside the old one and CURRENT is swapped with one atomic rename, so a killed run leaves the
 previous index intact."""
 
@@ -15,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 from filelock import FileLock
 
 from rag.errors import IndexStateError
 from rag.types import Chunk, Document
+from rag.vectors import VectorStore, load_store
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -29,24 +30,14 @@ POINTER = "CURRENT"
 @dataclass
 class StoredIndex:
     manifest: dict
-    vectors: faiss.Index
+    vectors: VectorStore
     chunks: list[Chunk]
     tokens: list[list[str]]
     documents: dict[str, Document] = field(default_factory=dict)
 
     def vector_matrix(self) -> np.ndarray:
         """All vectors, in chunk order, so unchanged documents can be carried into the next version."""
-        if self.vectors.ntotal == 0:
-            return np.zeros((0, self.vectors.d), dtype="float32")
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
-
-
-def build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
-    """Exact inner product on normalised vectors (cosine); exact search is fast at this corpus size."""
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype="float32"))
-    return index
+        return self.vectors.reconstruct()
 
 
 def writer_lock(index_dir: Path) -> FileLock:
@@ -74,15 +65,16 @@ def save_index(index_dir: Path, stored: StoredIndex) -> Path:
     version = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = version.with_name(version.name + ".partial")
     tmp.mkdir(parents=True)
-    faiss.write_index(stored.vectors, str(tmp / "vectors.faiss"))
+    stored.vectors.save(tmp)
     _write_jsonl(tmp / "chunks.jsonl", (asdict(c) | {"tokens": t} for c, t in zip(stored.chunks, stored.tokens)))
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in stored.documents.values()))
-    checksums = {f.name: _sha256(f) for f in sorted(tmp.iterdir())}  # a hand edit or a torn file is detected at load
+    checksums = {f.relative_to(tmp).as_posix(): _sha256(f) for f in _data_files(tmp)}  # hand edits, torn files
     manifest = stored.manifest | {
         "format": FORMAT_VERSION, "chunks": len(stored.chunks), "written": time.time(), "checksums": checksums,
+        "vector_store": stored.vectors.describe(),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for f in tmp.iterdir():
+    for f in _data_files(tmp):
         with f.open("rb") as fh:
             os.fsync(fh.fileno())
     tmp.rename(version)
@@ -92,6 +84,11 @@ def save_index(index_dir: Path, stored: StoredIndex) -> Path:
     _fsync_dir(index_dir)
     _remove_stale(index_dir, keep=version.name)
     return version
+
+
+def _data_files(folder: Path) -> list[Path]:
+    """Every file of a version, in subfolders too (Qdrant writes a folder); not a store's lock file."""
+    return sorted(f for f in folder.rglob("*") if f.is_file() and f.name != ".lock")
 
 
 def _remove_stale(index_dir: Path, keep: str) -> None:
@@ -164,7 +161,7 @@ def _load_version(version: Path) -> StoredIndex:
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         _verify(version, manifest)
-        vectors = faiss.read_index(str(version / "vectors.faiss"))
+        vectors = load_store(version, manifest.get("vector_store", {}), int(manifest.get("embedder", {}).get("dim", 0)))
         chunks, tokens = _read_chunks(version / "chunks.jsonl")
         docs = [Document(**d) for d in _read_jsonl(version / "documents.jsonl")]
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:

@@ -184,7 +184,7 @@ class ScriptedGenerator:
 
     @staticmethod
     def _find(user: str, phrase: str) -> tuple[str, str] | None:
-        for number, body in re.findall(r"\[(\d+)\] 来源：[^\n]*\n(.*?)(?=\n\n\[\d+\] 来源：|\n\n问题：)", user, re.S):
+        for number, body in re.findall(r"^\[(\d+)\][^\n]*\n(.*?)(?=\n\n(?:《|\[\d+\])|\n\n问题：)", user, re.S | re.M):
             for sentence in re.findall(r"[^。\n]+", body):
                 if phrase in sentence:
                     return number, sentence

@@ -14,11 +14,19 @@ GAOMI = "000_c07c619b55a4981f.txt"
 PINGDU = "001_a38547990da41cd7.txt"
 
 
-@pytest.fixture
-def corpus(tmp_settings):
+@pytest.fixture(params=["faiss", "qdrant"])
+def corpus(tmp_settings, request):
+    """Every indexing test runs on both vector stores: the store is behind one interface (rag.vectors)."""
     for name in (GAOMI, PINGDU):
         shutil.copy(SEEDS / name, tmp_settings.corpus_dir / name)
-    return tmp_settings
+    return tmp_settings.with_overrides(vector_store=request.param)
+
+
+def _store_file(version):
+    """The largest file the vector store wrote into a version (vectors.faiss, or Qdrant's sqlite)."""
+    files = [f for f in version.rglob("*") if f.is_file() and f.suffix in {".faiss", ".sqlite"}]
+    assert files, f"no vector store file in {version}"
+    return max(files, key=lambda f: f.stat().st_size)
 
 
 def test_first_build_then_unchanged_does_nothing(corpus, hash_embedder):
@@ -100,7 +108,7 @@ def test_missing_corrupt_and_mismatched_index_are_clear_errors(corpus, hash_embe
     (version / "chunks.jsonl").write_text('{"broken": ', encoding="utf-8")
     with pytest.raises(IndexStateError, match="损坏"):
         load_index(corpus.index_dir)
-    (version / "vectors.faiss").write_bytes(b"not faiss")
+    _store_file(version).write_bytes(b"not a vector store")
     with pytest.raises(IndexStateError):
         load_index(corpus.index_dir)
 
@@ -118,3 +126,48 @@ def test_doc_filter_restricts_results(corpus, hash_embedder):
     retr = Retriever(load_index(corpus.index_dir), hash_embedder, corpus)
     hits = retr.search("地区生产总值", k=5, doc_ids=["001_a38547990da41cd7"])
     assert hits and all(p.chunk.doc_id == "001_a38547990da41cd7" for p in hits)
+
+
+def test_unchanged_report_needs_no_embedder_and_sees_any_change(corpus, hash_embedder):
+    from rag.indexing import unchanged_report
+
+    assert unchanged_report(corpus, hash_embedder.name) is None  # no index yet
+    build_index(corpus, hash_embedder)
+    report = unchanged_report(corpus, hash_embedder.name)
+    assert report is not None and not report.written and sorted(report.unchanged) == [GAOMI, PINGDU]
+    assert report.chunks == len(load_index(corpus.index_dir).chunks)
+    assert unchanged_report(corpus, "another-model") is None
+    assert unchanged_report(corpus.with_overrides(chunk_size=corpus.chunk_size + 1), hash_embedder.name) is None
+    with (corpus.corpus_dir / GAOMI).open("a", encoding="utf-8") as fh:
+        fh.write("\n新增一句。\n")
+    assert unchanged_report(corpus, hash_embedder.name) is None  # changed bytes
+    build_index(corpus, hash_embedder)
+    shutil.copy(SEEDS / "002_01b067afedf0f53f.txt", corpus.corpus_dir / "new.txt")
+    assert unchanged_report(corpus, hash_embedder.name) is None  # a new file
+    (corpus.corpus_dir / "new.txt").unlink()
+    (corpus.corpus_dir / PINGDU).unlink()
+    assert unchanged_report(corpus, hash_embedder.name) is None  # a deleted file
+
+
+def test_manifest_records_the_store_and_a_store_change_rewrites_without_reembedding(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    first = load_index(corpus.index_dir)
+    assert first.manifest["vector_store"]["kind"] == corpus.vector_store == first.vectors.kind
+    assert all(name in first.manifest["checksums"] for name in ("chunks.jsonl", "documents.jsonl"))
+    other = corpus.with_overrides(vector_store="qdrant" if corpus.vector_store == "faiss" else "faiss")
+    calls = hash_embedder.calls
+    report = build_index(other, hash_embedder)
+    assert report.written and hash_embedder.calls == calls  # vectors carried over, nothing re-embedded
+    second = load_index(corpus.index_dir)
+    assert second.vectors.kind == other.vector_store
+    assert (second.vector_matrix() == first.vector_matrix()).all()
+
+
+def test_store_file_edited_by_hand_is_detected(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    target = _store_file(current_version(corpus.index_dir))
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexStateError, match="损坏"):
+        load_index(corpus.index_dir)

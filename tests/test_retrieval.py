@@ -16,3 +16,60 @@ def test_weights_shift_the_order():
 
 def test_empty_rankings():
     assert fuse_rankings([[], []], [1.0, 1.0]) == []
+
+
+# Retrieval over a real index, once per vector store: both must give the same results.
+
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+from rag.indexing import build_index  # noqa: E402
+from rag.retrieval import Retriever  # noqa: E402
+from rag.store import load_index  # noqa: E402
+from tests.conftest import SEEDS  # noqa: E402
+
+PINGDU_ID = "001_a38547990da41cd7"
+
+
+@pytest.fixture(params=["faiss", "qdrant"])
+def retriever(tmp_settings, hash_embedder, request) -> Retriever:
+    for name in ("000_c07c619b55a4981f.txt", f"{PINGDU_ID}.txt"):
+        shutil.copy(SEEDS / name, tmp_settings.corpus_dir / name)
+    settings = tmp_settings.with_overrides(vector_store=request.param)
+    build_index(settings, hash_embedder)
+    stored = load_index(settings.index_dir)
+    assert stored.vectors.kind == request.param
+    return Retriever(stored, hash_embedder, settings)
+
+
+def test_dense_finds_a_chunk_by_its_own_text(retriever):
+    for row in (0, len(retriever.stored.chunks) // 2, len(retriever.stored.chunks) - 1):
+        chunk = retriever.stored.chunks[row]
+        assert retriever.dense(chunk.embedding_text(), 1) == [row]
+
+
+def test_dense_ranking_is_the_exact_inner_product_order(retriever):
+    query = "平度市生产总值"
+    expected = retriever.stored.vector_matrix() @ retriever.embedder.encode_query(query)
+    got = retriever.dense(query, 10)
+    assert len(set(got)) == 10
+    # the same scores as brute force (ties may come in either order)
+    assert expected[got] == pytest.approx(sorted(expected, reverse=True)[:10], abs=1e-5)
+    assert all(later <= earlier + 1e-5 for earlier, later in zip(expected[got], expected[got][1:]))
+
+
+def test_doc_filter_and_more_wanted_than_allowed(retriever):
+    allowed = retriever._allowed([PINGDU_ID])
+    got = retriever.dense("地区生产总值", len(allowed) + 50, allowed)
+    assert sorted(got) == sorted(allowed.tolist())  # every allowed chunk, nothing else, no padding ids
+    hits = retriever.search("地区生产总值", k=5, doc_ids=[PINGDU_ID])
+    assert len(hits) == 5 and all(p.chunk.doc_id == PINGDU_ID for p in hits)
+    assert retriever.search("地区生产总值", k=5, doc_ids=["no-such-doc"]) == []
+
+
+def test_hybrid_search_returns_ranked_passages(retriever):
+    hits = retriever.search("高密市2020年地区生产总值", k=4)
+    assert len(hits) == 4
+    assert [p.score for p in hits] == sorted((p.score for p in hits), reverse=True)
+    assert any(p.dense_rank is not None and p.lexical_rank is not None for p in hits)

@@ -1,0 +1,1 @@
+"""Evaluation scripts that sit beside the dev set (`python -m eval.bakeoff`)."""

