@@ -63,10 +63,13 @@ def _check_unique(doc: Document, rel: str, seen: dict[str, str], docs: dict[str,
     _claim(seen, key, rel, f"与 {seen.get(key)} 的文字内容相同（编码或格式不同），只索引一次。")
 
 
-def _compatible(old: StoredIndex, settings: Settings, embedder: Embedder) -> bool:
-    return old.manifest.get("embedder") == {"name": embedder.name, "dim": embedder.dim} and old.manifest.get(
-        "chunker"
-    ) == {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+def _chunker(settings: Settings) -> dict:
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+
+
+def _compatible(manifest: dict, settings: Settings, embedder_name: str) -> bool:
+    """Built by this embedder and chunker: its chunks and vectors can be carried over as they are."""
+    return (manifest.get("embedder") or {}).get("name") == embedder_name and manifest.get("chunker") == _chunker(settings)
 
 
 def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIndex | None:
@@ -77,7 +80,7 @@ def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIn
     except IndexStateError as exc:
         log.info("starting a fresh index: %s", exc)
         return None
-    if not _compatible(old, settings, embedder):
+    if not _compatible(old.manifest, settings, embedder.name) or old.manifest["embedder"].get("dim") != embedder.dim:
         log.warning("embedder or chunker changed since the last build; re-embedding everything")
         return None
     return old
@@ -160,8 +163,7 @@ def unchanged_report(settings: Settings, embedder_name: str, root: Path | None =
         manifest = load_index(settings.index_dir).manifest
     except IndexStateError:
         return None
-    chunker = {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
-    if (manifest.get("embedder") or {}).get("name") != embedder_name or manifest.get("chunker") != chunker:
+    if not _compatible(manifest, settings, embedder_name):
         return None
     if (manifest.get("vector_store") or {}).get("kind", "faiss") != settings.vector_store:
         return None  # switching stores rewrites the index (vectors carried over, nothing re-embedded)
@@ -217,7 +219,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         vectors = np.vstack(matrices) if matrices else np.zeros((0, embedder.dim), dtype="float32")
         manifest = {
             "embedder": {"name": embedder.name, "dim": embedder.dim},
-            "chunker": {"size": settings.chunk_size, "overlap": settings.chunk_overlap},
+            "chunker": _chunker(settings),
             "files": files,
         }
         save_index(settings.index_dir, StoredIndex(manifest, build_store(vectors, embedder.dim, settings), chunks, tokens, docs))
