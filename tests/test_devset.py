@@ -23,7 +23,15 @@ ALLOWED_TYPES = {
     "temporal",
     "unanswerable",
     "ambiguous",
+    "multi_step",
+    "false_premise",
+    "colloquial",
 }
+BATCHES = {"original", "hard"}
+HARD_KINDS = ("cross_document", "multi_step", "unanswerable", "false_premise", "colloquial")
+TITLE_CHARS = 300  # a derived place name must be named in the opening (title) of one of its documents
+ARITH = re.compile(r"[0-9.+\-*/() ]+")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 REQUIRED_FIELDS = {
     "id": str,
     "question": str,
@@ -137,10 +145,55 @@ def test_every_listed_doc_has_evidence():
 
 
 def test_keywords_occur_in_evidence():
+    """Each keyword is quoted evidence, the computed result, or a derived place name."""
     for it in ITEMS:
         joined = _strip_ws("".join(it["evidence"]))
+        allowed = set(it.get("derived", []))
+        if "computation" in it:
+            allowed.add(it["computation"]["result"])
         for kw in it["keywords"]:
-            assert _strip_ws(kw) in joined, f"{it['id']}: keyword {kw!r} not in evidence"
+            assert _strip_ws(kw) in joined or kw in allowed, f"{it['id']}: keyword {kw!r} not in evidence"
+
+
+def test_derived_keywords_are_places_named_in_a_title():
+    for it in ITEMS:
+        for kw in it.get("derived", []):
+            assert kw in it["keywords"], f"{it['id']}: derived {kw!r} is not a keyword"
+            titles = [SEEDS[d][:TITLE_CHARS] for d in it["doc_ids"]]
+            assert any(kw in t for t in titles), f"{it['id']}: derived {kw!r} not named in a document title"
+
+
+def _evaluate(expr: str) -> float:
+    assert ARITH.fullmatch(expr), f"not plain arithmetic: {expr!r}"
+    return eval(expr, {"__builtins__": {}}, {})  # digits and + - * / ( ) only, checked above
+
+
+def test_multi_step_computations_are_right():
+    for it in ITEMS:
+        comp = it.get("computation")
+        if it["type"] == "multi_step":
+            assert comp and comp.get("expr") and comp.get("result"), f"{it['id']}: multi_step needs a computation"
+        if not comp:
+            continue
+        result = comp["result"]
+        decimals = len(result.split(".")[1]) if "." in result else 0
+        assert round(_evaluate(comp["expr"]), decimals) == float(result), f"{it['id']}: {comp}"
+        assert it["keywords"] == [result], f"{it['id']}: a multi_step keyword is its result only"
+        joined = _strip_ws("".join(it["evidence"]))
+        for num in NUMBER.findall(comp["expr"]):
+            assert num in joined, f"{it['id']}: input {num} not in the evidence"
+        assert result in it["answer"], f"{it['id']}: the answer must show the computation and its result"
+
+
+def test_batches():
+    for it in ITEMS:
+        assert it.get("batch", "original") in BATCHES, f"{it['id']}: unknown batch {it.get('batch')!r}"
+    hard = Counter(it["type"] for it in ITEMS if it.get("batch") == "hard")
+    for kind in HARD_KINDS:
+        assert hard[kind] >= 10, (kind, hard)
+    for it in ITEMS:
+        if it.get("batch") == "hard":
+            assert it["id"].startswith("h"), it["id"]
 
 
 def test_absent_terms_absent_from_all_seeds():
