@@ -75,10 +75,10 @@ def cmd_models(args, settings) -> int:
 
 def cmd_eval(args, settings) -> int:
     from rag.eval_report import summary_text, write_reports
-    from rag.evaluation import DEFAULT_SET, default_out_dir, evaluate, load_set, stratified_subset
+    from rag.evaluation import DEFAULT_SET, default_out_dir, evaluate, load_set, select_batch, stratified_subset
 
     path = Path(args.set) if args.set else DEFAULT_SET
-    items = stratified_subset(load_set(path), args.subset)
+    items = stratified_subset(select_batch(load_set(path), args.batch), args.subset)
     print(f"评测集 {path}：{len(items)} 题", file=sys.stderr)
     report = evaluate(settings, items, k=args.k, set_path=str(path))
     paths = write_reports(report, Path(args.out) if args.out else default_out_dir())
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="离线评测：检索、答案、拒答、忠实度、引用与延迟")
     p.add_argument("--set", help="JSONL 评测集（默认 eval/dev.jsonl）")
     p.add_argument("--subset", type=int, help="按题型分层抽取 N 题（确定性）")
+    p.add_argument("--batch", help="只评测某一批次的题（如 original、hard；默认全部）")
     p.add_argument("--out", help="报告目录（默认 eval/reports/<时间戳>）")
     p.add_argument("--k", type=int, default=5, help="计算 recall@k 与 MRR 的 k（默认 5）")
     p.set_defaults(func=cmd_eval)

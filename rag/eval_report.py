@@ -1,5 +1,5 @@
-"""An evaluation report dict -> report.json, a readable report.md, a PNG chart by question type, and the
-one-screen summary `rag eval` prints."""
+"""An evaluation report dict -> report.json, a readable report.md (totals, per type, per batch, per
+question), a PNG chart by question type, and the one-screen summary `rag eval` prints."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ METRICS = [
     ("citation_precision", "引用精确率", "citation P"),
     ("citation_recall", "引用召回率", "citation R"),
 ]
+# refusal columns beside METRICS in the per-type and per-batch tables
+REFUSAL_COLUMNS = [("unanswerable_refused", "unans. refused"), ("answerable_refused", "ans. refused")]
+# (key, header) of the summary's per-type / per-batch rows
+SUMMARY_COLUMNS = [("accuracy", "准确"), ("recall_at_k", "召回"), ("faithfulness", "忠实"), ("citation_precision", "引P"),
+                   ("citation_recall", "引R"), ("unanswerable_refused", "拒答"), ("answerable_refused", "误拒")]
 CHART_METRICS = ["recall_at_k", "accuracy", "refusal_accuracy", "faithfulness", "citation_precision", "citation_recall"]
 
 
@@ -49,13 +54,13 @@ def _overall_table(report: dict) -> list[str]:
     return lines
 
 
-def _type_table(report: dict) -> list[str]:
-    k = report["meta"]["k"]
-    keys = ["n"] + [key for key, _, _ in METRICS] + ["total_p50"]
-    head = ["类型", "n"] + [chart.format(k=k) for _, _, chart in METRICS] + ["total p50 (s)"]
+def _group_table(groups: dict[str, dict], label: str, k: int) -> list[str]:
+    """One row per group (question type or batch): the metrics, the refusal rates, latency."""
+    keys = ["n"] + [key for key, _, _ in METRICS] + [key for key, _ in REFUSAL_COLUMNS] + ["total_p50"]
+    head = [label, "n"] + [chart.format(k=k) for _, _, chart in METRICS] + [h for _, h in REFUSAL_COLUMNS] + ["total p50 (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for name, agg in report["by_type"].items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(agg[key], 2) for key in keys) + " |")
+    for name, agg in groups.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(agg.get(key), 2) for key in keys) + " |")
     return lines
 
 
@@ -108,9 +113,12 @@ def report_markdown(report: dict, chart_name: str = "") -> str:
         "",
         "## 按题型",
         "",
-        *_type_table(report),
+        *_group_table(report["by_type"], "类型", m["k"]),
         "",
     ]
+    if report.get("by_batch"):  # reports written before batches existed have none
+        lines += ["## 按批次", "", "原始题（`original`）与后加的题（如 `hard`）分开统计。", "",
+                  *_group_table(report["by_batch"], "批次", m["k"]), ""]
     if chart_name:
         lines += [f"![metrics by type]({chart_name})", ""]
     lines += ["## 逐题", "", *_question_table(report), "", "## 错误与未被支持的陈述", "", *_failures(report), ""]
@@ -167,10 +175,15 @@ def summary_text(report: dict) -> str:
         f"拒答    准确率 {_fmt(o['refusal_accuracy'])}   无法回答题拒答率 {_fmt(o['unanswerable_refused'])}   可回答题误拒率 {_fmt(o['answerable_refused'])}",
         f"忠实度  {_fmt(o['faithfulness'])}   引用精确率 {_fmt(o['citation_precision'])}   引用召回率 {_fmt(o['citation_recall'])}",
         f"延迟    首字 p50 {_fmt(o['first_token_p50'], 2)}s / p95 {_fmt(o['first_token_p95'], 2)}s   总计 p50 {_fmt(o['total_p50'], 2)}s / p95 {_fmt(o['total_p95'], 2)}s",
-        "",
-        f"{'题型':<16}{'n':>4}{'准确':>7}{'召回':>7}{'忠实':>7}{'引P':>7}{'引R':>7}",
     ]
-    for name, a in report["by_type"].items():
-        row = [a["accuracy"], a["recall_at_k"], a["faithfulness"], a["citation_precision"], a["citation_recall"]]
-        lines.append(f"{name:<18}{a['n']:>4}" + "".join(f"{_fmt(v, 2):>9}" for v in row))
+    lines += _summary_rows(report["by_type"], "题型")
+    if report.get("by_batch"):
+        lines += _summary_rows(report["by_batch"], "批次")
     return "\n".join(lines)
+
+
+def _summary_rows(groups: dict[str, dict], label: str) -> list[str]:
+    head = f"{label:<16}{'n':>4}" + "".join(f"{h:>7}" for _, h in SUMMARY_COLUMNS)
+    rows = [f"{name:<18}{a['n']:>4}" + "".join(f"{_fmt(a.get(key), 2):>9}" for key, _ in SUMMARY_COLUMNS)
+            for name, a in groups.items()]
+    return ["", head, *rows]

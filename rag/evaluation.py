@@ -1,6 +1,7 @@
 """Offline evaluation: run a question set through the pipeline and score retrieval, answers, refusals,
-faithfulness, citations and latency, per question and per question type. `evaluate()` is the one entry
-point other code (the CLI, CI's regression gate, model bake-offs) calls."""
+faithfulness, citations and latency, per question, per question type and per batch (the original dev set
+vs. questions added later, e.g. the hard batch). `evaluate()` is the one entry point other code (the CLI,
+CI's regression gate, model bake-offs) calls."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rag.types import Answer, Chunk, Document, Passage
 
 
 DEFAULT_SET = PROJECT_ROOT / "eval" / "dev.jsonl"
+DEFAULT_BATCH = "original"  # a question without a `batch` field belongs to the original dev set
 
 
 def default_out_dir() -> Path:
@@ -40,6 +42,7 @@ class EvalItem:
     doc_ids: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # exact substrings of the source files
     keywords: list[str] = field(default_factory=list)  # all must appear in a correct answer
+    batch: str = DEFAULT_BATCH  # which batch of the set the question was written in
 
 
 _REQUIRED = {"id": str, "question": str, "type": str, "answerable": bool}
@@ -55,6 +58,9 @@ def _item(row: object, where: str) -> EvalItem:
     for key in _LISTS:
         if not isinstance(row.get(key, []), list) or not all(isinstance(x, str) for x in row.get(key, [])):
             raise InputError(f"{where}：字段 {key} 应为字符串列表。")
+    batch = row.get("batch", DEFAULT_BATCH)
+    if not isinstance(batch, str) or not batch.strip():
+        raise InputError(f"{where}：字段 batch 应为非空字符串。")
     known = {f.name for f in dataclasses.fields(EvalItem)}
     return EvalItem(**{k: v for k, v in row.items() if k in known})
 
@@ -75,6 +81,17 @@ def load_set(path: Path) -> list[EvalItem]:
     if not items:
         raise InputError(f"评测集 {path} 中没有题目。")
     return items
+
+
+def select_batch(items: list[EvalItem], batch: str | None) -> list[EvalItem]:
+    """The questions of one batch (all of them when batch is None)."""
+    if batch is None:
+        return list(items)
+    chosen = [i for i in items if i.batch == batch]
+    if not chosen:
+        known = "、".join(sorted({i.batch for i in items}))
+        raise InputError(f"评测集中没有批次“{batch}”的题目（现有批次：{known}）。")
+    return chosen
 
 
 def stratified_subset(items: list[EvalItem], n: int | None) -> list[EvalItem]:
@@ -213,7 +230,8 @@ def faithfulness_scores(answer: Answer, scorer: FaithfulnessScorer) -> dict:
 
 
 def run_question(pipeline: QAPipeline, item: EvalItem, scorer: FaithfulnessScorer, locator: EvidenceLocator, k: int) -> dict:
-    row = {"id": item.id, "type": item.type, "question": item.question, "answerable": item.answerable, "gold": item.answer}
+    row = {"id": item.id, "type": item.type, "batch": item.batch, "question": item.question,
+           "answerable": item.answerable, "gold": item.answer}
     try:
         question = validate_question(item.question, pipeline.settings.max_question_chars)
         answer = pipeline.ask(question)
@@ -272,6 +290,12 @@ def aggregate(rows: list[dict]) -> dict:
     }
 
 
+def aggregate_by(rows: list[dict], key: str, *, ordered: bool = True) -> dict[str, dict]:
+    """aggregate() per value of row[key] ("type", "batch"): sorted by name, or in order of first appearance."""
+    names = list(dict.fromkeys(r[key] for r in rows))
+    return {n: aggregate([r for r in rows if r[key] == n]) for n in (sorted(names) if ordered else names)}
+
+
 def _settings_dict(settings: Settings) -> dict:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()}
 
@@ -297,7 +321,7 @@ def evaluate(
     set_path: str = "",
 ) -> dict:
     """Run every item through a QA pipeline (built from `settings` unless given) and return the report:
-    {"meta", "overall", "by_type", "questions"}. The index is built from settings.corpus_dir if missing."""
+    {"meta", "overall", "by_type", "by_batch", "questions"}. The index is built from settings.corpus_dir if missing."""
     from tqdm import tqdm
 
     pipeline = pipeline or QAPipeline(settings)
@@ -310,7 +334,6 @@ def evaluate(
     for item in bar:
         rows.append(run_question(pipeline, item, scorer, locator, k))
         bar.set_postfix(acc=_mean([r.get("correct") for r in rows]), faith=_mean([r.get("faithfulness") for r in rows]))
-    types = sorted({r["type"] for r in rows})
     meta = {
         "set": set_path, "questions": len(rows), "k": k, "threshold": threshold, "min_coverage": min_coverage,
         "started": started_at, "seconds": round(time.perf_counter() - started, 1),
@@ -318,5 +341,5 @@ def evaluate(
         "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}",
         "settings": _settings_dict(pipeline.settings),
     }
-    return {"meta": meta, "overall": aggregate(rows),
-            "by_type": {t: aggregate([r for r in rows if r["type"] == t]) for t in types}, "questions": rows}
+    return {"meta": meta, "overall": aggregate(rows), "by_type": aggregate_by(rows, "type"),
+            "by_batch": aggregate_by(rows, "batch", ordered=False), "questions": rows}

@@ -24,6 +24,7 @@ from rag.evaluation import (
     keyword_found,
     load_set,
     retrieval_scores,
+    select_batch,
     stratified_subset,
 )
 from rag.pipeline import QAPipeline
@@ -62,6 +63,9 @@ def _items() -> list[EvalItem]:
         EvalItem("u1", "高密市市长是谁？", "unanswerable", False),
         EvalItem("p1", "平度市重点发展哪些产业？", "list", True, "智能家电等", ["pingdu"],
                  ["重点发展智能家电、食品饮料和新材料产业"], ["智能家电", "新材料"]),
+        EvalItem("h1", "平度和高密谁的经济总量大？", "cross_document", True, "平度", ["gaomi", "pingdu"],
+                 ["达510.3 亿元", "全市生产总值达到 715.7 亿元"], ["510.3亿元", "715.7亿元"], batch="hard"),
+        EvalItem("h2", "莱阳市的GDP是多少？", "unanswerable", False, batch="hard"),
     ]
 
 
@@ -71,6 +75,18 @@ def test_dev_set_loads():
     items = load_set(DEFAULT_SET)
     assert len(items) >= 80 and all(i.question and i.type for i in items)
     assert sum(not i.answerable for i in items) >= 10
+    batches = Counter(i.batch for i in items)
+    assert batches["original"] == 102 and batches["hard"] >= 50, batches
+    assert all(i.id.startswith("h") for i in items if i.batch == "hard")
+
+
+def test_batches_are_selected_by_name(tmp_path):
+    items = _items()
+    assert [i.id for i in select_batch(items, "hard")] == ["h1", "h2"]
+    assert [i.id for i in select_batch(items, "original")] == ["g1", "g2", "u1", "p1"]
+    assert select_batch(items, None) == items
+    with pytest.raises(InputError, match="没有批次“hardest”.*hard、original"):
+        select_batch(items, "hardest")
 
 
 @pytest.mark.parametrize(
@@ -80,6 +96,8 @@ def test_dev_set_loads():
         ('{"id": "a", "question": "q", "type": "entity", "answerable": true, "keywords": "x"}\n', "keywords"),
         ("not json\n", "JSON"),
         ("\n", "没有题目"),
+        ('{"id": "a", "question": "q", "type": "entity", "answerable": true, "batch": ""}\n', "batch"),
+        ('{"id": "a", "question": "q", "type": "entity", "answerable": true, "batch": 2}\n', "batch"),
     ],
 )
 def test_bad_sets_are_refused_with_the_line(tmp_path, content, message):
@@ -90,7 +108,10 @@ def test_bad_sets_are_refused_with_the_line(tmp_path, content, message):
 
 
 def test_stratified_subset_covers_types_deterministically():
-    items = load_set(DEFAULT_SET)
+    everything = load_set(DEFAULT_SET)
+    whole = stratified_subset(everything, 12)
+    assert {i.type for i in whole} == {i.type for i in everything} and len(whole) == 12
+    items = select_batch(everything, "original")  # the CI gate's subset (eval/floors.json)
     subset = stratified_subset(items, 12)
     assert len(subset) == 12 and subset == stratified_subset(items, 12)
     assert {i.type for i in subset} == {i.type for i in items}
@@ -216,32 +237,43 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     report = evaluate(fake_pipeline.settings, _items(), k=5, pipeline=fake_pipeline, encoder=HashEncoder(),
                       threshold=0.3, progress=False, set_path="fake.jsonl")
     rows = {r["id"]: r for r in report["questions"]}
-    assert [rows[i]["correct"] for i in ("g1", "g2", "u1", "p1")] == [True, False, True, True]
+    assert [rows[i]["correct"] for i in ("g1", "g2", "u1", "p1", "h1", "h2")] == [True, False, True, True, False, True]
+    assert rows["h1"]["batch"] == "hard" and rows["g1"]["batch"] == "original"
     assert rows["g1"]["faithfulness"] == 1.0 and rows["g1"]["citation_precision"] == 1.0
     assert rows["g2"]["faithfulness"] == 0.5 and "12" in rows["g2"]["claims"][1]["missing"]
     assert rows["u1"]["refused"] and rows["u1"]["faithfulness"] is None and rows["u1"]["recall_at_k"] is None
     assert rows["p1"]["recall_at_k"] == 1.0
     overall = report["overall"]
-    assert overall["n"] == 4 and overall["accuracy"] == 0.75 and overall["refusal_accuracy"] == 1.0
-    assert overall["faithfulness"] == pytest.approx(2.5 / 3, abs=1e-3)
+    assert overall["n"] == 6 and overall["accuracy"] == pytest.approx(4 / 6, abs=1e-3)
+    assert overall["refusal_accuracy"] == pytest.approx(5 / 6, abs=1e-3)
+    assert overall["faithfulness"] == pytest.approx(2.5 / 3, abs=1e-3)  # h1 is refused: no claims
     assert overall["first_token_p50"] is not None and overall["total_p95"] >= overall["total_p50"]
-    assert set(report["by_type"]) == {"number_fact", "table_lookup", "unanswerable", "list"}
+    assert list(report["by_type"]) == ["cross_document", "list", "number_fact", "table_lookup", "unanswerable"]
     assert report["by_type"]["table_lookup"]["accuracy"] == 0.0
+    by_batch = report["by_batch"]
+    assert list(by_batch) == ["original", "hard"]  # in file order, the original questions first
+    assert by_batch["original"]["n"] == 4 and by_batch["original"]["accuracy"] == 0.75
+    assert by_batch["hard"]["n"] == 2 and by_batch["hard"]["accuracy"] == 0.5
+    assert by_batch["hard"]["unanswerable_refused"] == 1.0 and by_batch["hard"]["answerable_refused"] == 1.0
 
     paths = write_reports(report, tmp_path / "out")
     assert [p.name for p in paths] == ["report.json", "report.md", "metrics_by_type.png"]
     assert json.loads(paths[0].read_text(encoding="utf-8"))["overall"] == overall
     markdown = paths[1].read_text(encoding="utf-8")
     assert "| g2 | table_lookup | ✗ |" in markdown and "12" in markdown
+    batch_part = markdown.split("## 按批次")[1].split("## 逐题")[0]
+    assert "| original | 4 |" in batch_part and "| hard | 2 |" in batch_part
     assert paths[2].read_bytes()[:4] == b"\x89PNG"
     summary = summary_text(report)
-    assert "recall@5" in summary and "0.750" in summary and len(summary.splitlines()) < 25
+    assert "recall@5" in summary and "0.667" in summary and len(summary.splitlines()) < 25
+    batch_lines = summary.split("批次")[1].splitlines()[1:]
+    assert batch_lines[0].split()[:3] == ["original", "4", "0.75"] and batch_lines[1].split()[:3] == ["hard", "2", "0.50"]
 
 
 def test_cli_has_the_eval_command():
-    args = build_parser().parse_args(["eval", "--subset", "12", "--out", "x", "--set", "s.jsonl", "--k", "3"])
-    assert (args.subset, args.out, args.set, args.k) == (12, "x", "s.jsonl", 3)
-    assert build_parser().parse_args(["eval"]).k == 5
+    args = build_parser().parse_args(["eval", "--subset", "12", "--out", "x", "--set", "s.jsonl", "--k", "3", "--batch", "hard"])
+    assert (args.subset, args.out, args.set, args.k, args.batch) == (12, "x", "s.jsonl", 3, "hard")
+    assert build_parser().parse_args(["eval"]).k == 5 and build_parser().parse_args(["eval"]).batch is None
 
 
 def test_rag_eval_command_writes_reports_and_prints_the_summary(fake_pipeline, tmp_path, monkeypatch, capsys):
@@ -253,7 +285,9 @@ def test_rag_eval_command_writes_reports_and_prints_the_summary(fake_pipeline, t
     monkeypatch.setattr(rag.cli, "load_settings", lambda: fake_pipeline.settings)
     monkeypatch.setattr(rag.evaluation, "QAPipeline", lambda settings: fake_pipeline)
     monkeypatch.setattr(rag.evaluation, "EmbedderEncoder", lambda embedder: HashEncoder())
-    assert rag.cli.main(["eval", "--set", str(set_path), "--subset", "3", "--out", str(tmp_path / "r")]) == 0
+    argv = ["eval", "--set", str(set_path), "--batch", "original", "--subset", "3", "--out", str(tmp_path / "r")]
+    assert rag.cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "recall@5" in out and "table_lookup" in out and str(tmp_path / "r" / "report.md") in out
-    assert json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["meta"]["questions"] == 3
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert report["meta"]["questions"] == 3 and list(report["by_batch"]) == ["original"]
