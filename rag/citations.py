@@ -47,15 +47,46 @@ def split_claims(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if re.sub(r"\[\d+\]|\W", "", s.strip())]
 
 
+_EXPRESSION = re.compile(r"((?:\(?\d+(?:\.\d+)?\)?\s*[+−\-×÷]\s*)+\(?\d+(?:\.\d+)?\)?)\s*([=≈])\s*(\d+(?:\.\d+)?)(%?)")
+
+
+def _evaluate(expression: str) -> float | None:
+    python = expression.replace("−", "-").replace("×", "*").replace("÷", "/")
+    if not re.fullmatch(r"[\d.+\-*/() ]+", python):
+        return None
+    try:
+        return float(eval(python, {"__builtins__": {}}, {}))  # digits and operators only, checked above
+    except (SyntaxError, ZeroDivisionError):
+        return None
+
+
+def verified_results(text: str) -> set[str]:
+    """Numbers a text derives by a written calculation that is right to the precision shown: the result
+    of '715.7−510.3=205.4' or '(570−285)÷285≈100%' is as grounded as its inputs."""
+    found = set()
+    for m in _EXPRESSION.finditer(text):
+        value = _evaluate(m.group(1))
+        if value is None:
+            continue
+        shown = m.group(3)
+        value = value * 100 if m.group(4) else value  # '…÷285≈100%' states a share in per cent
+        places = len(shown.split(".")[1]) if "." in shown else 0
+        tolerance = 0.5 * 10 ** -places + (1e-9 if m.group(2) == "=" else 0.005 * abs(value))
+        if abs(value - float(shown)) <= tolerance:
+            found.add(shown)
+    return found
+
+
 def check_claim(sentence: str, passages: list[Passage], question: str = "") -> ClaimCheck:
     """A sentence is supported when it cites something and every number in it occurs in what it cites;
-    numbers the question itself gave (a year, say) are the frame of the answer, not a claim."""
+    numbers the question itself gave (a year, say) are the frame of the answer, not a claim, and a
+    number the sentence computes in a written calculation is as good as the numbers it is computed from."""
     numbers = cited_numbers(sentence)
     body = re.sub(r"\[\d+\]", "", sentence)
     if not numbers:
         return ClaimCheck(sentence, [], False, "没有引用来源")
     known = _numbers(" ".join(passages[n - 1].chunk.text for n in numbers if 1 <= n <= len(passages)))
-    missing = sorted(_numbers(body) - known - _numbers(question))
+    missing = sorted(_numbers(body) - known - _numbers(question) - verified_results(body))
     if missing:
         return ClaimCheck(sentence, numbers, False, f"数字 {'、'.join(missing)} 未在所引资料中找到")
     return ClaimCheck(sentence, numbers, True)

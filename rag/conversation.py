@@ -58,10 +58,19 @@ class PlaceFinder:
     tokenization the lexical index uses."""
 
     def __init__(self, known_places: Iterable[str] = ()):
-        self.known = set(known_places)
-        self._tok = jieba.posseg.POSTokenizer(jieba.Tokenizer())
-        for place in self.known:
+        self.known: set[str] = set()
+        # jieba's shared tokenizer as long as nothing is added to it (loading a private one takes ~1 s)
+        self._tok = jieba.posseg.dt
+        self.add(known_places)
+
+    def add(self, places: Iterable[str]) -> None:
+        """Know more places (e.g. from a newly indexed document); the first ones get a private tokenizer."""
+        new = set(places) - self.known
+        if new and self._tok is jieba.posseg.dt:
+            self._tok = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+        for place in new:
             self._tok.tokenizer.add_word(place, freq=50000, tag="ns")
+        self.known |= new
 
     def tokens(self, text: str) -> list[tuple[str, str]]:
         return [(p.word, p.flag) for p in self._tok.cut(text)]

@@ -13,6 +13,13 @@ from rag.citations import attach_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
+from rag.grounding.answerability import check_answerable
+from rag.grounding.citation_repair import repair_citations
+from rag.grounding.decomposition import SideResult, compose, missing_figures, pick_figure, plan
+from rag.grounding.figures import figures_in, wrong_year
+from rag.grounding.premise import Correction, check_premise
+from rag.grounding.profile import build_profile
+from rag.grounding.question import QuestionFrame, QuestionReader, expand
 from rag.indexing import IndexReport, build_index, unchanged_report
 from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
@@ -59,6 +66,8 @@ class QAPipeline:
         self._embedder = embedder
         self._generator = generator
         self._retriever: Retriever | None = None
+        self._reader: QuestionReader | None = None
+        self._reader_for: Retriever | None = None
         self._lock = threading.Lock()
 
     @property
@@ -104,7 +113,34 @@ class QAPipeline:
 
     def retrieve(self, question: str, doc_ids: list[str] | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
-        return self.retriever.search(question, doc_ids=doc_ids)
+        return self._retrieve(self.reader.read(question), question, doc_ids)
+
+    @property
+    def reader(self) -> QuestionReader:
+        """Question understanding against the loaded index's corpus profile, made once per index version."""
+        retriever = self.retriever
+        if self._reader is None or self._reader_for is not retriever:
+            finder = self._reader.finder if self._reader is not None else None
+            self._reader = QuestionReader(build_profile(retriever.stored.chunks), finder)
+            self._reader_for = retriever
+        return self._reader
+
+    def _search(self, question: str, doc_ids: list[str] | None, scope: list[str] | None) -> list[Passage]:
+        """Retrieval within the documents of the places asked about (and the user's filter), topped up by
+        passages of other documents that name such a place: another region's figure never comes first."""
+        if not scope:
+            return self.retriever.search(question, doc_ids=doc_ids)
+        wanted = [d for d in scope if not doc_ids or d in doc_ids] or doc_ids
+        inside = self.retriever.search(question, doc_ids=wanted)
+        ids = {p.chunk.chunk_id for p in inside}
+        names = [a for a, c in self.reader.profile.aliases.items() if any(d in scope for d in self.reader.profile.docs_of(c))]
+        outside = [p for p in self.retriever.search(question, doc_ids=doc_ids)
+                   if p.chunk.chunk_id not in ids and any(n in p.chunk.text for n in names)]
+        return sorted(inside + outside, key=lambda p: -p.score)[: self.settings.top_k]
+
+    def _retrieve(self, frame: QuestionFrame, question: str, doc_ids: list[str] | None) -> list[Passage]:
+        scope = [d for place in frame.places for d in self.reader.profile.docs_of(place)]
+        return self._search(expand(question), doc_ids, scope)
 
     def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage]]:
         """Drop the weakest passages until the prompt leaves room for the answer in the context window."""
@@ -117,32 +153,117 @@ class QAPipeline:
             messages = build_messages(question, passages, *shape)
         return messages, passages
 
-    def stream(self, question: str, doc_ids: list[str] | None = None) -> Iterator[Event]:
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        question = validate_question(question, self.settings.max_question_chars)
-        passages = self.retriever.search(question, doc_ids=doc_ids)
-        timings["retrieve"] = time.perf_counter() - started
-        yield Event("passages", passages=passages)
-        answer = Answer(question=question, text="", passages=passages)
-        if not passages:
+    def _generate(self, answer: Answer, timings: dict[str, float], started: float, label: str = "") -> Iterator[Event]:
+        """The model's answer to answer.question from answer.passages, streamed, then checked in place."""
+        if not answer.passages:
             answer.text = REFUSAL
         else:
             prompt_started = time.perf_counter()
-            messages, answer.passages = self._fit(question, passages)
-            timings["prompt"] = time.perf_counter() - prompt_started
+            messages, answer.passages = self._fit(expand(answer.question), answer.passages)
+            timings.setdefault("prompt", time.perf_counter() - prompt_started)
             pieces: list[str] = []
             for piece in self.generator.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
+                if not pieces and label:
+                    yield Event("token", text=label)
                 timings.setdefault("first_token", time.perf_counter() - started)
                 pieces.append(piece)
                 yield Event("token", text=piece)
-            answer.text = "".join(pieces)
+            answer.text = repair_citations("".join(pieces), answer.passages, answer.question)
+        attach_citations(answer)
+
+    def _year_check(self, answer: Answer, frame: QuestionFrame) -> None:
+        """A figure the cited passages state for another year than the one asked (the 2020 base given as
+        the 2025 target, a 2020 value for 2023) is not an answer: say what the documents do give."""
+        if answer.refused or len(frame.years) != 1 or frame.decomposed:
+            return
+        year = frame.years[0]
+        texts = [p.chunk.text for p in answer.passages]
+        figures = [f for f in figures_in(answer.text, {str(year)}) if f.unit != "年"]
+        others = [wrong_year(f.text, year, texts) for f in figures]
+        if figures and all(others):
+            first, bound = figures[0], sorted(others[0])
+            cited = next((i for i, t in enumerate(texts, 1) if first.text in t), 1)
+            answer.withheld, answer.refused = answer.text, True
+            answer.reason = f"文档没有给出{year}年的这项数据；资料中的{first.shown()}是{'、'.join(map(str, bound))}年的数值[{cited}]。"
+            answer.text = f"{REFUSAL}。{answer.reason}"
+            answer.claims = []
+
+    def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
+                    started: float, label: str) -> Iterator[Event | Answer]:
+        sub = Answer(question=question, text="", passages=self._search(expand(question), doc_ids, scope))
+        yield from self._generate(sub, timings, started, label)
+        yield sub
+
+    def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
+                   started: float) -> Iterator[Event]:
+        """One sub-question per side, each from its own documents; the figures compared in code."""
+        results = []
+        for number, side in enumerate(plan(frame, self.reader.profile)):
+            answer.sub_questions.append(side.question)
+            for item in self._sub_answer(side.question, doc_ids, side.doc_ids, timings, started,
+                                         ("\n" if number else "") + f"{side.label}："):
+                if isinstance(item, Answer):
+                    results.append(SideResult(side, item))
+                    pick_figure(results[-1], frame)
+                else:
+                    yield item
+        answer.text, answer.passages, answer.calculation = compose(frame, results)
+        answer.reason = missing_figures(frame, results)
+        if all(r.answer.refused for r in results):
+            answer.text, answer.reason = REFUSAL, "；".join(f"{r.side.label}：{r.answer.reason or '未找到'}" for r in results)
+        attach_citations(answer)
+
+    def _correct(self, answer: Answer, correction: Correction, doc_ids: list[str] | None, timings: dict[str, float],
+                 started: float) -> Iterator[Event]:
+        """A false premise: the correction with its citation, then what the documents say instead."""
+        answer.reason = correction.text
+        answer.text, answer.passages = correction.text, list(correction.passages)
+        yield Event("token", text=correction.text)
+        if correction.question:
+            scope = [d for p in self.reader.read(correction.question).places for d in self.reader.profile.docs_of(p)]
+            for item in self._sub_answer(correction.question, doc_ids, scope, timings, started, "\n"):
+                if isinstance(item, Answer):
+                    if not item.refused:
+                        offset = len(answer.passages)
+                        answer.text += "\n" + re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", item.text)
+                        answer.passages += item.passages
+                else:
+                    yield item
+        attach_citations(answer)
+
+    def stream(self, question: str, doc_ids: list[str] | None = None,
+               passages: list[Passage] | None = None) -> Iterator[Event]:
+        """Understand, retrieve (unless `passages` are given), check answerability and premises, then answer
+        directly, side by side, or with a correction; every path ends in the checked Answer."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        question = validate_question(question, self.settings.max_question_chars)
+        given = passages is not None  # a benchmark's passages: the corpus is what they say
+        reader = QuestionReader(build_profile(p.chunk for p in passages)) if given else self.reader
+        frame = reader.read(question)
+        if passages is None:
+            passages = self._retrieve(frame, question, doc_ids)
+        timings["retrieve"] = time.perf_counter() - started
+        yield Event("passages", passages=passages)
+        answer = Answer(question=question, text="", passages=passages, understanding=frame.summary())
+        verdict = check_answerable(frame, reader.profile, passages)
+        chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
+        correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None
+        if not verdict.answerable:
+            answer.text, answer.refused, answer.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
+        elif correction is not None:
+            yield from self._correct(answer, correction, doc_ids, timings, started)
+        elif frame.decomposed and not given:
+            yield from self._decompose(answer, frame, doc_ids, timings, started)
+        else:
+            yield from self._generate(answer, timings, started)
+            self._year_check(answer, frame)
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
-        yield Event("answer", answer=attach_citations(answer))
+        yield Event("answer", answer=answer)
 
-    def ask(self, question: str, doc_ids: list[str] | None = None) -> Answer:
-        for event in self.stream(question, doc_ids):
+    def ask(self, question: str, doc_ids: list[str] | None = None, passages: list[Passage] | None = None) -> Answer:
+        for event in self.stream(question, doc_ids, passages):
             if event.kind == "answer" and event.answer is not None:
                 return event.answer
         raise AssertionError("stream ended without an answer")

@@ -77,3 +77,7 @@ class Answer:
     refused: bool = False
     withheld: str = ""  # a model answer replaced by the refusal because none of it could be verified
     timings: dict[str, float] = field(default_factory=dict)
+    understanding: str = ""  # how the question was read: places, years, indicator, kind (rag.grounding)
+    reason: str = ""  # why it was refused or corrected, for the user
+    calculation: str = ""  # the arithmetic done in code on cited figures, shown in the answer
+    sub_questions: list[str] = field(default_factory=list)  # what a decomposed question was split into

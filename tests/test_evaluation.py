@@ -245,8 +245,12 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     assert rows["p1"]["recall_at_k"] == 1.0
     overall = report["overall"]
     assert overall["n"] == 6 and overall["accuracy"] == pytest.approx(4 / 6, abs=1e-3)
-    assert overall["refusal_accuracy"] == pytest.approx(5 / 6, abs=1e-3)
-    assert overall["faithfulness"] == pytest.approx(2.5 / 3, abs=1e-3)  # h1 is refused: no claims
+    # h1 is answered side by side: the Gaomi side is found, the Pingdu side is not (the scripted model
+    # refuses it), so it is a partial answer, not a refusal, and still not correct
+    assert not rows["h1"]["refused"] and "510.3" in rows["h1"]["answer"]
+    assert overall["refusal_accuracy"] == pytest.approx(6 / 6, abs=1e-3)
+    # g1 1.0, g2 0.5, p1 1.0, h1 0.5 (its 'not found' line for Pingdu is not a supported claim)
+    assert rows["h1"]["faithfulness"] == 0.5 and overall["faithfulness"] == pytest.approx(3 / 4, abs=1e-3)
     assert overall["first_token_p50"] is not None and overall["total_p95"] >= overall["total_p50"]
     assert list(report["by_type"]) == ["cross_document", "list", "number_fact", "table_lookup", "unanswerable"]
     assert report["by_type"]["table_lookup"]["accuracy"] == 0.0
@@ -254,7 +258,7 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     assert list(by_batch) == ["original", "hard"]  # in file order, the original questions first
     assert by_batch["original"]["n"] == 4 and by_batch["original"]["accuracy"] == 0.75
     assert by_batch["hard"]["n"] == 2 and by_batch["hard"]["accuracy"] == 0.5
-    assert by_batch["hard"]["unanswerable_refused"] == 1.0 and by_batch["hard"]["answerable_refused"] == 1.0
+    assert by_batch["hard"]["unanswerable_refused"] == 1.0 and by_batch["hard"]["answerable_refused"] == 0.0
 
     paths = write_reports(report, tmp_path / "out")
     assert [p.name for p in paths] == ["report.json", "report.md", "metrics_by_type.png"]

@@ -1,0 +1,101 @@
+"""Can the documents answer this question at all? Checked before the model is asked, with a reason a
+person can read: a place the corpus never names, a year its documents give nothing for, a measured thing
+or a named programme they never mention. Each check looks at the documents of the places asked about (the
+whole corpus when none is named) and at the retrieved passages, so a paraphrase that the documents do
+support is not refused."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import jieba
+
+from rag.grounding.profile import CorpusProfile, squash, years_in
+from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.types import Passage
+
+_GENERIC_NAME = re.compile(r"^(?:十[一二三四五六七八九]五|[\d+、，,]+)$")
+_ADMIN_PLACE = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)$")
+
+
+@dataclass
+class Verdict:
+    answerable: bool
+    reason: str = ""  # Chinese, for the user: why the documents cannot answer
+
+
+def _scope(frame: QuestionFrame, profile: CorpusProfile) -> tuple[list[str], str]:
+    """The documents a question is about, and how to name them in a message."""
+    doc_ids = [d for place in frame.places for d in profile.docs_of(place)]
+    if doc_ids:
+        return doc_ids, "、".join(frame.places) + "的文档"
+    return list(profile.docs), "文档"
+
+
+def near(words: list[str], text: str, window: int = 14) -> bool:
+    """All words occur within `window` characters of an occurrence of the rarest one."""
+    words = [w for w in words if w]
+    if not words or not all(w in text for w in words):
+        return False
+    anchor = min(words, key=text.count)
+    for m in re.finditer(re.escape(anchor), text):
+        span = text[max(0, m.start() - window): m.end() + window]
+        if all(w in span for w in words):
+            return True
+    return False
+
+
+def mentioned(term: str, text: str) -> bool:
+    """Verbatim, as an abbreviation (its characters in order, a few apart), or its words side by side."""
+    term = squash(term)
+    for short, full in GLOSSARY.items():
+        term = term.replace(short, full)
+    if term in text:
+        return True
+    if 3 <= len(term) <= 8 and re.search(".{0,4}?".join(map(re.escape, term)), text):
+        return True
+    return near([w for w in jieba.lcut(term) if len(w) >= 2] or [term], text)
+
+
+def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
+    covered = "、".join(profile.places)
+    if frame.unknown:
+        return Verdict(False, f"文档中没有关于{'、'.join(frame.unknown)}的内容；现有文档涉及：{covered}。")
+    pool = squash("\n".join(p.chunk.text for p in passages))
+    for place in frame.mentioned:
+        if _ADMIN_PLACE.match(place) and not any(place in profile.parents(p) for p in frame.places) \
+                and not frame.places and place not in pool:
+            return Verdict(False, f"文档没有专门介绍{place}的内容（现有文档涉及：{covered}），检索到的资料也未提及它。")
+    return Verdict(True)
+
+
+def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
+    doc_ids, where = _scope(frame, profile)
+    known = profile.years_of(doc_ids) | years_in("\n".join(p.chunk.text for p in passages))
+    missing = [y for y in frame.years if y not in known]
+    if missing:
+        given = "、".join(str(y) for y in sorted(known) if y >= 2000)
+        return Verdict(False, f"{where}中没有{'、'.join(map(str, missing))}年的数据；文档给出的年份有：{given}年。")
+    return Verdict(True)
+
+
+def _terms_covered(frame: QuestionFrame, profile: CorpusProfile) -> Verdict:
+    doc_ids, where = _scope(frame, profile)
+    text = profile.text_of(doc_ids)
+    for term in frame.metric_terms:
+        if not mentioned(term, text):
+            return Verdict(False, f"{where}中没有提到“{term}”。")
+    for name in frame.quoted:
+        if not _GENERIC_NAME.match(name) and not mentioned(name, profile.text):
+            return Verdict(False, f"文档中没有找到“{name}”。")
+    return Verdict(True)
+
+
+def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
+    """The first failing check's verdict, or answerable."""
+    for verdict in (_place_covered(frame, profile, passages), _years_covered(frame, profile, passages),
+                    _terms_covered(frame, profile)):
+        if not verdict.answerable:
+            return verdict
+    return Verdict(True)

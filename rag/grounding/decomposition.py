@@ -1,0 +1,161 @@
+"""Comparisons, cross-document and multi-step questions: one sub-question per side (a place, answered
+from that place's documents only; or a year), each answered and cited on its own, then the figures taken
+from those cited answers and the arithmetic done in code (rag.grounding.arithmetic), the answer showing
+every figure with its citation and the calculation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.grounding import arithmetic
+from rag.grounding.figures import Figure, figures_in, wrong_year
+from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.question import QuestionFrame
+from rag.types import Answer, Passage
+
+_KIND_WORDS = re.compile(
+    r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
+    r"(?:相差|差距|差|多|少|高|低|大|小|多出|(?:增加|提高|提升|增长|减少|降低|下降)了?)(?:多少|几)[\u4e00-\u9fff]?|相差|差距|"
+    r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
+)
+_JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
+_SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|十[一二三四五六七八九]五[”\"]?(?:末|初)?)(?:的|相比)?")
+
+
+@dataclass
+class Side:
+    label: str  # '平度市' or '2025年'
+    question: str  # asked on its own
+    doc_ids: list[str] | None  # the documents it is answered from (None: no filter)
+
+
+@dataclass
+class SideResult:
+    side: Side
+    answer: Answer
+    figure: Figure | None = None
+    passage: int | None = None  # 1-based, in answer.passages: where the figure stands
+
+
+def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
+    """The question without its sides and the comparison words: what each side is asked."""
+    text = squash(frame.question)
+    names = [a for a, c in profile.aliases.items() if c in frame.places] + frame.places
+    for name in sorted(set(names), key=len, reverse=True):
+        text = text.replace(name, "、")
+    if not len(frame.places) >= 2:
+        text = _SIDE_REFERENCE.sub("、", text)
+    text = _KIND_WORDS.sub("", text)
+    text = re.sub(r"[？?。！!]+", "？", text)
+    parts = [re.sub(r"、+", "", _JOINERS.sub("", p)) for p in text.split("？") if p.strip("、，, ")]
+    return "，".join(p for p in parts if p)
+
+
+def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
+    if frame.clauses:
+        return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None)
+                for clause, places in frame.clauses]
+    rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
+    numeric = frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} or re.search(r"多少|几", frame.question)
+    ask = "是多少？" if numeric and not re.search(r"几|什么|哪|怎|如何", rest) else "？"
+    if len(frame.places) >= 2:
+        return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None) for p in frame.places]
+    place = frame.places[0] if frame.places else ""
+    docs = profile.docs_of(place) if place else None
+    latest = max(frame.sides)
+    # a target belongs to the later year; the earlier one is asked for what it was
+    return [Side(label, f"{place}{label}{rest if label == latest else rest.replace('目标', '')}{ask}", docs or None)
+            for label in frame.sides]
+
+
+def _known_numbers(passages: list[Passage]) -> set[str]:
+    return {f.text for p in passages for f in figures_in(p.chunk.text)}
+
+
+def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
+    """The first figure of the side's answer that its passages state (for a year side: not a figure the
+    passages give for another year)."""
+    answer = result.answer
+    if answer.refused:
+        return
+    skip = {n for n, _ in frame.given} | {str(y) for y in frame.years}
+    known = _known_numbers(answer.passages)
+    year = int(result.side.label[:4]) if re.fullmatch(r"\d{4}年", result.side.label) else None
+    texts = [p.chunk.text for p in answer.passages]
+    for figure in figures_in(answer.text, skip):
+        if figure.text not in known:
+            continue
+        if year and wrong_year(figure.text, year, texts):
+            continue
+        result.figure = figure
+        result.passage = next((i for i, p in enumerate(answer.passages, 1) if figure.text in squash(p.chunk.text)), None)
+        return
+
+
+def _common_unit(results: list[SideResult]) -> str | None:
+    units = {r.figure.unit for r in results if r.figure}
+    return units.pop() if len(units) == 1 else None
+
+
+def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
+    """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum."""
+    figures = [r.figure for r in results]
+    labels = [r.side.label for r in results]
+    if any(f is None for f in figures) or _common_unit(results) is None:
+        return ""
+    unit = figures[0].unit
+    texts = [f.text for f in figures]
+    if frame.kind == "sum":
+        _, shown = arithmetic.total(texts)
+        return f"合计{shown.split('=')[1]}{unit}（{shown}）。"
+    a, b = texts[0], texts[1]
+    if frame.kind == "ratio":
+        got = arithmetic.ratio(a, b)
+        return f"{labels[0]}约是{labels[1]}的{got[1].split('≈')[1]}倍（{got[1]}）。" if got else ""
+    if frame.kind == "growth":
+        old, new = (b, a) if labels[0] > labels[1] else (a, b)
+        got = arithmetic.growth(new, old)
+        return f"增长约{got[1].split('≈')[1]}（{got[1]}）。" if got else ""
+    hi, lo = (0, 1) if float(a) >= float(b) else (1, 0)
+    value, shown = arithmetic.difference(texts[hi], texts[lo])
+    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", labels[0]):
+        first, last = sorted(range(2), key=lambda i: labels[i])
+        verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
+        return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{unit}（{shown}）。"
+    more = "更高" if unit in ("%", "岁", "个百分点") else "更大"
+    if len(results) > 2:
+        top = max(range(len(results)), key=lambda i: float(texts[i]))
+        return f"{labels[top]}最高（{'、'.join(f'{l}{t}{unit}' for l, t in zip(labels, texts))}）。"
+    return f"{labels[hi]}{more}，比{labels[lo]}多{arithmetic.fmt(value)}{unit}（{shown}）。"
+
+
+def _renumber(text: str, offset: int) -> str:
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+
+
+def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[Passage], str]:
+    """(answer text, all sides' passages in order, the calculation shown) from the sides' answers."""
+    lines, passages = [], []
+    for r in results:
+        body = r.answer.text if not r.answer.refused else "文档中没有找到相关内容。"
+        lines.append(f"{r.side.label}：{_renumber(body, len(passages))}")
+        passages += r.answer.passages
+    calculation = _calculation(frame, results) if frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} else ""
+    if calculation:
+        cites = "".join(f"[{sum(len(x.answer.passages) for x in results[:i]) + r.passage}]"
+                        for i, r in enumerate(results) if r.passage)
+        calculation = calculation[:-1] + cites + "。"
+    return "\n".join(lines + ([calculation] if calculation else [])), passages, calculation
+
+
+def missing_figures(frame: QuestionFrame, results: list[SideResult]) -> str:
+    """Why no calculation is shown (for the user), or ''."""
+    if frame.kind not in {"comparison", "difference", "ratio", "growth", "sum"}:
+        return ""
+    lacking = [r.side.label for r in results if r.figure is None]
+    if lacking:
+        return f"文档中没有找到{'、'.join(lacking)}的对应数字，无法计算。"
+    if _common_unit(results) is None:
+        return "各方数字的单位不同（" + "、".join(r.figure.shown() for r in results if r.figure) + "），无法直接计算。"
+    return ""

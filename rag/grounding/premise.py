@@ -1,0 +1,125 @@
+"""False premises: a question that gives one place's figure or title to another, or asks why something
+fell that the documents say rose. Such a question gets a correction with its citation instead of an
+answer to the premise. Checked against the corpus itself: where the figure or phrase really occurs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.question import QuestionFrame
+from rag.types import Chunk, Passage
+
+_UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
+_DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
+_BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
+MIN_PHRASE = 6
+# what makes a stretch of a question a claim about one place: a title, a first, a superlative
+_TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
+
+
+@dataclass
+class Correction:
+    text: str  # Chinese, citing [1].. of `passages`
+    passages: list[Passage] = field(default_factory=list)
+    question: str = ""  # the question without its false premise, still worth answering ("" if not)
+
+
+def _chunks_with(needle: str, chunks: Sequence[Chunk]) -> list[Chunk]:
+    return [c for c in chunks if needle in squash(c.text)]
+
+
+def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
+    doc = profile.docs.get(chunk.doc_id)
+    return doc.subject if doc and doc.subject else chunk.title
+
+
+def _names(place: str, profile: CorpusProfile) -> set[str]:
+    return {a for a, c in profile.aliases.items() if c == place} | {place}
+
+
+def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
+    """The chunk is about the place: from its documents, or naming it."""
+    return chunk.doc_id in profile.docs_of(place) or any(n in chunk.text for n in _names(place, profile))
+
+
+def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: CorpusProfile,
+                   chunks: Sequence[Chunk]) -> Correction | None:
+    place = frame.places[0]
+    found = _chunks_with(needle, chunks)
+    if not found or any(_belongs(c, place, profile) for c in found):
+        return None
+    owner = found[0]
+    return Correction(f"问题的前提与文档不符：{shown}在文档中说的是{_subject(owner, profile)}，不是{place}[1]。",
+                      [Passage(owner, 1.0)])
+
+
+def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    for number, unit in frame.given:
+        correction = _misattributed(f"{number}{unit}", f"{number}{unit}", frame, profile, chunks)
+        if correction:  # ask what the documents say instead: '平度2020年GDP是510.3亿元…' -> '平度2020年GDP是多少？'
+            at = squash(frame.question).find(number)
+            correction.question = squash(frame.question)[:at].rstrip("约近超过达到为是了") + "是多少？" if at > 0 else ""
+            return correction
+    return None
+
+
+def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
+    """Stretches of the question, names of places removed, long enough to identify a statement."""
+    text = squash(frame.question)
+    for name in sorted(profile.aliases, key=len, reverse=True):
+        text = text.replace(name, "|")
+    text = re.sub(r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五", "|", text)
+    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
+    return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + frame.quoted
+
+
+def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """A statement the corpus makes of another place only (a title, a ranking, a project)."""
+    place_text = profile.text_of(profile.docs_of(frame.places[0]))
+    for segment in _phrases(frame, profile):
+        for size in range(len(segment), MIN_PHRASE - 1, -1):
+            hits = [segment[i:i + size] for i in range(len(segment) - size + 1)
+                    if segment[i:i + size] in profile.text]
+            if hits:
+                phrase = hits[0]
+                if phrase in place_text:
+                    break
+                return _misattributed(phrase, f"“{phrase}”", frame, profile, chunks)
+    return None
+
+
+def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
+    """'Why did X fall?' when the passage sentence about X, with a figure, says it rose."""
+    topics = [t for t in [frame.indicator, *frame.metric_terms] if t]
+    wanted = set(re.sub(r"[\W\d]", "", _DOWN.sub("", frame.question)))
+    best, best_score = None, 0.0
+    for number, passage in enumerate(passages, start=1):
+        for sentence in re.findall(r"[^。；;！？\n]+", squash(passage.chunk.text)):
+            clauses = re.split(r"[,，]", sentence)
+            at = next((i for i, c in enumerate(clauses) if any(t in c for t in topics)), None if topics else 0)
+            if at is None:
+                continue
+            sentence = "，".join(clauses[at:at + (1 if re.search(r"\d", clauses[at]) else 2)])
+            if not _UP.search(sentence) or _DOWN.search(sentence) or not re.search(r"\d", sentence):
+                continue
+            score = len(wanted & set(sentence)) / max(len(wanted), 1)
+            if score > best_score:
+                best, best_score = (number, sentence.strip()), score
+    if best is None or (not topics and best_score < 0.5):
+        return None
+    number, sentence = best
+    topic = topics[0] if topics else "这一指标"
+    return Correction(f"问题的前提与文档不符：文档并没有说{topic}下降，文档写的是“{sentence}”[1]。",
+                      [passages[number - 1]])
+
+
+def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
+                  passages: list[Passage]) -> Correction | None:
+    if len(frame.places) == 1:
+        correction = _given_figure(frame, profile, chunks) or _borrowed_phrase(frame, profile, chunks)
+        if correction:
+            return correction
+    return _rising(frame, passages) if frame.falls else None

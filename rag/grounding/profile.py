@@ -1,0 +1,183 @@
+"""What the indexed corpus covers, derived from its chunks (never typed in): the place each document is
+about, with the short forms people use (高密市/高密, 淄博高新技术产业开发区/淄博高新区/高新区), the places
+above it (潍坊市 for 高密市), the years and five-year-plan periods each document mentions, and the indicator
+names of its tables and target sentences. An uploaded document is profiled the same way."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rag.conversation import PlaceFinder
+from rag.types import Chunk
+
+_CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
+_CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
+_RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
+_PERIOD = re.compile(r"十([一二三四五六七八九])五")
+# Development zones are named by a rule of the language: 淄博高新技术产业开发区 is called 淄博高新区.
+_ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|高新区|经开区|经济开发区|新区)")
+_ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+_ADMIN = ("省", "市", "区", "县", "州", "旗")
+# table header/category cells and plan vocabulary that are not indicators
+_NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
+_TARGET_VERB = re.compile(
+    r"([\u4e00-\u9fffA-Za-z“”\"()（）]{2,18}?)\s*(?:达到|达|为|突破|超过|控制在|保持在|提高到|提升到|增长到|降低到|下降到|降至|增至)\s*\d"
+)
+_CLAUSE_CUT = re.compile(r".*[，,、；;：:。的在和与及到年]")
+
+
+def normalize_years(text: str) -> str:
+    """NFKC and '二〇三五年' -> '2035年', so years are found however they are written."""
+    text = unicodedata.normalize("NFKC", text)
+    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_DIGITS), text)
+
+
+def squash(text: str) -> str:
+    """For presence checks: NFKC, years as digits, no whitespace (sources break lines and space figures)."""
+    return re.sub(r"[ \t\r\u3000]+", "", normalize_years(text))
+
+
+def plan_years(number: int) -> tuple[int, int]:
+    """The N-th five-year plan's years: the 3rd began in 1966 and every later one five years on."""
+    start = 1966 + 5 * (number - 3)
+    return start, start + 4
+
+
+def period_number(digit: str) -> int:
+    return 10 + "一二三四五六七八九".index(digit) + 1
+
+
+def years_in(text: str) -> set[int]:
+    """Explicit years (as '2025年', '2021-2025', '二〇三五年') and the end years of plan periods said to end
+    ('“十三五”末', '十三五期间'): what a document gives figures for."""
+    text = normalize_years(text)
+    found = {int(y) for y in _YEAR.findall(text)} | {int(y) for y in _RANGE_END.findall(text)}
+    for m in re.finditer(r"十([一二三四五六七八九])五\W{0,2}(?:末|期间|时期|以来)", text):
+        found.add(plan_years(period_number(m.group(1)))[1])
+    return found
+
+
+def periods_in(text: str) -> set[int]:
+    return {period_number(d) for d in _PERIOD.findall(text)}
+
+
+def short_forms(name: str) -> set[str]:
+    """The names people use for a place: with and without its administrative suffix, zones abbreviated."""
+    forms = {name}
+    m = _ZONE.fullmatch(name)
+    if m:
+        short = _ZONE_SHORT.get(m.group(2), m.group(2))
+        forms |= {m.group(1) + short, short}
+    elif name.endswith(_ADMIN) and len(name) >= 3:
+        forms.add(name[:-1])
+    return {f for f in forms if len(f) >= 2}
+
+
+@dataclass
+class DocProfile:
+    doc_id: str
+    title: str
+    subject: str = ""  # the place the document is about ("" when its title names none)
+    parents: list[str] = field(default_factory=list)  # places above it named in the title
+    years: set[int] = field(default_factory=set)
+    periods: set[int] = field(default_factory=set)
+    text: str = ""  # its title, headings and chunk texts, squashed: for presence checks
+
+
+def title_places(title: str, finder: PlaceFinder) -> tuple[str, list[str]]:
+    """(subject, parents): the most specific place of the first run of places in the title."""
+    head = normalize_years(title)
+    zone = _ZONE.search(head)
+    spans = finder.places(head)
+    chain: list[str] = []
+    for span in spans:
+        chain += [w for w, _ in finder.tokens(span.text) if len(w) >= 2]
+    chain = [p for p in chain if p.endswith(_ADMIN) or p in finder.known] or [s.text for s in spans]
+    if zone:
+        parents = [p for p in chain if p != zone.group(0) and p not in zone.group(0)]
+        return zone.group(0), parents + ([zone.group(1)] if zone.group(1) not in parents else [])
+    if not chain:
+        return "", []
+    # the subject is the last of the first run of places: '(山东省)潍坊市高密市…' -> 高密市
+    return chain[-1] if len(set(chain)) <= 3 else chain[0], [p for p in chain[:-1] if p != chain[-1]]
+
+
+def table_indicators(text: str) -> set[str]:
+    """Row names of the document's tables: text cells that are not categories repeated down a column."""
+    cells: list[str] = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("|") and not re.fullmatch(r"[\s|:-]+", line):
+            cells += [re.sub(r"[（(][^)）]*[)）]", "", c).strip() for c in line.strip().strip("|").split("|")]
+    counts = Counter(cells)
+    return {c for c in cells if len(re.findall(r"[\u4e00-\u9fff]", c)) >= 3 and counts[c] <= 2
+            and not _NOT_INDICATOR.match(c) and not re.search(r"\d{4}", c)}
+
+
+def target_indicators(text: str) -> set[str]:
+    """What target sentences put a figure on: '…,美丽乡村示范村总数达到225个' -> 美丽乡村示范村总数."""
+    found = set()
+    for m in _TARGET_VERB.finditer(text):
+        name = _CLAUSE_CUT.sub("", m.group(1)).strip("“”\"()（） ")
+        if 3 <= len(name) <= 16:
+            found.add(name)
+    return found
+
+
+@dataclass
+class CorpusProfile:
+    docs: dict[str, DocProfile]
+    aliases: dict[str, str]  # every known name form -> the canonical place (a document subject)
+    indicators: set[str]
+    text: str  # the whole corpus, normalised, for "is this mentioned anywhere" checks
+
+    @property
+    def places(self) -> list[str]:
+        """The places documents are about, in document order, without repeats."""
+        return list(dict.fromkeys(d.subject for d in self.docs.values() if d.subject))
+
+    def docs_of(self, place: str) -> list[str]:
+        canonical = self.aliases.get(place, place)
+        return [d.doc_id for d in self.docs.values() if d.subject == canonical]
+
+    def text_of(self, doc_ids: Iterable[str]) -> str:
+        return "\n".join(self.docs[d].text for d in doc_ids if d in self.docs)
+
+    def years_of(self, doc_ids: Iterable[str]) -> set[int]:
+        return set().union(*(self.docs[d].years for d in doc_ids if d in self.docs))
+
+    def parents(self, place: str) -> set[str]:
+        canonical = self.aliases.get(place, place)
+        out: set[str] = set()
+        for d in self.docs.values():
+            if d.subject == canonical:
+                for p in d.parents:
+                    out |= short_forms(p)
+        return out
+
+
+def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
+    by_doc: dict[str, list[Chunk]] = defaultdict(list)
+    for chunk in chunks:
+        by_doc[chunk.doc_id].append(chunk)
+    finder = PlaceFinder()
+    docs: dict[str, DocProfile] = {}
+    indicators: set[str] = set()
+    for doc_id, parts in by_doc.items():
+        title = parts[0].title
+        text = normalize_years("\n".join([title] + [f"{c.heading_path}\n{c.text}" for c in parts]))
+        subject, parents = title_places(title, finder)
+        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text))
+        indicators |= table_indicators(text) | target_indicators(text)
+    aliases: dict[str, str] = {}
+    for d in docs.values():
+        if d.subject:
+            for form in sorted(short_forms(d.subject), key=len):
+                aliases.setdefault(form, d.subject)
+    indicators = {i for i in indicators if i not in aliases and not (i.endswith(_ADMIN) and len(i) <= 5)}
+    corpus = "\n".join(d.text for d in docs.values())
+    return CorpusProfile(docs, aliases, indicators, corpus)

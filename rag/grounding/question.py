@@ -1,0 +1,195 @@
+"""What a question asks, read against the corpus profile: which places (the corpus's own, others it
+mentions, or ones it never names), which years or plan periods, which indicator, which figures it states
+as given, and what kind of question it is (fact, list, comparison, difference, ratio, growth, sum, each,
+yes/no, why)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import jieba
+
+from rag.conversation import PlaceFinder
+from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
+
+# General statistical vocabulary (not any document's): words that name something measured, and the
+# public offices people ask about. A question about one of them can be checked for presence.
+_METRIC = re.compile(
+    r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|比例|强度|收入|面积|密度|寿命|指数|人口|人数|规模|余额|工资|价格?|"
+    r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
+)
+_OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
+# the GDP's other names: standard terms of Chinese statistics, applied to every corpus alike
+GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发"}
+_UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
+_GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
+_QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
+_QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "怎样", "如何", "是否", "有没有", "几", "哪", "是", "的",
+                   "吗", "呢", "了", "和", "与", "及", "要", "将", "会", "能", "在", "对", "把", "为", "有", "到", "比",
+                   "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
+                   "哪一年", "哪年", "一年", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
+                   # generic heads and table words: '…数量', '基期值' say how, not what, is measured
+                   "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
+
+_KINDS = [
+    ("sum", re.compile(r"合计|总共|一共|加起来|之和|总和|加在一起")),
+    ("ratio", re.compile(r"几倍|多少倍|倍数")),
+    ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
+    ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
+                              r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几")),
+    ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪个地区|谁)[^？?]{0,12}(?:更|最|较|比较)?(?:大|高|多|快|强|低|少|小|好|领先)"
+                              r"|相比|对比|比较|孰|更高|更大|更多|更快")),
+    ("each", re.compile(r"分别|各(?:是|为|自|有|要)|各多少")),
+    ("why", re.compile(r"为什么|为何|原因|怎么会")),
+    ("yesno", re.compile(r"是否|有没有|是不是|吗[？?]?\s*$")),
+    ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
+]
+ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
+_QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
+_QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
+_DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化")
+
+
+@dataclass
+class QuestionFrame:
+    question: str
+    places: list[str] = field(default_factory=list)  # the corpus's places (document subjects), canonical
+    mentioned: list[str] = field(default_factory=list)  # other places the corpus text names
+    unknown: list[str] = field(default_factory=list)  # places the corpus never names
+    years: list[int] = field(default_factory=list)
+    periods: list[int] = field(default_factory=list)
+    indicator: str = ""  # the corpus indicator the question asks about, if one matches
+    metric_terms: list[str] = field(default_factory=list)  # measured things it names (…率, …收入)
+    quoted: list[str] = field(default_factory=list)
+    given: list[tuple[str, str]] = field(default_factory=list)  # figures the question states: (number, unit)
+    kind: str = "fact"
+    falls: bool = False  # the question presumes a decline
+    clauses: list[tuple[str, list[str]]] = field(default_factory=list)  # sub-questions, each with its own places
+
+    @property
+    def sides(self) -> list[str]:
+        """What a comparison or calculation compares: places first, else years."""
+        if len(self.places) >= 2:
+            return self.places
+        if len(self.years) >= 2 and self.kind in ARITHMETIC | {"each"}:
+            return [f"{y}年" for y in self.years]
+        return []
+
+    @property
+    def decomposed(self) -> bool:
+        """Answered side by side: a comparison or calculation, 'each of', or clauses about different places."""
+        return bool(self.clauses) or (bool(self.sides) and self.kind in ARITHMETIC | {"each"})
+
+    def summary(self) -> str:
+        """One line a person reads: how the question was understood."""
+        parts = []
+        if self.places or self.mentioned:
+            parts.append("地区：" + "、".join(self.places + self.mentioned))
+        if self.years:
+            parts.append("年份：" + "、".join(f"{y}年" for y in self.years))
+        if self.indicator:
+            parts.append(f"指标：{self.indicator}")
+        names = {"fact": "事实", "list": "列举", "comparison": "比较", "difference": "差值计算", "ratio": "倍数计算",
+                 "growth": "增长计算", "sum": "求和", "each": "分项", "yesno": "是非", "why": "原因"}
+        parts.append("类型：" + names.get(self.kind, self.kind))
+        return "；".join(parts)
+
+
+def expand(question: str) -> str:
+    """The question with the glossary's standard terms beside the common ones (for matching and retrieval)."""
+    out = question
+    for short, full in GLOSSARY.items():
+        if short in out and full not in out:
+            out = out.replace(short, f"{short}（{full}）", 1)
+    return out
+
+
+def _years(text: str) -> tuple[list[int], list[int]]:
+    years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
+    periods: list[int] = []
+    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|初|期间|时期)?", text):
+        number = period_number(m.group(1))
+        periods.append(number)
+        first, last = plan_years(number)
+        if m.group(2) == "末":
+            years.append(last)
+        elif m.group(2) == "初":
+            years.append(first)
+    return list(dict.fromkeys(years)), list(dict.fromkeys(periods))
+
+
+class QuestionReader:
+    """Reads questions against one corpus profile (made once per loaded index)."""
+
+    def __init__(self, profile: CorpusProfile, finder: PlaceFinder | None = None):
+        """`finder`: one kept from an earlier index version, so its tokenizer is not loaded again."""
+        self.profile = profile
+        self.finder = finder or PlaceFinder()
+        self.finder.add(profile.aliases)
+
+    def _places(self, text: str, frame: QuestionFrame) -> None:
+        for span in self.finder.places(text):
+            words = [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
+            for word in words:
+                if len(word) < 2:
+                    continue
+                canonical = self.profile.aliases.get(word)
+                if canonical:
+                    frame.places.append(canonical)
+                elif word in self.profile.text:
+                    frame.mentioned.append(word)
+                else:
+                    frame.unknown.append(word)
+        frame.places = list(dict.fromkeys(frame.places))
+        frame.mentioned = [m for m in dict.fromkeys(frame.mentioned) if not any(m in p for p in frame.places)]
+
+    def _metric_terms(self, text: str, frame: QuestionFrame) -> list[str]:
+        """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
+        skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
+        terms, run = [], ""
+        for word in jieba.lcut(text) + ["。"]:
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip:
+                if run and (_METRIC.search(run) or _OFFICE.search(run)):
+                    terms.append(run)
+                run = ""
+                continue
+            run += word
+        return terms
+
+    def _indicator(self, text: str) -> str:
+        inside = [i for i in self.profile.indicators if i in text]
+        return max(inside, key=len) if inside else ""
+
+    def read(self, question: str) -> QuestionFrame:
+        text = squash(question)
+        frame = QuestionFrame(question)
+        self._places(text, frame)
+        frame.years, frame.periods = _years(text)
+        frame.quoted = [q.strip() for q in _QUOTED.findall(text)]
+        frame.given = [(n, u) for n, u in _GIVEN.findall(text)
+                       if not (u == "年" and re.fullmatch(r"(?:19|20)\d{2}", n))]
+        expanded = expand(text)
+        frame.indicator = self._indicator(expanded)
+        frame.metric_terms = self._metric_terms(text, frame)
+        frame.kind = next((kind for kind, pattern in _KINDS if pattern.search(text)), "fact")
+        frame.falls = bool(_DOWN.search(text)) and frame.kind in {"why", "fact", "yesno"}
+        if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
+            frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
+        if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
+            frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
+        frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
+        return frame
+
+    def _clauses(self, text: str) -> list[tuple[str, list[str]]]:
+        """'高密2020年GDP是多少？潍坊方案要求高密2025年达到多少？': two questions about different places."""
+        parts = [p for p in re.split(r"(?<=[？?])", text) if p.strip("？? ")]
+        if len(parts) < 2:
+            return []
+        read = []
+        for part in parts:
+            sub = QuestionFrame(part)
+            self._places(part, sub)
+            read.append((part, sub.places))
+        differ = len({tuple(p) for _, p in read}) == len(read)
+        return read if differ and all(places for _, places in read) else []
