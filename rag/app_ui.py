@@ -97,8 +97,14 @@ def render_answer(answer: Answer, asked: str = "") -> str:
     text = link_citations(text)
     if asked and asked.strip() != answer.question:
         notes.append(f"（按上下文理解为：{html.escape(answer.question)}）")
-    if answer.withheld:
+    if answer.withheld and not answer.reason:
         notes.append("（模型给出的回答中有数字在检索到的资料里找不到，无法核实，已不予显示。）")
+    if answer.reason and answer.reason not in answer.text:
+        notes.append(f"（说明：{html.escape(answer.reason)}）")
+    if answer.sub_questions:
+        notes.append("（分步回答：" + "；".join(html.escape(q) for q in answer.sub_questions) + "）")
+    if answer.understanding:
+        notes.append(f"（问题理解：{html.escape(answer.understanding)}）")
     if answer.invalid_citations:
         notes.append(f"（已移除无效引用：{'、'.join(f'[{n}]' for n in answer.invalid_citations)}）")
     return text + "".join(f"\n\n<small>{n}</small>" for n in notes)
@@ -136,6 +142,10 @@ def answer_data(answer: Answer) -> dict:
         "citations": [c.__dict__ for c in answer.citations],
         "unsupported_claims": [{"text": c.text, "reason": c.reason} for c in answer.claims if not c.supported],
         "invalid_citations": answer.invalid_citations,
+        "understanding": answer.understanding,
+        "reason": answer.reason,
+        "calculation": answer.calculation,
+        "sub_questions": answer.sub_questions,
         "timings": answer.timings,
     }
 

@@ -71,7 +71,8 @@ def verified_results(text: str) -> set[str]:
         shown = m.group(3)
         value = value * 100 if m.group(4) else value  # '…÷285≈100%' states a share in per cent
         places = len(shown.split(".")[1]) if "." in shown else 0
-        tolerance = 0.5 * 10 ** -places + (1e-9 if m.group(2) == "=" else 0.005 * abs(value))
+        # '=' states the exact result; '≈' a result rounded to the decimals shown
+        tolerance = 1e-9 * max(1.0, abs(value)) if m.group(2) == "=" else 0.5 * 10 ** -places + 1e-9
         if abs(value - float(shown)) <= tolerance:
             found.add(shown)
     return found

@@ -14,6 +14,12 @@ from rag.errors import RagError
 def _print_answer(answer, with_text: bool = True) -> None:
     if with_text:
         print(answer.text)
+    if answer.understanding:
+        print(f"\n（问题理解：{answer.understanding}）")
+    for sub in answer.sub_questions:
+        print(f"（分步：{sub}）")
+    if answer.reason and answer.reason not in answer.text:
+        print(f"（说明：{answer.reason}）")
     if answer.invalid_citations:
         print(f"\n（已移除无效引用：{', '.join(f'[{n}]' for n in answer.invalid_citations)}）")
     unsupported = [c for c in answer.claims if not c.supported]
@@ -48,13 +54,20 @@ def cmd_ask(args, settings) -> int:
 
     pipeline = QAPipeline(settings)
     pipeline.ensure_index()
+    streamed = ""
     for event in pipeline.stream(args.question, doc_ids=args.doc or None):
         if event.kind == "token" and args.stream:
+            streamed += event.text
             print(event.text, end="", flush=True)
         elif event.kind == "answer":
             if args.stream:
                 print()
-            _print_answer(event.answer, with_text=not args.stream)
+            # the checked answer differs from the stream when citations were repaired, figures compared in
+            # code or the answer withheld: show what was checked
+            changed = args.stream and event.answer.text.strip() != streamed.strip()
+            if changed:
+                print("\n核对后的回答：")
+            _print_answer(event.answer, with_text=not args.stream or changed)
     return 0
 
 

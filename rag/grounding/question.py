@@ -39,13 +39,14 @@ _KINDS = [
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
                               r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几")),
     ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪个地区|谁)[^？?]{0,12}(?:更|最|较|比较)?(?:大|高|多|快|强|低|少|小|好|领先)"
-                              r"|相比|对比|比较|孰|更高|更大|更多|更快")),
+                              r"|相比|对比|比较|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
     ("each", re.compile(r"分别|各(?:是|为|自|有|要)|各多少")),
     ("why", re.compile(r"为什么|为何|原因|怎么会")),
     ("yesno", re.compile(r"是否|有没有|是不是|吗[？?]?\s*$")),
     ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
 ]
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
+_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化")
@@ -143,6 +144,9 @@ class QuestionReader:
                     frame.unknown.append(word)
         frame.places = list(dict.fromkeys(frame.places))
         frame.mentioned = [m for m in dict.fromkeys(frame.mentioned) if not any(m in p for p in frame.places)]
+        # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
+        # never uses counts as an unknown place only when the question names none of the corpus's places
+        frame.unknown = [u for u in dict.fromkeys(frame.unknown) if u.endswith(_SUFFIXES) or not frame.places]
 
     def _metric_terms(self, text: str, frame: QuestionFrame) -> list[str]:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""

@@ -1,0 +1,120 @@
+"""Figures, arithmetic, decomposition and citation repair on hand-made passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from grounding_corpus import passage, profile, reader
+from rag.citations import attach_citations, verified_results
+from rag.grounding import arithmetic
+from rag.grounding.citation_repair import repair_citations
+from rag.grounding.decomposition import SideResult, compose, missing_figures, pick_figure, plan
+from rag.grounding.figures import bound_years, figures_in, wrong_year
+from rag.types import Answer
+
+TABLE = "| 指标 | 2020年 | 2025年 |\n| 地区生产总值(亿元) | 300.5 | 420 |\n| 森林覆盖率(%) | 20.1 | 22 |"
+
+
+def test_figures_skip_years_dates_and_marks():
+    found = figures_in("到2025年，地区生产总值达到420亿元[1]，森林覆盖率22%，2021年3月印发。")
+    assert [f.shown() for f in found] == ["420亿元", "22%"]
+
+
+def test_year_binding_in_tables_and_sentences():
+    assert bound_years("420", TABLE) == [{2025}]
+    assert bound_years("300.5", TABLE) == [{2020}]
+    assert bound_years("22", "到2025年,森林覆盖率达到22%。") == [{2025}]
+    assert bound_years("300.5", "全市地区生产总值跨上新台阶,达到300.5亿元。") == [set()]
+    assert wrong_year("300.5", 2025, [TABLE]) == {2020}  # the 2020 base given as the 2025 target
+    assert wrong_year("420", 2025, [TABLE]) == set()
+    assert wrong_year("300.5", 2025, ["达到300.5亿元。"]) == set()  # not said: not judged
+
+
+def test_arithmetic_is_shown_and_verifiable():
+    value, shown = arithmetic.difference("1200", "300.5")
+    assert value == 899.5 and shown == "1200−300.5=899.5"
+    assert arithmetic.ratio("420", "300.5")[1] == "420÷300.5≈1.4"
+    assert arithmetic.growth("420", "300.5")[1] == "(420−300.5)÷300.5≈39.8%"
+    assert arithmetic.total(["1", "2.5", "3"])[1] == "1+2.5+3=6.5"
+    assert arithmetic.ratio("1", "0") is None
+    assert verified_results("多899.5亿元（1200−300.5=899.5），约1.4倍（420÷300.5≈1.4），增长39.8%（(420−300.5)÷300.5≈39.8%）") \
+        == {"899.5", "1.4", "39.8"}
+    assert verified_results("多900亿元（1200−300.5=900）") == set()  # wrong arithmetic grounds nothing
+
+
+def _side(label: str, text: str, source: str, doc: str = "laixi") -> SideResult:
+    from rag.grounding.decomposition import Side
+
+    answer = Answer(question=f"{label}?", text=text, passages=[passage(source, doc)])
+    return SideResult(Side(label, f"{label}?", [doc]), attach_citations(answer))
+
+
+def test_plan_asks_each_place_from_its_own_documents():
+    prof = profile()
+    sides = plan(reader().read("莱西和胶州哪个十三五末经济总量更大？"), prof)
+    assert [(s.label, s.doc_ids) for s in sides] == [("莱西市", ["laixi"]), ("胶州市", ["jiaozhou"])]
+    assert all("经济总量" in s.question and "哪个" not in s.question for s in sides)
+    years = plan(reader().read("莱西市2025年地区生产总值目标比2020年增加多少？"), prof)
+    assert [s.label for s in years] == ["2025年", "2020年"] and "2020年" in years[1].question
+
+
+def test_comparison_is_computed_in_code_with_each_side_cited():
+    frame = reader().read("莱西和胶州哪个十三五末经济总量更大？")
+    results = [_side("莱西市", "莱西市地区生产总值为300.5亿元[1]。", "全市地区生产总值达到300.5亿元。"),
+               _side("胶州市", "胶州市地区生产总值为1200亿元[1]。", "全市地区生产总值达到1200亿元。", "jiaozhou")]
+    for r in results:
+        pick_figure(r, frame)
+    text, passages, calculation = compose(frame, results)
+    assert [r.figure.text for r in results] == ["300.5", "1200"]
+    assert "胶州市更大，比莱西市多899.5亿元（1200−300.5=899.5）[1][2]" in calculation
+    assert "莱西市：莱西市地区生产总值为300.5亿元[1]" in text and "[2]" in text and len(passages) == 2
+    checked = attach_citations(Answer(question=frame.question, text=text, passages=passages))
+    assert all(c.supported for c in checked.claims)  # the computed 899.5 counts: its calculation is shown
+
+
+def test_a_figure_the_passages_do_not_state_is_not_used():
+    frame = reader().read("莱西和胶州哪个十三五末经济总量更大？")
+    results = [_side("莱西市", "莱西市为350亿元[1]。", "全市地区生产总值达到300.5亿元。"),
+               _side("胶州市", "胶州市为1200亿元[1]。", "全市地区生产总值达到1200亿元。", "jiaozhou")]
+    for r in results:
+        pick_figure(r, frame)
+    assert results[0].figure is None and "莱西市" in missing_figures(frame, results)
+    assert compose(frame, results)[2] == ""
+
+
+def test_units_must_agree_before_comparing():
+    frame = reader().read("莱西和胶州哪个十三五末经济总量更大？")
+    results = [_side("莱西市", "增长22%[1]。", "森林覆盖率达到22%。"),
+               _side("胶州市", "为1200亿元[1]。", "全市地区生产总值达到1200亿元。", "jiaozhou")]
+    for r in results:
+        pick_figure(r, frame)
+    assert compose(frame, results)[2] == "" and "单位不同" in missing_figures(frame, results)
+
+
+def test_ratio_between_years_of_one_place():
+    frame = reader().read("莱西市2025年地区生产总值是2020年的几倍？")
+    results = [_side("2025年", "2025年为420亿元[1]。", TABLE), _side("2020年", "2020年为300.5亿元[1]。", TABLE)]
+    for r in results:
+        pick_figure(r, frame)
+    assert "2025年约是2020年的1.4倍（420÷300.5≈1.4）" in compose(frame, results)[2]
+
+
+def test_year_side_rejects_a_figure_of_the_other_year():
+    frame = reader().read("莱西市2025年地区生产总值目标比2020年增加多少？")
+    result = _side("2025年", "2025年为300.5亿元[1]。", TABLE)
+    pick_figure(result, frame)
+    assert result.figure is None
+
+
+@pytest.mark.parametrize("raw, fixed", [
+    ("莱西市地区生产总值为300.5亿元。[1][2][3]", "莱西市地区生产总值为300.5亿元[1]。"),  # three marks, one source
+    ("胶州市有高新技术企业150家[1]。", "胶州市有高新技术企业150家[2]。"),  # cited the wrong passage
+    ("森林覆盖率22%，地区生产总值1200亿元[1]。", "森林覆盖率22%，地区生产总值1200亿元[2][3]。"),  # spread over two
+    ("莱西市被评为全国文明城市。", "莱西市被评为全国文明城市[1]。"),  # no figure: the passage sharing its words
+    ("这是一句无关的话[2]。", "这是一句无关的话[2]。"),  # nothing supports it: left for the claim check to flag
+])
+def test_citation_repair(raw, fixed):
+    passages = [passage("全市地区生产总值达到300.5亿元。莱西市被评为全国文明城市。"),
+                passage("全市地区生产总值达到1200亿元，高新技术企业达到150家。", "jiaozhou"),
+                passage("森林覆盖率达到22%。")]
+    assert repair_citations(raw, passages) == fixed

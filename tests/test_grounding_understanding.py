@@ -1,0 +1,108 @@
+"""Corpus profile, question understanding, answerability and premise checks on a hand-made corpus of
+places that are not in seeds/ (tests/grounding_corpus.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from grounding_corpus import chunks, passage, profile, reader
+from rag.grounding.answerability import check_answerable, mentioned
+from rag.grounding.premise import check_premise
+from rag.grounding.profile import plan_years, short_forms, years_in
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return profile(), reader(), chunks()
+
+
+def test_profile_derives_places_short_forms_parents_and_years(corpus):
+    prof, _, _ = corpus
+    assert prof.places == ["莱西市", "胶州市", "青岛高新技术产业开发区"]
+    assert prof.aliases["莱西"] == "莱西市" and prof.aliases["青岛高新区"] == prof.aliases["高新区"] == "青岛高新技术产业开发区"
+    assert prof.docs["jiaozhou"].parents == ["山东省", "青岛市"]
+    assert {2020, 2025, 2035} <= prof.docs["laixi"].years and 2023 not in prof.docs["laixi"].years
+    assert {"森林覆盖率", "地区生产总值", "高新技术企业"} <= prof.indicators
+
+
+def test_years_and_periods():
+    assert plan_years(13) == (2016, 2020) and plan_years(14) == (2021, 2025)
+    assert years_in("到二〇三五年，“十三五”末达到") == {2035, 2020}
+    assert years_in("2021-2025年") == {2021, 2025}
+    assert short_forms("淄博高新技术产业开发区") == {"淄博高新技术产业开发区", "淄博高新区", "高新区"}
+
+
+@pytest.mark.parametrize("question, places, years, kind", [
+    ("莱西和胶州哪个十三五末经济总量更大？", ["莱西市", "胶州市"], [2020], "comparison"),
+    ("莱西市2025年地区生产总值目标比2020年增加多少？", ["莱西市"], [2025, 2020], "difference"),
+    ("莱西和胶州的森林覆盖率分别是多少？", ["莱西市", "胶州市"], [], "each"),
+    ("莱西市2025年的GDP是2020年的几倍？", ["莱西市"], [2025, 2020], "ratio"),
+    ("莱西和胶州的规划有什么异同？", ["莱西市", "胶州市"], [], "each"),
+])
+def test_question_frame(corpus, question, places, years, kind):
+    frame = corpus[1].read(question)
+    assert (frame.places, frame.years, frame.kind) == (places, years, kind)
+    assert frame.decomposed
+
+
+def test_single_place_fact_is_not_decomposed(corpus):
+    frame = corpus[1].read("莱西市2020年地区生产总值是多少？")
+    assert not frame.decomposed and frame.indicator == "地区生产总值" and "莱西市" in frame.summary()
+
+
+@pytest.mark.parametrize("question, why", [
+    ("平度市2020年GDP是多少？", "没有关于平度市"),  # a place the corpus never names
+    ("莱西市2023年GDP是多少？", "没有2023年"),  # a year its documents give nothing for
+    ("莱西市的人口出生率是多少？", "人口出生率"),  # a measured thing they never mention
+    ("莱西市现任市长是谁？", "市长"),
+    ("莱西市“海洋强市三年行动”有哪些内容？", "海洋强市三年行动"),  # a programme that does not exist
+])
+def test_unanswerable_questions_are_refused_with_a_reason(corpus, question, why):
+    prof, read, _ = corpus
+    verdict = check_answerable(read.read(question), prof, [])
+    assert not verdict.answerable and why in verdict.reason
+    if "平度" in question:
+        assert "莱西市" in verdict.reason  # names what the corpus does cover
+
+
+@pytest.mark.parametrize("question", [
+    "莱西市2020年地区生产总值是多少？",
+    "莱西的GDP到2025年要达到多少？",  # GDP is the glossary's name for 地区生产总值
+    "胶州家里的水龙头以后都能通自来水吗？",  # colloquial: nothing measured named, not refused
+    "胶州市城乡供水覆盖率要达到多少？",  # an abbreviation of 城乡供水一体化覆盖率
+    "青岛市有多少高新技术企业？",  # a parent place of a covered one
+])
+def test_answerable_questions_pass(corpus, question):
+    prof, read, _ = corpus
+    assert check_answerable(read.read(question), prof, []).answerable
+
+
+def test_mentioned_matches_abbreviations_and_words_side_by_side():
+    text = "城乡供水一体化覆盖率达到100%，农村居民人均可支配收入增长"
+    assert mentioned("城乡供水覆盖率", text) and mentioned("人均收入", text)
+    assert not mentioned("人均工资", text)
+
+
+def test_figure_of_another_place_is_corrected(corpus):
+    prof, read, chunk_list = corpus
+    frame = read.read("莱西市2020年地区生产总值是1200亿元，排名第几？")
+    correction = check_premise(frame, prof, chunk_list, [])
+    assert correction and "胶州市" in correction.text and "莱西市" in correction.text
+    assert "1200" in correction.passages[0].chunk.text and correction.question == "莱西市2020年地区生产总值是多少？"
+
+
+def test_title_of_another_place_is_corrected(corpus):
+    prof, read, chunk_list = corpus
+    correction = check_premise(read.read("胶州市为什么被评为全国文明城市？"), prof, chunk_list, [])
+    assert correction and "莱西市" in correction.text and not correction.question
+    assert check_premise(read.read("莱西市为什么被评为全国文明城市？"), prof, chunk_list, []) is None
+
+
+def test_decline_premise_is_corrected_when_the_passage_says_it_rose(corpus):
+    prof, read, chunk_list = corpus
+    rose = [passage("“十三五”时期，全市地区生产总值跨上新台阶，达到300.5亿元。")]
+    frame = read.read("为什么莱西市十三五期间地区生产总值下降了？")
+    correction = check_premise(frame, prof, chunk_list, rose)
+    assert correction and "并没有说地区生产总值下降" in correction.text and "300.5亿元" in correction.text
+    fell = [passage("单位地区生产总值能耗下降15%。")]
+    assert check_premise(read.read("为什么莱西市单位地区生产总值能耗下降了？"), prof, chunk_list, fell) is None
