@@ -78,12 +78,18 @@ def verified_results(text: str) -> set[str]:
     return found
 
 
+def is_refusal(sentence: str) -> bool:
+    return REFUSAL in sentence and not _NUMBER.search(re.sub(r"\[\d+\]", "", sentence))
+
+
 def check_claim(sentence: str, passages: list[Passage], question: str = "") -> ClaimCheck:
     """A sentence is supported when it cites something and every number in it occurs in what it cites;
     numbers the question itself gave (a year, say) are the frame of the answer, not a claim, and a
     number the sentence computes in a written calculation is as good as the numbers it is computed from."""
     numbers = cited_numbers(sentence)
     body = re.sub(r"\[\d+\]", "", sentence)
+    if is_refusal(body):
+        return ClaimCheck(sentence, [], True)  # 'X：文档中没有相关信息' states an absence, not a fact
     if not numbers:
         return ClaimCheck(sentence, [], False, "没有引用来源")
     known = _numbers(" ".join(passages[n - 1].chunk.text for n in numbers if 1 <= n <= len(passages)))
@@ -113,7 +119,7 @@ def attach_citations(answer: Answer) -> Answer:
     """Fill answer.text/citations/claims/invalid_citations from the raw model text in answer.text."""
     text, answer.invalid_citations = drop_invalid(answer.text, len(answer.passages))
     answer.text = text.strip()
-    answer.refused = REFUSAL in answer.text and not _NUMBER.search(re.sub(r"\[\d+\]", "", answer.text))
+    answer.refused = is_refusal(answer.text) and "：" not in answer.text  # 'A：…\nB：文档中没有…' is partial
     if answer.refused:
         answer.text = re.sub(r"\[\d+\]", "", answer.text).strip()
         return answer

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.citations import cited_numbers, split_claims
+from rag.citations import cited_numbers, is_refusal, split_claims, verified_results
 
 # Calibrated for multilingual-e5-small with the "query: " prompt on both sides (see eval/README.md).
 DEFAULT_THRESHOLD = 0.87
@@ -179,7 +179,9 @@ class FaithfulnessScorer:
 
     def score_claim(self, text: str, sims: np.ndarray, texts: list[str]) -> ClaimScore:
         cites = [n for n in cited_numbers(text) if 1 <= n <= len(texts)]
-        claim = _Claim(numbers_in(_MARK.sub("", text)) | entities_in(text), content_words(text))
+        # a result shown with its calculation ('1200−300.5=899.5') rests on the calculation's inputs
+        derived = numbers_in(" ".join(verified_results(normalize(text))))
+        claim = _Claim((numbers_in(_MARK.sub("", text)) - derived) | entities_in(text), content_words(text))
         supported, missing, similarity, coverage = self._check(claim, sims, texts, cites or list(range(1, len(texts) + 1)))
         cited_support = bool(cites) and supported
         precise = [
@@ -191,7 +193,7 @@ class FaithfulnessScorer:
 
     def score(self, answer: str, passages: list[str]) -> FaithfulnessResult:
         """`passages` are the texts numbered [1], [2], … in the prompt (title and headings included)."""
-        claims = split_claims(answer)
+        claims = [c for c in split_claims(answer) if not is_refusal(c)]  # 'B：文档中没有相关信息' claims nothing
         if not claims or not passages:
             return FaithfulnessResult([ClaimScore(c, [], False, False) for c in claims])
         sims = self._similarities([_MARK.sub("", c).strip() for c in claims], passages)

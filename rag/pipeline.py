@@ -15,7 +15,7 @@ from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
 from rag.grounding.answerability import check_answerable
 from rag.grounding.citation_repair import repair_citations
-from rag.grounding.decomposition import SideResult, compose, missing_figures, pick_figure, plan
+from rag.grounding.decomposition import Side, SideResult, compose, missing_figures, pick_figure, plan, table_answer
 from rag.grounding.figures import figures_in, wrong_year
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile
@@ -128,15 +128,26 @@ class QAPipeline:
     def _search(self, question: str, doc_ids: list[str] | None, scope: list[str] | None) -> list[Passage]:
         """Retrieval within the documents of the places asked about (and the user's filter), topped up by
         passages of other documents that name such a place: another region's figure never comes first."""
+        pool = 2 * self.settings.top_k
         if not scope:
-            return self.retriever.search(question, doc_ids=doc_ids)
+            return self._rerank(question, self.retriever.search(question, pool, doc_ids=doc_ids))
         wanted = [d for d in scope if not doc_ids or d in doc_ids] or doc_ids
-        inside = self.retriever.search(question, doc_ids=wanted)
+        inside = self.retriever.search(question, pool, doc_ids=wanted)
         ids = {p.chunk.chunk_id for p in inside}
         names = [a for a, c in self.reader.profile.aliases.items() if any(d in scope for d in self.reader.profile.docs_of(c))]
-        outside = [p for p in self.retriever.search(question, doc_ids=doc_ids)
+        outside = [p for p in self.retriever.search(question, pool, doc_ids=doc_ids)
                    if p.chunk.chunk_id not in ids and any(n in p.chunk.text for n in names)]
-        return sorted(inside + outside, key=lambda p: -p.score)[: self.settings.top_k]
+        return self._rerank(question, sorted(inside + outside, key=lambda p: -p.score))
+
+    def _rerank(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """The question's years and plan periods decide between passages of equal relevance: the 2025
+        target and the 2020 base sit in neighbouring passages, and the one the question names goes first."""
+        marks = re.findall(r"(?:19|20)\d{2}|十[一二三四五六七八九]五", question)
+        if not marks:
+            return passages[: self.settings.top_k]
+        bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks) for p in passages}
+        # ~0.003 is five ranks of one scorer in the fused score: a tie-breaker among near neighbours
+        return sorted(passages, key=lambda p: -(p.score + 0.003 * bonus[p.chunk.chunk_id]))[: self.settings.top_k]
 
     def _retrieve(self, frame: QuestionFrame, question: str, doc_ids: list[str] | None) -> list[Passage]:
         scope = [d for place in frame.places for d in self.reader.profile.docs_of(place)]
@@ -177,21 +188,28 @@ class QAPipeline:
         if answer.refused or len(frame.years) != 1 or frame.decomposed:
             return
         year = frame.years[0]
-        texts = [p.chunk.text for p in answer.passages]
         figures = [f for f in figures_in(answer.text, {str(year)}) if f.unit != "年"]
-        others = [wrong_year(f.text, year, texts) for f in figures]
+        others = [wrong_year(f.text, year, answer.passages) for f in figures]
         if figures and all(others):
             first, bound = figures[0], sorted(others[0])
-            cited = next((i for i, t in enumerate(texts, 1) if first.text in t), 1)
+            cited = next((i for i, p in enumerate(answer.passages, 1) if first.text in p.chunk.text), 1)
             answer.withheld, answer.refused = answer.text, True
             answer.reason = f"文档没有给出{year}年的这项数据；资料中的{first.shown()}是{'、'.join(map(str, bound))}年的数值[{cited}]。"
             answer.text = f"{REFUSAL}。{answer.reason}"
             answer.claims = []
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
-                    started: float, label: str) -> Iterator[Event | Answer]:
-        sub = Answer(question=question, text="", passages=self._search(expand(question), doc_ids, scope))
-        yield from self._generate(sub, timings, started, label)
+                    started: float, label: str, side: Side | None = None,
+                    frame: QuestionFrame | None = None) -> Iterator[Event | Answer]:
+        """One side's answer: from a table row when its passages hold one for the year, else from the model."""
+        passages = self._search(expand(question), doc_ids, scope)
+        sub = table_answer(side, frame, passages) if side and frame else None
+        if sub is not None:
+            timings.setdefault("first_token", time.perf_counter() - started)
+            yield Event("token", text=label + sub.text)
+        else:
+            sub = Answer(question=question, text="", passages=passages)
+            yield from self._generate(sub, timings, started, label)
         yield sub
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
@@ -201,7 +219,7 @@ class QAPipeline:
         for number, side in enumerate(plan(frame, self.reader.profile)):
             answer.sub_questions.append(side.question)
             for item in self._sub_answer(side.question, doc_ids, side.doc_ids, timings, started,
-                                         ("\n" if number else "") + f"{side.label}："):
+                                         ("\n" if number else "") + f"{side.label}：", side, frame):
                 if isinstance(item, Answer):
                     results.append(SideResult(side, item))
                     pick_figure(results[-1], frame)

@@ -44,6 +44,6 @@ def reader() -> QuestionReader:
     return QuestionReader(profile())
 
 
-def passage(text: str, doc_id: str = "laixi", title: str = "") -> Passage:
+def passage(text: str, doc_id: str = "laixi", title: str = "", heading: str = "第一章 发展基础") -> Passage:
     title = title or DOCS.get(doc_id, ("文档",))[0]
-    return Passage(Chunk(f"{doc_id}#0", doc_id, title, ["第一章 发展基础"], text, 0, len(text)), 1.0)
+    return Passage(Chunk(f"{doc_id}#0", doc_id, title, [heading], text, 0, len(text)), 1.0)

@@ -249,8 +249,8 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     # refuses it), so it is a partial answer, not a refusal, and still not correct
     assert not rows["h1"]["refused"] and "510.3" in rows["h1"]["answer"]
     assert overall["refusal_accuracy"] == pytest.approx(6 / 6, abs=1e-3)
-    # g1 1.0, g2 0.5, p1 1.0, h1 0.5 (its 'not found' line for Pingdu is not a supported claim)
-    assert rows["h1"]["faithfulness"] == 0.5 and overall["faithfulness"] == pytest.approx(3 / 4, abs=1e-3)
+    # g1 1.0, g2 0.5, p1 1.0, h1 1.0 (its '平度市：文档中没有相关信息' line states an absence: no claim)
+    assert rows["h1"]["faithfulness"] == 1.0 and overall["faithfulness"] == pytest.approx(3.5 / 4, abs=1e-3)
     assert overall["first_token_p50"] is not None and overall["total_p95"] >= overall["total_p50"]
     assert list(report["by_type"]) == ["cross_document", "list", "number_fact", "table_lookup", "unanswerable"]
     assert report["by_type"]["table_lookup"]["accuracy"] == 0.0

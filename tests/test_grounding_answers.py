@@ -9,7 +9,7 @@ from rag.citations import attach_citations, verified_results
 from rag.grounding import arithmetic
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import SideResult, compose, missing_figures, pick_figure, plan
-from rag.grounding.figures import bound_years, figures_in, wrong_year
+from rag.grounding.figures import bound_years, context_years, figures_in, fits, table_value, wrong_year
 from rag.types import Answer
 
 TABLE = "| 指标 | 2020年 | 2025年 |\n| 地区生产总值(亿元) | 300.5 | 420 |\n| 森林覆盖率(%) | 20.1 | 22 |"
@@ -25,9 +25,28 @@ def test_year_binding_in_tables_and_sentences():
     assert bound_years("300.5", TABLE) == [{2020}]
     assert bound_years("22", "到2025年,森林覆盖率达到22%。") == [{2025}]
     assert bound_years("300.5", "全市地区生产总值跨上新台阶,达到300.5亿元。") == [set()]
-    assert wrong_year("300.5", 2025, [TABLE]) == {2020}  # the 2020 base given as the 2025 target
-    assert wrong_year("420", 2025, [TABLE]) == set()
-    assert wrong_year("300.5", 2025, ["达到300.5亿元。"]) == set()  # not said: not judged
+    assert wrong_year("300.5", 2025, [passage(TABLE)]) == {2020}  # the 2020 base given as the 2025 target
+    assert wrong_year("420", 2025, [passage(TABLE)]) == set()
+    assert wrong_year("300.5", 2025, [passage("达到300.5亿元。", heading="第五章 产业")]) == set()  # not said
+
+
+def test_a_looking_back_section_speaks_of_the_year_before_the_plan():
+    looking_back = passage("全市地区生产总值跨上新台阶，达到300.5亿元。")  # under 第一章 发展基础 of a 十四五 plan
+    assert context_years(looking_back.chunk) == {2020}
+    assert wrong_year("300.5", 2025, [looking_back]) == {2020}
+    opened = passage("“十三五”时期，全市生产总值达到715.7亿元。")
+    assert bound_years("715.7", opened.chunk.text, context_years(opened.chunk)) == [{2020}]
+
+
+def test_table_value_reads_the_column_of_the_year():
+    row, figure, number = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
+    assert (row, figure.shown(), number) == ("地区生产总值", "420亿元", 2)
+    assert table_value([passage(TABLE)], "森林覆盖率", 2020)[1].shown() == "20.1%"
+    assert table_value([passage(TABLE)], "高新技术企业数量", 2025) is None
+
+
+def test_a_share_does_not_answer_a_total():
+    assert not fits(figures_in("8.2%")[0], "地区生产总值是多少？") and fits(figures_in("8.2%")[0], "增速是多少？")
 
 
 def test_arithmetic_is_shown_and_verifiable():
@@ -84,8 +103,8 @@ def test_a_figure_the_passages_do_not_state_is_not_used():
 
 def test_units_must_agree_before_comparing():
     frame = reader().read("莱西和胶州哪个十三五末经济总量更大？")
-    results = [_side("莱西市", "增长22%[1]。", "森林覆盖率达到22%。"),
-               _side("胶州市", "为1200亿元[1]。", "全市地区生产总值达到1200亿元。", "jiaozhou")]
+    results = [_side("莱西市", "为300.5亿元[1]。", "全市地区生产总值达到300.5亿元。"),
+               _side("胶州市", "为1200万元[1]。", "全市地区生产总值达到1200万元。", "jiaozhou")]
     for r in results:
         pick_figure(r, frame)
     assert compose(frame, results)[2] == "" and "单位不同" in missing_figures(frame, results)

@@ -9,9 +9,11 @@ import re
 from dataclasses import dataclass
 
 from rag.grounding import arithmetic
-from rag.grounding.figures import Figure, figures_in, wrong_year
+from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
 from rag.grounding.profile import CorpusProfile, squash
 from rag.grounding.question import QuestionFrame
+from rag.citations import attach_citations
+from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
 
 _KIND_WORDS = re.compile(
@@ -69,6 +71,24 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
             for label in frame.sides]
 
 
+def side_year(side: Side, frame: QuestionFrame) -> int | None:
+    if re.fullmatch(r"\d{4}年", side.label):
+        return int(side.label[:4])
+    return frame.years[0] if len(frame.years) == 1 else None
+
+
+def table_answer(side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
+    """A side whose figure stands in a table row for its year is answered from the table, not the model."""
+    year = side_year(side, frame)
+    found = table_value(passages, side.question, year) if year else None
+    if not found:
+        return None
+    row, figure, number = found
+    prefix = "" if side.label.startswith(str(year)) else f"{year}年"
+    answer = Answer(question=side.question, text=f"{prefix}{row}为{figure.shown()}[{number}]。", passages=passages)
+    return attach_citations(answer)
+
+
 def _known_numbers(passages: list[Passage]) -> set[str]:
     return {f.text for p in passages for f in figures_in(p.chunk.text)}
 
@@ -82,11 +102,10 @@ def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
     skip = {n for n, _ in frame.given} | {str(y) for y in frame.years}
     known = _known_numbers(answer.passages)
     year = int(result.side.label[:4]) if re.fullmatch(r"\d{4}年", result.side.label) else None
-    texts = [p.chunk.text for p in answer.passages]
     for figure in figures_in(answer.text, skip):
-        if figure.text not in known:
+        if figure.text not in known or not fits(figure, result.side.question):
             continue
-        if year and wrong_year(figure.text, year, texts):
+        if year and wrong_year(figure.text, year, answer.passages):
             continue
         result.figure = figure
         result.passage = next((i for i, p in enumerate(answer.passages, 1) if figure.text in squash(p.chunk.text)), None)
@@ -138,7 +157,7 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
     """(answer text, all sides' passages in order, the calculation shown) from the sides' answers."""
     lines, passages = [], []
     for r in results:
-        body = r.answer.text if not r.answer.refused else "文档中没有找到相关内容。"
+        body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
         lines.append(f"{r.side.label}：{_renumber(body, len(passages))}")
         passages += r.answer.passages
     calculation = _calculation(frame, results) if frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} else ""

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.grounding.profile import squash
+from rag.grounding.profile import period_number, plan_years, squash, years_in
+from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
@@ -54,8 +55,27 @@ def _table_year(line: str, header: str, number: str) -> set[int]:
     return years
 
 
-def bound_years(number: str, text: str) -> list[set[int]]:
-    """For each occurrence of `number` in a passage: the years it is stated for (empty: not said)."""
+_LOOKING_BACK = re.compile(r"发展基础|主要进展|主要成就|发展成就|取得的成就|回顾|现状|发展环境")
+_PLAN = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
+
+
+def context_years(chunk: Chunk) -> set[int]:
+    """The years a passage speaks of when its sentence does not say: its headings' years, the period it
+    opens with ('“十三五”时期，…'), or, under a looking-back heading (发展基础, 主要成就) of a plan, the year
+    before the plan began."""
+    head = chunk.heading_path
+    found = years_in(head) | years_in(re.split(r"[,，。]", chunk.text, maxsplit=1)[0])
+    if found:
+        return found
+    plan = _PLAN.search(chunk.title)
+    if plan and _LOOKING_BACK.search(head):
+        return {plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1}
+    return set()
+
+
+def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list[set[int]]:
+    """For each occurrence of `number` in a passage: the years it is stated for (empty: not said);
+    `context` is what the passage as a whole speaks of, used when the sentence names no year."""
     text = squash(text)
     lines = text.splitlines()
     header = next((line for line in lines if line.lstrip().startswith("|") and re.search(r"(?:19|20)\d{2}", line)), "")
@@ -71,7 +91,7 @@ def bound_years(number: str, text: str) -> list[set[int]]:
             for i, clause in enumerate(clauses):
                 if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", clause):
                     years = _years_of(clause) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
-                    found.append(years)
+                    found.append(years or set(context))
     return found
 
 
@@ -79,10 +99,54 @@ def _years_of(clause: str) -> set[int]:
     return {int(y) for y in re.findall(r"((?:19|20)\d{2})(?=年|[-—~至到])", clause)}
 
 
-def wrong_year(number: str, year: int, texts: list[str]) -> set[int]:
-    """The other years `number` is bound to when every occurrence in `texts` names a year and none is
-    `year`; empty when some occurrence fits the year or leaves it open."""
-    bindings = [b for t in texts for b in bound_years(number, t)]
+def wrong_year(number: str, year: int, passages: list[Passage]) -> set[int]:
+    """The other years `number` is bound to when every occurrence in the passages names a year and none
+    is `year`; empty when some occurrence fits the year or leaves it open."""
+    bindings = [b for p in passages for b in bound_years(number, p.chunk.text, context_years(p.chunk))]
     if not bindings or any(not b or year in b for b in bindings):
         return set()
     return set().union(*bindings)
+
+
+_RATE = re.compile(r"率|比重|占比|增速|增长|比例|%|百分|降低|下降|提高")
+
+
+def fits(figure: Figure, question: str) -> bool:
+    """A share (%) answers only a question about a rate or share: not '地区生产总值是多少' (a total)."""
+    return figure.unit not in ("%", "个百分点") or bool(_RATE.search(question))
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _row_name(cells: list[str]) -> str:
+    text = next((c for c in cells if re.search(r"[\u4e00-\u9fff]{2}", c)), "")
+    return re.sub(r"^[(（]?\d+[)）.、]?", "", text)
+
+
+def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, Figure, int] | None:
+    """(row name, figure, passage number) of the table row that best matches `wanted` in the column of
+    `year`: a table answers 'X in 2025' without asking the model."""
+    best, best_share = None, 0.5
+    wanted_chars = set(re.sub(r"[^\u4e00-\u9fff]", "", wanted))
+    for number, passage in enumerate(passages, start=1):
+        lines = squash(passage.chunk.text).splitlines()
+        header = next((line for line in lines if line.lstrip().startswith("|") and str(year) in line), None)
+        if header is None:
+            continue
+        column = next((i for i, c in enumerate(_cells(header)) if str(year) in c), None)
+        for line in lines:
+            cells = _cells(line) if line.lstrip().startswith("|") and line != header else []
+            if column is None or len(cells) <= column or not re.fullmatch(r"\d+(?:\.\d+)?", cells[column]):
+                continue
+            name = _row_name(cells)
+            core = re.sub(r"[(（][^)）]*[)）]", "", name)
+            share = len(set(core) & wanted_chars) / max(len(set(core)), 1)
+            if core and core in wanted:
+                share += 1
+            unit = (re.findall(r"[(（]([^)）]*)[)）]", name) or [""])[-1]
+            figure = Figure(float(cells[column]), cells[column], unit)
+            if share > best_share and fits(figure, wanted):
+                best, best_share = (core, figure, number), share
+    return best
