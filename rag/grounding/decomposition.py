@@ -49,6 +49,8 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     if not len(frame.places) >= 2:
         text = _SIDE_REFERENCE.sub("、", text)
     text = _KIND_WORDS.sub("", text)
+    if frame.kind == "comparison":  # '…城镇化率哪个高' -> '…城镇化率'
+        text = re.sub(r"(?:大|高|多|快|强|低|(?<!多)少|小|好)(?=[？?。]|$)", "", text)
     text = re.sub(r"[？?。！!]+", "？", text)
     parts = [re.sub(r"、+", "", _JOINERS.sub("", p)) for p in text.split("？") if p.strip("、，, ")]
     return "，".join(p for p in parts if p)

@@ -85,8 +85,8 @@ class QuestionFrame:
     def summary(self) -> str:
         """One line a person reads: how the question was understood."""
         parts = []
-        if self.places or self.mentioned:
-            parts.append("地区：" + "、".join(self.places + self.mentioned))
+        if self.places or self.mentioned or self.unknown:
+            parts.append("地区：" + "、".join(self.places + self.mentioned + self.unknown))
         if self.years:
             parts.append("年份：" + "、".join(f"{y}年" for y in self.years))
         if self.indicator:
@@ -152,6 +152,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run = [], ""
+        text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         for word in jieba.lcut(text) + ["。"]:
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip:
                 if run and (_METRIC.search(run) or _OFFICE.search(run)):

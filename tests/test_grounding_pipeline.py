@@ -1,0 +1,86 @@
+"""The grounding layer inside QAPipeline.stream, with a small fake model (the real model is exercised by
+tests/test_integration.py and the eval gate): which path a question takes and what reaches the user."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grounding_corpus import DOCS
+from rag.pipeline import QAPipeline
+from rag.types import Passage
+
+
+class EchoModel:
+    """Answers with the first figure of the asked kind it finds in the prompt's passages, citing [1][2][3]
+    (as the small model does); counts the calls."""
+
+    name = "echo"
+
+    def __init__(self):
+        self.questions: list[str] = []
+
+    def stream(self, messages, max_tokens, temperature):
+        user = messages[-1]["content"]
+        question = user.split("问题：")[1].split("\n")[0]
+        self.questions.append(question)
+        body = user.split("问题：")[0]
+        unit = "%" if "率" in question else "亿元"
+        found = re.search(rf"(\d+(?:\.\d+)?)\s*{re.escape(unit)}", body)
+        yield f"数值为{found.group(0)}[1][2][3]。" if found else "文档中没有相关信息"
+
+    def count_tokens(self, text):
+        return len(text)
+
+
+@pytest.fixture
+def pipe(tmp_settings, hash_embedder):
+    for doc_id, (title, body) in DOCS.items():
+        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
+    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=EchoModel())
+    pipeline.index()
+    return pipeline
+
+
+def test_a_place_outside_the_corpus_is_refused_before_the_model(pipe):
+    answer = pipe.ask("平度市2020年地区生产总值是多少？")
+    assert answer.refused and "平度市" in answer.reason and "莱西市" in answer.reason
+    assert pipe.generator.questions == [] and "地区：" in answer.understanding
+
+
+def test_a_year_the_documents_do_not_give_is_refused(pipe):
+    answer = pipe.ask("莱西市2023年地区生产总值是多少？")
+    assert answer.refused and "2023" in answer.reason and pipe.generator.questions == []
+
+
+def test_a_comparison_asks_each_place_from_its_own_documents_and_computes(pipe):
+    answer = pipe.ask("莱西和胶州哪个十三五末地区生产总值更大？")
+    assert len(answer.sub_questions) == 2 and set(pipe.generator.questions) <= set(answer.sub_questions)
+    assert {p.chunk.doc_id for p in answer.passages} >= {"laixi", "jiaozhou"}
+    assert "1200−300.5=899.5" in answer.calculation and "胶州市更大" in answer.text
+    assert not answer.refused and all(c.supported for c in answer.claims)
+    cited = {answer.passages[c.number - 1].chunk.doc_id for c in answer.citations}
+    assert cited == {"laixi", "jiaozhou"}  # each side cited
+
+
+def test_citations_are_repaired_to_the_passage_holding_the_figure(pipe):
+    answer = pipe.ask("莱西市十三五末地区生产总值是多少？")
+    assert "300.5亿元" in answer.text and len(answer.citations) == 1
+    assert "300.5" in answer.passages[answer.citations[0].number - 1].chunk.text
+
+
+def test_a_figure_of_another_place_is_corrected(pipe):
+    answer = pipe.ask("莱西市2020年地区生产总值是1200亿元，排第几？")
+    assert answer.text.startswith("问题的前提与文档不符") and "胶州市" in answer.text and not answer.refused
+    assert pipe.generator.questions and "1200" not in pipe.generator.questions[0]
+
+
+def test_the_base_value_is_not_given_as_the_target(pipe, monkeypatch):
+    """The model answers the 2025 question with 2020's figure from the table: withheld, with what the
+    documents do give."""
+    table_only = [c for c in pipe.retriever.stored.chunks if "| 2020年 |" in c.text]
+    monkeypatch.setattr(pipe, "_retrieve", lambda frame, q, d: [Passage(table_only[0], 1.0)])
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["2025年地区生产总值为300.5亿元[1]。"]))
+    answer = pipe.ask("莱西市2025年地区生产总值是多少？")
+    assert answer.refused and "2020年的数值" in answer.reason and answer.withheld
