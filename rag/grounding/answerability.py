@@ -60,7 +60,7 @@ def _found(term: str, text: str) -> bool:
         return True
     if 3 <= len(term) <= 8 and re.search(".{0,4}?".join(map(re.escape, term)), text):
         return True
-    return near([w for w in jieba.lcut(term) if len(w) >= 2] or [term], text)
+    return near([w for w in jieba.lcut(term) if len(w) >= 2] or [term], text, window=max(14, len(term) + 6))
 
 
 def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:

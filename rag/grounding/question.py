@@ -29,6 +29,7 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "吗", "呢", "了", "和", "与", "及", "要", "将", "会", "能", "在", "对", "把", "为", "有", "到", "比",
                    "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
                    "哪一年", "哪年", "一年", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
+                   "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
                    # generic heads and table words: '…数量', '基期值' say how, not what, is measured
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
@@ -46,6 +47,7 @@ _KINDS = [
     ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
 ]
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
+_COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者]")  # '三地', '两个': which ones, not what
 _SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
@@ -154,8 +156,10 @@ class QuestionReader:
         terms, run = [], ""
         text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         for word in jieba.lcut(text) + ["。"]:
-            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip:
-                if run and (_METRIC.search(run) or _OFFICE.search(run)):
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
+                    or _COUNTED.fullmatch(word):
+                run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
+                if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
                 run = ""
                 continue
