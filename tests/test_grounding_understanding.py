@@ -106,3 +106,19 @@ def test_decline_premise_is_corrected_when_the_passage_says_it_rose(corpus):
     assert correction and "并没有说地区生产总值下降" in correction.text and "300.5亿元" in correction.text
     fell = [passage("单位地区生产总值能耗下降15%。")]
     assert check_premise(read.read("为什么莱西市单位地区生产总值能耗下降了？"), prof, chunk_list, fell) is None
+
+
+@pytest.mark.parametrize("question, said", [
+    ("莱西市2020年地区生产总值达到420亿元了吗？", "2025年的目标，不是2020年的"),
+    ("莱西市地区生产总值已经达到420亿元了吗？", "2025年的目标，并非已经实现"),
+])
+def test_a_target_given_as_reached_is_corrected(corpus, question, said):
+    prof, read, chunk_list = corpus
+    correction = check_premise(read.read(question), prof, chunk_list, [])
+    assert correction and said in correction.text
+
+
+@pytest.mark.parametrize("question", ["莱西市2025年地区生产总值目标是420亿元吗？", "莱西市地区生产总值已经达到300.5亿元了吗？"])
+def test_a_true_premise_is_left_alone(corpus, question):
+    prof, read, chunk_list = corpus
+    assert check_premise(read.read(question), prof, chunk_list, []) is None

@@ -59,6 +59,12 @@ _LOOKING_BACK = re.compile(r"发展基础|主要进展|主要成就|发展成就
 _PLAN = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
 
 
+def base_year(title: str) -> int | None:
+    """The last year before the plan a title names began (2020 for a 十四五 plan): what it reports as done."""
+    plan = _PLAN.search(title)
+    return plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1 if plan else None
+
+
 def context_years(chunk: Chunk) -> set[int]:
     """The years a passage speaks of when its sentence does not say: its headings' years, the period it
     opens with ('“十三五”时期，…'), or, under a looking-back heading (发展基础, 主要成就) of a plan, the year
@@ -67,10 +73,8 @@ def context_years(chunk: Chunk) -> set[int]:
     found = years_in(head) | years_in(re.split(r"[,，。]", chunk.text, maxsplit=1)[0])
     if found:
         return found
-    plan = _PLAN.search(chunk.title)
-    if plan and _LOOKING_BACK.search(head):
-        return {plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1}
-    return set()
+    base = base_year(chunk.title)
+    return {base} if base and _LOOKING_BACK.search(head) else set()
 
 
 def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list[set[int]]:

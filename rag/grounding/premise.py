@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.grounding.figures import base_year, bound_years, context_years
 from rag.grounding.profile import CorpusProfile, squash
 from rag.grounding.question import QuestionFrame
 from rag.types import Chunk, Passage
@@ -66,6 +67,30 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
+_ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
+
+
+def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """A figure of the place's documents given for the wrong year: the 2025 target stated as the 2020
+    value, or as already reached."""
+    place = frame.places[0]
+    for number, unit in frame.given:
+        found = [c for c in _chunks_with(f"{number}{unit}", chunks) if _belongs(c, place, profile)]
+        bindings = [(c, b) for c in found for b in bound_years(number, squash(c.text), context_years(c))]
+        if not bindings or any(not b for _, b in bindings):
+            continue
+        years = set().union(*(b for _, b in bindings))
+        asked = set(frame.years)
+        base = base_year(found[0].title)
+        claims_done = not asked and _ACHIEVED.search(frame.question) and base is not None and min(years) > base
+        if (asked and not asked & years) or claims_done:
+            which = "、".join(map(str, sorted(years)))
+            kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
+            said = f"{number}{unit}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
+            return Correction(f"问题的前提与文档不符：{said}[1]。", [Passage(bindings[0][0], 1.0)])
+    return None
+
+
 def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     """Stretches of the question, names of places removed, long enough to identify a statement."""
     text = squash(frame.question)
@@ -119,7 +144,8 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
                   passages: list[Passage]) -> Correction | None:
     if len(frame.places) == 1:
-        correction = _given_figure(frame, profile, chunks) or _borrowed_phrase(frame, profile, chunks)
+        correction = (_given_figure(frame, profile, chunks) or _given_figure_year(frame, profile, chunks)
+                      or _borrowed_phrase(frame, profile, chunks))
         if correction:
             return correction
     return _rising(frame, passages) if frame.falls else None
