@@ -15,11 +15,12 @@ from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
 from rag.grounding.answerability import check_answerable
 from rag.grounding.citation_repair import repair_citations
-from rag.grounding.decomposition import Side, SideResult, compose, missing_figures, pick_figure, plan, table_answer
+from rag.grounding.decomposition import Side, SideResult, compose, missing_figures, pick_figure, plan, renumber, table_answer
 from rag.grounding.figures import figures_in, wrong_year
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile
 from rag.grounding.question import QuestionFrame, QuestionReader, expand
+from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index, unchanged_report
 from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
@@ -68,6 +69,7 @@ class QAPipeline:
         self._retriever: Retriever | None = None
         self._reader: QuestionReader | None = None
         self._reader_for: Retriever | None = None
+        self._scoped: ScopedRetriever | None = None
         self._lock = threading.Lock()
 
     @property
@@ -113,7 +115,7 @@ class QAPipeline:
 
     def retrieve(self, question: str, doc_ids: list[str] | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)
-        return self._retrieve(self.reader.read(question), question, doc_ids)
+        return self.scoped.search(question, doc_ids, self.scoped.scope(self.reader.read(question)))
 
     @property
     def reader(self) -> QuestionReader:
@@ -122,36 +124,14 @@ class QAPipeline:
         if self._reader is None or self._reader_for is not retriever:
             finder = self._reader.finder if self._reader is not None else None
             self._reader = QuestionReader(build_profile(retriever.stored.chunks), finder)
+            self._scoped = ScopedRetriever(retriever, self._reader.profile, self.settings.top_k)
             self._reader_for = retriever
         return self._reader
 
-    def _search(self, question: str, doc_ids: list[str] | None, scope: list[str] | None) -> list[Passage]:
-        """Retrieval within the documents of the places asked about (and the user's filter), topped up by
-        passages of other documents that name such a place: another region's figure never comes first."""
-        pool = 2 * self.settings.top_k
-        if not scope:
-            return self._rerank(question, self.retriever.search(question, pool, doc_ids=doc_ids))
-        wanted = [d for d in scope if not doc_ids or d in doc_ids] or doc_ids
-        inside = self.retriever.search(question, pool, doc_ids=wanted)
-        ids = {p.chunk.chunk_id for p in inside}
-        names = [a for a, c in self.reader.profile.aliases.items() if any(d in scope for d in self.reader.profile.docs_of(c))]
-        outside = [p for p in self.retriever.search(question, pool, doc_ids=doc_ids)
-                   if p.chunk.chunk_id not in ids and any(n in p.chunk.text for n in names)]
-        return self._rerank(question, sorted(inside + outside, key=lambda p: -p.score))
-
-    def _rerank(self, question: str, passages: list[Passage]) -> list[Passage]:
-        """The question's years and plan periods decide between passages of equal relevance: the 2025
-        target and the 2020 base sit in neighbouring passages, and the one the question names goes first."""
-        marks = re.findall(r"(?:19|20)\d{2}|十[一二三四五六七八九]五", question)
-        if not marks:
-            return passages[: self.settings.top_k]
-        bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks) for p in passages}
-        # ~0.003 is five ranks of one scorer in the fused score: a tie-breaker among near neighbours
-        return sorted(passages, key=lambda p: -(p.score + 0.003 * bonus[p.chunk.chunk_id]))[: self.settings.top_k]
-
-    def _retrieve(self, frame: QuestionFrame, question: str, doc_ids: list[str] | None) -> list[Passage]:
-        scope = [d for place in frame.places for d in self.reader.profile.docs_of(place)]
-        return self._search(expand(question), doc_ids, scope)
+    @property
+    def scoped(self) -> ScopedRetriever:
+        self.reader  # noqa: B018 - made with the reader, for the same index version
+        return self._scoped
 
     def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage]]:
         """Drop the weakest passages until the prompt leaves room for the answer in the context window."""
@@ -202,7 +182,7 @@ class QAPipeline:
                     started: float, label: str, side: Side | None = None,
                     frame: QuestionFrame | None = None) -> Iterator[Event | Answer]:
         """One side's answer: from a table row when its passages hold one for the year, else from the model."""
-        passages = self._search(expand(question), doc_ids, scope)
+        passages = self.scoped.search(question, doc_ids, scope)
         sub = table_answer(side, frame, passages) if side and frame else None
         if sub is not None:
             timings.setdefault("first_token", time.perf_counter() - started)
@@ -238,12 +218,12 @@ class QAPipeline:
         answer.text, answer.passages = correction.text, list(correction.passages)
         yield Event("token", text=correction.text)
         if correction.question:
-            scope = [d for p in self.reader.read(correction.question).places for d in self.reader.profile.docs_of(p)]
+            scope = self.scoped.scope(self.reader.read(correction.question))
             for item in self._sub_answer(correction.question, doc_ids, scope, timings, started, "\n"):
                 if isinstance(item, Answer):
                     if not item.refused:
                         offset = len(answer.passages)
-                        answer.text += "\n" + re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", item.text)
+                        answer.text += "\n" + renumber(item.text, offset)
                         answer.passages += item.passages
                 else:
                     yield item
@@ -260,7 +240,7 @@ class QAPipeline:
         reader = QuestionReader(build_profile(p.chunk for p in passages)) if given else self.reader
         frame = reader.read(question)
         if passages is None:
-            passages = self._retrieve(frame, question, doc_ids)
+            passages = self.scoped.search(question, doc_ids, self.scoped.scope(frame))
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
         answer = Answer(question=question, text="", passages=passages, understanding=frame.summary())

@@ -80,7 +80,7 @@ def test_the_base_value_is_not_given_as_the_target(pipe, monkeypatch):
     """The model answers the 2025 question with 2020's figure from the table: withheld, with what the
     documents do give."""
     table_only = [c for c in pipe.retriever.stored.chunks if "| 2020年 |" in c.text]
-    monkeypatch.setattr(pipe, "_retrieve", lambda frame, q, d: [Passage(table_only[0], 1.0)])
+    monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(table_only[0], 1.0)])
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["2025年地区生产总值为300.5亿元[1]。"]))
     answer = pipe.ask("莱西市2025年地区生产总值是多少？")
     assert answer.refused and "2020年的数值" in answer.reason and answer.withheld

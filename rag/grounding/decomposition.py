@@ -151,7 +151,8 @@ def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
     return f"{labels[hi]}{more}，比{labels[lo]}多{arithmetic.fmt(value)}{unit}（{shown}）。"
 
 
-def _renumber(text: str, offset: int) -> str:
+def renumber(text: str, offset: int) -> str:
+    """Citation marks shifted past `offset` passages, for answers whose passages are appended."""
     return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
@@ -160,7 +161,7 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
     lines, passages = [], []
     for r in results:
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
-        lines.append(f"{r.side.label}：{_renumber(body, len(passages))}")
+        lines.append(f"{r.side.label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
     calculation = _calculation(frame, results) if frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} else ""
     if calculation:
