@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
 from rag.grounding.profile import CorpusProfile, squash
-from rag.grounding.question import QuestionFrame
-from rag.citations import attach_citations
+from rag.grounding.question import ARITHMETIC, QuestionFrame
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
 
@@ -46,7 +46,7 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     names = [a for a, c in profile.aliases.items() if c in frame.places] + frame.places
     for name in sorted(set(names), key=len, reverse=True):
         text = text.replace(name, "、")
-    if not len(frame.places) >= 2:
+    if len(frame.places) < 2:
         text = _SIDE_REFERENCE.sub("、", text)
     text = _KIND_WORDS.sub("", text)
     if frame.kind == "comparison":  # '…城镇化率哪个高' -> '…城镇化率'
@@ -61,7 +61,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
         return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None)
                 for clause, places in frame.clauses]
     rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
-    numeric = frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} or re.search(r"多少|几", frame.question)
+    numeric = frame.kind in ARITHMETIC or re.search(r"多少|几", frame.question)
     ask = "是多少？" if numeric and not re.search(r"几|什么|哪|怎|如何", rest) else "？"
     if len(frame.places) >= 2:
         return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None) for p in frame.places]
@@ -163,7 +163,7 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
         lines.append(f"{r.side.label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
-    calculation = _calculation(frame, results) if frame.kind in {"comparison", "difference", "ratio", "growth", "sum"} else ""
+    calculation = _calculation(frame, results) if frame.kind in ARITHMETIC else ""
     if calculation:
         cites = "".join(f"[{sum(len(x.answer.passages) for x in results[:i]) + r.passage}]"
                         for i, r in enumerate(results) if r.passage)
@@ -173,7 +173,7 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
 
 def missing_figures(frame: QuestionFrame, results: list[SideResult]) -> str:
     """Why no calculation is shown (for the user), or ''."""
-    if frame.kind not in {"comparison", "difference", "ratio", "growth", "sum"}:
+    if frame.kind not in ARITHMETIC:
         return ""
     lacking = [r.side.label for r in results if r.figure is None]
     if lacking:
