@@ -72,7 +72,7 @@ def test_plan_asks_each_place_from_its_own_documents():
     prof = profile()
     sides = plan(reader().read("莱西和胶州哪个十三五末经济总量更大？"), prof)
     assert [(s.label, s.doc_ids) for s in sides] == [("莱西市", ["laixi"]), ("胶州市", ["jiaozhou"])]
-    assert all("经济总量" in s.question and "哪个" not in s.question for s in sides)
+    assert all(("经济总量" in s.question or "地区生产总值" in s.question) and "哪个" not in s.question for s in sides)
     years = plan(reader().read("莱西市2025年地区生产总值目标比2020年增加多少？"), prof)
     assert [s.label for s in years] == ["2025年", "2020年"] and "2020年" in years[1].question
 

@@ -56,20 +56,41 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     return "，".join(p for p in parts if p)
 
 
+_TIME = re.compile(r"(?:到|至)?[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:到|至)?(?:19|20)\d{2}年(?:底|末)?")
+
+
+def _topic(frame: QuestionFrame, rest: str) -> str:
+    """What a numeric question measures, in its own words: from its measured term to the end of that
+    stretch of the question ('进出口总额目标', '每千人口3岁以下婴幼儿托位数的目标'), else the corpus's name."""
+    terms = sorted(frame.metric_terms or ([frame.indicator] if frame.indicator else []), key=len, reverse=True)
+    for segment in rest.split("，"):
+        for term in terms:
+            if term in segment:
+                topic = _TIME.sub("", segment[segment.index(term):])
+                return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
+    return terms[0] if terms else ""
+
+
 def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if frame.clauses:
         return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None)
                 for clause, places in frame.clauses]
-    rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
     numeric = frame.kind in ARITHMETIC or re.search(r"多少|几", frame.question)
+    rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
+    topic = _topic(frame, rest) if numeric else ""
+    rest = topic or rest
     ask = "是多少？" if numeric and not re.search(r"几|什么|哪|怎|如何", rest) else "？"
+    if topic and len(frame.places) >= 2:  # '平度市“十三五”末经济总量是多少？'
+        rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
     if len(frame.places) >= 2:
         return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None) for p in frame.places]
     place = frame.places[0] if frame.places else ""
     docs = profile.docs_of(place) if place else None
     latest = max(frame.sides)
     # a target belongs to the later year; the earlier one is asked for what it was
-    return [Side(label, f"{place}{label}{rest if label == latest else rest.replace('目标', '')}{ask}", docs or None)
+    target = "目标" if "目标" in frame.question and "目标" not in rest else ""
+    return [Side(label, f"{place}{label}{rest if label == latest else rest.replace('目标', '')}"
+                        f"{target if label == latest else ''}{ask}", docs or None)
             for label in frame.sides]
 
 

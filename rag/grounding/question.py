@@ -39,8 +39,9 @@ _KINDS = [
     ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
                               r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几")),
-    ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪个地区|谁)[^？?]{0,12}(?:更|最|较|比较)?(?:大|高|多|快|强|低|少|小|好|领先)"
-                              r"|相比|对比|比较|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
+    ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
+                              r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
+                              r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
     ("each", re.compile(r"分别|各(?:是|为|自|有|要)|各多少")),
     ("why", re.compile(r"为什么|为何|原因|怎么会")),
     ("yesno", re.compile(r"是否|有没有|是不是|吗[？?]?\s*$")),
@@ -187,6 +188,8 @@ class QuestionReader:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
         if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
             frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
+        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(r"多少|几", text):
+            frame.kind = "each"  # '2020年是多少？“十四五”末要达到多少？': one figure per year
         frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
         return frame
 
