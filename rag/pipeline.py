@@ -15,7 +15,8 @@ from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
 from rag.grounding.answerability import check_answerable
 from rag.grounding.citation_repair import repair_citations
-from rag.grounding.decomposition import Side, SideResult, compose, missing_figures, pick_figure, plan, renumber, table_answer
+from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
+                                         missing_figures, pick_figure, plan, renumber, table_answer)
 from rag.grounding.figures import figures_in, wrong_year
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile
@@ -27,6 +28,8 @@ from rag.prompting import REFUSAL, build_messages
 from rag.retrieval import Retriever
 from rag.store import load_index
 from rag.types import Answer, Passage
+
+CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -211,6 +214,18 @@ class QAPipeline:
             answer.text, answer.reason = REFUSAL, "；".join(f"{r.side.label}：{r.answer.reason or '未找到'}" for r in results)
         attach_citations(answer)
 
+    def _calculate(self, answer: Answer, frame: QuestionFrame, timings: dict[str, float], started: float) -> Iterator[Event]:
+        """A calculation within one answer ('出口比进口多多少'): the model is asked for the figures, the
+        arithmetic is done here on the ones its passages state."""
+        asked = Answer(question=figures_question(frame), text="", passages=answer.passages)
+        yield from self._generate(asked, timings, started)
+        answer.text, answer.passages, answer.sub_questions = asked.text, asked.passages, [asked.question]
+        answer.calculation = calculate_from_answer(frame, asked) if not asked.refused else ""
+        if answer.calculation:
+            answer.text = f"{answer.text.rstrip()}\n{answer.calculation}"
+            yield Event("token", text="\n" + answer.calculation)
+        attach_citations(answer)
+
     def _correct(self, answer: Answer, correction: Correction, doc_ids: list[str] | None, timings: dict[str, float],
                  started: float) -> Iterator[Event]:
         """A false premise: the correction with its citation, then what the documents say instead."""
@@ -253,6 +268,8 @@ class QAPipeline:
             yield from self._correct(answer, correction, doc_ids, timings, started)
         elif frame.decomposed and not given:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
+        elif frame.kind in CALCULATED:
+            yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started)
             self._year_check(answer, frame)

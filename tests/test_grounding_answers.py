@@ -137,3 +137,16 @@ def test_citation_repair(raw, fixed):
                 passage("全市地区生产总值达到1200亿元，高新技术企业达到150家。", "jiaozhou"),
                 passage("森林覆盖率达到22%。")]
     assert repair_citations(raw, passages) == fixed
+
+
+def test_a_calculation_without_sides_is_done_on_the_answer_figures():
+    from rag.grounding.decomposition import calculate_from_answer, figures_question
+
+    frame = reader().read("莱西市2020年地区生产总值比一般公共预算收入多多少亿元？")
+    assert frame.kind == "difference" and not frame.decomposed
+    assert "多少亿元" not in figures_question(frame) and figures_question(frame).endswith("分别是多少？")
+    source = passage("全市地区生产总值达到300.5亿元，一般公共预算收入25.1亿元。")
+    answer = attach_citations(Answer(question="q", text="分别为300.5亿元和25.1亿元[1]。另有99亿元。", passages=[source]))
+    assert calculate_from_answer(frame, answer) == "两者相差275.4亿元（300.5−25.1=275.4）[1]。"  # 99: in no passage
+    total = reader().read("莱西市2020年地区生产总值和一般公共预算收入加起来一共是多少亿元？")
+    assert calculate_from_answer(total, answer).startswith("合计325.6亿元（300.5+25.1=325.6）")

@@ -18,7 +18,7 @@ from rag.types import Answer, Passage
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
-    r"(?:相差|差距|差|多|少|高|低|大|小|多出|(?:增加|提高|提升|增长|减少|降低|下降)了?)(?:多少|几)[\u4e00-\u9fff]?|相差|差距|"
+    r"(?:相差|差距|差|多|少|高|低|大|小|多出|(?:增加|提高|提升|增长|减少|降低|下降)了?)(?:多少|几)(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?|相差|差距|"
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
@@ -124,8 +124,9 @@ def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
         return
     skip = {n for n, _ in frame.given} | {str(y) for y in frame.years}
     known = _known_numbers(answer.passages)
-    year = int(result.side.label[:4]) if re.fullmatch(r"\d{4}年", result.side.label) else None
-    for figure in figures_in(answer.text, skip):
+    year = side_year(result.side, frame)
+    figures = figures_in(answer.text, skip)
+    for figure in figures:
         if figure.text not in known or not fits(figure, result.side.question):
             continue
         if year and wrong_year(figure.text, year, answer.passages):
@@ -133,6 +134,10 @@ def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
         result.figure = figure
         result.passage = next((i for i, p in enumerate(answer.passages, 1) if figure.text in squash(p.chunk.text)), None)
         return
+    if figures and frame.kind in ARITHMETIC:  # figures, but none for this side's year and measure
+        shown = "、".join(f.shown() for f in figures)
+        answer.text, answer.refused = REFUSAL, True
+        answer.reason = f"{result.side.label}：资料中的{shown}不是所问年份或指标的数字"
 
 
 def _common_unit(results: list[SideResult]) -> str | None:
@@ -202,3 +207,34 @@ def missing_figures(frame: QuestionFrame, results: list[SideResult]) -> str:
     if _common_unit(results) is None:
         return "各方数字的单位不同（" + "、".join(r.figure.shown() for r in results if r.figure) + "），无法直接计算。"
     return ""
+
+
+def figures_question(frame: QuestionFrame) -> str:
+    """A calculation with no sides ('出口比进口多多少？') asks the model for the figures, not the result."""
+    text = _KIND_WORDS.sub("", squash(frame.question))
+    text = re.sub(r"(?:是|为|要|达到)?多少(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?", "", text)
+    return re.sub(r"[？?。！!]+$", "", text).rstrip("，,的是") + "，相关数字分别是多少？"
+
+
+def calculate_from_answer(frame: QuestionFrame, answer: Answer) -> str:
+    """The calculation on the figures of one answer that its passages state, in one unit: the difference
+    of the first two, their ratio, or the sum of all; '' when fewer than two such figures."""
+    known = _known_numbers(answer.passages)
+    skip = {n for n, _ in frame.given} | {str(y) for y in frame.years}
+    figures = [f for f in figures_in(answer.text, skip) if f.text in known and fits(f, frame.question)]
+    same = list(dict.fromkeys(f for f in figures if figures and f.unit == figures[0].unit))
+    if len(same) < 2 or frame.kind not in {"difference", "ratio", "sum"}:
+        return ""
+    texts, unit = [f.text for f in same], same[0].unit
+    cites = "".join(dict.fromkeys(f"[{i}]" for t in (texts if frame.kind == "sum" else texts[:2])
+                                  for i, p in enumerate(answer.passages, 1) if t in squash(p.chunk.text)))
+    if frame.kind == "sum":
+        _, shown = arithmetic.total(texts)
+        return f"合计{shown.split('=')[1]}{unit}（{shown}）{cites}。"
+    a, b = texts[0], texts[1]
+    if frame.kind == "ratio":
+        got = arithmetic.ratio(a, b)
+        return f"前者约是后者的{got[1].split('≈')[1]}倍（{got[1]}）{cites}。" if got else ""
+    hi, lo = (a, b) if float(a) >= float(b) else (b, a)
+    value, shown = arithmetic.difference(hi, lo)
+    return f"两者相差{arithmetic.fmt(value)}{unit}（{shown}）{cites}。"
