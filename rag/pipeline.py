@@ -14,10 +14,10 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
 from rag.grounding.answerability import check_answerable
+from rag.grounding.binding import unbound
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          missing_figures, pick_figure, plan, renumber, table_answer)
-from rag.grounding.figures import figures_in, wrong_year
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile
 from rag.grounding.question import QuestionFrame, QuestionReader, expand
@@ -165,21 +165,17 @@ class QAPipeline:
             answer.text = repair_citations("".join(pieces), answer.passages, answer.question)
         attach_citations(answer)
 
-    def _year_check(self, answer: Answer, frame: QuestionFrame) -> None:
-        """A figure the cited passages state for another year than the one asked (the 2020 base given as
-        the 2025 target, a 2020 value for 2023) is not an answer: say what the documents do give."""
-        if answer.refused or len(frame.years) != 1 or frame.decomposed:
+    @staticmethod
+    def _bound(answer: Answer, frame: QuestionFrame) -> None:
+        """An answer whose every figure the passages bind to another year, place or measure than the
+        question's is withheld, saying what the documents do give."""
+        if answer.refused or frame.decomposed:
             return
-        year = frame.years[0]
-        figures = [f for f in figures_in(answer.text, {str(year)}) if f.unit != "年"]
-        others = [wrong_year(f.text, year, answer.passages) for f in figures]
-        if figures and all(others):
-            first, bound = figures[0], sorted(others[0])
-            cited = next((i for i, p in enumerate(answer.passages, 1) if first.text in p.chunk.text), 1)
-            answer.withheld, answer.refused = answer.text, True
-            answer.reason = f"文档没有给出{year}年的这项数据；资料中的{first.shown()}是{'、'.join(map(str, bound))}年的数值[{cited}]。"
+        reason, number = unbound(frame, answer)
+        if reason:
+            answer.withheld, answer.refused, answer.claims = answer.text, True, []
+            answer.reason = f"文档中没有问题所问的数据：{reason}[{number}]。"
             answer.text = f"{REFUSAL}。{answer.reason}"
-            answer.claims = []
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
                     started: float, label: str, side: Side | None = None,
@@ -229,16 +225,17 @@ class QAPipeline:
     def _correct(self, answer: Answer, correction: Correction, doc_ids: list[str] | None, timings: dict[str, float],
                  started: float) -> Iterator[Event]:
         """A false premise: the correction with its citation, then what the documents say instead."""
-        answer.reason = correction.text
+        answer.reason = correction.text or correction.note
         answer.text, answer.passages = correction.text, list(correction.passages)
-        yield Event("token", text=correction.text)
+        if correction.text:
+            yield Event("token", text=correction.text)
         if correction.question:
             scope = self.scoped.scope(self.reader.read(correction.question))
             for item in self._sub_answer(correction.question, doc_ids, scope, timings, started, "\n"):
                 if isinstance(item, Answer):
-                    if not item.refused:
+                    if not item.refused or not answer.text:
                         offset = len(answer.passages)
-                        answer.text += "\n" + renumber(item.text, offset)
+                        answer.text = f"{answer.text}\n{renumber(item.text, offset)}".strip()
                         answer.passages += item.passages
                 else:
                     yield item
@@ -272,7 +269,7 @@ class QAPipeline:
             yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started)
-            self._year_check(answer, frame)
+            self._bound(answer, frame)
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         yield Event("answer", answer=answer)

@@ -150,3 +150,20 @@ def test_a_calculation_without_sides_is_done_on_the_answer_figures():
     assert calculate_from_answer(frame, answer) == "两者相差275.4亿元（300.5−25.1=275.4）[1]。"  # 99: in no passage
     total = reader().read("莱西市2020年地区生产总值和一般公共预算收入加起来一共是多少亿元？")
     assert calculate_from_answer(total, answer).startswith("合计325.6亿元（300.5+25.1=325.6）")
+
+
+def test_binding_withholds_a_figure_of_another_place_or_measure():
+    from rag.grounding.binding import unbound
+
+    read = reader()
+    sentence = passage("到2025年，高新技术企业达到300家，城乡供水一体化覆盖率达到100%。", "jiaozhou")
+    # 城阳区 is named nowhere in the corpus here, so the question itself is refused earlier; with a place the
+    # corpus only mentions, the figure must stand in a sentence naming it
+    frame = read.read("青岛市城阳区2025年高新技术企业目标是多少？")
+    assert "城阳区" in frame.unknown  # a county-level unit after its city, though jieba cuts it apart
+    measure = read.read("胶州市2025年人口出生率是多少？")
+    answer = Answer(question=measure.question, text="2025年人口出生率为100%[1]。", passages=[sentence])
+    assert "说的不是“人口出生率”" in unbound(measure, answer)[0]
+    right = read.read("胶州市2025年城乡供水一体化覆盖率是多少？")
+    answer = Answer(question=right.question, text="覆盖率达到100%[1]。", passages=[sentence])
+    assert unbound(right, answer) == ("", 0)

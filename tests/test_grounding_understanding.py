@@ -122,3 +122,10 @@ def test_a_target_given_as_reached_is_corrected(corpus, question, said):
 def test_a_true_premise_is_left_alone(corpus, question):
     prof, read, chunk_list = corpus
     assert check_premise(read.read(question), prof, chunk_list, []) is None
+
+
+def test_a_figure_the_documents_never_give_is_noted_and_the_real_one_asked(corpus):
+    prof, read, chunk_list = corpus
+    correction = check_premise(read.read("莱西市2020年地区生产总值已经突破700亿元，主要靠什么？"), prof, chunk_list, [])
+    assert correction and not correction.text and "700亿元在文档中找不到" in correction.note
+    assert correction.question == "莱西市2020年地区生产总值是多少？"

@@ -17,15 +17,18 @@ _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|�
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6
+_ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
+_ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
 
 
 @dataclass
 class Correction:
-    text: str  # Chinese, citing [1].. of `passages`
+    text: str  # Chinese, citing [1].. of `passages` ("" when only `note` is said)
     passages: list[Passage] = field(default_factory=list)
     question: str = ""  # the question without its false premise, still worth answering ("" if not)
+    note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
 
 
 def _chunks_with(needle: str, chunks: Sequence[Chunk]) -> list[Chunk]:
@@ -38,7 +41,8 @@ def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
 
 
 def _names(place: str, profile: CorpusProfile) -> set[str]:
-    return {a for a, c in profile.aliases.items() if c == place} | {place}
+    """The place's names that identify it in any document ('高新区' alone could be any zone)."""
+    return {a for a, c in profile.aliases.items() if c == place and a not in _ZONE_TYPES} | {place}
 
 
 def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
@@ -58,12 +62,18 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
 
 
 def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """A figure the question asserts of a place that the documents give another place, or nobody."""
+    text = squash(frame.question)
     for number, unit in frame.given:
+        at = text.find(number)
+        asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '平度2020年GDP是510.3亿元…' -> '…是多少？'
+        asked = re.sub(r"(?:已经|已|突破|超过|达到|高达|是|为|有)+(?=是多少？$)", "", asked)
         correction = _misattributed(f"{number}{unit}", f"{number}{unit}", frame, profile, chunks)
-        if correction:  # ask what the documents say instead: '平度2020年GDP是510.3亿元…' -> '平度2020年GDP是多少？'
-            at = squash(frame.question).find(number)
-            correction.question = squash(frame.question)[:at].rstrip("约近超过达到为是了") + "是多少？" if at > 0 else ""
+        if correction:
+            correction.question = asked
             return correction
+        if at > 0 and _ASSERTED.search(text[:at]) and f"{number}{unit}" not in profile.text and asked:
+            return Correction("", question=asked, note=f"问题中的{number}{unit}在文档中找不到，以下是文档给出的数据。")
     return None
 
 

@@ -50,6 +50,7 @@ _KINDS = [
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者]")  # '三地', '两个': which ones, not what
 _SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
+_UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化")
@@ -61,6 +62,7 @@ class QuestionFrame:
     places: list[str] = field(default_factory=list)  # the corpus's places (document subjects), canonical
     mentioned: list[str] = field(default_factory=list)  # other places the corpus text names
     unknown: list[str] = field(default_factory=list)  # places the corpus never names
+    above: list[str] = field(default_factory=list)  # mentioned places that contain a covered one (威海市)
     years: list[int] = field(default_factory=list)
     periods: list[int] = field(default_factory=list)
     indicator: str = ""  # the corpus indicator the question asks about, if one matches
@@ -133,23 +135,28 @@ class QuestionReader:
         self.finder.add(profile.aliases)
 
     def _places(self, text: str, frame: QuestionFrame) -> None:
+        # a county-level unit written after its city ('威海市文登区'): jieba may cut it as a name plus '区'
+        units = [m.group(1) for m in _UNDER.finditer(text) if m.group(1) not in self.profile.aliases]
+        words: list[str] = []
         for span in self.finder.places(text):
-            words = [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
-            for word in words:
-                if len(word) < 2:
-                    continue
-                canonical = self.profile.aliases.get(word)
-                if canonical:
-                    frame.places.append(canonical)
-                elif word in self.profile.text:
-                    frame.mentioned.append(word)
-                else:
-                    frame.unknown.append(word)
+            words += [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
+        for word in [w for w in words if not any(w in u or u in w for u in units)] + units:
+            if len(word) < 2:
+                continue
+            canonical = self.profile.aliases.get(word)
+            if canonical:
+                frame.places.append(canonical)
+            elif word in self.profile.text:
+                frame.mentioned.append(word)
+            else:
+                frame.unknown.append(word)
         frame.places = list(dict.fromkeys(frame.places))
         frame.mentioned = [m for m in dict.fromkeys(frame.mentioned) if not any(m in p for p in frame.places)]
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
         frame.unknown = [u for u in dict.fromkeys(frame.unknown) if u.endswith(_SUFFIXES) or not frame.places]
+        parents = {name for place in self.profile.places for name in self.profile.parents(place)}
+        frame.above = [m for m in frame.mentioned if m in parents]
 
     def _metric_terms(self, text: str, frame: QuestionFrame) -> list[str]:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""

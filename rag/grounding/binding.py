@@ -1,0 +1,81 @@
+"""Is the answer's figure the one asked for? A figure is bound, in its passage, to a year (a table's
+column, the '到2025年' that opens its clause, the section it stands in), to a place (the sentence naming a
+town or a neighbouring county) and to a measure (its table row, its clause). A single answer whose every
+figure is bound to another year, another place or another measure than the question's is withheld, with
+what the documents do give: the 2020 base given as the 2025 target, 环翠区's figure given for 文登区, the
+schooling years given for the registered population."""
+
+from __future__ import annotations
+
+import re
+
+from rag.grounding.figures import Figure, bound_years, context_years, figures_in
+from rag.grounding.profile import squash
+from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.types import Answer, Passage
+
+_CLAUSE = re.compile(r"[^，,；;。！？\n]+")
+_ADMIN = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗)$")
+MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
+
+
+def _occurs(number: str, text: str) -> bool:
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
+
+
+def contexts(number: str, passage: Passage) -> list[str]:
+    """Where the figure stands: its table row, or its clause with the clause before it."""
+    found = []
+    for line in squash(passage.chunk.text).splitlines():
+        if not _occurs(number, line):
+            continue
+        if line.lstrip().startswith("|"):
+            found.append(line)
+            continue
+        clauses = _CLAUSE.findall(line)
+        found += ["，".join(clauses[max(0, i - 1): i + 1]) for i, c in enumerate(clauses) if _occurs(number, c)]
+    return found
+
+
+def _pairs(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def _measure_fits(term: str, context: str) -> bool:
+    standard = term
+    for short, full in GLOSSARY.items():
+        standard = standard.replace(short, full)
+    have = _pairs(context)
+    return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
+
+
+def _problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
+    """Why this figure is not the one asked for ('' when it may be)."""
+    places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above] if not frame.places else []
+    found = [(p, c) for p in passages for c in contexts(figure.text, p)]
+    if not found:
+        return ""
+    if len(frame.years) == 1:
+        bindings = [b for p in passages for b in bound_years(figure.text, p.chunk.text, context_years(p.chunk))]
+        if bindings and all(b and frame.years[0] not in b for b in bindings):
+            return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(set().union(*bindings))))}年的数值"
+    for place in places:
+        short = place[:-1] if len(place) >= 3 else place
+        if not any(short in p.chunk.text and short in c for p, c in found):
+            return f"资料中的{figure.shown()}并不是关于{place}的"
+    terms = [t for t in frame.metric_terms if len(t) > 2]  # '比例', '人数' alone say how, not what, is measured
+    if terms and not any(_measure_fits(t, c) for t in terms for _, c in found):
+        return f"资料中的{figure.shown()}说的不是“{terms[0]}”"
+    return ""
+
+
+def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
+    """(reason, passage number) when every figure of the answer is bound elsewhere; ('', 0) otherwise."""
+    skip = {str(y) for y in frame.years} | {n for n, _ in frame.given}
+    figures = [f for f in figures_in(answer.text, skip) if f.unit != "年"]
+    problems = [_problem(f, frame, answer.passages) for f in figures]
+    if not figures or not all(problems):
+        return "", 0
+    number = next((i for i, p in enumerate(answer.passages, 1) if _occurs(figures[0].text, squash(p.chunk.text))), 1)
+    return problems[0], number
