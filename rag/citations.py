@@ -52,6 +52,8 @@ _EXPRESSION = re.compile(r"((?:\(?\d+(?:\.\d+)?\)?\s*[+−\-×÷]\s*)+\(?\d+(?:\
 
 def _evaluate(expression: str) -> float | None:
     python = expression.replace("−", "-").replace("×", "*").replace("÷", "/")
+    while python.count("(") > python.count(")") and python.startswith("("):
+        python = python[1:]  # the bracket opening the aside '(300.5−25.1=275.4)'
     if not re.fullmatch(r"[\d.+\-*/() ]+", python):
         return None
     try:

@@ -133,3 +133,22 @@ def test_real_embedder_at_the_default_threshold():
     scorer = FaithfulnessScorer(EmbedderEncoder(load_embedder(load_settings(env={}))), DEFAULT_THRESHOLD)
     verdicts = [scorer.score(a, PASSAGES).claims[0].supported for a in (CORRECT, WRONG_NUMBER, WRONG_REGION, UNSUPPORTED)]
     assert verdicts == [True, False, False, False]
+
+
+def test_a_checked_calculation_is_judged_on_its_inputs():
+    from rag.faithfulness import FaithfulnessScorer
+
+    class Far:  # an encoder to which no two texts are alike: only the facts can support a claim
+        def encode(self, texts):
+            import numpy as np
+
+            return np.eye(len(texts), 64)
+
+    scorer = FaithfulnessScorer(Far())
+    passages = ["全市地区生产总值达到300.5亿元。", "一般公共预算收入25.1亿元。"]
+    right = scorer.score("两者相差275.4亿元（300.5−25.1=275.4）[1][2]。", passages)
+    assert right.claims[0].supported
+    wrong = scorer.score("两者相差275亿元（300.5−25.1=275）[1][2]。", passages)  # 275 is not the result
+    assert not wrong.claims[0].supported
+    unsourced = scorer.score("两者相差275.4亿元（300.5−24.1=276.4）[1][2]。", passages)
+    assert not unsourced.claims[0].supported  # 24.1 is in no cited passage

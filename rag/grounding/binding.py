@@ -50,9 +50,9 @@ def _measure_fits(term: str, context: str) -> bool:
     return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
 
 
-def _problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
+def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
     """Why this figure is not the one asked for ('' when it may be)."""
-    places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above] if not frame.places else []
+    places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above]  # 峡山区 in 潍坊's plan
     found = [(p, c) for p in passages for c in contexts(figure.text, p)]
     if not found:
         return ""
@@ -74,7 +74,7 @@ def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
     """(reason, passage number) when every figure of the answer is bound elsewhere; ('', 0) otherwise."""
     skip = {str(y) for y in frame.years} | {n for n, _ in frame.given}
     figures = [f for f in figures_in(answer.text, skip) if f.unit != "年"]
-    problems = [_problem(f, frame, answer.passages) for f in figures]
+    problems = [problem(f, frame, answer.passages) for f in figures]
     if not figures or not all(problems):
         return "", 0
     number = next((i for i, p in enumerate(answer.passages, 1) if _occurs(figures[0].text, squash(p.chunk.text))), 1)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rag.citations import attach_citations
 from rag.grounding import arithmetic
+from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
 from rag.grounding.profile import CorpusProfile, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame
@@ -80,12 +81,14 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     topic = _topic(frame, rest) if numeric else ""
     rest = topic or rest
     ask = "是多少？" if numeric and not re.search(r"几|什么|哪|怎|如何", rest) else "？"
-    if topic and len(frame.places) >= 2:  # '平度市“十三五”末经济总量是多少？'
+    by_place = len(frame.places) >= 2 and frame.sides == frame.places
+    if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
-    if len(frame.places) >= 2:
+    if by_place:
         return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None) for p in frame.places]
-    place = frame.places[0] if frame.places else ""
-    docs = profile.docs_of(place) if place else None
+    # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents
+    place = next((p for p in frame.places if not any(p in profile.parents(o) for o in frame.places)), "")
+    docs = [d for p in frame.places for d in profile.docs_of(p)]
     latest = max(frame.sides)
     # a target belongs to the later year; the earlier one is asked for what it was
     target = "目标" if "目标" in frame.question and "目标" not in rest else ""
@@ -129,7 +132,7 @@ def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
     for figure in figures:
         if figure.text not in known or not fits(figure, result.side.question):
             continue
-        if year and wrong_year(figure.text, year, answer.passages):
+        if (year and wrong_year(figure.text, year, answer.passages)) or problem(figure, frame, answer.passages):
             continue
         result.figure = figure
         result.passage = next((i for i, p in enumerate(answer.passages, 1) if figure.text in squash(p.chunk.text)), None)
@@ -169,12 +172,12 @@ def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
     if frame.kind == "difference" and re.fullmatch(r"\d{4}年", labels[0]):
         first, last = sorted(range(2), key=lambda i: labels[i])
         verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
-        return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{unit}（{shown}）。"
+        return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
     more = "更高" if unit in ("%", "岁", "个百分点") else "更大"
     if len(results) > 2:
         top = max(range(len(results)), key=lambda i: float(texts[i]))
         return f"{labels[top]}最高（{'、'.join(f'{l}{t}{unit}' for l, t in zip(labels, texts))}）。"
-    return f"{labels[hi]}{more}，比{labels[lo]}多{arithmetic.fmt(value)}{unit}（{shown}）。"
+    return f"{labels[hi]}{more}，比{labels[lo]}{'高' if unit == '%' else '多'}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
 
 
 def renumber(text: str, offset: int) -> str:
@@ -221,7 +224,7 @@ def calculate_from_answer(frame: QuestionFrame, answer: Answer) -> str:
     of the first two, their ratio, or the sum of all; '' when fewer than two such figures."""
     known = _known_numbers(answer.passages)
     skip = {n for n, _ in frame.given} | {str(y) for y in frame.years}
-    figures = [f for f in figures_in(answer.text, skip) if f.text in known and fits(f, frame.question)]
+    figures = [f for f in figures_in(answer.text, skip) if f.unit and f.text in known and fits(f, frame.question)]
     same = list(dict.fromkeys(f for f in figures if figures and f.unit == figures[0].unit))
     if len(same) < 2 or frame.kind not in {"difference", "ratio", "sum"}:
         return ""
@@ -237,4 +240,9 @@ def calculate_from_answer(frame: QuestionFrame, answer: Answer) -> str:
         return f"前者约是后者的{got[1].split('≈')[1]}倍（{got[1]}）{cites}。" if got else ""
     hi, lo = (a, b) if float(a) >= float(b) else (b, a)
     value, shown = arithmetic.difference(hi, lo)
-    return f"两者相差{arithmetic.fmt(value)}{unit}（{shown}）{cites}。"
+    return f"两者相差{arithmetic.fmt(value)}{points(unit)}（{shown}）{cites}。"
+
+
+def points(unit: str) -> str:
+    """The difference of two shares is in percentage points."""
+    return "个百分点" if unit == "%" else unit

@@ -48,6 +48,12 @@ def plan_years(number: int) -> tuple[int, int]:
     return start, start + 4
 
 
+def period_name(year: int) -> str:
+    """The five-year plan that ends in `year` ('十三五' for 2020), or ''."""
+    number = (year - 1970) // 5 + 3 if (year - 1970) % 5 == 0 else 0  # the 3rd plan ended in 1970
+    return f"十{'一二三四五六七八九'[number - 11]}五" if 11 <= number <= 19 else ""
+
+
 def period_number(digit: str) -> int:
     return 10 + "一二三四五六七八九".index(digit) + 1
 

@@ -76,9 +76,10 @@ class QuestionFrame:
     @property
     def sides(self) -> list[str]:
         """What a comparison or calculation compares: places first, else years."""
-        if len(self.places) >= 2:
+        by_year = len(self.years) >= 2 and self.kind in ARITHMETIC | {"each"}
+        if len(self.places) >= 2 and not (by_year and self.kind != "each" and self.kind != "comparison"):
             return self.places
-        if len(self.years) >= 2 and self.kind in ARITHMETIC | {"each"}:
+        if by_year:  # '潍坊方案要求高密2025年比2020年增加多少': the years are the sides
             return [f"{y}年" for y in self.years]
         return []
 

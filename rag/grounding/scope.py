@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.grounding.profile import CorpusProfile
+from rag.grounding.profile import CorpusProfile, period_name
 from rag.grounding.question import QuestionFrame, expand
 from rag.retrieval import Retriever
 from rag.types import Passage
@@ -40,6 +40,7 @@ class ScopedRetriever:
     def _rerank(self, question: str, passages: list[Passage]) -> list[Passage]:
         """The 2025 target and the 2020 base sit in neighbouring passages: the one the question names first."""
         marks = re.findall(r"(?:19|20)\d{2}|十[一二三四五六七八九]五", question)
+        marks += [period_name(int(m)) for m in marks if m.isdigit() and period_name(int(m))]  # 2020: 十三五 ends
         if not marks:
             return passages[: self.top_k]
         bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks) for p in passages}
