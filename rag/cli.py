@@ -11,9 +11,28 @@ from rag.config import load_settings
 from rag.errors import RagError
 
 
+RELATED = "检索到的相关原文（不一定回答了问题）"
+
+
+def _excerpt(excerpt, label: str = "原文摘录") -> str:
+    where = f" {excerpt.heading_path}" if excerpt.heading_path else ""
+    return f"{label} [{excerpt.number}] 《{excerpt.title}》{where}：\n    {excerpt.text}"
+
+
 def _print_answer(answer, with_text: bool = True) -> None:
+    """with_text=False: the excerpt and the text were streamed already. The excerpt of a refused or withheld
+    answer is only what was retrieved: it is relabelled, or disowned once printed, never shown as the answer."""
     if with_text:
+        if answer.excerpt and not answer.refused:
+            print(_excerpt(answer.excerpt) + "\n\n回答：")
         print(answer.text)
+        if answer.excerpt and answer.refused:
+            print("\n" + _excerpt(answer.excerpt, RELATED))
+    else:
+        if answer.withheld:
+            print(f"（上面的回答中有数字在检索到的资料里找不到，无法核实，不予采信：{answer.text}。）")
+        if answer.excerpt and answer.refused:
+            print("（上面的原文摘录只是检索到的相关原文，不一定回答了问题。）")
     if answer.invalid_citations:
         print(f"\n（已移除无效引用：{', '.join(f'[{n}]' for n in answer.invalid_citations)}）")
     unsupported = [c for c in answer.claims if not c.supported]
@@ -49,7 +68,9 @@ def cmd_ask(args, settings) -> int:
     pipeline = QAPipeline(settings)
     pipeline.ensure_index()
     for event in pipeline.stream(args.question, doc_ids=args.doc or None):
-        if event.kind == "token" and args.stream:
+        if event.kind == "excerpt" and event.excerpt and args.stream:
+            print(_excerpt(event.excerpt) + "\n\n回答：", flush=True)
+        elif event.kind == "token" and args.stream:
             print(event.text, end="", flush=True)
         elif event.kind == "answer":
             if args.stream:

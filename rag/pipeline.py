@@ -13,12 +13,13 @@ from rag.citations import attach_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
+from rag.excerpt import pick_excerpt
 from rag.indexing import IndexReport, build_index, unchanged_report
 from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
 from rag.retrieval import Retriever
 from rag.store import load_index
-from rag.types import Answer, Passage
+from rag.types import Answer, Excerpt, Passage
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -38,10 +39,12 @@ def validate_question(question: str, max_chars: int) -> str:
 
 @dataclass
 class Event:
-    """What a streaming ask emits: the passages first, then text pieces, then the checked Answer."""
+    """What a streaming ask emits: the passages first, then the excerpt (possibly None), then text pieces,
+    then the checked Answer."""
 
-    kind: str  # "passages" | "token" | "answer"
+    kind: str  # "passages" | "excerpt" | "token" | "answer"
     passages: list[Passage] | None = None
+    excerpt: Excerpt | None = None
     text: str = ""
     answer: Answer | None = None
 
@@ -80,6 +83,14 @@ class QAPipeline:
         if self._retriever is None:
             self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
         return self._retriever
+
+    def load_models(self) -> None:
+        """Load both models now and evaluate the fixed system part of the prompt once, so the first question
+        neither waits for a model load nor pays for that prefix (`rag serve` calls this at start)."""
+        self.embedder
+        warm = getattr(self.generator, "warm", None)
+        if warm is not None:
+            warm(build_messages("", []))
 
     def index(self, rebuild: bool = False) -> IndexReport:
         """An unchanged corpus is answered from the manifest alone: `rag index` then takes well under a second."""
@@ -124,7 +135,9 @@ class QAPipeline:
         passages = self.retriever.search(question, doc_ids=doc_ids)
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
-        answer = Answer(question=question, text="", passages=passages)
+        answer = Answer(question=question, text="", passages=passages, excerpt=pick_excerpt(question, passages))
+        timings["excerpt"] = time.perf_counter() - started
+        yield Event("excerpt", excerpt=answer.excerpt)
         if not passages:
             answer.text = REFUSAL
         else:

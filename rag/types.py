@@ -67,6 +67,17 @@ class ClaimCheck:
 
 
 @dataclass
+class Excerpt:
+    """The retrieved sentence most likely to answer the question, shown before the model's first token."""
+
+    number: int  # the n of the passage [n] it comes from
+    chunk_id: str
+    title: str
+    heading_path: str
+    text: str
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -77,3 +88,4 @@ class Answer:
     refused: bool = False
     withheld: str = ""  # a model answer replaced by the refusal because none of it could be verified
     timings: dict[str, float] = field(default_factory=dict)
+    excerpt: Excerpt | None = None  # shown first; not an answer when the answer is refused or withheld

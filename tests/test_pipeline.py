@@ -17,3 +17,54 @@ def test_unchanged_corpus_is_reported_without_loading_the_embedder(tmp_settings,
     (settings.corpus_dir / "b.txt").write_text("第一章 总则\n到2025年建成示范区。\n", encoding="utf-8")
     loaded = QAPipeline(settings, embedder=hash_embedder)
     assert loaded.index().added == ["b.txt"]
+
+
+class _Retriever:
+    def __init__(self, passages, log):
+        self.passages, self.log = passages, log
+
+    def search(self, question, doc_ids=None):
+        self.log.append("retrieve")
+        return list(self.passages)
+
+
+class _Generator:
+    """Logs when generation starts, so the test sees the excerpt was out before the model was even called."""
+
+    name = "scripted"
+
+    def __init__(self, log):
+        self.log = log
+
+    def stream(self, messages, max_tokens, temperature):
+        self.log.append("generate")
+        yield from ("全市地区生产总值达510.3亿元", "[1]。")
+
+
+def test_the_excerpt_is_emitted_before_the_model_is_called(tmp_settings, hash_embedder):
+    from rag.types import Chunk, Passage
+
+    text = "综合实力稳步提升。全市地区生产总值跨上新台阶，达510.3亿元。"
+    passages = [Passage(Chunk("g#0", "g", "高密市规划", ["第一章 发展基础"], text, 0, len(text)), 1.0)]
+    log: list[str] = []
+    pipe = QAPipeline(tmp_settings, embedder=hash_embedder, generator=_Generator(log))
+    pipe._retriever = _Retriever(passages, log)
+    events = []
+    for event in pipe.stream("高密市2020年地区生产总值是多少？"):
+        log.append(event.kind)
+        events.append(event)
+    assert log[:4] == ["retrieve", "passages", "excerpt", "generate"]
+    assert log.index("excerpt") < log.index("token") and log[-1] == "answer"
+    excerpt = events[1].excerpt
+    assert excerpt is not None and excerpt.number == 1 and "510.3" in excerpt.text
+    answer = events[-1].answer
+    assert answer.excerpt == excerpt and not answer.refused and "excerpt" in answer.timings
+
+
+def test_no_passages_still_emits_an_empty_excerpt_then_the_refusal(tmp_settings, hash_embedder):
+    log: list[str] = []
+    pipe = QAPipeline(tmp_settings, embedder=hash_embedder, generator=_Generator(log))
+    pipe._retriever = _Retriever([], log)
+    events = list(pipe.stream("高密市2020年地区生产总值是多少？"))
+    assert [e.kind for e in events] == ["passages", "excerpt", "answer"] and events[1].excerpt is None
+    assert events[-1].answer.refused and "generate" not in log
