@@ -16,6 +16,7 @@ import gradio as gr
 from rag.config import Settings
 from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
+from rag.excerpt import renumber
 from rag.pipeline import QAPipeline
 from rag.types import Answer, Excerpt, Passage
 from rag.uploads import IndexJob, save_upload
@@ -86,9 +87,10 @@ def render_excerpt(excerpt: Excerpt | None, turn: int, refused: bool = False) ->
     if excerpt is None:
         return ""
     label, kind = ("检索到的相关原文（不一定回答了问题）", "excerpt related") if refused else ("原文摘录", "excerpt")
-    link = link_citations(f"[{excerpt.number}]", turn)
+    link = link_citations(f"[{excerpt.number}]", turn) if excerpt.number else ""
     where = html.escape(f"《{excerpt.title}》 {excerpt.heading_path}".strip())
-    return (f'<div class="{kind}"><div class="excerpt-head">{label} {link} {where}</div>'
+    head = " ".join(part for part in (label, link, where) if part)
+    return (f'<div class="{kind}"><div class="excerpt-head">{head}</div>'
             f'<div class="excerpt-text">{html.escape(excerpt.text, quote=False)}</div></div>')
 
 
@@ -139,7 +141,7 @@ def render_answer(answer: Answer, asked: str = "", turn: int = 1) -> str:
     if answer.invalid_citations:
         notes.append(f"（已移除无效引用：{'、'.join(f'[{n}]' for n in answer.invalid_citations)}）")
     body = text + "".join(f"\n\n<small>{n}</small>" for n in notes)
-    excerpt = render_excerpt(answer.excerpt, turn, refused=answer.refused)
+    excerpt = render_excerpt(answer.excerpt and renumber(answer.excerpt, answer.passages), turn, answer.refused)
     if not excerpt:
         return body
     return f"{body}\n\n{excerpt}" if answer.refused else f"{excerpt}\n\n{body}"

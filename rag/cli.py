@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.config import load_settings
 from rag.errors import RagError
+from rag.excerpt import renumber
 
 
 RELATED = "检索到的相关原文（不一定回答了问题）"
@@ -16,18 +17,20 @@ RELATED = "检索到的相关原文（不一定回答了问题）"
 
 def _excerpt(excerpt, label: str = "原文摘录") -> str:
     where = f" {excerpt.heading_path}" if excerpt.heading_path else ""
-    return f"{label} [{excerpt.number}] 《{excerpt.title}》{where}：\n    {excerpt.text}"
+    number = f" [{excerpt.number}]" if excerpt.number else ""
+    return f"{label}{number} 《{excerpt.title}》{where}：\n    {excerpt.text}"
 
 
 def _print_answer(answer, with_text: bool = True) -> None:
     """with_text=False: the excerpt and the text were streamed already. The excerpt of a refused or withheld
     answer is only what was retrieved: it is relabelled, or disowned once printed, never shown as the answer."""
+    excerpt = answer.excerpt and renumber(answer.excerpt, answer.passages)
     if with_text:
-        if answer.excerpt and not answer.refused:
-            print(_excerpt(answer.excerpt) + "\n\n回答：")
+        if excerpt and not answer.refused:
+            print(_excerpt(excerpt) + "\n\n回答：")
         print(answer.text)
-        if answer.excerpt and answer.refused:
-            print("\n" + _excerpt(answer.excerpt, RELATED))
+        if excerpt and answer.refused:
+            print("\n" + _excerpt(excerpt, RELATED))
     else:
         if answer.withheld:
             print(f"（上面的回答中有数字在检索到的资料里找不到，无法核实，不予采信：{answer.text}。）")

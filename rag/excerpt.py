@@ -5,6 +5,7 @@ LLM is still reading its prompt. It is a quotation, not an answer: the page and 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rag.prompting import _bigrams, _sentences
 from rag.types import Chunk, Excerpt, Passage
@@ -64,3 +65,11 @@ def pick_excerpt(question: str, passages: list[Passage]) -> Excerpt | None:
     _, number, sentence = best
     chunk = passages[number - 1].chunk
     return Excerpt(number, chunk.chunk_id, chunk.title, chunk.heading_path, _display(sentence, chunk))
+
+
+def renumber(excerpt: Excerpt, passages: list[Passage]) -> Excerpt:
+    """The excerpt numbered after the passages an answer finally cites from (a prompt that had to drop a
+    passage, or a question answered in parts, has another list than the one retrieved); 0 when its
+    passage is not among them, so no [n] points at the wrong source."""
+    ids = [p.chunk.chunk_id for p in passages]
+    return replace(excerpt, number=ids.index(excerpt.chunk_id) + 1 if excerpt.chunk_id in ids else 0)

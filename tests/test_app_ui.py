@@ -248,3 +248,11 @@ def test_upload_is_indexed_in_the_background(tmp_settings, hash_embedder):
     exe = tmp_settings.cache_dir / "tool.exe"
     exe.write_bytes(b"MZ\x00\x00")
     assert "上传失败" in page.upload(str(exe)) and "只能上传" in page.upload(str(exe))
+
+
+def test_excerpt_whose_passage_is_not_among_the_answers_has_no_link():
+    excerpt = pick_excerpt("平度市2020年地区生产总值增速是多少？", PASSAGES)
+    answer = attach_citations(Answer("高密市2020年地区生产总值是多少？", "高密市地区生产总值达510.3亿元[1]。",
+                                     passages=[PASSAGES[0]], excerpt=excerpt))
+    html = render_answer(answer, turn=1)
+    assert excerpt.number == 2 and "原文摘录 《平度市规划》" in html and 'href="#source-1-2"' not in html

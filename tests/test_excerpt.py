@@ -3,7 +3,7 @@ overlap with the question's words, numbers and years, with its passage number an
 
 from __future__ import annotations
 
-from rag.excerpt import pick_excerpt
+from rag.excerpt import pick_excerpt, renumber
 from rag.types import Chunk, Passage
 
 
@@ -70,3 +70,9 @@ def test_a_sentence_about_another_place_loses_however_much_else_it_shares():
     pingdu = passage("平度市2020年地区生产总值增速3.5%。", "平度市规划")
     excerpt = pick_excerpt("高密市2020年地区生产总值是多少？", [gaomi, pingdu])
     assert excerpt is not None and excerpt.number == 1 and "510.3" in excerpt.text
+
+
+def test_renumbered_after_the_passages_the_answer_cites_from():
+    excerpt = pick_excerpt("高密市地区生产总值是多少？", [PINGDU, GAOMI])
+    assert excerpt is not None and excerpt.number == 2
+    assert renumber(excerpt, [GAOMI]).number == 1 and renumber(excerpt, [PINGDU]).number == 0
