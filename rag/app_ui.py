@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +16,9 @@ import gradio as gr
 from rag.config import Settings
 from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
+from rag.excerpt import renumber
 from rag.pipeline import QAPipeline
-from rag.types import Answer, Passage
+from rag.types import Answer, Excerpt, Passage
 from rag.uploads import IndexJob, save_upload
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,17 @@ CSS = """
 .unsupported {text-decoration: underline wavy #d33; background: #fff0f0}
 .flag {color: #d33; font-size: 0.85em}
 .source.flash {background: #eef4ff}
+.turn-head {color: #666; font-size: 0.85em; margin: 4px 0}
+.excerpt {border-left: 3px solid #8a8a8a; background: #f5f5f5; padding: 4px 8px; margin-bottom: 8px}
+.excerpt .excerpt-head {color: #555; font-size: 0.85em}
+.excerpt .excerpt-text {white-space: pre-wrap}
+.excerpt.related {opacity: .8; margin-top: 8px}
+.pending {color: #888}
 """
-# [n] links open and scroll to the source; Gradio would otherwise open anchors in a new tab.
+# [n] links open and scroll to the source of THEIR answer (ids are per turn; an earlier turn's sources are
+# shown in place of the latest); Gradio would otherwise open anchors in a new tab. In the question box Enter
+# asks and Shift+Enter adds a line; an Enter that confirms an IME candidate (isComposing, keyCode 229) is
+# left to the IME. Gradio's own Enter handling (Shift+Enter sends in a multi-line box) is kept out.
 HEAD = """<script>
 document.addEventListener('click', (e) => {
   const a = e.target.closest && e.target.closest('a.cite');
@@ -47,20 +59,46 @@ document.addEventListener('click', (e) => {
   e.preventDefault(); e.stopPropagation();
   const el = document.getElementById((a.getAttribute('href') || '').slice(1));
   if (!el) return;
+  const turn = el.closest('.turn');
+  if (turn) document.querySelectorAll('#sources .turn, #sources .hint').forEach((t) => { t.hidden = t !== turn; });
   el.open = true; el.scrollIntoView({behavior: 'smooth', block: 'center'});
   el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1500);
 }, true);
+const inQuestion = (e) => e.key === 'Enter' && e.target.closest && e.target.closest('#question textarea');
+document.addEventListener('keydown', (e) => {
+  if (!inQuestion(e)) return;
+  e.stopImmediatePropagation();
+  if (e.isComposing || e.keyCode === 229 || e.shiftKey) return;
+  e.preventDefault();
+  document.getElementById('ask').click();
+}, true);
+document.addEventListener('keypress', (e) => { if (inQuestion(e)) e.stopImmediatePropagation(); }, true);
 </script>"""
 
 
-def link_citations(text: str) -> str:
-    """Every [n] becomes an anchor to source n."""
-    return _CITE.sub(lambda m: f'<a class="cite" href="#source-{m.group(1)}">[{m.group(1)}]</a>', text)
+def link_citations(text: str, turn: int) -> str:
+    """Every [n] becomes an anchor to source n of this turn's answer (an earlier answer keeps its own)."""
+    return _CITE.sub(lambda m: f'<a class="cite" href="#source-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
 
 
-def render_stream(text: str) -> str:
-    """The partial answer while it streams: escaped, with live citation links."""
-    return link_citations(html.escape(text, quote=False))
+def render_excerpt(excerpt: Excerpt | None, turn: int, refused: bool = False) -> str:
+    """The retrieved sentence shown before the model's answer, marked as a quotation with its source. Beside
+    a refused or withheld answer it is relabelled: it was retrieved, but it does not answer the question."""
+    if excerpt is None:
+        return ""
+    label, kind = ("检索到的相关原文（不一定回答了问题）", "excerpt related") if refused else ("原文摘录", "excerpt")
+    link = link_citations(f"[{excerpt.number}]", turn) if excerpt.number else ""
+    where = html.escape(f"《{excerpt.title}》 {excerpt.heading_path}".strip())
+    head = " ".join(part for part in (label, link, where) if part)
+    return (f'<div class="{kind}"><div class="excerpt-head">{head}</div>'
+            f'<div class="excerpt-text">{html.escape(excerpt.text, quote=False)}</div></div>')
+
+
+def render_stream(text: str, turn: int, excerpt: str = "") -> str:
+    """The partial answer while it streams: the excerpt first, then the escaped text with live citation
+    links (or a note that the model is still reading its passages)."""
+    body = link_citations(html.escape(text, quote=False), turn) if text else '<span class="pending">正在生成回答……</span>'
+    return f"{excerpt}\n\n{body}" if excerpt else body
 
 
 def _claim_span(text: str, claim: str, start: int) -> tuple[int, int] | None:
@@ -90,11 +128,12 @@ def mark_unsupported(answer: Answer) -> tuple[str, list[str]]:
     return "".join(parts), unplaced
 
 
-def render_answer(answer: Answer, asked: str = "") -> str:
+def render_answer(answer: Answer, asked: str = "", turn: int = 1) -> str:
     """The final answer: citation links, unsupported claims marked, withheld or removed parts explained;
-    `asked` is what the user typed, shown rewritten when the question was a follow-up."""
+    `asked` is what the user typed, shown rewritten when the question was a follow-up. The excerpt stays on
+    top of an answer; a refusal comes first and the excerpt follows it, relabelled."""
     text, notes = mark_unsupported(answer)
-    text = link_citations(text)
+    text = link_citations(text, turn)
     if asked and asked.strip() != answer.question:
         notes.append(f"（按上下文理解为：{html.escape(answer.question)}）")
     if answer.withheld and not answer.reason:
@@ -107,7 +146,11 @@ def render_answer(answer: Answer, asked: str = "") -> str:
         notes.append(f"（问题理解：{html.escape(answer.understanding)}）")
     if answer.invalid_citations:
         notes.append(f"（已移除无效引用：{'、'.join(f'[{n}]' for n in answer.invalid_citations)}）")
-    return text + "".join(f"\n\n<small>{n}</small>" for n in notes)
+    body = text + "".join(f"\n\n<small>{n}</small>" for n in notes)
+    excerpt = render_excerpt(answer.excerpt and renumber(answer.excerpt, answer.passages), turn, answer.refused)
+    if not excerpt:
+        return body
+    return f"{body}\n\n{excerpt}" if answer.refused else f"{excerpt}\n\n{body}"
 
 
 def _highlight(body: str, quote: str) -> str:
@@ -116,7 +159,7 @@ def _highlight(body: str, quote: str) -> str:
     return body
 
 
-def render_sources(passages: list[Passage], answer: Answer | None) -> str:
+def render_sources(passages: list[Passage], answer: Answer | None, turn: int = 1) -> str:
     """Cited passages open with the supporting sentence highlighted; the rest are shown collapsed."""
     cited = {c.number: c for c in answer.citations} if answer else {}
     blocks = []
@@ -127,10 +170,22 @@ def render_sources(passages: list[Passage], answer: Answer | None) -> str:
         path = html.escape(chunk.heading_path) or "（无章节）"
         state, kind, tag = (" open", "cited", "") if n in cited else ("", "uncited", " · 检索到，未引用")
         blocks.append(
-            f'<details id="source-{n}" class="source {kind}"{state}><summary>[{n}] 《{html.escape(chunk.title)}》'
+            f'<details id="source-{turn}-{n}" class="source {kind}"{state}><summary>[{n}] 《{html.escape(chunk.title)}》'
             f'<br><span class="path">{path}{tag}</span></summary><div class="text">{body}</div></details>'
         )
     return "\n".join(blocks) or NO_SOURCES
+
+
+def render_panel(turns: list[dict], current: int | None) -> str:
+    """Every answer's sources, each under its question; only the current turn's are visible, and a click on
+    an earlier answer's [n] shows that turn's instead (see HEAD), so each [n] opens what its answer cited."""
+    sections = [
+        f'<div class="turn" id="turn-{t["turn"]}"{"" if t["turn"] == current else " hidden"}>'
+        f'<p class="turn-head">第 {t["turn"]} 问的来源：{html.escape(t["question"])}</p>\n{t["html"]}</div>'
+        for t in turns
+    ]
+    hint = "" if any(t["turn"] == current for t in turns) else NO_SOURCES
+    return hint + "\n".join(sections) if sections else NO_SOURCES
 
 
 def answer_data(answer: Answer) -> dict:
@@ -147,6 +202,7 @@ def answer_data(answer: Answer) -> dict:
         "calculation": answer.calculation,
         "sub_questions": answer.sub_questions,
         "timings": answer.timings,
+        "excerpt": answer.excerpt.__dict__ if answer.excerpt else None,
     }
 
 
@@ -184,34 +240,40 @@ class Page:
     def not_ready(self) -> str | None:
         return None if self.job.ready else f"索引尚未就绪，请稍候再提问。{self.job.status()}"
 
-    def chat(self, question: str, history: list, asked: list[str], doc_id: str) -> Iterator[tuple]:
-        """Stream one turn: (chat, sources, box, asked, plain answer)."""
+    def chat(self, question: str, history: list, asked: list[str], doc_id: str, turns: list[dict] | None = None) -> Iterator[tuple]:
+        """Stream one turn: (chat, sources panel, box, asked, plain answer, every answered turn's sources)."""
         history = list(history or []) + [{"role": "user", "content": question or ""}, {"role": "assistant", "content": ""}]
-        asked = list(asked or [])
+        asked, turns = list(asked or []), list(turns or [])
+        turn = sum(m["role"] == "assistant" for m in history)
         try:
             if (message := self.not_ready()) is not None:
                 raise RagError(message)
             standalone = self.rewriter().rewrite(question or "", asked)
             passages: list[Passage] = []
-            raw = ""
+            excerpt, raw = "", ""
             for event in self.pipeline.stream(standalone, doc_ids=[doc_id] if doc_id else None):
                 if event.kind == "passages":
                     passages = event.passages or []
+                elif event.kind == "excerpt":
+                    excerpt = render_excerpt(event.excerpt, turn)
                 elif event.kind == "token":
                     raw += event.text
-                    history[-1]["content"] = render_stream(raw)
                 if event.answer is None:
-                    yield history, render_sources(passages, None), "", asked, ""
+                    history[-1]["content"] = render_stream(raw, turn, excerpt)
+                    shown = turns + [{"turn": turn, "question": standalone, "html": render_sources(passages, None, turn)}]
+                    yield history, render_panel(shown, turn), "", asked, "", turns
                     continue
-                history[-1]["content"] = render_answer(event.answer, question)
-                yield history, render_sources(event.answer.passages, event.answer), "", asked + [standalone], event.answer.text
+                answer = event.answer
+                history[-1]["content"] = render_answer(answer, question, turn)
+                turns.append({"turn": turn, "question": standalone, "html": render_sources(answer.passages, answer, turn)})
+                yield history, render_panel(turns, turn), "", asked + [standalone], answer.text, turns
         except RagError as exc:
             history[-1]["content"] = f"⚠ {html.escape(str(exc))}"
-            yield history, NO_SOURCES, question, asked, ""
+            yield history, render_panel(turns, None), question, asked, "", turns
         except Exception:  # the page must never show a stack trace
             log.exception("answering failed")
             history[-1]["content"] = "⚠ 系统内部错误，请稍后重试。"
-            yield history, NO_SOURCES, question, asked, ""
+            yield history, render_panel(turns, None), question, asked, "", turns
 
     def api_ask(self, question: str, doc_id: str = "") -> dict:
         """Single-turn question -> answer text, citations, unsupported claims (or {"error": ...})."""
@@ -255,10 +317,11 @@ def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
         status = gr.Markdown(job.status(), elem_id="index-status")
         timer = gr.Timer(1.0, active=True)
         asked = gr.State([])
+        turns = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="问答", height=460, buttons=["copy", "copy_all"], elem_id="chat")
-                box = gr.Textbox(label="问题", placeholder="例如：高密市2025年GDP目标是多少？追问可直接说“那平度呢？”", lines=2, elem_id="question")
+                box = gr.Textbox(label="问题", placeholder="例如：高密市2025年GDP目标是多少？追问可直接说“那平度呢？”（Enter 提问，Shift+Enter 换行）", lines=2, elem_id="question")
                 with gr.Row():
                     send = gr.Button("提问", variant="primary", elem_id="ask")
                     clear = gr.Button("新对话", elem_id="clear")
@@ -272,10 +335,10 @@ def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
                 gr.Markdown("### 来源")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
         plain = gr.Textbox(visible=False)
-        outputs = [chat, sources, box, asked, plain]
+        outputs = [chat, sources, box, asked, plain, turns]
         for trigger in (send.click, box.submit):
-            trigger(page.chat, [box, chat, asked, doc], outputs, concurrency_id="llm", concurrency_limit=1, api_visibility="private")
-        clear.click(lambda: ([], NO_SOURCES, "", [], ""), None, outputs, queue=False, api_visibility="private")
+            trigger(page.chat, [box, chat, asked, doc, turns], outputs, concurrency_id="llm", concurrency_limit=1, api_visibility="private")
+        clear.click(lambda: ([], NO_SOURCES, "", [], "", []), None, outputs, queue=False, api_visibility="private")
         copy.click(None, [plain], None, js="(t) => { if (t) navigator.clipboard.writeText(t); }")
         file.upload(page.upload, file, upload_msg, api_visibility="private").then(
             lambda: gr.Timer(active=True), None, timer, queue=False)
@@ -285,11 +348,30 @@ def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
     return app
 
 
+def warm_up(pipeline: QAPipeline, job: IndexJob) -> None:
+    """Once the index is loaded (or built), load the LLM and evaluate the fixed system prompt, so the first
+    question does not pay for either; one after the other, as both compete for the same two cores."""
+    while job.running:
+        time.sleep(0.2)
+    started = time.monotonic()
+    try:
+        pipeline.load_models()
+    except RagError as exc:  # the first question reports it again, in the page
+        print(f"模型加载失败：{exc}", flush=True)
+        return
+    except Exception:
+        log.exception("loading the models failed")
+        return
+    print(f"模型已加载，系统提示已预先计算（{time.monotonic() - started:.1f} 秒）", flush=True)
+
+
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """The page starts at once; the index is loaded (or built on first run) in the background."""
+    """The page starts at once; the index is loaded (or built on first run) and then the models are loaded,
+    in the background."""
     pipeline = QAPipeline(settings)
     job = IndexJob(pipeline)
     job.start("加载索引", first=True)
+    threading.Thread(target=warm_up, args=(pipeline, job), daemon=True, name="warm-up").start()
     app = build_app(pipeline, job)
     print(f"政策问答页面：http://{host}:{port}", flush=True)
     app.queue(default_concurrency_limit=1).launch(server_name=host, server_port=port, css=CSS, head=HEAD, footer_links=["api"])

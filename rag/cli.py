@@ -9,11 +9,33 @@ from pathlib import Path
 
 from rag.config import load_settings
 from rag.errors import RagError
+from rag.excerpt import renumber
+
+
+RELATED = "检索到的相关原文（不一定回答了问题）"
+
+
+def _excerpt(excerpt, label: str = "原文摘录") -> str:
+    where = f" {excerpt.heading_path}" if excerpt.heading_path else ""
+    number = f" [{excerpt.number}]" if excerpt.number else ""
+    return f"{label}{number} 《{excerpt.title}》{where}：\n    {excerpt.text}"
 
 
 def _print_answer(answer, with_text: bool = True) -> None:
+    """with_text=False: the excerpt and the text were streamed already. The excerpt of a refused or withheld
+    answer is only what was retrieved: it is relabelled, or disowned once printed, never shown as the answer."""
+    excerpt = answer.excerpt and renumber(answer.excerpt, answer.passages)
     if with_text:
+        if excerpt and not answer.refused:
+            print(_excerpt(excerpt) + "\n\n回答：")
         print(answer.text)
+        if excerpt and answer.refused:
+            print("\n" + _excerpt(excerpt, RELATED))
+    else:
+        if answer.withheld:
+            print(f"（上面的回答中有数字在检索到的资料里找不到，无法核实，不予采信：{answer.text}。）")
+        if answer.excerpt and answer.refused:
+            print("（上面的原文摘录只是检索到的相关原文，不一定回答了问题。）")
     if answer.understanding:
         print(f"\n（问题理解：{answer.understanding}）")
     for sub in answer.sub_questions:
@@ -56,7 +78,9 @@ def cmd_ask(args, settings) -> int:
     pipeline.ensure_index()
     streamed = ""
     for event in pipeline.stream(args.question, doc_ids=args.doc or None):
-        if event.kind == "token" and args.stream:
+        if event.kind == "excerpt" and event.excerpt and args.stream:
+            print(_excerpt(event.excerpt) + "\n\n回答：", flush=True)
+        elif event.kind == "token" and args.stream:
             streamed += event.text
             print(event.text, end="", flush=True)
         elif event.kind == "answer":
@@ -64,10 +88,9 @@ def cmd_ask(args, settings) -> int:
                 print()
             # the checked answer differs from the stream when citations were repaired, figures compared in
             # code or the answer withheld: show what was checked
-            changed = args.stream and event.answer.text.strip() != streamed.strip()
-            if changed:
-                print("\n核对后的回答：")
-            _print_answer(event.answer, with_text=not args.stream or changed)
+            if args.stream and event.answer.text.strip() != streamed.strip():
+                print(f"\n核对后的回答：\n{event.answer.text}")
+            _print_answer(event.answer, with_text=not args.stream)
     return 0
 
 

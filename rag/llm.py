@@ -61,6 +61,12 @@ class LlamaCppGenerator:
         return {"prefill_tokens": perf.n_p_eval, "prefill_ms": perf.t_p_eval_ms,
                 "decode_tokens": perf.n_eval, "decode_ms": perf.t_eval_ms}
 
+    def warm(self, messages: Messages) -> None:
+        """Evaluate a prompt once and keep it in the KV cache: the next prompt sharing its beginning (the
+        fixed system part) evaluates only what follows. Run through the chat path so the template matches."""
+        with self._lock:
+            self.llm.create_chat_completion(messages, max_tokens=1, temperature=0.0, top_k=1, seed=0)
+
     def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
         from llama_cpp import llama_perf_context_reset
 

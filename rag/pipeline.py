@@ -13,6 +13,7 @@ from rag.citations import attach_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import InputError, IndexStateError
+from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
 from rag.grounding.binding import unbound
 from rag.grounding.citation_repair import repair_citations
@@ -27,7 +28,7 @@ from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
 from rag.retrieval import Retriever
 from rag.store import load_index
-from rag.types import Answer, Passage
+from rag.types import Answer, Excerpt, Passage
 
 CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
 
@@ -49,10 +50,12 @@ def validate_question(question: str, max_chars: int) -> str:
 
 @dataclass
 class Event:
-    """What a streaming ask emits: the passages first, then text pieces, then the checked Answer."""
+    """What a streaming ask emits: the passages first, then the excerpt (possibly None), then text pieces,
+    then the checked Answer."""
 
-    kind: str  # "passages" | "token" | "answer"
+    kind: str  # "passages" | "excerpt" | "token" | "answer"
     passages: list[Passage] | None = None
+    excerpt: Excerpt | None = None
     text: str = ""
     answer: Answer | None = None
 
@@ -94,6 +97,14 @@ class QAPipeline:
         if self._retriever is None:
             self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
         return self._retriever
+
+    def load_models(self) -> None:
+        """Load both models now and evaluate the fixed system part of the prompt once, so the first question
+        neither waits for a model load nor pays for that prefix (`rag serve` calls this at start)."""
+        self.embedder
+        warm = getattr(self.generator, "warm", None)
+        if warm is not None:
+            warm(build_messages("", []))
 
     def index(self, rebuild: bool = False) -> IndexReport:
         """An unchanged corpus is answered from the manifest alone: `rag index` then takes well under a second."""
@@ -255,7 +266,10 @@ class QAPipeline:
             passages = self.scoped.search(question, doc_ids, self.scoped.scope(frame))
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
-        answer = Answer(question=question, text="", passages=passages, understanding=frame.summary())
+        answer = Answer(question=question, text="", passages=passages, understanding=frame.summary(),
+                        excerpt=pick_excerpt(question, passages))
+        timings["excerpt"] = time.perf_counter() - started
+        yield Event("excerpt", excerpt=answer.excerpt)
         verdict = check_answerable(frame, reader.profile, passages)
         chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
         correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None

@@ -67,6 +67,17 @@ class ClaimCheck:
 
 
 @dataclass
+class Excerpt:
+    """The retrieved sentence most likely to answer the question, shown before the model's first token."""
+
+    number: int  # the n of the passage [n] it comes from
+    chunk_id: str
+    title: str
+    heading_path: str
+    text: str
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -81,3 +92,4 @@ class Answer:
     reason: str = ""  # why it was refused or corrected, for the user
     calculation: str = ""  # the arithmetic done in code on cited figures, shown in the answer
     sub_questions: list[str] = field(default_factory=list)  # what a decomposed question was split into
+    excerpt: Excerpt | None = None  # shown first; not an answer when the answer is refused or withheld

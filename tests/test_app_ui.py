@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.app_ui import Page, answer_data, link_citations, render_answer, render_sources, render_stream
+from rag.app_ui import (Page, answer_data, link_citations, render_answer, render_excerpt, render_panel, render_sources,
+                        render_stream)
+from rag.excerpt import pick_excerpt
 from rag.citations import attach_citations
 from rag.config import Settings
 from rag.errors import InputError
@@ -32,21 +34,21 @@ def checked(text: str, question: str = "高密市2020年地区生产总值是多
     return attach_citations(Answer(question=question, text=text, passages=list(PASSAGES)))
 
 
-def test_every_citation_becomes_a_link_to_its_source():
-    html = link_citations("达510.3亿元[1]，增速3.5%[2]。")
-    assert '<a class="cite" href="#source-1">[1]</a>' in html
-    assert '<a class="cite" href="#source-2">[2]</a>' in html
-    assert render_stream("<b>[1]").startswith("&lt;b&gt;<a class=\"cite\"")
+def test_every_citation_becomes_a_link_to_its_source_in_its_own_turn():
+    html = link_citations("达510.3亿元[1]，增速3.5%[2]。", 3)
+    assert '<a class="cite" href="#source-3-1">[1]</a>' in html
+    assert '<a class="cite" href="#source-3-2">[2]</a>' in html
+    assert render_stream("<b>[1]", 1).startswith("&lt;b&gt;<a class=\"cite\"")
 
 
 def test_cited_source_is_open_with_the_span_highlighted_and_uncited_is_collapsed():
     answer = checked("高密市地区生产总值达510.3亿元[1]。")
-    html = render_sources(answer.passages, answer)
+    html = render_sources(answer.passages, answer, 2)
     first, second = html.split("\n")
-    assert 'id="source-1"' in first and " open>" in first and "cited" in first
+    assert 'id="source-2-1"' in first and " open>" in first and "cited" in first
     assert "<mark>全市地区生产总值达510.3亿元。</mark>" in first
     assert "《高密市规划》" in first and "第一章 发展基础 &gt; 第一节 主要进展" in first
-    assert 'id="source-2"' in second and " open" not in second and "未引用" in second and "<mark>" not in second
+    assert 'id="source-2-2"' in second and " open" not in second and "未引用" in second and "<mark>" not in second
 
 
 def test_unsupported_claim_is_marked_not_shown_as_fact():
@@ -111,9 +113,12 @@ class ScriptedPipeline:
         if self.fail:
             raise self.fail
         yield Event("passages", passages=PASSAGES)
+        excerpt = pick_excerpt(question, PASSAGES)
+        yield Event("excerpt", excerpt=excerpt)
         for piece in (self.text[:5], self.text[5:]):
             yield Event("token", text=piece)
-        yield Event("answer", answer=attach_citations(Answer(question=question, text=self.text, passages=list(PASSAGES))))
+        answer = Answer(question=question, text=self.text, passages=list(PASSAGES), excerpt=excerpt)
+        yield Event("answer", answer=attach_citations(answer))
 
 
 def ready_page(pipeline) -> Page:
@@ -126,16 +131,56 @@ def test_chat_streams_tokens_then_the_checked_answer():
     page = ready_page(ScriptedPipeline())
     steps = list(page.chat("高密市2020年地区生产总值是多少？", [], [], "d1"))
     assert len(steps) >= 4
-    history, sources, box, asked, plain = steps[-1]
+    history, sources, box, asked, plain, turns = steps[-1]
     assert [m["role"] for m in history] == ["user", "assistant"]
-    assert 'href="#source-1"' in history[-1]["content"] and "<mark>" in sources
+    assert 'href="#source-1-1"' in history[-1]["content"] and "<mark>" in sources and len(turns) == 1
     assert asked == ["高密市2020年地区生产总值是多少？"] and plain.startswith("高密市") and box == ""
     assert page.pipeline.asked[-1][1] == ["d1"]
 
 
+def test_the_excerpt_is_shown_before_the_first_token_and_stays_above_the_answer():
+    page = ready_page(ScriptedPipeline())
+    contents = [step[0][-1]["content"] for step in page.chat("高密市2020年地区生产总值是多少？", [], [], "")]
+    first = next(i for i, c in enumerate(contents) if "原文摘录" in c)
+    assert "全市地区生产总值达510.3亿元。" in contents[first] and "正在生成回答" in contents[first]
+    assert all("高密市地区" not in c for c in contents[: first + 1])  # no model text yet
+    final = contents[-1]
+    assert final.index("原文摘录") < final.index("高密市地区生产总值达") and "不一定回答" not in final
+    assert 'href="#source-1-1"' in final.split("高密市地区生产总值达")[0]  # the excerpt's [1] opens its passage
+
+
+@pytest.mark.parametrize("text", ["文档中没有相关信息。", "高密市财政赤字为77.7亿元[1]。"])
+def test_beside_a_refused_or_withheld_answer_the_excerpt_is_not_presented_as_the_answer(text):
+    page = ready_page(ScriptedPipeline(text=text))
+    final = list(page.chat("高密市2020年地区生产总值是多少？", [], [], ""))[-1][0][-1]["content"]
+    assert final.startswith("文档中没有相关信息") and "原文摘录" not in final
+    assert final.index("检索到的相关原文（不一定回答了问题）") > final.index("文档中没有相关信息")
+    assert "510.3" in final.split("检索到的相关原文")[1] and "77.7" not in final
+
+
+def test_each_answer_links_to_its_own_sources_and_earlier_ones_stay_reachable():
+    page = ready_page(ScriptedPipeline())
+    *_, (history, _, _, asked, _, turns) = page.chat("高密市2020年地区生产总值是多少？", [], [], "")
+    *_, (history, panel, _, asked, _, turns) = page.chat("那平度呢？", history, asked, "", turns)
+    assert 'href="#source-1-1"' in history[1]["content"] and 'href="#source-2-1"' in history[3]["content"]
+    assert [t["turn"] for t in turns] == [1, 2] and "平度" in turns[1]["question"]
+    assert 'id="turn-1" hidden' in panel and 'id="turn-2">' in panel
+    assert 'id="source-1-1"' in panel and 'id="source-2-1"' in panel and "hint" not in panel
+    *_, (history, panel, *_) = page.chat("   ", history, asked, "", turns)  # a failed turn: earlier sources kept
+    assert 'id="source-1-1"' in panel and 'id="source-2-1"' in panel and "hint" in panel and ">" + "\n" not in panel[:1]
+    assert render_panel([], None) == render_sources([], None)
+
+
+def test_excerpt_block_is_escaped_and_names_its_source():
+    excerpt = pick_excerpt("高密市2020年地区生产总值是多少？", [passage("全市地区生产总值<b>达510.3亿元</b>。", 2)])
+    block = render_excerpt(excerpt, 4)
+    assert "<b>" not in block and "原文摘录" in block and 'href="#source-4-1"' in block and "《高密市规划》" in block
+    assert render_excerpt(None, 1) == ""
+
+
 def test_follow_up_is_rewritten_before_retrieval():
     page = ready_page(ScriptedPipeline())
-    *_, (history, _, _, asked, _) = page.chat("高密市2020年地区生产总值是多少？", [], [], "")
+    *_, (history, _, _, asked, _, _) = page.chat("高密市2020年地区生产总值是多少？", [], [], "")
     list(page.chat("那平度呢？", history, asked, ""))
     question, _ = page.pipeline.asked[-1]
     assert "平度" in question and "地区生产总值" in question and "高密" not in question
@@ -151,7 +196,7 @@ def test_follow_up_is_rewritten_before_retrieval():
 )
 def test_errors_are_chinese_messages_not_tracebacks(question, fail, expected):
     page = ready_page(ScriptedPipeline(fail=fail))
-    history, _, box, asked, _ = list(page.chat(question, [], [], ""))[-1]
+    history, _, box, asked, _, _ = list(page.chat(question, [], [], ""))[-1]
     assert expected in history[-1]["content"] and "Traceback" not in history[-1]["content"]
     assert box == question and asked == []
 
@@ -203,3 +248,11 @@ def test_upload_is_indexed_in_the_background(tmp_settings, hash_embedder):
     exe = tmp_settings.cache_dir / "tool.exe"
     exe.write_bytes(b"MZ\x00\x00")
     assert "上传失败" in page.upload(str(exe)) and "只能上传" in page.upload(str(exe))
+
+
+def test_excerpt_whose_passage_is_not_among_the_answers_has_no_link():
+    excerpt = pick_excerpt("平度市2020年地区生产总值增速是多少？", PASSAGES)
+    answer = attach_citations(Answer("高密市2020年地区生产总值是多少？", "高密市地区生产总值达510.3亿元[1]。",
+                                     passages=[PASSAGES[0]], excerpt=excerpt))
+    html = render_answer(answer, turn=1)
+    assert excerpt.number == 2 and "原文摘录 《平度市规划》" in html and 'href="#source-1-2"' not in html

@@ -72,3 +72,12 @@ def test_bad_questions_get_clear_errors(pipeline):
         pipeline.ask("   ")
     with pytest.raises(InputError, match="过长"):
         pipeline.ask("高密" * 5000)
+
+
+def test_the_excerpt_comes_before_the_models_first_token_and_holds_the_figure(pipeline):
+    kinds, excerpt = [], None
+    for event in pipeline.stream("高密市2020年地区生产总值是多少？"):
+        kinds.append(event.kind)
+        excerpt = event.excerpt if event.kind == "excerpt" else excerpt
+    assert kinds[:3] == ["passages", "excerpt", "token"] and kinds[-1] == "answer"
+    assert excerpt is not None and "510.3" in _squash(excerpt.text) and "高密市" in excerpt.title

@@ -26,3 +26,15 @@ def test_system_prompt_prefix_is_reused_across_questions():
     assert first["prefill_tokens"] > system_tokens  # cold: everything evaluated
     assert second["prefill_tokens"] < first["prefill_tokens"] - system_tokens + 10  # warm: the system part is not
     assert 0 < second["decode_tokens"] <= 4 and second["prefill_ms"] > 0
+
+
+def test_warming_at_load_spares_the_first_question_the_system_prompt():
+    """What `rag serve` does at start (QAPipeline.load_models): the very first question already reuses it."""
+    from rag.prompting import build_messages
+
+    gen = load_generator(load_settings(env={}).with_overrides(n_ctx=1024))
+    gen.warm(build_messages("", []))
+    warm = _ask(gen, "高密市2020年地区生产总值是多少？")
+    gen.llm.reset()  # forget the cache: the same question, cold
+    cold = _ask(gen, "高密市2020年地区生产总值是多少？")
+    assert 0 < warm["prefill_tokens"] < cold["prefill_tokens"] - gen.count_tokens(SYSTEM_PROMPT) + 10

@@ -17,3 +17,44 @@ def test_unchanged_corpus_is_reported_without_loading_the_embedder(tmp_settings,
     (settings.corpus_dir / "b.txt").write_text("第一章 总则\n到2025年建成示范区。\n", encoding="utf-8")
     loaded = QAPipeline(settings, embedder=hash_embedder)
     assert loaded.index().added == ["b.txt"]
+
+
+
+class _Generator:
+    """Logs when generation starts, so the test sees the excerpt was out before the model was even called."""
+
+    name = "scripted"
+
+    def __init__(self, log):
+        self.log = log
+
+    def stream(self, messages, max_tokens, temperature):
+        self.log.append("generate")
+        yield from ("全市地区生产总值达510.3亿元", "[1]。")
+
+
+def _pipeline(settings, embedder, log) -> QAPipeline:
+    text = "高密市国民经济和社会发展规划\n第一章 发展基础\n综合实力稳步提升。2020年全市地区生产总值跨上新台阶，达510.3亿元。\n"
+    (settings.corpus_dir / "gaomi.txt").write_text(text, encoding="utf-8")
+    build_index(settings, embedder)
+    return QAPipeline(settings, embedder=embedder, generator=_Generator(log))
+
+
+def test_the_excerpt_is_emitted_before_the_model_is_called(tmp_settings, hash_embedder):
+    log: list[str] = []
+    events = []
+    for event in _pipeline(tmp_settings, hash_embedder, log).stream("高密市2020年地区生产总值是多少？"):
+        log.append(event.kind)
+        events.append(event)
+    assert log[:3] == ["passages", "excerpt", "generate"] and log[3] == "token" and log[-1] == "answer"
+    excerpt = events[1].excerpt
+    assert excerpt is not None and excerpt.number == 1 and "510.3" in excerpt.text and "高密市" in excerpt.title
+    answer = events[-1].answer
+    assert answer.excerpt == excerpt and "excerpt" in answer.timings
+
+
+def test_no_passages_still_emits_an_empty_excerpt_then_the_refusal(tmp_settings, hash_embedder):
+    log: list[str] = []
+    events = list(_pipeline(tmp_settings, hash_embedder, log).stream("高密市2020年地区生产总值是多少？", doc_ids=["none"]))
+    assert [e.kind for e in events] == ["passages", "excerpt", "answer"] and events[1].excerpt is None
+    assert events[-1].answer.refused and "generate" not in log
