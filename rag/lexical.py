@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,15 +29,16 @@ def tokenize(text: str) -> list[str]:
 
 class LexicalIndex:
     """BM25 (bm25s) over stored tokens. Written into the index version at build time and opened
-    memory-mapped: the postings of a 1M-chunk corpus stay on disk (the page cache), not in the heap;
-    only the vocabulary is a Python dict."""
+    memory-mapped: the postings of a 1M-chunk corpus stay on disk (the page cache), not in the heap.
+    The vocabulary (millions of tokens at that size: numbers vary) is a SQLite table looked up per query."""
 
     DIR = "bm25"
+    VOCAB = "vocab.sqlite"
 
-    def __init__(self, bm25: bm25s.BM25, size: int):
+    def __init__(self, bm25: bm25s.BM25, size: int, vocab: sqlite3.Connection | None = None):
         self._bm25 = bm25
         self.size = size
-        self._vocab = bm25.vocab_dict
+        self._vocab = vocab  # None: bm25.vocab_dict (an index built in this process)
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]]) -> "LexicalIndex":
@@ -47,16 +49,40 @@ class LexicalIndex:
         return cls(bm25, len(rows))
 
     def save(self, folder: Path) -> None:
-        self._bm25.save(str(folder / self.DIR), show_progress=False)
+        target = folder / self.DIR
+        self._bm25.save(str(target), show_progress=False)
+        (target / "vocab.index.json").unlink()  # replaced by the table below
+        db = sqlite3.connect(target / self.VOCAB)
+        try:
+            db.execute("CREATE TABLE vocab (token TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+            db.executemany("INSERT INTO vocab VALUES (?, ?)", self._bm25.vocab_dict.items())
+            db.commit()
+        finally:
+            db.close()
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        bm25 = bm25s.BM25.load(str(folder / cls.DIR), mmap=True, show_progress=False)
-        return cls(bm25, int(bm25.scores["num_docs"]))
+        target = folder / cls.DIR
+        bm25 = bm25s.BM25.load(str(target), mmap=True, load_vocab=False, show_progress=False)
+        if not (target / cls.VOCAB).is_file():
+            raise OSError(f"missing {target / cls.VOCAB}")
+        vocab = sqlite3.connect(f"{(target / cls.VOCAB).resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                check_same_thread=False)
+        return cls(bm25, int(bm25.scores["num_docs"]), vocab)
+
+    def _token_ids(self, tokens: list[str]) -> list[int]:
+        """Ids of the known tokens, repeated tokens counted again (as bm25s does)."""
+        if self._vocab is None:
+            known = self._bm25.vocab_dict
+        else:
+            unique = sorted(set(tokens))[:900]
+            marks = ",".join("?" * len(unique))
+            known = dict(self._vocab.execute(f"SELECT token, id FROM vocab WHERE token IN ({marks})", unique)) if unique else {}
+        return [known[t] for t in tokens if t in known]
 
     def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top n (row, score) with a positive score; `allowed` restricts the rows (a document filter)."""
-        ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
+        ids = self._token_ids(tokenize(query))
         if not ids or self.size == 0 or n <= 0:
             return []
         scores = np.asarray(self._bm25.get_scores_from_ids(ids))

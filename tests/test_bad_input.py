@@ -263,7 +263,7 @@ def _edit_manifest_count(path: Path) -> None:
     [
         (lambda v: _truncate(v / "table.sqlite"), "损坏"),
         (lambda v: _truncate(v / "vectors.faiss"), "损坏"),
-        (lambda v: (v / "bm25" / "vocab.index.json").unlink(), "损坏"),
+        (lambda v: (v / "bm25" / "vocab.sqlite").unlink(), "损坏"),
         (lambda v: _edit_chunk_text(v / "table.sqlite"), "手工修改"),
         (lambda v: _edit_manifest_count(v / "manifest.json"), "互不一致"),
         (lambda v: (v / "manifest.json").write_text("{", encoding="utf-8"), "损坏"),

@@ -16,7 +16,7 @@ PINGDU = "001_a38547990da41cd7.txt"
 
 @pytest.fixture(params=["faiss", "milvus"])
 def corpus(tmp_settings, request):
-    """Every indexing test runs on both vector stores: the store is behind one interface (rag.vectors)."""
+    """Every indexing test runs on both vector stores: the store is behind one interface (rag.stores)."""
     for name in (GAOMI, PINGDU):
         shutil.copy(SEEDS / name, tmp_settings.corpus_dir / name)
     return tmp_settings.with_overrides(vector_store=request.param)

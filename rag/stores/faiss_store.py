@@ -81,4 +81,7 @@ class FaissStore:
 
     @classmethod
     def load(cls, folder: Path) -> "FaissStore":
-        return cls(faiss.read_index(str(folder / FAISS_FILE)))
+        """Memory-mapped vectors (IO_FLAG_MMAP_IFC): opening copies nothing, and pages come in as searches
+        touch them — an HNSW search reads a few thousand of a million vectors — from a page cache that
+        the processes serving the same version share."""
+        return cls(faiss.read_index(str(folder / FAISS_FILE), getattr(faiss, "IO_FLAG_MMAP_IFC", 0)))
