@@ -78,8 +78,8 @@ class QAPipeline:
     @property
     def retriever(self) -> Retriever:
         """The live index version: one written by another process (`rag index`) is picked up here."""
-        retriever = self._retriever
-        if retriever is None or retriever.stored.version != current_version(self.settings.index_dir):
+        retriever, current = self._retriever, current_version(self.settings.index_dir)
+        if retriever is None or current not in (None, retriever.stored.version):
             retriever = self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
         return retriever
 
