@@ -58,7 +58,7 @@ class ChunkTable(Sequence[Chunk]):
     def __init__(self, path: Path):
         self.path = path
         self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        self._len = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        self._len = self._db.execute("SELECT coalesce(max(row) + 1, 0) FROM chunks").fetchone()[0]  # rows are 0..n-1: no scan
         self.documents = DocumentTable(self._db)
 
     def close(self) -> None:
