@@ -164,7 +164,8 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
         truth = np.load(folder / "truth.npy")
         _, ids = stored.vectors.search(qvecs, 10)
         row["recall_at_10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth)])), 4)
-    row |= {"serve_peak_rss_mb": _status("VmHWM"), "rss_end_mb": _status("VmRSS"), "queries": len(questions)}
+    row |= {"serve_peak_rss_mb": _status("VmHWM"), "rss_end_mb": _status("VmRSS"), "rss_anon_mb": _status("RssAnon"),
+            "rss_file_mb": _status("RssFile"), "queries": len(questions)}
     return row
 
 
