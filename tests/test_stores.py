@@ -136,3 +136,20 @@ def test_unknown_store_is_a_clear_error(tmp_path):
     with pytest.raises(RagError, match="未知的向量库"):
         load_store(tmp_path, {"kind": "annoy"}, DIM)
     assert isinstance(FaissStore.empty(DIM, Settings()), FaissStore)
+
+
+def test_milvus_lite_file_held_by_another_process_is_a_clear_error(settings):
+    """Milvus Lite lets one process open a file: the second gets advice to use a server, not a traceback."""
+    import subprocess
+    import sys
+
+    conf = settings.with_overrides(vector_store="milvus")
+    build_store(_unit(5), DIM, conf, _chunks(5))  # this process now holds index/milvus.db
+    script = (
+        "import sys; from pathlib import Path; from rag.config import Settings; from rag.errors import RagError\n"
+        "from rag.stores import new_store\n"
+        "try:\n    new_store('milvus', 8, Settings(index_dir=Path(sys.argv[1]), vector_store='milvus'))\n"
+        "except RagError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(conf.index_dir)], capture_output=True, text=True, timeout=120)
+    assert "只能被一个进程打开" in done.stdout and "http" in done.stdout, done.stdout + done.stderr[-500:]
