@@ -70,7 +70,7 @@ class ChunkTable(Sequence[Chunk]):
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
             return self.get_many(range(*index.indices(self._len)))
-        row = index + self._len if index < 0 else index
+        row = int(index) + self._len if index < 0 else int(index)  # numpy ints too
         if not 0 <= row < self._len:
             raise IndexError(index)
         return _chunk(self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row = ?", (row,)).fetchone())
