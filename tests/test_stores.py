@@ -153,3 +153,27 @@ def test_milvus_lite_file_held_by_another_process_is_a_clear_error(settings):
     )
     done = subprocess.run([sys.executable, "-c", script, str(conf.index_dir)], capture_output=True, text=True, timeout=120)
     assert "只能被一个进程打开" in done.stdout and "http" in done.stdout, done.stdout + done.stderr[-500:]
+
+
+def test_milvus_index_opened_by_a_new_process(settings, tmp_path):
+    """Written by one process (`rag index`), opened by another (the app): the collection starts
+    released there and must be loaded before it can be searched."""
+    import json
+    import subprocess
+    import sys
+
+    data = _unit(50)
+    np.save(tmp_path / "data.npy", data)
+    script = (
+        "import json, sys, numpy as np; from pathlib import Path; from rag.config import Settings\n"
+        "from rag.stores import build_store; from rag.types import Chunk\n"
+        "data = np.load(sys.argv[2]); chunks = [Chunk(f'd#{i}', 'd', 't', [], f'第{i}段文字', 0, 1) for i in range(len(data))]\n"
+        "store = build_store(data, data.shape[1], Settings(index_dir=Path(sys.argv[1]), vector_store='milvus'), chunks)\n"
+        "store.save(Path(sys.argv[1])); print(json.dumps(store.describe()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(settings.index_dir), str(tmp_path / "data.npy")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    store = load_store(tmp_path, json.loads(done.stdout.strip().splitlines()[-1]), DIM)
+    assert store.ntotal == 50 and store.search(data[7:8], 1)[1].tolist() == [[7]]
+    assert store.lexical("第7段文字", 1) == [7]

@@ -181,8 +181,10 @@ class MilvusStore:
     @classmethod
     def load(cls, info: dict, dim: int) -> "MilvusStore":
         uri, name = info.get("uri", ""), info.get("collection", "")
-        if not _client(uri).has_collection(name):
+        client = _client(uri)
+        if not client.has_collection(name):
             raise IndexStateError(f"Milvus（{uri}）中没有索引用到的集合 {name}；请运行 `rag index --rebuild` 重建。")
+        client.load_collection(name)  # a collection opened by a new process (or server restart) starts released
         return cls(uri, name, dim, {k: v for k, v in info.items() if k in {"type", "m", "ef_search"}})
 
 
