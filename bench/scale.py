@@ -1,27 +1,27 @@
-"""Scale benchmark: synthetic corpora of 100k and 1M chunks grown from the seed index, measured per
-vector store (FAISS flat, FAISS HNSW, Qdrant local): build time, peak RSS, on-disk size, dense and full
-hybrid (dense + BM25) query latency, HNSW recall@10 against flat.
+"""Scale benchmark: synthetic corpora of 100k and 1M chunks grown from the seed index, written as real
+index versions per store (FAISS flat, FAISS HNSW, Milvus Lite) and then opened and queried by a fresh
+process, as the app would: build, open, hybrid retrieval p50/p95, recall@10 against exact search,
+peak RSS of the serving process, disk.
 
 Vectors are perturbed copies of the real e5 seed vectors (embedding 1M chunks with e5 on 2 cores would
 take hours; the real embedding rate is measured on a sample and extrapolated). Texts are the seed chunks
 with their numbers varied per copy, so BM25 sees a larger vocabulary as well as longer postings lists.
-Queries are the dev-set questions, embedded by the real e5 model.
+Queries are the dev-set questions, embedded by the real e5 model. Each build and each serving run is a
+child process of its own, so a serving figure is that of a process that only opened the index.
 
-    flock /tmp/rag-heavy.lock .venv/bin/python bench/scale.py --sizes 100000 1000000 --qdrant-sizes 100000
+    flock /tmp/rag-heavy.lock .venv/bin/python bench/scale.py --sizes 100000 1000000
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import re
+import resource
 import shutil
+import subprocess
 import sys
-import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,39 +32,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rag.config import load_settings  # noqa: E402
 from rag.pipeline import QAPipeline  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
-from rag.store import StoredIndex  # noqa: E402
-from rag.vectors import build_store, load_store  # noqa: E402
+from rag.store import StoredIndex, load_index, save_index  # noqa: E402
+from rag.stores import build_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NOISE = 0.5  # perturbation norm: a copy keeps cos ~0.89 with its seed, ~0.8 with a sibling copy
+STORES = ("faiss-flat", "faiss-hnsw", "milvus")
 
 
-class PeakRSS:
-    """Samples this process's resident set every 20 ms; `phase()` reports the peak inside a block."""
+def _status(key: str) -> int:
+    """VmRSS / VmHWM of this process in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return round(int(line.split()[1]) / 1024)
+    return -1
 
-    def __init__(self) -> None:
-        self.peak = self.current()
-        threading.Thread(target=self._run, daemon=True).start()
 
-    @staticmethod
-    def current() -> int:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * 4096
-
-    def _run(self) -> None:
-        while True:
-            self.peak = max(self.peak, self.current())
-            time.sleep(0.02)
-
-    @contextmanager
-    def phase(self, out: dict, key: str):
-        gc.collect()
-        self.peak = self.current()
-        started = time.perf_counter()
-        yield
-        out[key + "_s"] = round(time.perf_counter() - started, 2)
-        out[key + "_peak_rss_mb"] = round(max(self.peak, self.current()) / 2**20)
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -79,14 +66,15 @@ def synthetic(stored: StoredIndex, size: int, seed: int = 0) -> tuple[list, list
     """`size` chunks cycling over the seed chunks; copy n varies its numbers and its vector."""
     rng = np.random.default_rng(seed)
     base = stored.vector_matrix()
-    positions = [[i for i, t in enumerate(toks) if NUMBER.fullmatch(t)] for toks in stored.tokens]
+    seed_chunks, seed_tokens = list(stored.iter_chunks()), list(stored.chunks.iter_tokens())
+    positions = [[i for i, t in enumerate(toks) if NUMBER.fullmatch(t)] for toks in seed_tokens]
     chunks, tokens = [], []
     for i in range(size):
-        j, n = i % len(stored.chunks), i // len(stored.chunks)
-        src = stored.chunks[j]
+        j, n = i % len(seed_chunks), i // len(seed_chunks)
+        src = seed_chunks[j]
         text = NUMBER.sub(lambda m: _vary(n, m.group()), src.text) if n else src.text
         chunks.append(replace(src, chunk_id=f"{src.chunk_id}~{n}", text=text))
-        toks = stored.tokens[j]
+        toks = seed_tokens[j]
         if n and positions[j]:
             toks = list(toks)
             for p in positions[j]:
@@ -103,112 +91,142 @@ def synthetic(stored: StoredIndex, size: int, seed: int = 0) -> tuple[list, list
     return chunks, tokens, vectors
 
 
+def _exact_top10(vectors: np.ndarray, qvecs: np.ndarray) -> np.ndarray:
+    scores = np.concatenate([qvecs @ vectors[s : s + 200_000].T for s in range(0, len(vectors), 200_000)], axis=1)
+    top = np.argpartition(-scores, 10, axis=1)[:, :10]
+    return np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, 1), axis=1), 1)
+
+
 def _disk_mb(folder: Path) -> float:
     return round(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20, 1)
 
 
-def _latencies(fn, items) -> list[float]:
-    out = []
-    for item in items:
+def _questions(n: int) -> list[str]:
+    dev = (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in dev if line.strip()][:n]
+
+
+def _settings(store: str, size: int, folder: Path):
+    kind = store.split("-")[0]
+    settings = load_settings()
+    threshold = {"faiss-flat": size + 1, "faiss-hnsw": 0}.get(store, settings.hnsw_threshold)  # Milvus: its own rule
+    return settings.with_overrides(index_dir=folder / "index", vector_store=kind, hnsw_threshold=threshold,
+                                          milvus_uri=str(folder / "milvus.db"))
+
+
+def child_build(size: int, store: str, folder: Path, queries: int) -> dict:
+    """Generate the corpus, write it as an index version with `store`, save exact top-10 ids for recall."""
+    pipe = QAPipeline(load_settings())
+    pipe.ensure_index()  # the seed index (real e5 vectors) the synthetic corpora grow from
+    seed = pipe.retriever.stored
+    qvecs = np.stack([pipe.embedder.encode_query(q) for q in _questions(queries)])
+    row: dict = {"size": size, "store": store}
+    started = time.perf_counter()
+    chunks, tokens, vectors = synthetic(seed, size)
+    row["generate_s"] = round(time.perf_counter() - started, 1)
+    np.save(folder / "truth.npy", _exact_top10(vectors, qvecs))
+    conf = _settings(store, size, folder)
+    started, cpu = time.perf_counter(), _cpu_s()
+    vectors_store = build_store(vectors, vectors.shape[1], conf, chunks)
+    row["store_build_s"] = round(time.perf_counter() - started, 1)
+    manifest = {"embedder": seed.manifest["embedder"], "chunker": seed.manifest["chunker"], "files": seed.manifest["files"]}
+    started = time.perf_counter()
+    save_index(conf.index_dir, manifest, vectors_store, chunks, tokens, list(seed.documents.values()))
+    row["save_s"] = round(time.perf_counter() - started, 1)  # chunk table + BM25 (FAISS only) + store files
+    row["build_s"] = round(row["store_build_s"] + row["save_s"], 1)
+    row["build_cpu_s"] = round(_cpu_s() - cpu, 1)  # this process only (Milvus Lite runs inside it)
+    row["chunks_per_cpu_s"] = round(size / max(row["build_cpu_s"], 1e-9))
+    row["type"] = vectors_store.describe().get("type")
+    row["build_peak_rss_mb"] = _status("VmHWM")
+    row["disk_mb"] = _disk_mb(folder) - round((folder / "truth.npy").stat().st_size / 2**20, 1)
+    return row
+
+
+def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
+    """Open the index as the app does (embedder first, then the index), then query it."""
+    settings = _settings(store, size, folder) if store != "seed" else load_settings()
+    pipe = QAPipeline(settings)
+    embedder = pipe.embedder
+    row: dict = {"rss_embedder_mb": _status("VmRSS")}
+    started = time.perf_counter()
+    stored = load_index(settings.index_dir)
+    retriever = Retriever(stored, embedder, settings)
+    row["open_s"] = round(time.perf_counter() - started, 2)
+    row["rss_after_open_mb"] = _status("VmRSS")
+    questions = _questions(queries)
+    retriever.search(questions[0])  # warm-up
+    lat = []
+    for q in questions:
         t = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - t)
-    return out
+        retriever.search(q)
+        lat.append(time.perf_counter() - t)
+    row |= {"hybrid_p50_ms": _pct(lat, 50), "hybrid_p95_ms": _pct(lat, 95)}
+    qvecs = np.stack([embedder.encode_query(q) for q in questions])
+    lat = []
+    for v in qvecs:
+        t = time.perf_counter()
+        stored.vectors.search(v.reshape(1, -1), settings.candidates)
+        lat.append(time.perf_counter() - t)
+    row |= {"dense_p50_ms": _pct(lat, 50), "dense_p95_ms": _pct(lat, 95)}
+    if (folder / "truth.npy").is_file():
+        truth = np.load(folder / "truth.npy")
+        _, ids = stored.vectors.search(qvecs, 10)
+        row["recall_at_10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth)])), 4)
+    row |= {"serve_peak_rss_mb": _status("VmHWM"), "rss_end_mb": _status("VmRSS"), "rss_anon_mb": _status("RssAnon"),
+            "rss_file_mb": _status("RssFile"), "queries": len(questions)}
+    return row
 
 
-def measure_store(kind, size, vectors, retriever, questions, qvecs, flat_ids, rss) -> tuple[dict, np.ndarray]:
-    """Build, save, reload and query one store over the synthetic corpus: a result row and its top-10 ids."""
-    settings = retriever.settings
-    row: dict = {"size": size, "store": kind}
-    threshold = 0 if kind == "faiss-hnsw" else size + 1
-    conf = settings.with_overrides(vector_store=kind.split("-")[0], hnsw_threshold=threshold)
-    with rss.phase(row, "build"):
-        store = build_store(vectors, vectors.shape[1], conf)
-    row["type"] = store.describe().get("type")
-    folder = Path(tempfile.mkdtemp(prefix="rag-scale-", dir=ROOT / "bench"))
+def _child(args: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, __file__, "--child", *args]
     try:
-        with rss.phase(row, "save"):
-            store.save(folder)
-        row["disk_mb"] = _disk_mb(folder)
-        del store
-        with rss.phase(row, "load"):
-            store = load_store(folder, {"kind": conf.vector_store}, vectors.shape[1])
-        k = settings.candidates
-        store.search(qvecs[:1], k)  # warm-up
-        lat = _latencies(lambda q: store.search(q.reshape(1, -1), k), qvecs)
-        row |= {"dense_p50_ms": _pct(lat, 50), "dense_p95_ms": _pct(lat, 95)}
-        _, ids = store.search(qvecs, 10)
-        if flat_ids is not None:
-            row["recall_at_10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, flat_ids)])), 4)
-        retriever.stored = replace(retriever.stored, vectors=store)
-        retriever.search(questions[0])  # warm-up
-        lat = _latencies(lambda q: retriever.search(q), questions)
-        row |= {"hybrid_p50_ms": _pct(lat, 50), "hybrid_p95_ms": _pct(lat, 95)}
-        retriever.stored = replace(retriever.stored, vectors=None)
-        del store
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(size: int, store: str, queries: int, timeout: float) -> dict:
+    folder = ROOT / "bench" / f"tmp-scale-{size}-{store}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        row = {"size": size, "store": store} | _child(["build", str(size), store, str(folder), str(queries)], timeout)
+        if "error" not in row:
+            row |= _child(["serve", str(size), store, str(folder), str(queries)], timeout)
+        return row
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return row | {"queries": len(questions)}, ids
-
-
-def run_size(size, seed_index, embedder, settings, questions, qvecs, stores, rss) -> list[dict]:
-    info: dict = {"size": size, "store": "corpus"}
-    with rss.phase(info, "generate"):
-        chunks, tokens, vectors = synthetic(seed_index, size)
-    stored = StoredIndex(seed_index.manifest, None, chunks, tokens, seed_index.documents)
-    with rss.phase(info, "bm25_build"):
-        retriever = Retriever(stored, embedder, settings)  # builds the BM25 index over the synthetic tokens
-    folder = Path(tempfile.mkdtemp(prefix="rag-scale-", dir=ROOT / "bench"))
-    with rss.phase(info, "chunk_table_write"):
-        with (folder / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-            for c, t in zip(chunks, tokens):
-                fh.write(json.dumps(c.__dict__ | {"tokens": t}, ensure_ascii=False) + "\n")
-    info["chunk_table_mb"] = _disk_mb(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    print(json.dumps(info), flush=True)
-    rows, flat_ids = [info], None
-    for kind in stores:
-        row, ids = measure_store(kind, size, vectors, retriever, questions, qvecs, flat_ids, rss)
-        flat_ids = ids if kind == "faiss-flat" else flat_ids
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    return rows
-
-
-def embedding_rate(pipe: QAPipeline, seed_index: StoredIndex, sample: int) -> dict:
-    texts = [c.embedding_text() for c in seed_index.chunks[:sample]]
-    pipe.embedder.encode_passages(texts[:32])  # warm-up
-    started = time.perf_counter()
-    pipe.embedder.encode_passages(texts)
-    rate = len(texts) / (time.perf_counter() - started)
-    return {"store": "embedding", "sample": len(texts), "chunks_per_s": round(rate, 1),
-            "hours_100k": round(1e5 / rate / 3600, 2), "hours_1m": round(1e6 / rate / 3600, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--qdrant-sizes", type=int, nargs="*", default=[100_000])
+    ap.add_argument("--stores", nargs="+", default=list(STORES), choices=STORES)
     ap.add_argument("--queries", type=int, default=60, help="dev-set questions used as queries")
-    ap.add_argument("--embed-sample", type=int, default=256)
+    ap.add_argument("--timeout", type=float, default=1500, help="seconds before a build or serving run is stopped")
+    ap.add_argument("--seed", action="store_true", help="also measure serving the seed index (988 chunks)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.jsonl")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    rss = PeakRSS()
-    settings = load_settings()
-    pipe = QAPipeline(settings)
-    pipe.ensure_index()  # the seed index (real e5 vectors) the synthetic corpora grow from
-    seed_index = pipe.retriever.stored
-    rows = [embedding_rate(pipe, seed_index, args.embed_sample)]
-    print(json.dumps(rows[0]), flush=True)
-    dev = [json.loads(line) for line in (ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    questions = [d["question"] for d in dev[: args.queries]]
-    qvecs = np.stack([pipe.embedder.encode_query(q) for q in questions])
-    for size in args.sizes:
-        stores = ["faiss-flat", "faiss-hnsw"] + (["qdrant"] if size in args.qdrant_sizes else [])
-        rows += run_size(size, seed_index, pipe.embedder, settings, questions, qvecs, stores, rss)
+    if args.child:
+        kind, size, store, folder, queries = args.child
+        fn = child_build if kind == "build" else child_serve
+        row = fn(int(size), store, Path(folder), int(queries)) if kind == "build" else fn(Path(folder), store, int(size), int(queries))
+        print(json.dumps(row), flush=True)
+        return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    print(f"wrote {args.out}")
+    with args.out.open("a", encoding="utf-8") as out:
+        jobs = ([("seed", 988)] if args.seed else []) + [(s, n) for n in args.sizes for s in args.stores]
+        for store, size in jobs:
+            row = ({"size": size, "store": "seed"} | _child(["serve", str(size), "seed", str(ROOT), str(args.queries)], args.timeout)
+                   if store == "seed" else run(size, store, args.queries, args.timeout))
+            row["measured"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+            print(json.dumps(row), flush=True)
+            out.write(json.dumps(row) + "\n")
+            out.flush()
     return 0
 
 

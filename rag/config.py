@@ -26,9 +26,10 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     cache_dir: Path = field(default_factory=default_cache_dir)
     max_file_mb: float = 50.0
-    # vector store: "faiss" (embedded, default) or "qdrant" (qdrant-client local mode); see rag.vectors
+    # vector store: "faiss" (embedded, default) or "milvus" (dense + BM25 + fusion inside Milvus); see rag.stores
     vector_store: str = "faiss"
-    hnsw_threshold: int = 200_000  # FAISS: exact IndexFlatIP below this many vectors, HNSW from here on
+    milvus_uri: str = ""  # a local *.db file -> Milvus Lite (default: index_dir/milvus.db); http(s)://host:19530 -> a server
+    hnsw_threshold: int = 200_000  # FAISS and Milvus: exact IndexFlatIP below this many vectors, HNSW from here on
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 96

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +49,29 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode([text], self.query_prompt)[0]
+
+
+class LazyEmbedder:
+    """An embedder known by name whose model loads on first use, so `rag index` over an unchanged
+    corpus (or one where files were only deleted) never pays the seconds of loading it."""
+
+    def __init__(self, name: str, load: Callable[[], Embedder]):
+        self.name = name
+        self._load = load
+        self._model: Embedder | None = None
+
+    @property
+    def model(self) -> Embedder:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self.model.encode_passages(texts, show_progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.model.encode_query(text)

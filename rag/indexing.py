@@ -21,8 +21,8 @@ from rag.errors import IndexStateError, InputError
 from rag.lexical import tokenize
 from rag.loaders import corpus_files, load_document
 from rag.store import StoredIndex, load_index, save_index, writer_lock
+from rag.stores import build_store, same_place
 from rag.types import Chunk, Document
-from rag.vectors import build_store
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 256  # chunks per embedding call
@@ -73,6 +73,8 @@ def _compatible(manifest: dict, settings: Settings, embedder_name: str) -> bool:
 
 
 def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIndex | None:
+    """The live version if its chunks and vectors can be reused. Compared by embedder name, so the
+    embedder itself (seconds to load) is only loaded when some file has to be embedded."""
     if rebuild:
         return None
     try:
@@ -80,15 +82,10 @@ def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIn
     except IndexStateError as exc:
         log.info("starting a fresh index: %s", exc)
         return None
-    if not _compatible(old.manifest, settings, embedder.name) or old.manifest["embedder"].get("dim") != embedder.dim:
+    if not _compatible(old.manifest, settings, embedder.name):
         log.warning("embedder or chunker changed since the last build; re-embedding everything")
         return None
     return old
-
-
-def _reuse(old: StoredIndex, matrix: np.ndarray, doc_id: str) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
-    rows = [i for i, c in enumerate(old.chunks) if c.doc_id == doc_id]
-    return [old.chunks[i] for i in rows], [old.tokens[i] for i in rows], matrix[rows]
 
 
 def _fresh(doc: Document, settings: Settings, embedder: Embedder) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
@@ -122,13 +119,14 @@ def _waiting_for(lock: FileLock) -> Iterator[None]:
 
 @dataclass
 class _Previous:
-    """The last version, so unchanged (or momentarily unreadable) files carry over without re-embedding."""
+    """The last version, so unchanged (or momentarily unreadable) files carry over without re-embedding.
+    Its vectors are read only when a new version is written (a no-change run reads none)."""
 
     stored: StoredIndex | None
 
     def __post_init__(self) -> None:
         self.files: dict[str, dict] = self.stored.manifest.get("files", {}) if self.stored else {}
-        self.matrix = self.stored.vector_matrix() if self.stored else None
+        self._matrix: np.ndarray | None = None
 
     def has(self, rel: str, sha: str | None = None) -> bool:
         return rel in self.files and (sha is None or self.files[rel].get("sha256") == sha)
@@ -137,59 +135,43 @@ class _Previous:
         return self.stored.documents[self.files[rel]["doc_id"]]
 
     def parts(self, doc_id: str) -> tuple[list[Chunk], list[list[str]], np.ndarray]:
-        return _reuse(self.stored, self.matrix, doc_id)
+        if self._matrix is None:
+            self._matrix = self.stored.vector_matrix()
+        rows = self.stored.rows_of([doc_id])
+        return self.stored.chunks.get_many(rows), self.stored.chunks.tokens_of(rows), self._matrix[rows]
 
 
 def _take(path: Path, rel: str, prev: _Previous, settings: Settings, embedder: Embedder, seen: dict[str, str],
-          docs: dict[str, Document], report: IndexReport, root: Path) -> tuple[Document, tuple]:
-    """One file's document and (chunks, tokens, vectors); raises InputError / OSError to skip it."""
+          docs: dict[str, Document], report: IndexReport, root: Path) -> tuple[Document, tuple | None]:
+    """One file's document and its fresh (chunks, tokens, vectors), or None when the last version's
+    can be carried over; raises InputError / OSError to skip it."""
     sha = _file_sha(path)
     _claim(seen, sha, rel, f"与 {seen.get(sha)} 内容完全相同，只索引一次。")
     unchanged = prev.has(rel, sha)
     doc = prev.document(rel) if unchanged else load_document(path, root, int(settings.max_file_mb * 2**20))
     _check_unique(doc, rel, seen, docs)
-    parts = prev.parts(doc.doc_id) if unchanged else _fresh(doc, settings, embedder)
+    parts = None if unchanged else _fresh(doc, settings, embedder)
     (report.unchanged if unchanged else report.updated if prev.has(rel) else report.added).append(rel)
     return doc, parts
 
 
-def unchanged_report(settings: Settings, embedder_name: str, root: Path | None = None) -> IndexReport | None:
-    """The report of a build that would change nothing, found without loading the embedder (which costs
-    seconds): every corpus file's sha256 equals the live manifest's, with the same embedder and chunker.
-    None when anything differs (or the index is missing or damaged), so a real build is needed."""
-    started = time.perf_counter()
-    root = root or settings.corpus_dir
-    try:
-        manifest = load_index(settings.index_dir).manifest
-    except IndexStateError:
-        return None
-    if not _compatible(manifest, settings, embedder_name):
-        return None
-    if (manifest.get("vector_store") or {}).get("kind", "faiss") != settings.vector_store:
-        return None  # switching stores rewrites the index (vectors carried over, nothing re-embedded)
-    recorded = manifest.get("files", {})
-    seen = []
-    for path in corpus_files(root):
-        rel = path.relative_to(root).as_posix()
-        try:
-            if rel not in recorded or recorded[rel].get("sha256") != _file_sha(path):
-                return None
-        except OSError:
-            return None
-        seen.append(rel)
-    if sorted(seen) != sorted(recorded):
-        return None
-    return IndexReport(unchanged=seen, chunks=int(manifest.get("chunks", 0)), seconds=time.perf_counter() - started)
+def _nothing_indexable(root: Path, report: IndexReport) -> InputError:
+    if not report.skipped:
+        return InputError(f"文档目录 {root} 中没有可索引的 .txt 或 .md 文件；索引未建立或更新。")
+    reasons = "；".join(f"{name}：{reason}" for name, reason in report.skipped[:5])
+    more = f"等 {len(report.skipped)} 个文件" if len(report.skipped) > 5 else ""
+    return InputError(f"所有文件都被跳过，没有可索引的内容（{reasons}{more}）；索引未建立或更新。")
 
 
 def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, root: Path | None = None) -> IndexReport:
-    """Bring the index in line with the corpus folder; writes a new version only if something changed."""
+    """Bring the index in line with the corpus folder; writes a new version only if something changed.
+    `embedder` may load lazily: it is used only when a file must be embedded (its name is read always)."""
     started = time.perf_counter()
     root = root or settings.corpus_dir
     report = IndexReport()
     with _waiting_for(writer_lock(settings.index_dir)):
         prev = _Previous(_previous(settings, embedder, rebuild))
-        files, docs, chunks, tokens, matrices = {}, {}, [], [], []
+        files, docs, entries = {}, {}, []
         seen: dict[str, str] = {}  # raw-bytes and cleaned-text hashes -> the file indexed under them
         for path in corpus_files(root):
             rel = path.relative_to(root).as_posix()
@@ -203,26 +185,35 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
                 report.skipped.append((rel, f"无法读取：{exc.strerror or exc}" + ("；保留上次索引的内容" if kept else "")))
                 if not kept:
                     continue
-                doc = prev.document(rel)
-                parts = prev.parts(doc.doc_id)
+                doc, parts = prev.document(rel), None
             docs[doc.doc_id] = doc
-            files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}
-            chunks += parts[0]
-            tokens += parts[1]
-            matrices.append(parts[2])
-        report.removed = sorted(set(prev.files) - set(files))
-        report.chunks = len(chunks)
-        same_store = prev.stored is not None and prev.stored.vectors.kind == settings.vector_store
+            entries.append((rel, doc, parts))
+        report.removed = sorted(set(prev.files) - {rel for rel, _, _ in entries})
+        if not docs:
+            raise _nothing_indexable(root, report)
+        same_store = prev.stored is not None and same_place(prev.stored.manifest.get("vector_store", {}), settings)
         if same_store and not (report.added or report.updated or report.removed):
+            report.chunks = len(prev.stored.chunks)
             report.seconds = time.perf_counter() - started
             return report
-        vectors = np.vstack(matrices) if matrices else np.zeros((0, embedder.dim), dtype="float32")
-        manifest = {
-            "embedder": {"name": embedder.name, "dim": embedder.dim},
-            "chunker": _chunker(settings),
-            "files": files,
-        }
-        save_index(settings.index_dir, StoredIndex(manifest, build_store(vectors, embedder.dim, settings), chunks, tokens, docs))
-        report.written = True
+        _write(settings, embedder.name, entries, prev, files, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write(settings: Settings, embedder_name: str, entries: list, prev: _Previous, files: dict, report: IndexReport) -> None:
+    """Carry over the unchanged files' parts, then write the new version (vectors, table, BM25)."""
+    chunks, tokens, matrices, docs = [], [], [], []
+    for rel, doc, parts in entries:
+        parts = parts or prev.parts(doc.doc_id)
+        files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}
+        chunks += parts[0]
+        tokens += parts[1]
+        matrices.append(parts[2])
+        docs.append(doc)
+    vectors = np.vstack(matrices)
+    dim = vectors.shape[1]
+    manifest = {"embedder": {"name": embedder_name, "dim": dim}, "chunker": _chunker(settings), "files": files}
+    save_index(settings.index_dir, manifest, build_store(vectors, dim, settings, chunks), chunks, tokens, docs)
+    report.chunks = len(chunks)
+    report.written = True

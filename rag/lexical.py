@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import bm25s
 import jieba
@@ -13,7 +16,7 @@ import numpy as np
 
 jieba.setLogLevel(logging.WARNING)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-_STOP = set("的 了 和 与 及 是 在 为 对 把 被 将 等 中 上 下 个 之 其 或 而 并 也 都 就 以 于 有 吗 呢 吧 啊 哪些 什么 多少 怎么 如何 哪 请问".split())
+STOP_WORDS = frozenset("的 了 和 与 及 是 在 为 对 把 被 将 等 中 上 下 个 之 其 或 而 并 也 都 就 以 于 有 吗 呢 吧 啊 哪些 什么 多少 怎么 如何 哪 请问".split())
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]")
 
 
@@ -21,22 +24,71 @@ def tokenize(text: str) -> list[str]:
     """Search-mode jieba, so '高密' in a question matches '高密市' in the text. Tokens are interned:
     a 50 MB file has ~13M tokens but a small vocabulary, and one string per token would take ~1 GB."""
     words = (w.strip().lower() for w in jieba.cut_for_search(text))
-    return [sys.intern(t) for t in words if t and t not in _STOP and _KEEP.match(t)]
+    return [sys.intern(t) for t in words if t and t not in STOP_WORDS and _KEEP.match(t)]
 
 
 class LexicalIndex:
-    """A BM25 index rebuilt from stored tokens; building it takes milliseconds for thousands of chunks."""
+    """BM25 (bm25s) over stored tokens. Written into the index version at build time and opened
+    memory-mapped: the postings of a 1M-chunk corpus stay on disk (the page cache), not in the heap.
+    The vocabulary (millions of tokens at that size: numbers vary) is a SQLite table looked up per query."""
 
-    def __init__(self, token_lists: list[list[str]]):
-        self.size = len(token_lists)
-        self._bm25 = bm25s.BM25()
+    DIR = "bm25"
+    VOCAB = "vocab.sqlite"
+
+    def __init__(self, bm25: bm25s.BM25, size: int, vocab: sqlite3.Connection | None = None):
+        self._bm25 = bm25
+        self.size = size
+        self._vocab = vocab  # None: bm25.vocab_dict (an index built in this process)
+
+    @classmethod
+    def build(cls, token_lists: Iterable[list[str]]) -> "LexicalIndex":
+        bm25 = bm25s.BM25()
         # bm25s drops empty documents from its vocabulary math but keeps their positions
-        self._bm25.index([t or [""] for t in token_lists], show_progress=False)
-        self._vocab = self._bm25.vocab_dict
+        rows = [t or [""] for t in token_lists]
+        bm25.index(rows, show_progress=False)
+        return cls(bm25, len(rows))
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        tokens = [t for t in tokenize(query) if t in self._vocab]
-        if not tokens or self.size == 0:
+    def save(self, folder: Path) -> None:
+        target = folder / self.DIR
+        self._bm25.save(str(target), show_progress=False)
+        (target / "vocab.index.json").unlink()  # replaced by the table below
+        db = sqlite3.connect(target / self.VOCAB)
+        try:
+            db.execute("CREATE TABLE vocab (token TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+            db.executemany("INSERT INTO vocab VALUES (?, ?)", self._bm25.vocab_dict.items())
+            db.commit()
+        finally:
+            db.close()
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        target = folder / cls.DIR
+        bm25 = bm25s.BM25.load(str(target), mmap=True, load_vocab=False, show_progress=False)
+        if not (target / cls.VOCAB).is_file():
+            raise OSError(f"missing {target / cls.VOCAB}")
+        vocab = sqlite3.connect(f"{(target / cls.VOCAB).resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                                check_same_thread=False)
+        return cls(bm25, int(bm25.scores["num_docs"]), vocab)
+
+    def _token_ids(self, tokens: list[str]) -> list[int]:
+        """Ids of the known tokens, repeated tokens counted again (as bm25s does)."""
+        if self._vocab is None:
+            known = self._bm25.vocab_dict
+        else:
+            unique = sorted(set(tokens))[:900]
+            marks = ",".join("?" * len(unique))
+            known = dict(self._vocab.execute(f"SELECT token, id FROM vocab WHERE token IN ({marks})", unique)) if unique else {}
+        return [known[t] for t in tokens if t in known]
+
+    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top n (row, score) with a positive score; `allowed` restricts the rows (a document filter)."""
+        ids = self._token_ids(tokenize(query))
+        if not ids or self.size == 0 or n <= 0:
             return []
-        ids, scores = self._bm25.retrieve([tokens], k=min(n, self.size), show_progress=False)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0 and np.isfinite(s)]
+        scores = np.asarray(self._bm25.get_scores_from_ids(ids))
+        rows = np.arange(self.size) if allowed is None else np.asarray(allowed, dtype="int64")
+        picked = scores[rows]
+        take = min(n, len(rows))
+        top = np.argpartition(-picked, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
+        top = top[np.argsort(-picked[top], kind="stable")]
+        return [(int(rows[i]), float(picked[i])) for i in top if picked[i] > 0 and np.isfinite(picked[i])]

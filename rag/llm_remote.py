@@ -4,7 +4,7 @@ LLM can run on another machine or a GPU box while retrieval stays here. Streams 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import httpx
 
@@ -47,7 +47,9 @@ class OpenAICompatGenerator:
     def __init__(self, settings: Settings):
         if not settings.llm_base_url.startswith(("http://", "https://")):
             raise ModelError(f"配置项 llm_base_url 应是 http(s):// 开头的地址，当前为 {settings.llm_base_url!r}。")
-        self.url = settings.llm_base_url.rstrip("/") + "/chat/completions"
+        self.base = settings.llm_base_url.rstrip("/")
+        self.url = self.base + "/chat/completions"
+        self._context: int | None | bool = False  # False: not asked yet
         self.model = settings.llm
         self.name = f"{settings.llm}@{settings.llm_base_url}"
         headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
@@ -75,6 +77,23 @@ class OpenAICompatGenerator:
         except httpx.HTTPError as exc:
             raise ModelError(f"与大模型服务 {self.url} 的连接中断：{exc}") from exc
 
+    @property
+    def context_size(self) -> int | None:
+        """The server's context length if its model list reports one (vLLM: `max_model_len`; llama.cpp's
+        llama-server: `meta.n_ctx_train`); asked once. None: the prompt is sent untrimmed, as before."""
+        if self._context is False:
+            self._context = _reported_context(self.client, self.base, self.model)
+        return self._context or None
+
+    @property
+    def count_tokens(self) -> Callable[[str], int] | None:
+        """Token counts for trimming the prompt, only when there is a reported context to trim to:
+        the server's tokenizer when it offers one, else one token per character (Chinese text takes
+        fewer with the usual tokenizers, so the estimate errs on the side of leaving room)."""
+        if self.context_size is None:
+            return None
+        return lambda text: _server_count(self.client, self.base, self.model, text)
+
     @staticmethod
     def _detail(response: httpx.Response) -> str:
         try:
@@ -82,3 +101,27 @@ class OpenAICompatGenerator:
         except ValueError:
             return response.text[:300]
         return _error_text(body.get("error", body) if isinstance(body, dict) else body)[:300]
+
+
+def _reported_context(client: httpx.Client, base: str, model: str) -> int | None:
+    try:
+        entries = client.get(base + "/models", timeout=10.0).json().get("data") or []
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    for entry in [e for e in entries if e.get("id") == model] or entries[:1]:
+        for value in (entry.get("max_model_len"), entry.get("context_length"), (entry.get("meta") or {}).get("n_ctx_train")):
+            if isinstance(value, int) and value > 0:
+                return value
+    return None
+
+
+def _server_count(client: httpx.Client, base: str, model: str, text: str) -> int:
+    """vLLM's /tokenize (beside /v1) answers {"count": n}; a server without it gets the estimate."""
+    root = base[: -len("/v1")] if base.endswith("/v1") else base
+    try:
+        reply = client.post(root + "/tokenize", json={"model": model, "prompt": text}, timeout=10.0)
+        if reply.status_code == 200 and isinstance(reply.json().get("count"), int):
+            return reply.json()["count"]
+    except (httpx.HTTPError, ValueError, AttributeError):
+        pass
+    return len(text)

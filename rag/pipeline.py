@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rag.assets import resolve_embedder
 from rag.citations import attach_citations
 from rag.config import Settings
-from rag.embedding import Embedder
+from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
@@ -23,11 +23,11 @@ from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile
 from rag.grounding.question import QuestionFrame, QuestionReader, expand
 from rag.grounding.scope import ScopedRetriever
-from rag.indexing import IndexReport, build_index, unchanged_report
+from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
 from rag.prompting import REFUSAL, build_messages
 from rag.retrieval import Retriever
-from rag.store import load_index
+from rag.store import current_version, load_index
 from rag.types import Answer, Excerpt, Passage
 
 CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
@@ -94,9 +94,11 @@ class QAPipeline:
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
-        return self._retriever
+        """The live index version: one written by another process (`rag index`) is picked up here."""
+        retriever, current = self._retriever, current_version(self.settings.index_dir)
+        if retriever is None or current not in (None, retriever.stored.version):
+            retriever = self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
+        return retriever
 
     def load_models(self) -> None:
         """Load both models now and evaluate the fixed system part of the prompt once, so the first question
@@ -107,14 +109,10 @@ class QAPipeline:
             warm(build_messages("", []))
 
     def index(self, rebuild: bool = False) -> IndexReport:
-        """An unchanged corpus is answered from the manifest alone: `rag index` then takes well under a second."""
-        if not rebuild:
-            name = self._embedder.name if self._embedder is not None else resolve_embedder(
-                self.settings.embedder, self.settings.cache_dir)[1]
-            report = unchanged_report(self.settings, name)
-            if report is not None:
-                return report
-        report = build_index(self.settings, self.embedder, rebuild=rebuild)
+        """The embedder is loaded only if a file must be embedded: an unchanged corpus takes about a second."""
+        embedder = self._embedder or LazyEmbedder(
+            resolve_embedder(self.settings.embedder, self.settings.cache_dir)[1], lambda: self.embedder)
+        report = build_index(self.settings, embedder, rebuild=rebuild)
         if report.written:
             self._retriever = None  # pick up the new version on the next question
         return report
@@ -150,7 +148,8 @@ class QAPipeline:
     def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage]]:
         """Drop the weakest passages until the prompt leaves room for the answer in the context window."""
         count = getattr(self.generator, "count_tokens", None)
-        budget = self.settings.n_ctx - self.settings.max_new_tokens
+        context = getattr(self.generator, "context_size", None) or self.settings.n_ctx  # a server's own, if it says
+        budget = context - self.settings.max_new_tokens
         shape = (self.settings.passage_chars, self.settings.heading_levels)
         messages = build_messages(question, passages, *shape)
         while count and len(passages) > 1 and sum(count(m["content"]) + 8 for m in messages) > budget:

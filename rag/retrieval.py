@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (any vector store, see rag.vectors) and BM25 rankings fused by weighted reciprocal rank."""
+"""Hybrid retrieval: dense (any vector store, see rag.stores) and BM25 rankings fused by weighted
+reciprocal rank. A store that ranks text itself (Milvus) does BM25 and the fusion inside the engine."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import numpy as np
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexStateError
-from rag.lexical import LexicalIndex
 from rag.store import StoredIndex
 from rag.types import Passage
 
@@ -32,13 +32,10 @@ class Retriever:
         self.stored = stored
         self.embedder = embedder
         self.settings = settings
-        self.lexical = LexicalIndex(stored.tokens)
+        self.lexical = stored.lexical
 
     def _allowed(self, doc_ids: list[str] | None) -> np.ndarray | None:
-        if not doc_ids:
-            return None
-        wanted = set(doc_ids)
-        return np.array([i for i, c in enumerate(self.stored.chunks) if c.doc_id in wanted], dtype="int64")
+        return None if doc_ids is None else self.stored.rows_of(doc_ids)
 
     def dense(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[int]:
         n = min(n, self.stored.vectors.ntotal if allowed is None else len(allowed))
@@ -49,13 +46,18 @@ class Retriever:
         return [int(i) for i in ids[0] if i >= 0]
 
     def lexical_ranking(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[int]:
-        if allowed is None:
-            return [i for i, _ in self.lexical.search(query, n)]
-        keep = set(allowed.tolist())
-        return [i for i, _ in self.lexical.search(query, self.lexical.size) if i in keep][:n]
+        if allowed is not None and len(allowed) == 0:
+            return []
+        if self.lexical is None:  # the store's own BM25 (Milvus)
+            return self.stored.vectors.lexical(query, n, allowed)
+        return [i for i, _ in self.lexical.search(query, n, allowed)]
 
     def search(self, query: str, k: int | None = None, doc_ids: list[str] | None = None) -> list[Passage]:
+        """The top k passages for a query, from the given documents only when doc_ids is set."""
         k = k or self.settings.top_k
+        doc_ids = list(doc_ids) if doc_ids else None  # an empty filter means every document, as before
+        if self.stored.vectors.ranks_text and self.settings.dense_weight == self.settings.lexical_weight:
+            return self._search_in_engine(query, k, doc_ids)
         n = self.settings.candidates
         allowed = self._allowed(doc_ids)
         dense = self.dense(query, n, allowed)
@@ -63,6 +65,13 @@ class Retriever:
         fused = fuse_rankings([dense, lexical], [self.settings.dense_weight, self.settings.lexical_weight], self.settings.rrf_k)
         dense_rank = {c: r for r, c in enumerate(dense)}
         lexical_rank = {c: r for r, c in enumerate(lexical)}
-        return [
-            Passage(self.stored.chunks[i], score, dense_rank.get(i), lexical_rank.get(i)) for i, score in fused[:k]
-        ]
+        top = fused[:k]
+        chunks = self.stored.chunks.get_many(i for i, _ in top)
+        return [Passage(c, score, dense_rank.get(i), lexical_rank.get(i)) for c, (i, score) in zip(chunks, top)]
+
+    def _search_in_engine(self, query: str, k: int, doc_ids: list[str] | None) -> list[Passage]:
+        """Dense + BM25 + RRF in one Milvus hybrid search; the engine reports no per-side ranks."""
+        vector = self.embedder.encode_query(query)
+        top = self.stored.vectors.hybrid(query, vector, self.settings.candidates, k, doc_ids, self.settings.rrf_k)
+        chunks = self.stored.chunks.get_many(i for i, _ in top)
+        return [Passage(c, score) for c, (_, score) in zip(chunks, top)]

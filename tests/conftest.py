@@ -48,3 +48,14 @@ def tmp_settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(autouse=True)
+def _close_milvus_lite():
+    """Each temporary index has its own Milvus Lite file; stop its server when the test ends."""
+    yield
+    import sys
+
+    module = sys.modules.get("rag.stores.milvus_store")
+    if module is not None:
+        module.close_all()

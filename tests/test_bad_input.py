@@ -245,9 +245,11 @@ def _truncate(path: Path) -> None:
 
 
 def _edit_chunk_text(path: Path) -> None:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    rows[3]["text"] = rows[3]["text"] + "地区生产总值达999.9亿元。"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE chunks SET text = text || '地区生产总值达999.9亿元。' WHERE row = 3")
+    db.close()
 
 
 def _edit_manifest_count(path: Path) -> None:
@@ -259,16 +261,16 @@ def _edit_manifest_count(path: Path) -> None:
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda v: _truncate(v / "chunks.jsonl"), "损坏"),
+        (lambda v: _truncate(v / "table.sqlite"), "损坏"),
         (lambda v: _truncate(v / "vectors.faiss"), "损坏"),
-        (lambda v: (v / "documents.jsonl").unlink(), "损坏"),
-        (lambda v: _edit_chunk_text(v / "chunks.jsonl"), "手工修改"),
+        (lambda v: (v / "bm25" / "vocab.sqlite").unlink(), "损坏"),
+        (lambda v: _edit_chunk_text(v / "table.sqlite"), "手工修改"),
         (lambda v: _edit_manifest_count(v / "manifest.json"), "互不一致"),
         (lambda v: (v / "manifest.json").write_text("{", encoding="utf-8"), "损坏"),
         (lambda v: shutil.rmtree(v), "不存在"),
         (lambda v: (v.parent / "CURRENT").write_text("", encoding="utf-8"), "不存在"),
     ],
-    ids=["truncated-chunks", "truncated-vectors", "missing-documents", "edited-chunk", "edited-manifest",
+    ids=["truncated-chunks", "truncated-vectors", "missing-bm25", "edited-chunk", "edited-manifest",
          "broken-manifest", "missing-version", "empty-pointer"],
 )
 def test_damaged_index_is_a_clear_error_and_is_rebuilt(built, tmp_settings, hash_embedder, damage, message):

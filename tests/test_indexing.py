@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 import rag.store as store
-from rag.errors import IndexStateError
+from rag.errors import IndexStateError, InputError
 from rag.indexing import build_index
 from rag.retrieval import Retriever
 from rag.store import current_version, load_index
@@ -14,16 +14,16 @@ GAOMI = "000_c07c619b55a4981f.txt"
 PINGDU = "001_a38547990da41cd7.txt"
 
 
-@pytest.fixture(params=["faiss", "qdrant"])
+@pytest.fixture(params=["faiss", "milvus"])
 def corpus(tmp_settings, request):
-    """Every indexing test runs on both vector stores: the store is behind one interface (rag.vectors)."""
+    """Every indexing test runs on both vector stores: the store is behind one interface (rag.stores)."""
     for name in (GAOMI, PINGDU):
         shutil.copy(SEEDS / name, tmp_settings.corpus_dir / name)
     return tmp_settings.with_overrides(vector_store=request.param)
 
 
 def _store_file(version):
-    """The largest file the vector store wrote into a version (vectors.faiss, or Qdrant's sqlite)."""
+    """The largest data file of a version (vectors.faiss, or the chunk table when the vectors live in Milvus)."""
     files = [f for f in version.rglob("*") if f.is_file() and f.suffix in {".faiss", ".sqlite"}]
     assert files, f"no vector store file in {version}"
     return max(files, key=lambda f: f.stat().st_size)
@@ -85,7 +85,7 @@ def test_interrupted_write_leaves_previous_index_usable(corpus, hash_embedder, m
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_write_jsonl", crash)
+    monkeypatch.setattr(store, "write_table", crash)
     with pytest.raises(OSError):
         build_index(corpus, hash_embedder)
     assert current_version(corpus.index_dir) == good
@@ -105,7 +105,7 @@ def test_missing_corrupt_and_mismatched_index_are_clear_errors(corpus, hash_embe
     (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexStateError, match="rebuild"):
         Retriever(load_index(corpus.index_dir), hash_embedder, corpus)
-    (version / "chunks.jsonl").write_text('{"broken": ', encoding="utf-8")
+    (version / "table.sqlite").write_bytes(b"SQLite format 3\x00 broken")
     with pytest.raises(IndexStateError, match="损坏"):
         load_index(corpus.index_dir)
     _store_file(version).write_bytes(b"not a vector store")
@@ -128,33 +128,50 @@ def test_doc_filter_restricts_results(corpus, hash_embedder):
     assert hits and all(p.chunk.doc_id == "001_a38547990da41cd7" for p in hits)
 
 
-def test_unchanged_report_needs_no_embedder_and_sees_any_change(corpus, hash_embedder):
-    from rag.indexing import unchanged_report
+def test_embedder_is_loaded_only_when_a_file_must_be_embedded(corpus, hash_embedder):
+    from rag.embedding import LazyEmbedder
 
-    assert unchanged_report(corpus, hash_embedder.name) is None  # no index yet
-    build_index(corpus, hash_embedder)
-    report = unchanged_report(corpus, hash_embedder.name)
-    assert report is not None and not report.written and sorted(report.unchanged) == [GAOMI, PINGDU]
-    assert report.chunks == len(load_index(corpus.index_dir).chunks)
-    assert unchanged_report(corpus, "another-model") is None
-    assert unchanged_report(corpus.with_overrides(chunk_size=corpus.chunk_size + 1), hash_embedder.name) is None
+    loads = []
+
+    def load():
+        loads.append(1)
+        return hash_embedder
+
+    build_index(corpus, LazyEmbedder(hash_embedder.name, load))
+    assert loads == [1]
+    version = current_version(corpus.index_dir)
+    again = build_index(corpus, LazyEmbedder(hash_embedder.name, load))  # unchanged corpus: no model
+    assert loads == [1] and not again.written and sorted(again.unchanged) == [GAOMI, PINGDU]
+    assert again.chunks == len(load_index(corpus.index_dir).chunks) and current_version(corpus.index_dir) == version
+    (corpus.corpus_dir / PINGDU).unlink()  # a deletion rewrites the index, still without the model
+    report = build_index(corpus, LazyEmbedder(hash_embedder.name, load))
+    assert loads == [1] and report.written and report.removed == [PINGDU]
     with (corpus.corpus_dir / GAOMI).open("a", encoding="utf-8") as fh:
         fh.write("\n新增一句。\n")
-    assert unchanged_report(corpus, hash_embedder.name) is None  # changed bytes
+    build_index(corpus, LazyEmbedder(hash_embedder.name, load))
+    assert loads == [1, 1]
+
+
+def test_all_files_skipped_is_an_error_not_an_empty_index(corpus, hash_embedder):
     build_index(corpus, hash_embedder)
-    shutil.copy(SEEDS / "002_01b067afedf0f53f.txt", corpus.corpus_dir / "new.txt")
-    assert unchanged_report(corpus, hash_embedder.name) is None  # a new file
-    (corpus.corpus_dir / "new.txt").unlink()
-    (corpus.corpus_dir / PINGDU).unlink()
-    assert unchanged_report(corpus, hash_embedder.name) is None  # a deleted file
+    good = current_version(corpus.index_dir)
+    for name in (GAOMI, PINGDU):
+        (corpus.corpus_dir / name).write_bytes(b"")
+    with pytest.raises(InputError, match="所有文件都被跳过"):
+        build_index(corpus, hash_embedder)
+    assert current_version(corpus.index_dir) == good  # the last good index stays
+    for name in (GAOMI, PINGDU):
+        (corpus.corpus_dir / name).unlink()
+    with pytest.raises(InputError, match="没有可索引"):
+        build_index(corpus, hash_embedder)
 
 
 def test_manifest_records_the_store_and_a_store_change_rewrites_without_reembedding(corpus, hash_embedder):
     build_index(corpus, hash_embedder)
     first = load_index(corpus.index_dir)
     assert first.manifest["vector_store"]["kind"] == corpus.vector_store == first.vectors.kind
-    assert all(name in first.manifest["checksums"] for name in ("chunks.jsonl", "documents.jsonl"))
-    other = corpus.with_overrides(vector_store="qdrant" if corpus.vector_store == "faiss" else "faiss")
+    assert "table.sqlite" in first.manifest["checksums"]
+    other = corpus.with_overrides(vector_store="milvus" if corpus.vector_store == "faiss" else "faiss")
     calls = hash_embedder.calls
     report = build_index(other, hash_embedder)
     assert report.written and hash_embedder.calls == calls  # vectors carried over, nothing re-embedded

@@ -37,10 +37,26 @@ def _event(piece: str | None, role: bool = False) -> str:
 class _Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
     status = 200
+    context: int | None = None  # what GET /v1/models reports as max_model_len (vLLM's field)
+
+    def _json(self, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802
+        model = {"id": "qwen-test", "object": "model"}
+        self._json({"object": "list", "data": [model | ({"max_model_len": self.context} if self.context else {})]})
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if self.path == "/tokenize":  # vLLM's tokenizer endpoint; here one token per two characters
+            self._json({"count": len(body["prompt"]) // 2})
+            return
         if type(self).status != 200:
             payload = json.dumps({"error": {"message": "model 'x' not found"}}).encode()
             self.send_response(type(self).status)
@@ -62,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def _fake_server(status: int = 200) -> Iterator[str]:
-    handler = type("Handler", (_Handler,), {"requests": [], "status": status})
+def _fake_server(status: int = 200, context: int | None = None) -> Iterator[str]:
+    handler = type("Handler", (_Handler,), {"requests": [], "status": status, "context": context})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -126,6 +142,27 @@ def test_pipeline_answers_through_the_remote_backend(tmp_settings, hash_embedder
         answer = pipe.ask("高密市2020年地区生产总值是多少？")
     assert answer.text == "".join(ANSWER) and answer.citations and answer.citations[0].number == 1
     assert "高密" in requests[0]["body"]["messages"][-1]["content"]  # the numbered passages went to the server
+
+
+def _sent_passages(tmp_settings, hash_embedder, context: int | None) -> tuple[int, list[dict]]:
+    shutil.copy(SEEDS / "000_c07c619b55a4981f.txt", tmp_settings.corpus_dir)
+    with _fake_server(context=context) as (url, requests):
+        settings = tmp_settings.with_overrides(llm_backend="openai", llm_base_url=url, llm="qwen-test", top_k=3,
+                                               passage_chars=0, n_ctx=100_000)
+        pipe = QAPipeline(settings, embedder=hash_embedder)
+        pipe.index()
+        answer = pipe.ask("高密市2020年地区生产总值是多少？")
+    chat = [r for r in requests if r["path"].endswith("/chat/completions")]
+    return len(answer.passages), chat + [r for r in requests if r["path"] == "/tokenize"]
+
+
+def test_prompt_is_trimmed_to_the_context_the_server_reports(tmp_settings, hash_embedder):
+    untrimmed, requests = _sent_passages(tmp_settings, hash_embedder, context=None)
+    assert untrimmed == 3 and not [r for r in requests if r["path"] == "/tokenize"]  # nothing reported: as before
+    trimmed, requests = _sent_passages(tmp_settings, hash_embedder, context=400)
+    assert 1 <= trimmed < 3 and [r for r in requests if r["path"] == "/tokenize"]
+    prompt = requests[0]["body"]["messages"]
+    assert sum(len(m["content"]) // 2 + 8 for m in prompt) <= 400 - 160 or trimmed == 1
 
 
 # --- slow: a real OpenAI-compatible server (llama.cpp) -------------------------------------------

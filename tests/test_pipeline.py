@@ -58,3 +58,17 @@ def test_no_passages_still_emits_an_empty_excerpt_then_the_refusal(tmp_settings,
     events = list(_pipeline(tmp_settings, hash_embedder, log).stream("高密市2020年地区生产总值是多少？", doc_ids=["none"]))
     assert [e.kind for e in events] == ["passages", "excerpt", "answer"] and events[1].excerpt is None
     assert events[-1].answer.refused and "generate" not in log
+
+
+def test_a_version_written_elsewhere_is_picked_up_without_restart(tmp_settings, hash_embedder):
+    """The app's pipeline notices a new CURRENT (another process's `rag index`) on its next question."""
+    (tmp_settings.corpus_dir / "a.txt").write_bytes((SEEDS / "001_a38547990da41cd7.txt").read_bytes())
+    build_index(tmp_settings, hash_embedder)
+    pipe = QAPipeline(tmp_settings, embedder=hash_embedder)
+    first = pipe.retriever
+    assert pipe.retriever is first  # same version: nothing reloaded
+    (tmp_settings.corpus_dir / "b.txt").write_text("第一章 总则\n到2025年建成滨海示范区。\n", encoding="utf-8")
+    build_index(tmp_settings, hash_embedder)  # not through this pipeline
+    assert pipe.retriever is not first and "b" in pipe.retriever.stored.documents
+    hits = pipe.retrieve("滨海示范区", doc_ids=["b"])
+    assert hits and hits[0].chunk.doc_id == "b"
