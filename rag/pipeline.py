@@ -117,11 +117,13 @@ class QAPipeline:
             messages = build_messages(question, passages, *shape)
         return messages, passages
 
-    def stream(self, question: str, doc_ids: list[str] | None = None) -> Iterator[Event]:
+    def stream(self, question: str, doc_ids: list[str] | None = None,
+               passages: list[Passage] | None = None) -> Iterator[Event]:
+        """Given `passages` (a benchmark's, say) are answered from as they are, without retrieval."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
-        passages = self.retriever.search(question, doc_ids=doc_ids)
+        passages = self.retriever.search(question, doc_ids=doc_ids) if passages is None else list(passages)
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
         answer = Answer(question=question, text="", passages=passages)
@@ -141,8 +143,8 @@ class QAPipeline:
         answer.timings = timings
         yield Event("answer", answer=attach_citations(answer))
 
-    def ask(self, question: str, doc_ids: list[str] | None = None) -> Answer:
-        for event in self.stream(question, doc_ids):
+    def ask(self, question: str, doc_ids: list[str] | None = None, passages: list[Passage] | None = None) -> Answer:
+        for event in self.stream(question, doc_ids, passages=passages):
             if event.kind == "answer" and event.answer is not None:
                 return event.answer
         raise AssertionError("stream ended without an answer")
