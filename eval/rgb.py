@@ -279,6 +279,14 @@ def load_rows(path: Path, seed: int) -> list[dict]:
     return [r for r in rows if r.get("seed") == seed]
 
 
+def open_pool(items: list[dict], n: int | None, size: int, seed: int) -> list[dict]:
+    """The questions whose passages make the corpus: the asked ones, then others in seeded order up to `size`."""
+    asked = stratified_sample(items, n, seed)
+    ids = {i["id"] for i in asked}
+    rest = [i for i in stratified_sample(items, None, seed) if i["id"] not in ids]
+    return asked + rest[: max(0, size - len(asked))]
+
+
 def _pending(task: str, folder: Path, n: int | None, seed: int, done: set) -> tuple[list[dict], list[dict]]:
     items = load_rgb(folder, TASKS[task][0])
     chosen = stratified_sample(items, n, seed)
@@ -299,9 +307,7 @@ def run_tasks(args, pipeline, results: Path) -> int:
             continue
         ask = lambda item: _ask(pipeline, task, item, args.seed)  # noqa: E731
         if task == "open":
-            chosen = {i["id"] for i in stratified_sample(items, args.n, args.seed)}
-            pool = [i for i in stratified_sample(items, None, args.seed) if i["id"] in chosen]
-            pool += [i for i in stratified_sample(items, None, args.seed) if i["id"] not in chosen][: max(0, args.open_pool - len(pool))]
+            pool = open_pool(items, args.n, args.open_pool, args.seed)
             work = args.work or Path(tempfile.gettempdir()) / f"rag-rgb-open-{args.seed}-{len(pool)}"
             open_pipe, labels, _ = prepare_open(pipeline, pool, args.seed, work)
             ask = lambda item: _ask_open(open_pipe, labels, item)  # noqa: E731
@@ -356,6 +362,33 @@ def summarize(task: str, rows: list[dict]) -> dict:
     }
 
 
+def frame_gap(question: str, answer_text: str, passages: list[str]) -> list[str]:
+    """Numbers the question names (a year, a count) that none of the passages the answer cites contains:
+    the answer then rests on a passage about another year or event. A refusal rule under study, not
+    applied by the product: `what_if` counts what it would change."""
+    cited = [int(n) for n in re.findall(r"\[(\d+)\]", answer_text) if 1 <= int(n) <= len(passages)]
+    text = " ".join(passages[n - 1] for n in sorted(set(cited))) if cited else " ".join(passages)
+    found = set(re.findall(r"\d+(?:\.\d+)?", text))
+    return [n for n in re.findall(r"\d+(?:\.\d+)?", question) if n not in found]
+
+
+def what_if(rows: list[dict], folder: Path, seed: int) -> dict:
+    """Per task: answers the frame rule would turn into refusals, split into right ones (a wrong answer
+    or an answered rejection) and costly ones (a correct answer lost). Given-passage tasks only."""
+    items = {name: {i["id"]: i for i in load_rgb(folder, name)} for name in ("zh_refine", "zh_int", "zh_fact")}
+    out: dict[str, dict] = {}
+    for row in rows:
+        if row["task"] == "open" or "error" in row or row.get("refused"):
+            continue
+        item = items[TASKS[row["task"]][0]][row["id"]]
+        if not frame_gap(item["query"], row.get("answer", ""), draw_passages(item, row["task"], seed)):
+            continue
+        stats = out.setdefault(row["task"], {"would_refuse": 0, "correct_lost": 0})
+        stats["would_refuse"] += 1
+        stats["correct_lost"] += bool(row.get("correct"))
+    return out
+
+
 def build_report(rows: list[dict], meta: dict) -> dict:
     """report.json: meta, one summary per task, and per question only ids, flags and the failure kind."""
     tasks = [t for t in TASKS if any(r["task"] == t for r in rows)]
@@ -403,6 +436,10 @@ def report_markdown(report: dict, chart: str = "") -> str:
         lines += ["", f"![RGB by task]({chart})"]
     lines += ["", "## Runs", "", *[f"- {r['started']} `{r['command']}`: {r['asked']} questions in {r['seconds']:.0f} s"
                                     for r in m.get("runs", [])]]
+    if m.get("what_if_frame_rule"):
+        lines += ["", "## What if: refuse when the cited passages lack a number the question names", "",
+                  "| task | answers it would refuse | of them correct (lost) |", "| --- | --- | --- |"]
+        lines += [f"| {t} | {w['would_refuse']} | {w['correct_lost']} |" for t, w in m["what_if_frame_rule"].items()]
     lines += ["", "## Misses (ids only)", ""]
     for task in report["tasks"]:
         misses = [q for q in report["questions"] if q["task"] == task and q.get("kind")]
@@ -469,7 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = load_rows(runs_path, args.seed)
     meta = {"data": str(args.data), "seed": args.seed, "runs": runs, "settings": _settings_dict(settings),
             "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}"}
-    paths = write_report(load_rows(results, args.seed), meta, args.out)
+    rows = load_rows(results, args.seed)
+    meta["what_if_frame_rule"] = what_if(rows, args.data, args.seed)
+    paths = write_report(rows, meta, args.out)
     print("报告：" + "，".join(str(p) for p in paths))
     return 0
 
