@@ -287,9 +287,10 @@ def open_pool(items: list[dict], n: int | None, size: int, seed: int) -> list[di
     return asked + rest[: max(0, size - len(asked))]
 
 
-def _pending(task: str, folder: Path, n: int | None, seed: int, done: set) -> tuple[list[dict], list[dict]]:
+def _pending(task: str, folder: Path, n: int | None, seed: int, done: set, first: int | None = None):
+    """(all items, the not-yet-done ones among the first `first` of the task's n-question sample)."""
     items = load_rgb(folder, TASKS[task][0])
-    chosen = stratified_sample(items, n, seed)
+    chosen = stratified_sample(items, n, seed)[:first]
     return items, [i for i in chosen if (task, i["id"]) not in done]
 
 
@@ -301,8 +302,8 @@ def run_tasks(args, pipeline, results: Path) -> int:
     deadline = time.monotonic() + args.max_minutes * 60
     done = {(r["task"], r["id"]) for r in load_rows(results, args.seed)}
     asked = 0
-    for task in args.tasks:
-        items, pending = _pending(task, args.data, args.n, args.seed, done)
+    for task, first in args.tasks:
+        items, pending = _pending(task, args.data, args.n, args.seed, done, first)
         if not pending or time.monotonic() > deadline:
             continue
         ask = lambda item: _ask(pipeline, task, item, args.seed)  # noqa: E731
@@ -464,7 +465,8 @@ def write_report(rows: list[dict], meta: dict, out: Path) -> list[Path]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval.rgb", description="RGB 中文基准（噪声、拒答、整合、反事实、开放检索）")
-    p.add_argument("--tasks", default="noise0.4,reject,noise0,int0", help=f"逗号分隔，可选：{', '.join(TASKS)}")
+    p.add_argument("--tasks", default="noise0.4,reject,noise0,int0",
+                   help=f"逗号分隔，可选：{', '.join(TASKS)}；写成 int0:50 表示只跑样本的前 50 题")
     p.add_argument("--n", type=int, default=100, help="每项任务按答案形态分层抽取的题数（默认 100；0 = 全部）")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--data", type=Path, default=None, help=f"RGB 数据目录（默认 ${DATA_ENV} 或 {DEFAULT_DATA}）")
@@ -474,8 +476,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", type=Path, default=None, help="开放检索的语料与索引目录（默认系统临时目录）")
     p.add_argument("--report-only", action="store_true", help="不提问，只从已有结果重写报告")
     args = p.parse_args(argv)
-    args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in args.tasks if t not in TASKS]
+    # "int0:50" = the first 50 of int0's n-question sample (a random part of it); a later "int0" adds the rest
+    args.tasks = [(t.split(":")[0].strip(), int(t.split(":")[1]) if ":" in t else None) for t in args.tasks.split(",") if t.strip()]
+    unknown = [t for t, _ in args.tasks if t not in TASKS]
     if unknown:
         p.error(f"未知任务 {unknown}；可选：{', '.join(TASKS)}")
     args.data, args.n = data_dir(args.data), (args.n or None)
@@ -491,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     started, started_at, asked = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), 0
     try:
-        for name in {TASKS[t][0] for t in args.tasks}:
+        for name in {TASKS[t][0] for t, _ in args.tasks}:
             load_rgb(args.data, name)  # fail before loading any model
         if not args.report_only:
             asked = run_tasks(args, QAPipeline(settings), results)
