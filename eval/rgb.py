@@ -173,24 +173,35 @@ def _shown(question: str, passages: list[Passage], settings: Settings) -> str:
     return "\n".join(trim_passage(p.chunk.text, question, settings.passage_chars) for p in passages)
 
 
-def _has_figure(text: str) -> bool:
-    return re.search(r"\d", re.sub(r"\[\d+\]", "", text)) is not None
+def _new_figure(text: str, question: str) -> bool:
+    """The answer states a number the question did not give (citation marks aside)."""
+    numbers = set(re.findall(r"\d+(?:\.\d+)?", re.sub(r"\[\d+\]", "", text)))
+    return bool(numbers - set(re.findall(r"\d+(?:\.\d+)?", question)))
 
 
-def failure_kind(row: dict, answer: Answer, aliases: list[list[str]]) -> str:
-    """Why an answerable question was missed, first cause first."""
+def failure_kind(row: dict, item: dict) -> str:
+    """Why a question was missed, first cause first; from the stored row, so a report can re-derive it."""
+    text, task = row.get("answer", ""), row["task"]
+    if "error" in row:
+        return "error"
+    if task == "reject":
+        return "" if row["refused"] else "answered with a figure" if _new_figure(text, item["query"]) else "answered"
+    if task == "fact":
+        return "" if row["detected"] else "took the false fact" if row["fake"] else "not detected"
+    if row["correct"]:
+        return ""
     if not row["answer_in_passages"]:
-        return "retrieval" if row["task"] == "open" else "answer not in passages"
+        return "retrieval" if task == "open" else "answer not in passages"
     if not row["answer_in_prompt"]:
         return "trimmed"
-    if answer.refused:
-        return "refusal (withheld by citation check)" if answer.withheld else "refusal"
-    missing = [a for a, ok in zip(aliases, row["matched"]) if not ok]
-    if all(loosely_found(answer.text, a) for a in missing):
+    if row["refused"]:
+        return "refusal (withheld by citation check)" if row["withheld"] else "refusal"
+    missing = [a for a, ok in zip(_elements(item["answer"]), row["matched"]) if not ok]
+    if all(loosely_found(text, a) for a in missing):
         return "alias not matched"
     if any(row["matched"]):
         return "partial"
-    return "wrong figure" if _has_figure(answer.text) else "wrong answer"
+    return "wrong figure" if _new_figure(text, item["query"]) else "wrong answer"
 
 
 def score(task: str, item: dict, answer: Answer, given: list[Passage], settings: Settings) -> dict:
@@ -205,18 +216,11 @@ def score(task: str, item: dict, answer: Answer, given: list[Passage], settings:
         "first_token": answer.timings.get("first_token"), "total": answer.timings.get("total"),
         "answer": answer.text,
     }
-    if task == "reject":
-        row["correct"] = None
-        row["kind"] = "" if answer.refused else ("answered with a figure" if _has_figure(answer.text) else "answered")
-    elif task == "fact":
-        row["correct"] = all(matched)
+    if task == "fact":
         row["fake"] = all(elements_found(answer.text, item["fakeanswer"]))
         row["detected"] = answer.refused or bool(_DETECTS_ERROR.search(answer.text))
-        row["kind"] = "" if row["detected"] else ("took the false fact" if row["fake"] else "not detected")
-    else:
-        row["correct"] = all(matched) and not answer.refused
-        row["kind"] = "" if row["correct"] else failure_kind(row, answer, _elements(item["answer"]))
-    return row
+    row["correct"] = None if task == "reject" else all(matched) if task == "fact" else all(matched) and not answer.refused
+    return row | {"kind": failure_kind(row, item)}
 
 
 # ---------------------------------------------------------------- running
@@ -510,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"data": str(args.data), "seed": args.seed, "runs": runs, "settings": _settings_dict(settings),
             "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}"}
     rows = load_rows(results, args.seed)
+    items = {name: {i["id"]: i for i in load_rgb(args.data, name)} for name in ("zh_refine", "zh_int", "zh_fact")}
+    rows = [r | {"kind": failure_kind(r, items[TASKS[r["task"]][0]][r["id"]])} for r in rows]
     meta["what_if_frame_rule"] = what_if(rows, args.data, args.seed)
     paths = write_report(rows, meta, args.out)
     print("报告：" + "，".join(str(p) for p in paths))
