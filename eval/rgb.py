@@ -96,9 +96,15 @@ def loosely_found(text: str, aliases: list[str]) -> bool:
     for alias in aliases:
         numbers = re.findall(r"\d+(?:\.\d+)?", alias)
         whole = lambda n: re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", hay)  # noqa: E731
-        if _loose(alias) in hay or (numbers and all(whole(n) for n in numbers)):
+        if _loose(alias) in hay or (numbers and all(whole(n) for n in numbers)) or _reordered(_loose(alias), hay):
             return True
     return False
+
+
+def _reordered(alias: str, hay: str) -> bool:
+    """The same characters in another order ('扭伤脚踝' as '脚踝扭伤')."""
+    key, n = sorted(alias), len(alias)
+    return n > 1 and any(sorted(hay[i:i + n]) == key for i in range(len(hay) - n + 1))
 
 
 # ---------------------------------------------------------------- drawing passages

@@ -45,6 +45,7 @@ def test_every_element_must_appear_and_any_alias_counts():
 
 def test_near_misses_are_told_apart_from_wrong_figures():
     assert loosely_found("共有 12 名", ["12人"]) and loosely_found("ＡＢＣ公司", ["abc公司"])
+    assert loosely_found("原因是脚踝扭伤", ["扭伤脚踝"]) and not loosely_found("原因是脚踝疼痛", ["扭伤脚踝"])
     assert not loosely_found("共有112名", ["12人"]) and not loosely_found("12.5%", ["12%"])
 
 
