@@ -159,3 +159,27 @@ def test_three_questions_end_to_end_with_the_real_models(rgb_dir, tmp_path):
     assert all("answer" not in q for q in report["questions"])
     assert main(args) == 0  # resumable: everything is done, nothing is asked again
     assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_open_retrieval_pools_passages_into_a_corpus_and_finds_the_positive(tmp_settings, hash_embedder, tmp_path):
+    """Fast stand-in for the open task: the corpus folder, the product's own index and recall@5, with the
+    hash embedder and a generator that repeats the first passage's figure."""
+    from eval.rgb import _ask_open, build_open_corpus, prepare_open
+
+    class FirstFigure:
+        def stream(self, messages, max_tokens, temperature):
+            yield "人口为12万人[1]。" if "12万人" in messages[-1]["content"] else REFUSAL
+
+    pool = [{"id": 1, "query": "甲市2022年末常住人口是多少？", "answer": ["12万人"],
+             "positive": ["甲市2022年末常住人口12万人，比上年增加一千人。"], "negative": ["甲市2021年末常住人口11万人。"]},
+            {"id": 2, "query": "乙县的县花是什么？", "answer": ["桂花"],
+             "positive": ["乙县县花为桂花，每年秋天举办桂花节。"], "negative": ["乙县盛产茶叶，是有名的茶乡。", "甲市2021年末常住人口11万人。"]}]
+    labels = build_open_corpus(pool, tmp_path / "c", seed=1)
+    assert len(labels) == 4 and sorted(p.name for p in (tmp_path / "c").iterdir()) == [f"{n:05d}.txt" for n in range(4)]
+    shared = [lab for lab in labels.values() if lab["negative"] == [1, 2]]
+    assert len(shared) == 1  # the same passage under two questions is one file
+    pipe = QAPipeline(tmp_settings, embedder=hash_embedder, generator=FirstFigure())
+    open_pipe, labels, report = prepare_open(pipe, pool, 1, tmp_path / "work")
+    assert report.chunks == 4 and not report.skipped
+    row = _ask_open(open_pipe, labels, pool[0])
+    assert row["recall_at_5"] and row["positive_in_prompt"] and row["task"] == "open"
