@@ -310,9 +310,9 @@ def run_tasks(args, pipeline, results: Path) -> int:
     from tqdm import tqdm
 
     deadline = time.monotonic() + args.max_minutes * 60
-    done = {(r["task"], r["id"]) for r in load_rows(results, args.seed)}
     asked = 0
     for task, first in args.tasks:
+        done = {(r["task"], r["id"]) for r in load_rows(results, args.seed)}  # "t:30" then "t" must not repeat
         items, pending = _pending(task, args.data, args.n, args.seed, done, first)
         if not pending or time.monotonic() > deadline:
             continue

@@ -183,3 +183,15 @@ def test_open_retrieval_pools_passages_into_a_corpus_and_finds_the_positive(tmp_
     assert report.chunks == 4 and not report.skipped
     row = _ask_open(open_pipe, labels, pool[0])
     assert row["recall_at_5"] and row["positive_in_prompt"] and row["task"] == "open"
+
+
+def test_a_rerun_and_a_longer_prefix_ask_only_what_is_not_done(tmp_path, monkeypatch, rgb_dir):
+    """Resumability without a model: `_ask` is replaced by a stub that records what it is asked."""
+    import eval.rgb as rgb
+
+    asked = []
+    monkeypatch.setattr(rgb, "_ask", lambda pipeline, task, item, seed: asked.append((task, item["id"])) or {"task": task, "id": item["id"], "correct": True, "refused": False})
+    args = ["--tasks", "noise0.4:2,noise0.4:3,reject:1", "--n", "10", "--out", str(tmp_path), "--data", str(rgb_dir)]
+    assert main(args) == 0
+    assert [t for t, _ in asked] == ["noise0.4"] * 3 + ["reject"] and len(set(asked)) == 4
+    assert main(args) == 0 and len(asked) == 4  # everything done: nothing asked again
