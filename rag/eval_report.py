@@ -125,8 +125,9 @@ def report_markdown(report: dict, chart_name: str = "") -> str:
     return "\n".join(lines)
 
 
-def plot_by_type(report: dict, path: Path) -> None:
-    """Grouped bars, one group per question type; labels in English since the default font has no CJK."""
+def plot_by_type(report: dict, path: Path, title: str = "") -> None:
+    """Grouped bars, one group per question type (and "overall" when the report has one); labels in
+    English since the default font has no CJK."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,8 +135,9 @@ def plot_by_type(report: dict, path: Path) -> None:
     import numpy as np
 
     k = report["meta"]["k"]
-    groups = ["overall", *report["by_type"]]
-    aggs = [report["overall"], *report["by_type"].values()]
+    overall = ["overall"] if "overall" in report else []
+    groups = [*overall, *report["by_type"]]
+    aggs = [report[g] for g in overall] + list(report["by_type"].values())
     labels = {key: chart.format(k=k) for key, _, chart in METRICS}
     width = 0.8 / len(CHART_METRICS)
     fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(groups)), 4.5))
@@ -147,7 +149,7 @@ def plot_by_type(report: dict, path: Path) -> None:
     ax.set_xticks(x, [f"{g}\n(n={a['n']})" for g, a in zip(groups, aggs)], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score (no bar: not applicable)")
-    ax.set_title(f"RAG evaluation by question type ({report['meta']['questions']} questions)")
+    ax.set_title(title or f"RAG evaluation by question type ({report['meta']['questions']} questions)")
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
