@@ -29,7 +29,8 @@ _PAGE_NUMBER = re.compile(
     r"^[-—–－\s]*\d{1,4}[-—–－\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$|^(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?$",
     re.IGNORECASE,
 )
-_EDGE_LINES = 3  # running headers and footers live in the first and last lines of a page
+_EDGE_LINES = 2  # running headers and footers live in the first and last lines of a page
+_SENTENCE_ENDS = ("。", "！", "？", "；")  # a running header or footer is no sentence
 
 
 def fix_radicals(text: str) -> str:
@@ -48,7 +49,7 @@ def running_lines(pages: list[list[str]]) -> list[set[int]]:
     most pages (running headers and footers of a PDF); lines in the body of a page are never touched.
     Each page's lines are expected in top-to-bottom order."""
     edges = [_edges(page) for page in pages]
-    keys = [{_edge_key(page[i]) for i in edge} for page, edge in zip(pages, edges)]
+    keys = [{_edge_key(page[i]) for i in edge if not page[i].rstrip().endswith(_SENTENCE_ENDS)} for page, edge in zip(pages, edges)]
     counts = Counter(key for page_keys in keys for key in page_keys if key)
     running = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)} if len(pages) >= 2 else set()
     return [

@@ -25,7 +25,13 @@ def load_document(path: Path, root: Path, max_bytes: int | None = None) -> Docum
 def corpus_files(root: Path) -> list[Path]:
     if not root.is_dir():
         raise InputError(f"文档目录 {root} 不存在；请指定一个包含 {DESCRIPTION} 文件的目录。")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES and not _hidden(p, root))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Hidden files and folders (an upload being checked) and Word's '~$' lock files are not documents."""
+    parts = path.relative_to(root).parts
+    return any(part.startswith(".") for part in parts) or parts[-1].startswith("~$")
 
 
 def iter_documents(root: Path, max_bytes: int | None = None) -> Iterator[Document | InputError]:

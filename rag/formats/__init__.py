@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.errors import InputError
 from rag.formats.text import SUFFIXES as TEXT_SUFFIXES
-from rag.formats.text import load_text
+from rag.formats.text import decode_bytes, load_text
 from rag.types import Document
 
 SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx", ".doc", ".html", ".htm")
@@ -34,3 +34,28 @@ def load(path: Path, root: Path | None = None, max_bytes: int | None = None) -> 
 
         return load_html(path, root, max_bytes)
     raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：支持 {DESCRIPTION}。")
+
+
+def check_file(path: Path) -> None:
+    """A quick look at an upload before it joins the corpus (the full read happens when it is indexed):
+    refuses what the indexer would refuse for its format, with the same message."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        decode_bytes(path.read_bytes(), path.name)
+        return
+    if path.stat().st_size == 0:
+        raise InputError(f"文件 {path.name} 是空的，没有可索引的文字。")
+    if suffix == ".pdf":
+        from rag.formats.pdf import open_pdf
+
+        open_pdf(path).close()
+    elif suffix in (".docx", ".doc"):
+        from rag.formats.docx import refuse_unreadable
+
+        refuse_unreadable(path)
+    elif suffix in (".html", ".htm"):
+        from rag.formats.html import extract_html
+
+        extract_html(path)
+    else:
+        raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：支持 {DESCRIPTION}。")

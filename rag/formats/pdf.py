@@ -30,7 +30,8 @@ def open_pdf(path: Path):
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise InputError(f"PDF 文件 {path.name} 受密码保护，无法读取；请用 PDF 阅读器取消密码（或另存一份无密码的副本）后再添加。") from exc
-        raise InputError(f"PDF 文件 {path.name} 已损坏或不完整（{exc}）；请重新下载或重新导出后再添加。") from exc
+        log.warning("%s: %s", path.name, exc)
+        raise InputError(f"PDF 文件 {path.name} 已损坏或不完整，无法打开；请重新下载或重新导出后再添加。") from exc
     if len(pdf) == 0:
         raise InputError(f"PDF 文件 {path.name} 没有任何页面；文件可能已损坏或不完整。")
     return pdf
