@@ -74,8 +74,15 @@ class OcrRun:
         if not self.pages:
             log.warning("%s：第 %d 页没有文字层，按扫描页进行 OCR 识别（每页约数秒）", self.name, number)
         self.pages.append(number)
-        image = page.render(scale=RENDER_SCALE).to_numpy()
-        lines = recognise(image, RENDER_SCALE)
+        if engine() is None:
+            self.empty.append(number)
+            log.warning("%s：第 %d 页是扫描图像，但未安装 OCR 组件（pip install 'rapidocr-onnxruntime<2'），此页不会被索引", self.name, number)
+            return []
+        try:
+            lines = recognise(page.render(scale=RENDER_SCALE).to_numpy(), RENDER_SCALE)
+        except Exception as exc:  # a page the renderer or the recogniser cannot take: reported like an empty one
+            log.warning("%s：第 %d 页 OCR 失败（%r）", self.name, number, exc)
+            lines = []
         if not lines:
             self.empty.append(number)
             log.warning("%s：第 %d 页是扫描图像，OCR 未识别出文字，此页不会被索引", self.name, number)
@@ -91,5 +98,3 @@ class OcrRun:
         print(file=sys.stderr)
         log.warning("%s：%d/%d 页经 OCR 识别，用时 %.1f 秒（%.1f 秒/页）%s", self.name, len(self.pages), total, seconds,
                     seconds / len(self.pages), f"；无文字的页：{self.empty}" if self.empty else "")
-        if engine() is None:
-            log.warning("%s：未安装 OCR 组件 rapidocr-onnxruntime，扫描页无法识别；请运行 pip install 'rapidocr-onnxruntime<2'", self.name)

@@ -41,14 +41,15 @@ def _pdfium_lines(page) -> list[TextLine]:
     """The text layer's lines (pdfium ends each with CR LF) with the boxes of their first and last character."""
     textpage = page.get_textpage()
     text = textpage.get_text_range()
-    height = page.get_height()
+    height, last_char = page.get_height(), max(textpage.count_chars() - 1, 0)
+    box = lambda i: textpage.get_charbox(min(i, last_char))  # noqa: E731 (characters beyond the BMP count twice)
     lines, at = [], 0
     for raw in re.split(r"(\r\n|\n|\r)", text):
         if raw and raw not in "\r\n" and raw.strip():
             lead = len(raw) - len(raw.lstrip())
             last = len(raw.rstrip()) - 1
-            left, bottom, _, top = textpage.get_charbox(at + lead)
-            _, bottom2, right, top2 = textpage.get_charbox(at + last)
+            left, bottom, _, top = box(at + lead)
+            _, bottom2, right, top2 = box(at + last)
             lines.append(TextLine(raw.strip(), left, height - max(top, top2), right, height - min(bottom, bottom2)))
         at += len(raw)
     return lines
@@ -129,19 +130,32 @@ def _read_pages(path: Path, pdf) -> list[list[TextLine]]:
     pages, plumber = [], None
     ocr = OcrRun(path.name)
     for number in range(1, len(pdf) + 1):
-        page = pdf[number - 1]
-        lines = _pdfium_lines(page)
+        try:
+            page = pdf[number - 1]
+            lines = _pdfium_lines(page)
+        except Exception as exc:  # one damaged page: say so and keep the others (and the page numbering)
+            log.warning("%s：第 %d 页已损坏，无法读取（%r），此页不会被索引", path.name, number, exc)
+            pages.append([])
+            continue
         if not lines:
             pages.append(ocr.page_lines(page, number))
             continue
         if _draws_lines(page):
             plumber = plumber or _open_plumber(path)
-            lines = _with_tables(lines, _tables(plumber.pages[number - 1])) if plumber else lines
+            lines = _with_tables(lines, _page_tables(plumber, number, path.name)) if plumber else lines
         pages.append(lines)
     ocr.finish(len(pdf))
     if plumber:
         plumber.close()
     return pages
+
+
+def _page_tables(plumber, number: int, name: str):
+    try:
+        return _tables(plumber.pages[number - 1])
+    except Exception as exc:  # pdfminer on an odd page: its text layer is kept, only table rows are lost
+        log.warning("%s：第 %d 页的表格无法识别（%r），按普通文字读取", name, number, exc)
+        return []
 
 
 def _draws_lines(page) -> bool:
