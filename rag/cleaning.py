@@ -24,7 +24,7 @@ _KANGXI = re.compile(r"[\u2f00-\u2fdf]")
 _RADICAL_SUPPLEMENT = str.maketrans(
     "⺁⺄⺇⺊⺌⺍⺒⺓⺜⺝⺟⺠⺧⺩⺪⺫⺬⺯⺰⺽⻁⻄⻅⻆⻈⻉⻋⻐⻑⻓⻔⻗⻘⻙⻚⻛⻜⻝⻠⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
     "厂乙几卜小小巳幺日月母民牛王疋目示糸纟臼虎西见角讠贝车钅長长门雨青韦页风飞食饣马骨鬼鱼鸟卤麦黄黾齐齿龙龟",
-)
+) | str.maketrans({"\u2e3a": "——", "\u2e3b": "———"})  # a PDF's one glyph for the Chinese double dash
 _PAGE_NUMBER = re.compile(
     r"^[-—–－\s]*\d{1,4}[-—–－\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$|^(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?$",
     re.IGNORECASE,
@@ -34,7 +34,7 @@ _SENTENCE_ENDS = ("。", "！", "？", "；")  # a running header or footer is n
 
 
 def fix_radicals(text: str) -> str:
-    """'⽣产总值' -> '生产总值', '第3⻚' -> '第3页'; every other character is left as it is."""
+    """'⽣产总值' -> '生产总值', '第3⻚' -> '第3页', '⸺' -> '——'; every other character is left as it is."""
     text = _KANGXI.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     return text.translate(_RADICAL_SUPPLEMENT)
 

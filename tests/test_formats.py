@@ -67,7 +67,7 @@ def pdfium_page_lines(path: Path) -> list[list[str]]:
 
 
 def test_radicals_from_pdf_text_layers_become_the_characters():
-    assert fix_radicals("⽣产总值⼆〇⼆五年，第3⻚，⻓江⻔户") == "生产总值二〇二五年，第3页，长江门户"
+    assert fix_radicals("⽣产总值⼆〇⼆五年，第3⻚，⻓江⻔户⸺") == "生产总值二〇二五年，第3页，长江门户——"
     assert clean_text("到 2025 年，地区⽣产总值达到 510.3 亿元") == "到2025年，地区生产总值达到510.3亿元\n"
     assert fix_radicals("（一）ＡＢＣ１２") == "（一）ＡＢＣ１２"  # nothing else is normalised
 
