@@ -188,6 +188,8 @@ def test_docx_heading_style_without_numbering_enters_the_heading_path(tmp_path):
 
     word = WordDocument()
     word.add_heading("某县数字经济发展规划", level=0)
+    word.styles.add_style("TOC 1", 1)  # WD_STYLE_TYPE.PARAGRAPH
+    word.add_paragraph("第一章 发展目标\t3", style="TOC 1")  # a table-of-contents entry is no heading
     word.add_heading("发展目标", level=1)
     word.add_paragraph("到2025年，数字经济核心产业增加值达到50亿元。")
     word.add_heading("重点任务", level=1)
@@ -199,7 +201,7 @@ def test_docx_heading_style_without_numbering_enters_the_heading_path(tmp_path):
     word.save(str(tmp_path / "plan.docx"))
     doc = load(tmp_path / "plan.docx")
     chunks = {c.text.split("\n")[-1]: c for c in chunk_document(doc)}
-    assert doc.title == "某县数字经济发展规划"
+    assert doc.title == "某县数字经济发展规划" and "第一章" not in doc.text
     assert chunks["到2025年，数字经济核心产业增加值达到50亿元。"].heading_path.endswith("发展目标")
     assert chunks["建成两个大型数据中心。"].heading_path.endswith("重点任务 > 一、建设数据中心")
     assert "| 指标 | 2025年 |\n| 数据中心（个） | 2 |" in chunks["| 数据中心（个） | 2 |"].text

@@ -89,6 +89,8 @@ def extract_docx(path: Path) -> Extracted:
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "p":
             paragraph = Paragraph(element, word)
+            if (paragraph.style.name or "").lower().startswith("toc"):
+                continue  # Word's table of contents repeats the headings with page numbers
             text = paragraph.text.strip()
             level = _level(paragraph) if text else None
             if level is not None:
