@@ -30,6 +30,16 @@ def pdf_pages(path: Path) -> list[str]:
     return pages
 
 
+def _first_own_text(chunk) -> str:
+    """What the chunk's start page must show: a table chunk's first data row (its header row is repeated
+    from the table's start), else the text before the first page break inside the chunk."""
+    if chunk.kind == "table":
+        rows = [l for l in chunk.text.split("\n") if l.startswith("|")]
+        row = rows[1] if len(rows) > 1 else rows[0]
+        return row.split("|", 2)[2]  # without the first cell, which the chunker fills in from the row above
+    return chunk.text[: chunk.page_marks[0]] if chunk.page_marks else chunk.text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("report", type=Path)
@@ -46,7 +56,7 @@ def main() -> None:
         for chunk_id in row.get("cited", []):
             chunk = chunks[chunk_id]
             pages = pages_of.setdefault(chunk.doc_id, pdf_pages(args.pdfs / f"{chunk.doc_id}.pdf"))
-            head = squash(chunk.text.split("\n")[-1] if chunk.kind == "table" else chunk.text)[:12]
+            head = squash(_first_own_text(chunk))[:12]
             on_page = head in pages[chunk.page - 1]
             checked += 1
             ok += on_page
