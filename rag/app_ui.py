@@ -18,6 +18,7 @@ from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
 from rag.excerpt import renumber
 from rag.pipeline import QAPipeline
+from rag.formats import DESCRIPTION, SUFFIXES
 from rag.types import Answer, Excerpt, Passage
 from rag.uploads import IndexJob, save_upload
 
@@ -168,6 +169,8 @@ def render_sources(passages: list[Passage], answer: Answer | None, turn: int = 1
         quote = html.escape(cited[n].quote, quote=False) if n in cited else ""
         body = _highlight(html.escape(chunk.text, quote=False), quote)
         path = html.escape(chunk.heading_path) or "（无章节）"
+        page = cited[n].page if n in cited else chunk.page
+        path += f" · 第 {page} 页" if page else ""
         state, kind, tag = (" open", "cited", "") if n in cited else ("", "uncited", " · 检索到，未引用")
         blocks.append(
             f'<details id="source-{turn}-{n}" class="source {kind}"{state}><summary>[{n}] 《{html.escape(chunk.title)}》'
@@ -209,7 +212,7 @@ def answer_data(answer: Answer) -> dict:
 def passage_data(passages: list[Passage]) -> list[dict]:
     return [
         {"rank": n, "chunk_id": p.chunk.chunk_id, "doc_id": p.chunk.doc_id, "title": p.chunk.title,
-         "heading_path": p.chunk.heading_path, "text": p.chunk.text, "score": p.score}
+         "heading_path": p.chunk.heading_path, "page": p.chunk.page, "text": p.chunk.text, "score": p.score}
         for n, p in enumerate(passages, start=1)
     ]
 
@@ -295,7 +298,7 @@ class Page:
 
     def upload(self, file: str | None) -> str:
         if not file:
-            return "请先选择一个 .txt 或 .md 文件。"
+            return f"请先选择一个文件（{DESCRIPTION}）。"
         try:
             saved = save_upload(Path(file), Path(file).name, self.pipeline.settings.corpus_dir, self.pipeline.settings.max_file_mb)
         except RagError as exc:
@@ -328,8 +331,8 @@ def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
                     copy = gr.Button("复制答案", elem_id="copy")
                 doc = gr.Dropdown([(ALL_DOCS, "")] + page.documents(), value="", label="检索范围", elem_id="doc-filter")
                 gr.Examples(EXAMPLES, inputs=box, label="示例问题")
-                with gr.Accordion("添加文档（.txt / .md）", open=False):
-                    file = gr.File(label=f"不超过 {pipeline.settings.max_file_mb:g} MB", file_types=[".txt", ".md"])
+                with gr.Accordion(f"添加文档（{DESCRIPTION.replace('、', ' / ')}）", open=False):
+                    file = gr.File(label=f"不超过 {pipeline.settings.max_file_mb:g} MB", file_types=list(SUFFIXES))
                     upload_msg = gr.Markdown()
             with gr.Column(scale=2):
                 gr.Markdown("### 来源")

@@ -57,7 +57,13 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
-def _blocks(text: str) -> list[_Block]:
+def _styled_heading(line: str, level: int) -> tuple[int, str, bool]:
+    """A line the file marks as a heading: its numbering decides the level when it has one."""
+    numbered = heading_of(line)
+    return (numbered[0], numbered[1], True) if numbered else (min(level, len(HEADING_LEVELS) - 1), line, True)
+
+
+def _blocks(text: str, outline: dict[int, int] | None = None) -> list[_Block]:
     path: list[str] = [""] * len(HEADING_LEVELS)
     blocks: list[_Block] = []
     offset = 0
@@ -67,7 +73,10 @@ def _blocks(text: str) -> list[_Block]:
         if not line.strip():
             continue
         kind = "table" if _is_table_row(line) else "text"
-        head = heading_of(line) if kind == "text" else None
+        if outline and start in outline and kind == "text":
+            head = _styled_heading(line, outline[start])
+        else:
+            head = heading_of(line) if kind == "text" else None
         if head:
             level, title, whole = head
             path[level:] = [title] + [""] * (len(path) - level - 1)
@@ -130,10 +139,18 @@ def _pack(head: str, batch: list[tuple[int, str]]) -> tuple[str, int, int]:
     return text, first[0], last[0] + len(last[1])
 
 
+def _page_marks(doc: Document, text: str, start: int, end: int) -> list[int]:
+    """Where later pages begin inside a chunk that is a verbatim span of the document (prose)."""
+    if not doc.page_starts or doc.text[start:end] != text:
+        return []
+    return [s - start for s in doc.page_starts if start < s < end]
+
+
 def chunk_document(doc: Document, size: int = 260, overlap: int = 40) -> list[Chunk]:
     splitter = _splitter(size, overlap)
     chunks: list[Chunk] = []
-    for block in _blocks(doc.text):
+    outline = {offset: level for offset, level in doc.outline}
+    for block in _blocks(doc.text, outline):
         parts = _table_chunks(block, size) if block.kind == "table" else _prose_chunks(block, doc.text, splitter)
         for text, start, end in parts:
             chunks.append(
@@ -146,6 +163,8 @@ def chunk_document(doc: Document, size: int = 260, overlap: int = 40) -> list[Ch
                     start=start,
                     end=end,
                     kind=block.kind,
+                    page=doc.page_at(start),
+                    page_marks=_page_marks(doc, text, start, end),
                 )
             )
     return chunks

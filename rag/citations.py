@@ -133,7 +133,7 @@ def attach_citations(answer: Answer) -> Answer:
         passage = answer.passages[number - 1]
         claim = next((c.text for c in answer.claims if number in c.citations), answer.text)
         chunk = passage.chunk
-        answer.citations.append(
-            Citation(number, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading_path, best_quote(claim, passage))
-        )
+        quote = best_quote(claim, passage)
+        page = chunk.page_of(max(chunk.text.find(quote), 0))  # the quote's own page when the chunk spans two
+        answer.citations.append(Citation(number, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.heading_path, quote, page))
     return answer

@@ -4,6 +4,8 @@ document-number boilerplate, web footers and tables flattened to one cell per li
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018-\u201d\u2014\u2026"
 # whitespace next to a CJK character or full-width punctuation carries no meaning in Chinese text
@@ -16,6 +18,55 @@ _BOILERPLATE = re.compile(
     r"版权所有|制作维护|ICP备|网站标识码|^\(此件公开发布\)$|^（此件公开发布）$|^抄送[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$"
 )
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
+# PDF text layers often name a radical where the font drew the common character: Kangxi radicals
+# (U+2F00-2FDF) fold back under NFKC; CJK Radicals Supplement forms that are also whole characters do not.
+_KANGXI = re.compile(r"[\u2f00-\u2fdf]")
+_RADICAL_SUPPLEMENT = str.maketrans(
+    "⺁⺄⺇⺊⺌⺍⺒⺓⺜⺝⺟⺠⺧⺩⺪⺫⺬⺯⺰⺽⻁⻄⻅⻆⻈⻉⻋⻐⻑⻓⻔⻗⻘⻙⻚⻛⻜⻝⻠⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+    "厂乙几卜小小巳幺日月母民牛王疋目示糸纟臼虎西见角讠贝车钅長长门雨青韦页风飞食饣马骨鬼鱼鸟卤麦黄黾齐齿龙龟",
+) | str.maketrans({"\u2e3a": "——", "\u2e3b": "———"})  # a PDF's one glyph for the Chinese double dash
+_PAGE_NUMBER = re.compile(
+    r"^[-—–－\s]*\d{1,4}[-—–－\s]*$|^第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?$|^\d+\s*/\s*\d+$|^(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?$",
+    re.IGNORECASE,
+)
+_EDGE_LINES = 2  # running headers and footers live in the first and last lines of a page
+_SENTENCE_ENDS = ("。", "！", "？", "；")  # a running header or footer is no sentence
+
+
+def fix_radicals(text: str) -> str:
+    """'⽣产总值' -> '生产总值', '第3⻚' -> '第3页', '⸺' -> '——'; every other character is left as it is."""
+    text = _KANGXI.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return text.translate(_RADICAL_SUPPLEMENT)
+
+
+def _edge_key(line: str) -> str:
+    """A running header or footer with its page number or date digits blanked, so all pages agree."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+
+
+def running_lines(pages: list[list[str]]) -> list[set[int]]:
+    """Per page, the indices of its page-number lines and of the lines repeated at the top or bottom of
+    most pages (running headers and footers of a PDF); lines in the body of a page are never touched.
+    Each page's lines are expected in top-to-bottom order."""
+    edges = [_edges(page) for page in pages]
+    keys = [{_edge_key(page[i]) for i in edge if not page[i].rstrip().endswith(_SENTENCE_ENDS)} for page, edge in zip(pages, edges)]
+    counts = Counter(key for page_keys in keys for key in page_keys if key)
+    running = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)} if len(pages) >= 2 else set()
+    return [
+        {i for i in edge if _edge_key(page[i]) in running or _PAGE_NUMBER.match(page[i].strip())}
+        for page, edge in zip(pages, edges)
+    ]
+
+
+def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """The pages without their running headers, footers and page numbers."""
+    return [[l for i, l in enumerate(page) if i not in drop] for page, drop in zip(pages, running_lines(pages))]
+
+
+def _edges(page: list[str]) -> list[int]:
+    """Indices of the first and last few non-empty lines of a page that are not table rows."""
+    lines = [i for i, l in enumerate(page) if l.strip()]
+    return [i for i in sorted(set(lines[:_EDGE_LINES] + lines[-_EDGE_LINES:])) if not page[i].lstrip().startswith("|")]
 
 
 def normalize_spaces(line: str) -> str:
@@ -115,7 +166,7 @@ def _clean_table_row(line: str) -> str:
 
 def clean_text(raw: str) -> str:
     """The text chunking and citation offsets work on; idempotent."""
-    lines = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
+    lines = fix_radicals(raw).replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
     lines = rebuild_cell_tables(_drop_noise(_strip_metadata(lines)))
     cleaned = [_clean_table_row(l) if l.strip().startswith("|") else normalize_spaces(l) for l in lines]
     text = "\n".join(cleaned)

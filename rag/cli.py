@@ -50,7 +50,8 @@ def _print_answer(answer, with_text: bool = True) -> None:
     if answer.citations:
         print("\n来源：")
         for c in answer.citations:
-            print(f"[{c.number}] 《{c.title}》 {c.heading_path}\n    “{c.quote}”")
+            page = f" 第 {c.page} 页" if c.page else ""
+            print(f"[{c.number}] 《{c.title}》{page} {c.heading_path}\n    “{c.quote}”")
     timing = "，".join(f"{k} {v:.2f}s" for k, v in answer.timings.items())
     print(f"\n（用时：{timing}）", file=sys.stderr)
 

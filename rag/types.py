@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -12,7 +13,15 @@ class Document:
     path: str  # relative to the corpus folder
     text: str  # cleaned text; chunk offsets point into it
     sha256: str  # of the raw bytes, to detect changes
-    encoding: str
+    encoding: str  # text files: the detected encoding; other formats: their kind ("pdf", "docx", "html")
+    # paged formats (PDF): page_starts[i] is the offset in text where page i + 1 begins; empty otherwise
+    page_starts: list[int] = field(default_factory=list)
+    # headings the file marks by style (Word heading styles, HTML h1-h6): [offset of the line, level 0-5]
+    outline: list[list[int]] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding the character at offset; None for formats without pages."""
+        return bisect_right(self.page_starts, offset) if self.page_starts else None
 
 
 @dataclass
@@ -25,6 +34,12 @@ class Chunk:
     start: int  # character span in Document.text
     end: int
     kind: str = "text"  # "text" | "table"
+    page: int | None = None  # paged formats: the page the chunk starts on
+    page_marks: list[int] = field(default_factory=list)  # offsets in text where a following page begins
+
+    def page_of(self, position: int) -> int | None:
+        """The page of the character at position in text (a chunk may run over a page break)."""
+        return None if self.page is None else self.page + bisect_right(self.page_marks, position)
 
     @property
     def heading_path(self) -> str:
@@ -54,6 +69,7 @@ class Citation:
     title: str
     heading_path: str
     quote: str  # the sentence(s) of the passage that support the claim, or the passage head
+    page: int | None = None  # paged formats: the page of the cited chunk
 
 
 @dataclass

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 from rag.errors import IndexStateError, InputError, RagError
-from rag.loaders import SUFFIXES, decode_bytes
+from rag.formats import DESCRIPTION, SUFFIXES, check_file
 from rag.pipeline import QAPipeline
 
 log = logging.getLogger(__name__)
@@ -25,18 +26,23 @@ def safe_name(name: str) -> str:
 
 
 def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) -> Path:
-    """Accept only non-empty .txt/.md text under the size limit; an upload with an existing name replaces it."""
+    """Accept only readable files of a supported format under the size limit; an upload with an existing
+    name replaces it, but only once the new file has passed the check."""
     suffix = Path(original_name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：只能上传 .txt 或 .md 文本文件。")
+        raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：只能上传 {DESCRIPTION} 文件。")
     size = src.stat().st_size
     if size > max_mb * 2**20:
         raise InputError(f"文件有 {size / 2**20:.1f} MB，超过上限 {max_mb:g} MB。")
-    decode_bytes(src.read_bytes(), original_name)  # refuses empty, binary and undecodable files now
     folder = corpus_dir / UPLOAD_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / safe_name(Path(original_name).stem + suffix)
-    shutil.copyfile(src, dest)
+    name = safe_name(Path(original_name).stem + suffix)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".checking-") as tmp:
+        staged = Path(tmp) / name
+        shutil.copyfile(src, staged)
+        check_file(staged)  # refuses empty, binary, undecodable, encrypted and damaged files now
+        dest = folder / name
+        staged.replace(dest)
     return dest
 
 

@@ -214,8 +214,8 @@ def test_upload_accepts_text_and_refuses_other_types_and_sizes(tmp_path: Path):
     good.write_text("# 某县规划\n\n第一章 总则\n到2025年地区生产总值达到100亿元。", encoding="utf-8")
     saved = save_upload(good, "某县 规划.md", corpus, max_mb=1)
     assert saved.parent == corpus / "uploads" and saved.read_text(encoding="utf-8").startswith("# 某县规划")
-    with pytest.raises(InputError, match="只能上传 .txt 或 .md"):
-        save_upload(good, "plan.pdf", corpus, max_mb=1)
+    with pytest.raises(InputError, match="只能上传 .txt、.md、.pdf、.docx、.html"):
+        save_upload(good, "plan.xlsx", corpus, max_mb=1)
     big = tmp_path / "big.txt"
     big.write_text("规划" * 400_000, encoding="utf-8")
     with pytest.raises(InputError, match="超过上限"):

@@ -43,9 +43,11 @@ def test_doc_id_is_stable_relative_path(tmp_path):
 def test_bad_file_does_not_stop_the_others(tmp_path):
     (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"")
-    (tmp_path / "c.pdf").write_bytes(b"%PDF")  # not a supported suffix: ignored
+    (tmp_path / "c.pdf").write_bytes(b"%PDF")  # a supported suffix, but cut off: refused, the rest goes on
+    (tmp_path / "d.xlsx").write_bytes(b"PK")  # not a supported suffix: ignored
     results = list(iter_documents(tmp_path))
-    assert [type(r).__name__ for r in results] == ["Document", "InputError"]
+    assert [type(r).__name__ for r in results] == ["Document", "InputError", "InputError"]
+    assert "损坏或不完整" in str(results[2])
 
 
 def test_titles_of_seed_documents():

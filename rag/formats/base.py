@@ -1,0 +1,157 @@
+"""What every format reader shares: the document id and title, the size limit, and the assembly of
+extracted pages (or one unpaged body) into cleaned text with exact page starts and styled headings."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.cleaning import clean_text, normalize_spaces
+from rag.errors import InputError
+from rag.types import Document
+
+_NOTICE_TITLE = re.compile(r"关于印发(.+?)的通知")
+_NOT_A_TITLE = re.compile(r"(人民政府|委员会)?文件$|〔\d{4}〕\d+号$|^标题$|^目录$")
+_SENTENCE_END = ("。", "！", "？", "；", "：", "”", "」", "）", ")", ".", "!", "?", ":")
+
+
+@dataclass
+class TextLine:
+    """One visual line of a page, in points from the page's top-left corner; a table row is one line
+    ('| a | b |') marked as such so it is never merged with prose."""
+
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+    table: bool = False
+
+
+@dataclass
+class Extracted:
+    """A reader's raw result, before cleaning: the text of each page (one entry for unpaged formats),
+    the lines the file styles as headings (text, level 0-5), a title the file declares for its text, and
+    one from its metadata that is used only when the text offers none."""
+
+    pages: list[str]
+    headings: list[tuple[str, int]] = field(default_factory=list)
+    title: str = ""
+    fallback_title: str = ""
+    paged: bool = False
+
+
+def extract_title(text: str, fallback: str) -> str:
+    """The plan's own name: from a '关于印发《X》的通知' line, else the first line that reads like a title."""
+    for line in text.split("\n")[:15]:
+        bare = normalize_spaces(line)
+        if not bare or _NOT_A_TITLE.search(bare):
+            continue
+        match = _NOTICE_TITLE.search(bare)
+        if match:
+            return match.group(1).strip("《》 ")
+        if len(bare) <= 80 and not bare.endswith(("。", "；", ",", "，")):
+            return bare
+        break
+    return fallback
+
+
+def doc_id_for(path: Path, root: Path) -> str:
+    """Stable across runs and machines: the relative path without its suffix."""
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def check_size(path: Path, max_bytes: int | None) -> int:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise InputError(f"文件 {path.name} 有 {size / 2**20:.1f} MB，超过上限 {max_bytes / 2**20:.0f} MB。")
+    if size == 0:
+        raise InputError(f"文件 {path.name} 是空的，没有可索引的文字。")
+    return size
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _last_line(text: str) -> str:
+    return text[text.rfind("\n") + 1 :]
+
+
+def _joint(before: str, page: str) -> str:
+    """What goes between the text so far and the next page: nothing when a sentence runs over the page
+    break, a line end between the rows of a table that runs on, else a paragraph break."""
+    last, first = _last_line(before), page.split("\n", 1)[0]
+    if last.startswith("|") and first.startswith("|"):
+        return "\n"
+    if last and not last.startswith("|") and not first.startswith("|") and not last.endswith(_SENTENCE_END):
+        return ""
+    return "\n\n"
+
+
+def _drop_repeated_header(before: str, page: str) -> str:
+    """A table continued on the next page often repeats its header row there: keep it once."""
+    lines = before.split("\n")
+    i = len(lines) - 1
+    while i > 0 and lines[i - 1].startswith("|"):
+        i -= 1
+    head, first = lines[i], page.split("\n", 1)
+    return first[1] if len(first) == 2 and first[0] == head else page
+
+
+def assemble_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """Clean each page on its own and join them, so the offset where each page starts in the cleaned
+    text is exact (cleaning moves offsets; it never moves them across a page seen alone)."""
+    text, starts = "", []
+    for raw in pages:
+        page = clean_text(raw).strip("\n")
+        if text and page:
+            joint = _joint(text, page)
+            if joint == "\n":
+                page = _drop_repeated_header(text, page)
+            text += joint
+        starts.append(len(text))
+        text += page
+    return text + "\n", starts
+
+
+def locate_headings(text: str, headings: list[tuple[str, int]]) -> list[list[int]]:
+    """[line offset, level] of each styled heading, found in order among the cleaned lines."""
+    padded, found, at = "\n" + text, [], 0
+    for heading, level in headings:
+        line = clean_text(heading).strip()
+        if not line or "\n" in line:
+            continue  # cleaning dropped it (boilerplate) or it is not one line
+        hit = padded.find(f"\n{line}\n", at)
+        if hit >= 0:  # a heading the cleaning removed is skipped, the ones after it still found
+            found.append([hit, level])
+            at = hit + len(line) + 1
+    return found
+
+
+def build_document(extracted: Extracted, path: Path, root: Path, kind: str) -> Document:
+    """Cleaned text, page starts, outline and title; refuses a document with no text at all."""
+    if extracted.paged:
+        text, starts = assemble_pages(extracted.pages)
+    else:
+        text, starts = clean_text("\n".join(extracted.pages)), []
+    if not text.strip():
+        raise InputError(f"文件 {path.name} 中没有可提取的文字。")
+    title = clean_text(extracted.title).strip() if extracted.title else ""
+    fallback = clean_text(extracted.fallback_title).strip() or path.stem
+    return Document(
+        doc_id=doc_id_for(path, root),
+        title=title or extract_title(text[:4000], fallback=fallback),
+        path=path.relative_to(root).as_posix(),
+        text=text,
+        sha256=file_sha256(path),
+        encoding=kind,
+        page_starts=starts,
+        outline=locate_headings(text, extracted.headings),
+    )
