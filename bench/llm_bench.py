@@ -11,8 +11,9 @@ llama_cpp is imported) and because builds live in different environments:
 
 `NAME=PYTHON[:VARIANT,...]` runs that interpreter once per listed variant (GGML_CPU_VARIANT=..., read by the
 patched llama_cpp the Makefile builds) or, without variants, as it chooses. Every build × model runs at the
-last --threads / --batch value; the first build's first variant and first model also run every other
-threads × batch pair. `--requantize Q4_0 --model SRC=...` writes a requantised copy and prints its sha256.
+last --threads / --batch value; the first build's first variant and first model also run each other
+--threads value (at the last --batch) and each other --batch value (at the last --threads).
+`--requantize Q4_0 --model SRC=...` writes a requantised copy and prints its sha256.
 
 Nothing here is asserted: these are measurements. The text measured is the seed corpus, tokenised."""
 
@@ -88,17 +89,18 @@ def spread(values: list[float]) -> str:
 
 
 def cases(builds, models, threads: list[int], batches: list[int]):
-    """Every build × variant × model at the default threads/batch, then the thread/batch sweep."""
+    """Every build × variant × model at the last threads/batch value, then each other value of one of the
+    two with the other kept, on the first build's first variant and first model."""
     for build, python, variants in builds:
         for variant in variants:
             for qname, path in models:
                 yield build, python, variant, qname, path, threads[-1], batches[-1]
     build, python, variants = builds[0]
     qname, path = models[0]
-    for t in threads:
-        for b in batches:
-            if (t, b) != (threads[-1], batches[-1]):
-                yield build, python, variants[0], qname, path, t, b
+    for t in threads[:-1]:
+        yield build, python, variants[0], qname, path, t, batches[-1]
+    for b in batches[:-1]:
+        yield build, python, variants[0], qname, path, threads[-1], b
 
 
 def requantize(source: str, ftype_name: str, out_dir: Path) -> None:
