@@ -91,9 +91,9 @@ def spread(values: list[float]) -> str:
 def cases(builds, models, threads: list[int], batches: list[int]):
     """Every build × variant × model at the last threads/batch value, then each other value of one of the
     two with the other kept, on the first build's first variant and first model."""
-    for build, python, variants in builds:
-        for variant in variants:
-            for qname, path in models:
+    for qname, path in models:
+        for build, python, variants in builds:
+            for variant in variants:
                 yield build, python, variant, qname, path, threads[-1], batches[-1]
     build, python, variants = builds[0]
     qname, path = models[0]
