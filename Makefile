@@ -25,7 +25,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# llama-cpp-python compiles from the patched sdist (~N min on 2 cores); the wheel is kept in the user cache.
+# llama-cpp-python compiles from the patched sdist (~7 min on 2 cores); the wheel is kept in the user cache.
 $(LLAMA_WHEELS)/.done: $(LLAMA_PATCH) | $(BIN)/python
 	rm -rf build/llama-src && mkdir -p build/llama-src $(LLAMA_WHEELS)
 	$(BIN)/pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_VERSION) -d build/llama-src
