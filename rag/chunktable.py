@@ -15,8 +15,9 @@ import numpy as np
 from rag.types import Chunk, Document
 
 TABLE_FILE = "table.sqlite"
-_CHUNK_COLUMNS = "chunk_id, doc_id, title, headings, text, start, stop, kind"
-_DOC_COLUMNS = "doc_id, title, path, text, sha256, encoding"
+_CHUNK_COLUMNS = "chunk_id, doc_id, title, headings, text, start, stop, kind, page, page_marks"
+_N_CHUNK = len(_CHUNK_COLUMNS.split(","))
+_DOC_COLUMNS = "doc_id, title, path, text, sha256, encoding, page_starts, outline"
 _BATCH = 2000  # rows per round trip when streaming
 
 
@@ -29,12 +30,14 @@ def write_table(path: Path, chunks: Sequence[Chunk], tokens: Sequence[list[str]]
         conn.execute(f"CREATE TABLE chunks (row INTEGER PRIMARY KEY, {_CHUNK_COLUMNS}, tokens TEXT)")
         conn.execute(f"CREATE TABLE documents ({_DOC_COLUMNS})")
         conn.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((row, c.chunk_id, c.doc_id, c.title, json.dumps(c.headings, ensure_ascii=False), c.text, c.start, c.end,
-              c.kind, "\n".join(t)) for row, (c, t) in enumerate(zip(chunks, tokens, strict=True))),
+              c.kind, c.page, json.dumps(c.page_marks), "\n".join(t))
+             for row, (c, t) in enumerate(zip(chunks, tokens, strict=True))),
         )
-        conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-                         ((d.doc_id, d.title, d.path, d.text, d.sha256, d.encoding) for d in documents))
+        conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         ((d.doc_id, d.title, d.path, d.text, d.sha256, d.encoding, json.dumps(d.page_starts),
+                           json.dumps(d.outline)) for d in documents))
         conn.execute("CREATE INDEX chunks_doc ON chunks (doc_id)")
         conn.execute("CREATE UNIQUE INDEX documents_id ON documents (doc_id)")
         conn.commit()
@@ -43,8 +46,8 @@ def write_table(path: Path, chunks: Sequence[Chunk], tokens: Sequence[list[str]]
 
 
 def _chunk(row: tuple) -> Chunk:
-    chunk_id, doc_id, title, headings, text, start, stop, kind = row
-    return Chunk(chunk_id, doc_id, title, json.loads(headings), text, start, stop, kind)
+    chunk_id, doc_id, title, headings, text, start, stop, kind, page, marks = row
+    return Chunk(chunk_id, doc_id, title, json.loads(headings), text, start, stop, kind, page, json.loads(marks or "[]"))
 
 
 def _tokens(joined: str) -> list[str]:
@@ -102,7 +105,7 @@ class ChunkTable(Sequence[Chunk]):
             if not batch:
                 return
             for row, *rest in batch:
-                yield row, _chunk(tuple(rest[:8])), _tokens(rest[8]) if with_tokens else None
+                yield row, _chunk(tuple(rest[:_N_CHUNK])), _tokens(rest[_N_CHUNK]) if with_tokens else None
             last = batch[-1][0]
 
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
@@ -140,7 +143,8 @@ class DocumentTable(Mapping[str, Document]):
         row = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
             raise KeyError(doc_id)
-        return Document(*row)
+        *fields, page_starts, outline = row
+        return Document(*fields, json.loads(page_starts or "[]"), json.loads(outline or "[]"))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)

@@ -285,21 +285,13 @@ def test_bad_files_do_not_stop_the_corpus_and_pages_round_trip_the_index(made, b
     assert stored.documents["word/pingdu"].outline
 
 
-def test_an_index_written_before_pages_existed_still_loads(tmp_settings, hash_embedder):
+def test_a_chunk_table_row_without_pages_still_loads(tmp_settings, hash_embedder):
+    """A plain-text corpus stores no pages: its chunks and documents come back with page None / []."""
     (tmp_settings.corpus_dir / "a.txt").write_text("甲县规划\n第一章 总则\n甲县2020年地区生产总值为80亿元。", encoding="utf-8")
     build_index(tmp_settings, hash_embedder)
-    version = current_version(tmp_settings.index_dir)
-    for name, fields in (("chunks.jsonl", ("page", "page_marks")), ("documents.jsonl", ("page_starts", "outline"))):
-        rows = [json.loads(l) for l in (version / name).read_text(encoding="utf-8").splitlines()]
-        assert all(set(fields) <= set(r) for r in rows)
-        (version / name).write_text("".join(json.dumps({k: v for k, v in r.items() if k not in fields}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    from rag.store import _sha256
-
-    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    manifest["checksums"] = {name: _sha256(version / name) for name in manifest["checksums"]}
-    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     stored = load_index(tmp_settings.index_dir)
-    assert stored.chunks[0].page is None and stored.documents["a"].page_starts == []
+    assert stored.chunks[0].page is None and stored.chunks[0].page_marks == []
+    assert stored.documents["a"].page_starts == [] and stored.documents["a"].outline == []
 
 
 def test_upload_accepts_word_and_pdf_and_refuses_a_locked_pdf_without_replacing(made, bad_files, tmp_path):
