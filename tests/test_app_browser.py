@@ -105,7 +105,7 @@ def wait_for_final_answer(page, links_before: int, timeout_ms: int) -> dict:
              const tick = () => {
                const bots = document.querySelectorAll('#chat .message.bot');
                const bot = bots.length ? bots[bots.length - 1] : null;
-               const done = document.querySelectorAll(selector).length > before && document.querySelectorAll('#sources details.cited').length > 0;
+               const done = document.querySelectorAll(selector).length > before && document.querySelectorAll('#sources .turn:not([hidden]) details.cited').length > 0;
                const at = (Date.now() - t0) / 1000;
                if (bot && bot.querySelector('.excerpt') && seen.excerpt === null) seen.excerpt = at;
                if (bot && seen.text === null) {
