@@ -148,6 +148,18 @@ def _common_unit(results: list[SideResult]) -> str | None:
     return units.pop() if len(units) == 1 else None
 
 
+def _sum_or_ratio(kind: str, texts: list[str], unit: str, first: str, second: str) -> str | None:
+    """The sentence of a sum or a ratio without its full stop ('' if it cannot be computed); None for
+    other kinds."""
+    if kind == "sum":
+        _, shown = arithmetic.total(texts)
+        return f"合计{shown.split('=')[1]}{unit}（{shown}）"
+    if kind == "ratio":
+        got = arithmetic.ratio(texts[0], texts[1])
+        return f"{first}约是{second}的{got[1].split('≈')[1]}倍（{got[1]}）" if got else ""
+    return None
+
+
 def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
     """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum."""
     figures = [r.figure for r in results]
@@ -156,13 +168,10 @@ def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
         return ""
     unit = figures[0].unit
     texts = [f.text for f in figures]
-    if frame.kind == "sum":
-        _, shown = arithmetic.total(texts)
-        return f"合计{shown.split('=')[1]}{unit}（{shown}）。"
+    combined = _sum_or_ratio(frame.kind, texts, unit, labels[0], labels[1])
+    if combined is not None:
+        return f"{combined}。" if combined else ""
     a, b = texts[0], texts[1]
-    if frame.kind == "ratio":
-        got = arithmetic.ratio(a, b)
-        return f"{labels[0]}约是{labels[1]}的{got[1].split('≈')[1]}倍（{got[1]}）。" if got else ""
     if frame.kind == "growth":
         old, new = (b, a) if labels[0] > labels[1] else (a, b)
         got = arithmetic.growth(new, old)
@@ -231,13 +240,10 @@ def calculate_from_answer(frame: QuestionFrame, answer: Answer) -> str:
     texts, unit = [f.text for f in same], same[0].unit
     cites = "".join(dict.fromkeys(f"[{i}]" for t in (texts if frame.kind == "sum" else texts[:2])
                                   for i, p in enumerate(answer.passages, 1) if t in squash(p.chunk.text)))
-    if frame.kind == "sum":
-        _, shown = arithmetic.total(texts)
-        return f"合计{shown.split('=')[1]}{unit}（{shown}）{cites}。"
+    combined = _sum_or_ratio(frame.kind, texts, unit, "前者", "后者")
+    if combined is not None:
+        return f"{combined}{cites}。" if combined else ""
     a, b = texts[0], texts[1]
-    if frame.kind == "ratio":
-        got = arithmetic.ratio(a, b)
-        return f"前者约是后者的{got[1].split('≈')[1]}倍（{got[1]}）{cites}。" if got else ""
     hi, lo = (a, b) if float(a) >= float(b) else (b, a)
     value, shown = arithmetic.difference(hi, lo)
     return f"两者相差{arithmetic.fmt(value)}{points(unit)}（{shown}）{cites}。"
