@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from rag.grounding.figures import context_years
 from rag.grounding.profile import CorpusProfile, period_name
 from rag.grounding.question import QuestionFrame, expand
 from rag.retrieval import Retriever
@@ -43,5 +44,8 @@ class ScopedRetriever:
         marks += [period_name(int(m)) for m in marks if m.isdigit() and period_name(int(m))]  # 2020: 十三五 ends
         if not marks:
             return passages[: self.top_k]
-        bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks) for p in passages}
+        years = {int(m) for m in marks if m.isdigit()}
+        # a passage under a looking-back heading speaks of the plan's base year without writing it
+        bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks)
+                 + bool(years & context_years(p.chunk)) for p in passages}
         return sorted(passages, key=lambda p: -(p.score + YEAR_BONUS * bonus[p.chunk.chunk_id]))[: self.top_k]
