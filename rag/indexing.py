@@ -18,6 +18,7 @@ from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexStateError, InputError
+from rag.formats.base import file_sha256
 from rag.lexical import tokenize
 from rag.loaders import corpus_files, load_document
 from rag.store import StoredIndex, load_index, save_index, writer_lock
@@ -39,14 +40,6 @@ class IndexReport:
     chunks: int = 0
     seconds: float = 0.0
     written: bool = False
-
-
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _claim(seen: dict[str, str], key: str, rel: str, message: str) -> None:
@@ -145,7 +138,7 @@ def _take(path: Path, rel: str, prev: _Previous, settings: Settings, embedder: E
           docs: dict[str, Document], report: IndexReport, root: Path) -> tuple[Document, tuple | None]:
     """One file's document and its fresh (chunks, tokens, vectors), or None when the last version's
     can be carried over; raises InputError / OSError to skip it."""
-    sha = _file_sha(path)
+    sha = file_sha256(path)
     _claim(seen, sha, rel, f"与 {seen.get(sha)} 内容完全相同，只索引一次。")
     unchanged = prev.has(rel, sha)
     doc = prev.document(rel) if unchanged else load_document(path, root, int(settings.max_file_mb * 2**20))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from rag.grounding.figures import Figure, bound_years, context_years, figures_in
+from rag.grounding.figures import Figure, figures_in, occurs, wrong_year
 from rag.grounding.profile import squash
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Answer, Passage
@@ -19,21 +19,17 @@ _ADMIN = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗)$")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 
-def _occurs(number: str, text: str) -> bool:
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
-
-
 def contexts(number: str, passage: Passage) -> list[str]:
     """Where the figure stands: its table row, or its clause with the clause before it."""
     found = []
     for line in squash(passage.chunk.text).splitlines():
-        if not _occurs(number, line):
+        if not occurs(number, line):
             continue
         if line.lstrip().startswith("|"):
             found.append(line)
             continue
         clauses = _CLAUSE.findall(line)
-        found += ["，".join(clauses[max(0, i - 1): i + 1]) for i, c in enumerate(clauses) if _occurs(number, c)]
+        found += ["，".join(clauses[max(0, i - 1): i + 1]) for i, c in enumerate(clauses) if occurs(number, c)]
     return found
 
 
@@ -56,10 +52,9 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
     found = [(p, c) for p in passages for c in contexts(figure.text, p)]
     if not found:
         return ""
-    if len(frame.years) == 1:
-        bindings = [b for p in passages for b in bound_years(figure.text, p.chunk.text, context_years(p.chunk))]
-        if bindings and all(b and frame.years[0] not in b for b in bindings):
-            return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(set().union(*bindings))))}年的数值"
+    other_years = wrong_year(figure.text, frame.years[0], passages) if len(frame.years) == 1 else set()
+    if other_years:
+        return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(other_years)))}年的数值"
     for place in places:
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):
@@ -77,5 +72,5 @@ def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
     problems = [problem(f, frame, answer.passages) for f in figures]
     if not figures or not all(problems):
         return "", 0
-    number = next((i for i, p in enumerate(answer.passages, 1) if _occurs(figures[0].text, squash(p.chunk.text))), 1)
+    number = next((i for i, p in enumerate(answer.passages, 1) if occurs(figures[0].text, squash(p.chunk.text))), 1)
     return problems[0], number

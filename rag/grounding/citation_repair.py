@@ -11,7 +11,7 @@ import re
 import jieba
 
 from rag.citations import cited_numbers, drop_invalid, split_claims
-from rag.grounding.figures import figures_in
+from rag.grounding.figures import figures_in, occurs
 from rag.grounding.profile import squash
 from rag.types import Passage
 
@@ -29,17 +29,13 @@ def _cover(numbers: list[str], pools: list[str], cited: list[int]) -> list[int] 
     left, chosen = set(numbers), []
     order = cited + [i for i in range(1, len(pools) + 1) if i not in cited]
     while left:
-        best = max(order, key=lambda i: (len({n for n in left if _has(pools[i - 1], n)}), -order.index(i)))
-        gained = {n for n in left if _has(pools[best - 1], n)}
+        best = max(order, key=lambda i: (len({n for n in left if occurs(n, pools[i - 1])}), -order.index(i)))
+        gained = {n for n in left if occurs(n, pools[best - 1])}
         if not gained:
             return None
         chosen.append(best)
         left -= gained
     return sorted(chosen)
-
-
-def _has(pool: str, number: str) -> bool:
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", pool) is not None
 
 
 def _sources(sentence: str, passages: list[Passage], skip: set[str]) -> list[int]:

@@ -30,6 +30,11 @@ class Figure:
         return f"{self.text}{self.unit}"
 
 
+def occurs(number: str, text: str) -> bool:
+    """The number stands in the text as a whole number: '50.5' is not found in '150.5' or '50.52'."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
+
+
 def figures_in(text: str, skip: set[str] = frozenset()) -> list[Figure]:
     """Numbers with their units in reading order; years ('2025年'), citation marks and `skip` left out."""
     text = re.sub(r"\[\d+\]", "", squash(text))
@@ -50,7 +55,7 @@ def _table_year(line: str, header: str, number: str) -> set[int]:
     heads = [c.strip() for c in header.strip().strip("|").split("|")]
     years = set()
     for i, cell in enumerate(cells):
-        if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", cell) and i < len(heads):
+        if occurs(number, cell) and i < len(heads):
             years |= {int(y) for y in re.findall(r"(?:19|20)\d{2}", heads[i])}
     return years
 
@@ -85,7 +90,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
     header = next((line for line in lines if line.lstrip().startswith("|") and re.search(r"(?:19|20)\d{2}", line)), "")
     found: list[set[int]] = []
     for line in lines:
-        if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", line):
+        if not occurs(number, line):
             continue
         if line.lstrip().startswith("|") and header and line != header:
             found.append(_table_year(line, header, number))
@@ -93,7 +98,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
         for sentence in _SENTENCE.findall(line):
             clauses = _CLAUSE.findall(sentence)
             for i, clause in enumerate(clauses):
-                if re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", clause):
+                if occurs(number, clause):
                     years = _years_of(clause) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
                     found.append(years or set(context))
     return found

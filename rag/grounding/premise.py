@@ -31,8 +31,11 @@ class Correction:
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
 
 
-def _chunks_with(needle: str, chunks: Sequence[Chunk]) -> list[Chunk]:
-    return [c for c in chunks if needle in squash(c.text)]
+def _chunks_with(needle: str, chunks: Sequence[Chunk], profile: CorpusProfile) -> list[Chunk]:
+    """The chunks stating `needle`, read only from documents whose profile text holds it (most questions'
+    figures and phrases are in none: then no chunk is read)."""
+    docs = {d for d, doc in profile.docs.items() if needle in doc.text}
+    return [c for c in chunks if c.doc_id in docs and needle in squash(c.text)] if docs else []
 
 
 def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
@@ -53,7 +56,7 @@ def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
 def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: CorpusProfile,
                    chunks: Sequence[Chunk]) -> Correction | None:
     place = frame.places[0]
-    found = _chunks_with(needle, chunks)
+    found = _chunks_with(needle, chunks, profile)
     if not found or any(_belongs(c, place, profile) for c in found):
         return None
     owner = found[0]
@@ -85,7 +88,7 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
     value, or as already reached."""
     place = frame.places[0]
     for number, unit in frame.given:
-        found = [c for c in _chunks_with(f"{number}{unit}", chunks) if _belongs(c, place, profile)]
+        found = [c for c in _chunks_with(f"{number}{unit}", chunks, profile) if _belongs(c, place, profile)]
         bindings = [(c, b) for c in found for b in bound_years(number, squash(c.text), context_years(c))]
         if not bindings or any(not b for _, b in bindings):
             continue
