@@ -18,9 +18,11 @@ from rag.grounding.answerability import check_answerable
 from rag.grounding.binding import unbound
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
-                                         missing_figures, pick_figure, plan, renumber, table_answer)
+                                         lookup_answer, lookup_docs, measure, missing_figures, most_specific, pick_figure, plan,
+                                         renumber, with_years)
+from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import Correction, check_premise
-from rag.grounding.profile import build_profile
+from rag.grounding.profile import build_profile, squash
 from rag.grounding.question import QuestionFrame, QuestionReader, expand
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
@@ -190,9 +192,9 @@ class QAPipeline:
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
                     started: float, label: str, side: Side | None = None,
                     frame: QuestionFrame | None = None) -> Iterator[Event | Answer]:
-        """One side's answer: from a table row when its passages hold one for the year, else from the model."""
+        """One side's answer: from a table row or sentence stating its figure for the year, else from the model."""
         passages = self.scoped.search(question, doc_ids, scope)
-        sub = table_answer(side, frame, passages) if side and frame else None
+        sub = self._look_up(side, frame, passages, doc_ids) if side and frame else None
         if sub is not None:
             timings.setdefault("first_token", time.perf_counter() - started)
             yield Event("token", text=label + sub.text)
@@ -200,6 +202,41 @@ class QAPipeline:
             sub = Answer(question=question, text="", passages=passages)
             yield from self._generate(sub, timings, started, label)
         yield sub
+
+    def _look_up(self, side: Side, frame: QuestionFrame, passages: list[Passage],
+                 doc_ids: list[str] | None) -> Answer | None:
+        """The side's figure from a table row or sentence of its passages, else of its documents (within
+        the user's document filter `doc_ids`)."""
+        docs = [d for d in lookup_docs(side, self.reader.profile) if doc_ids is None or d in doc_ids]
+        extra = self._naming(docs, measure_forms(measure(frame))) if measure(frame) else []
+        return lookup_answer(side, frame, passages, self.reader.profile, extra)
+
+    def _fall_back(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None) -> None:
+        """A number question the model refused or whose answer was withheld: a table row or sentence of the
+        place's documents that states the measure for the year asked answers it instead."""
+        if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
+                or frame.unknown or frame.mentioned or len(frame.years) != 1:
+            return
+        place = most_specific(frame.places, self.reader.profile)
+        side = Side(place, frame.question, self.reader.profile.docs_of(place) or None, place)
+        found = self._look_up(side, frame, answer.passages, doc_ids)
+        if found is None or found.refused:
+            return
+        answer.text, answer.passages, answer.citations, answer.claims = found.text, found.passages, found.citations, found.claims
+        answer.refused = False
+        answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字直接取自文档原文（表格行或原句）。"
+
+    def _naming(self, doc_ids: list[str], words: list[str], limit: int = 40) -> list[Passage]:
+        """Chunks of these documents that name one of the words, in document order (read from the chunk
+        table by document, so only these documents are scanned)."""
+        stored, found = self.retriever.stored, []
+        for row in stored.rows_of(doc_ids)[:5000] if doc_ids else []:
+            chunk = stored.chunks[int(row)]
+            if any(w in squash(chunk.text) for w in words):
+                found.append(Passage(chunk, 0.0))
+                if len(found) >= limit:
+                    break
+        return found
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
@@ -218,7 +255,8 @@ class QAPipeline:
         answer.reason = missing_figures(frame, results)
         if all(r.answer.refused for r in results):
             answer.text, answer.reason = REFUSAL, "；".join(f"{r.side.label}：{r.answer.reason or '未找到'}" for r in results)
-        attach_citations(answer)
+        answer.question = with_years(frame.question, frame.years)
+        attach_citations(answer).question = frame.question
 
     def _calculate(self, answer: Answer, frame: QuestionFrame, timings: dict[str, float], started: float) -> Iterator[Event]:
         """A calculation within one answer ('出口比进口多多少'): the model is asked for the figures, the
@@ -269,7 +307,7 @@ class QAPipeline:
                         excerpt=pick_excerpt(question, passages))
         timings["excerpt"] = time.perf_counter() - started
         yield Event("excerpt", excerpt=answer.excerpt)
-        verdict = check_answerable(frame, reader.profile, passages)
+        verdict = check_answerable(frame, reader.profile, passages, reader.finder.tokens(question))
         chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
         correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None
         if not verdict.answerable:
@@ -283,6 +321,8 @@ class QAPipeline:
         else:
             yield from self._generate(answer, timings, started)
             self._bound(answer, frame)
+            if not given:  # a benchmark's passages are all there is to read
+                self._fall_back(answer, frame, doc_ids)
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         yield Event("answer", answer=answer)

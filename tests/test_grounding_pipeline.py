@@ -77,10 +77,21 @@ def test_a_figure_of_another_place_is_corrected(pipe):
 
 
 def test_the_base_value_is_not_given_as_the_target(pipe, monkeypatch):
-    """The model answers the 2025 question with 2020's figure from the table: withheld, with what the
-    documents do give."""
+    """The model answers the 2025 question with 2020's figure from the table: withheld, saying what the
+    documents give for 2020; the 2025 figure is then read from the place's document in code."""
     table_only = [c for c in pipe.retriever.stored.chunks if "| 2020年 |" in c.text]
     monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(table_only[0], 1.0)])
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["2025年地区生产总值为300.5亿元[1]。"]))
     answer = pipe.ask("莱西市2025年地区生产总值是多少？")
-    assert answer.refused and "2020年的数值" in answer.reason and answer.withheld
+    assert "2020年的数值" in answer.reason and "300.5" in answer.withheld
+    assert not answer.refused and "420亿元" in answer.text and "300.5" not in answer.text
+    assert all(c.supported for c in answer.claims)
+
+
+def test_a_refused_figure_question_is_not_answered_from_another_year(pipe, monkeypatch):
+    """The fallback reads only a figure bound to the year asked: for 2030 nothing, so the refusal stays."""
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["文档中没有相关信息"]))
+    answer = pipe.ask("莱西市2025年森林覆盖率是多少？")
+    assert not answer.refused and "22%" in answer.text
+    answer = pipe.ask("胶州市2025年一般公共预算收入是多少？")
+    assert answer.refused

@@ -96,10 +96,63 @@ def _terms_covered(frame: QuestionFrame, profile: CorpusProfile) -> Verdict:
     return Verdict(True)
 
 
-def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
-    """The first failing check's verdict, or answerable."""
-    for verdict in (_place_covered(frame, profile, passages), _years_covered(frame, profile, passages),
-                    _terms_covered(frame, profile)):
+_NOUN = {"n", "nz", "j", "eng", "nt", "nw"}  # not vn: '重点优化', '政务服务改革' name actions
+_GENERIC = {"规模", "数量", "情况", "水平", "目标", "问题", "方面", "工作", "内容", "规划", "方案", "文件", "文档", "资料",
+            "政策", "措施", "现在", "时候", "地方", "东西", "全国", "全省", "全市", "全区", "地区", "哪个"}
+
+
+_ASKS = {"多少", "几", "多大", "几个", "多少钱"}
+_BEFORE_ASK = {"是", "有", "为", "规模", "数量", "总量", "总数", "达到", "要"}
+
+
+def _run(tokens: list[tuple[str, str]], skip: set[str]) -> str:
+    words = [w for w, _ in tokens]
+    return "".join(words) if len(words) >= 2 and all(len(w) >= 2 and w not in skip for w in words) else ""
+
+
+def asked_names(frame: QuestionFrame, tokens: list[tuple[str, str]]) -> list[str]:
+    """The compound name a number question asks about: the nouns right after '多少' ('多少研发人员') or right
+    before '（的）规模/是多少/有多大' ('智能家电产业基金规模有多大')."""
+    skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | _GENERIC
+    names = []
+    tokens = [("多大" if w == "多" and i + 1 < len(tokens) and tokens[i + 1][0] == "大" else w, t)
+              for i, (w, t) in enumerate(tokens)]
+    for i, (word, _) in enumerate(tokens):
+        if word not in _ASKS:
+            continue
+        after = tokens[i + 1:]
+        after = after[1:] if after and after[0][1] in ("q", "m") else after
+        following = next((j for j, (_, t) in enumerate(after) if t not in _NOUN), len(after))
+        j = i
+        while j > 0 and tokens[j - 1][0] in _BEFORE_ASK | {"的"}:
+            j -= 1
+        preceding = j
+        while preceding > 0 and tokens[preceding - 1][1] in _NOUN:
+            preceding -= 1
+        names += [n for n in (_run(after[:following], skip), _run(tokens[preceding:j], skip)) if n]
+    return list(dict.fromkeys(names))
+
+
+def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]]) -> Verdict:
+    """The compound name a number question asks about, whose every word the place's documents use but
+    never together: the thing itself is not in them (everyday words the documents do not use are not
+    judged: '老楼院子' may well be their 老旧小区)."""
+    doc_ids, where = _scope(frame, profile)
+    text = profile.text_of(doc_ids)
+    for run in asked_names(frame, tokens):
+        words = [w for w, _ in tokens if w in run]
+        if all(w in text for w in words) and not mentioned(run, text):
+            return Verdict(False, f"{where}中没有提到“{run}”。")
+    return Verdict(True)
+
+
+def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
+                     tokens: list[tuple[str, str]] = ()) -> Verdict:
+    """The first failing check's verdict, or answerable; `tokens`: the question's words with their parts
+    of speech (no compound-name check without them)."""
+    for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
+                  lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens)):
+        verdict = check()
         if not verdict.answerable:
             return verdict
     return Verdict(True)

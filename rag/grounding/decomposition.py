@@ -12,8 +12,9 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
+from rag.grounding.lookup import sentence_value
 from rag.grounding.profile import CorpusProfile, squash
-from rag.grounding.question import ARITHMETIC, QuestionFrame
+from rag.grounding.question import ARITHMETIC, GLOSSARY, QuestionFrame, expand
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
 
@@ -31,6 +32,7 @@ class Side:
     label: str  # '平度市' or '2025年'
     question: str  # asked on its own
     doc_ids: list[str] | None  # the documents it is answered from (None: no filter)
+    place: str = ""  # the place it asks about ('' when none is named)
 
 
 @dataclass
@@ -64,17 +66,24 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
     """What a numeric question measures, in its own words: from its measured term to the end of that
     stretch of the question ('进出口总额目标', '每千人口3岁以下婴幼儿托位数的目标'), else the corpus's name."""
     terms = sorted(frame.metric_terms or ([frame.indicator] if frame.indicator else []), key=len, reverse=True)
+    asked = measure(frame) if terms else ""
     for segment in rest.split("，"):
         for term in terms:
             if term in segment:
                 topic = _TIME.sub("", segment[segment.index(term):])
                 return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
-    return terms[0] if terms else ""
+    return asked
+
+
+def most_specific(places: list[str], profile: CorpusProfile) -> str:
+    """高密, not 潍坊 whose plan speaks of it."""
+    return next((p for p in places if not any(p in profile.parents(o) for o in places)), "")
 
 
 def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if frame.clauses:
-        return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None)
+        return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None,
+                     most_specific(places, profile))
                 for clause, places in frame.clauses]
     numeric = frame.kind in ARITHMETIC or re.search(r"多少|几", frame.question)
     rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
@@ -85,34 +94,85 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
     if by_place:
-        return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None) for p in frame.places]
+        return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
     # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents
-    place = next((p for p in frame.places if not any(p in profile.parents(o) for o in frame.places)), "")
+    place = most_specific(frame.places, profile)
     docs = [d for p in frame.places for d in profile.docs_of(p)]
     latest = max(frame.sides)
     # a target belongs to the later year; the earlier one is asked for what it was
     target = "目标" if "目标" in frame.question and "目标" not in rest else ""
     return [Side(label, f"{place}{label}{rest if label == latest else rest.replace('目标', '')}"
-                        f"{target if label == latest else ''}{ask}", docs or None)
+                        f"{target if label == latest else ''}{ask}", docs or None, place)
             for label in frame.sides]
 
 
 def side_year(side: Side, frame: QuestionFrame) -> int | None:
+    """The year a side asks about: its label, the one year its own question names, or the question's."""
     if re.fullmatch(r"\d{4}年", side.label):
         return int(side.label[:4])
+    own = set(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", side.question))
+    if len(own) == 1:
+        return int(own.pop())
     return frame.years[0] if len(frame.years) == 1 else None
 
 
-def table_answer(side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
-    """A side whose figure stands in a table row for its year is answered from the table, not the model."""
+_MODIFIED = re.compile(r"(人均|年均|单位|每)$")
+
+
+def measure(frame: QuestionFrame) -> str:
+    """The measure a numeric question asks about: its longest measured term or the corpus's indicator
+    name in it, with the modifier the question puts before it ('人均GDP' -> 人均地区生产总值)."""
+    term = max(frame.metric_terms + [frame.indicator], key=lambda t: len(expand(t)))
+    text = squash(frame.question)
+    for form in [term] + [short for short, full in GLOSSARY.items() if full == term]:
+        at = text.find(form)
+        modifier = _MODIFIED.search(text[:at]) if at > 0 else None
+        if modifier and not term.startswith(modifier.group(1)):
+            return modifier.group(1) + term
+    return term
+
+
+def with_years(question: str, years: list[int]) -> str:
+    """The question with the years it implies ('十三五末': 2020) written out, for checking an answer's
+    claims: those years frame the answer, like a year the question wrote."""
+    missing = [str(y) for y in years if str(y) not in question]
+    return f"{question}（{'、'.join(missing)}年）" if missing else question
+
+
+def lookup_docs(side: Side, profile: CorpusProfile) -> list[str]:
+    """Where a side's figure may stand: its own documents, and others that name its place (潍坊's plan
+    lists 高密's target)."""
+    names = profile.names_of(side.place) if side.place else set()
+    named = [d for d, doc in profile.docs.items() if any(n in doc.text for n in names)]
+    return list(dict.fromkeys((side.doc_ids or []) + named))
+
+
+def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], profile: CorpusProfile,
+                  extra: list[Passage] = ()) -> Answer | None:
+    """A side whose figure a table row or a sentence states for its year is answered from there, not by
+    the model; `extra` passages (more of the side's documents) are read when the retrieved ones hold none."""
     year = side_year(side, frame)
-    found = table_value(passages, side.question, year) if year else None
-    if not found:
+    if not year:
         return None
-    row, figure, number = found
-    prefix = "" if side.label.startswith(str(year)) else f"{year}年"
-    answer = Answer(question=side.question, text=f"{prefix}{row}为{figure.shown()}[{number}]。", passages=passages)
-    return attach_citations(answer)
+    own = set(profile.docs_of(side.place)) if side.place else None
+    names = sorted(profile.names_of(side.place), key=len, reverse=True) if side.place else []
+    for pool in (list(passages), list(passages) + [p for p in extra if p not in passages]):
+        found = table_value(pool, side.question, year)
+        if found:
+            row, figure, number = found
+            text = f"{row}为{figure.shown()}[{number}]"
+        else:
+            got = sentence_value(pool, measure(frame), year, own, names) if measure(frame) else None
+            if got is None:
+                continue
+            number, text = got.passage, f"{measure(frame)}为{got.figure.shown()}{got.qualifier}[{got.passage}]"
+        kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
+        text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
+        prefix = "" if side.label.startswith(str(year)) else f"{year}年"
+        answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept)
+        attach_citations(answer).question = side.question
+        return answer
+    return None
 
 
 def _known_numbers(passages: list[Passage]) -> set[str]:

@@ -17,7 +17,7 @@ UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", 
 _FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, UNITS)) + r")?")
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-_SENTENCE = re.compile(r"[^。！？；\n]+")
+SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
         if line.lstrip().startswith("|") and header and line != header:
             found.append(_table_year(line, header, number))
             continue
-        for sentence in _SENTENCE.findall(line):
+        for sentence in SENTENCE.findall(line):
             clauses = _CLAUSE.findall(sentence)
             for i, clause in enumerate(clauses):
                 if occurs(number, clause):

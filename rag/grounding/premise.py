@@ -17,7 +17,6 @@ _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|�
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6
-_ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
 _ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
@@ -43,14 +42,9 @@ def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
     return doc.subject if doc and doc.subject else chunk.title
 
 
-def _names(place: str, profile: CorpusProfile) -> set[str]:
-    """The place's names that identify it in any document ('高新区' alone could be any zone)."""
-    return {a for a, c in profile.aliases.items() if c == place and a not in _ZONE_TYPES} | {place}
-
-
 def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
     """The chunk is about the place: from its documents, or naming it."""
-    return chunk.doc_id in profile.docs_of(place) or any(n in chunk.text for n in _names(place, profile))
+    return chunk.doc_id in profile.docs_of(place) or any(n in chunk.text for n in profile.names_of(place))
 
 
 def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: CorpusProfile,

@@ -22,6 +22,7 @@ _PERIOD = re.compile(r"十([一二三四五六七八九])五")
 # Development zones are named by a rule of the language: 淄博高新技术产业开发区 is called 淄博高新区.
 _ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|高新区|经开区|经济开发区|新区)")
 _ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+_ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
 _ADMIN = ("省", "市", "区", "县", "州", "旗")
 # table header/category cells and plan vocabulary that are not indicators
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
@@ -155,6 +156,11 @@ class CorpusProfile:
 
     def years_of(self, doc_ids: Iterable[str]) -> set[int]:
         return set().union(*(self.docs[d].years for d in doc_ids if d in self.docs))
+
+    def names_of(self, place: str) -> set[str]:
+        """The place's names that identify it in any document ('高新区' alone could be any zone)."""
+        canonical = self.aliases.get(place, place)
+        return {a for a, c in self.aliases.items() if c == canonical and a not in _ZONE_TYPES} | {canonical}
 
     def parents(self, place: str) -> set[str]:
         canonical = self.aliases.get(place, place)

@@ -115,13 +115,13 @@ def expand(question: str) -> str:
 def _years(text: str) -> tuple[list[int], list[int]]:
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
-    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|初|期间|时期)?", text):
+    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
         number = period_number(m.group(1))
         periods.append(number)
         first, last = plan_years(number)
-        if m.group(2) == "末":
+        if m.group(2) in ("末", "收官", "最后一年"):
             years.append(last)
-        elif m.group(2) == "初":
+        elif m.group(2) in ("初", "开局", "第一年", "首年"):
             years.append(first)
     return list(dict.fromkeys(years)), list(dict.fromkeys(periods))
 

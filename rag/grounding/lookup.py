@@ -1,0 +1,110 @@
+"""A side's figure read in code from a sentence of the documents, bound to the year asked: the sentence
+names the measure and states the figure right after it ('全市地区生产总值跨上新台阶，达510.3亿元'), or
+names the measure and lists the figure for the place asked ('到2025年，寿光市GDP完成1100亿元以上，…，
+高密市达到750亿元左右'). Used before the model is asked, like a table row: a 1.5B model reading a long
+passage misses the figure or takes its neighbour's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.grounding.figures import SENTENCE, Figure, bound_years, context_years, fits
+from rag.grounding.profile import squash
+from rag.grounding.question import GLOSSARY
+from rag.types import Passage
+
+_NUMBER = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万亿元|亿元|万元|元|个百分点|%|万人|人|万户|户|万吨|吨|万亩|亩|平方公里|万平方米|平方米|"
+    r"公里|万千瓦|千瓦|家|个|张|处|项|所|座|条|台|辆|件|次|岁|天|年)"
+)
+_QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
+# between the measure and its figure: a verb and a few words ('跨上新台阶，达'), never another measure
+# ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it
+_CHANGE = re.compile(r"增长|增加|提高|提升|下降|减少|降低|比重|占|年均|人均|比|较|翻|倍|增速|率")
+_MODIFIER = re.compile(r"(?:人均|年均|单位|每|亩均)(?:地区)?$")  # '人均地区生产总值' is not '地区生产总值'
+MAX_GAP = 14  # characters from the end of the measure to its figure
+MAX_PLACE_GAP = 8  # from a listed place's name to its figure
+
+
+@dataclass(frozen=True)
+class Found:
+    figure: Figure
+    passage: int  # 1-based
+    words: str  # the measure as the sentence writes it
+    qualifier: str  # '左右', '以上' or ''
+
+
+def measure_forms(term: str) -> list[str]:
+    """The ways documents write the measure: as asked, its standard name, and the standard name's other
+    forms (地区生产总值: GDP, 经济总量, and the 全市生产总值 of statistical bulletins)."""
+    standard = term
+    for short, full in GLOSSARY.items():
+        standard = standard.replace(short, full)
+    forms = [term, standard]
+    for short, full in GLOSSARY.items():
+        if full in standard:
+            forms.append(standard.replace(full, short))
+    forms += [f.replace("地区生产总值", "生产总值") for f in forms if "地区生产总值" in f]
+    return [f for f in dict.fromkeys(forms) if len(f) >= 2]
+
+
+def _figure_after(text: str, limit: int) -> tuple[Figure, str, int] | None:
+    m = _NUMBER.search(text)
+    if not m or m.start() > limit or _NUMBER.search(text[: m.start()]):
+        return None
+    qualifier = _QUALIFIER.match(text[m.end():])
+    return Figure(float(m.group(1)), m.group(1), m.group(2)), qualifier.group(0) if qualifier else "", m.start()
+
+
+def _in_sentence(sentence: str, form: str, asked: str, places: list[str], rate: bool) -> tuple[Figure, str, int] | None:
+    """The figure the sentence states for the measure (and the place, when one is named), with its gap."""
+    for m in re.finditer(re.escape(form), sentence):
+        if _MODIFIER.search(sentence[: m.start()]) and not _MODIFIER.search(asked[: asked.find(form)] or "-"):
+            continue
+        after = sentence[m.end():]
+        for place in places:  # a list of places' figures after the measure
+            at = after.find(place)
+            if at >= 0:
+                got = _figure_after(after[at + len(place):], MAX_PLACE_GAP)
+                if got and (rate or not _CHANGE.search(after[at + len(place): at + len(place) + got[2]])):
+                    return got
+        got = _figure_after(after, MAX_GAP)
+        if got and not places and (rate or not _CHANGE.search(after[: got[2]])):
+            return got
+    return None
+
+
+def _sentences(text: str) -> list[str]:
+    """The prose sentences of a passage, a line broken inside a sentence joined again ('人均地区\n生产总值');
+    table rows are left to figures.table_value."""
+    prose = [line for line in squash(text).splitlines() if not line.lstrip().startswith("|")]
+    joined = re.sub(r"(?<![。！？；;!?:：])\n", "", "\n".join(prose))
+    return SENTENCE.findall(joined)
+
+
+def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None,
+                   names: list[str] = ()) -> Found | None:
+    """The figure of `term` for `year` stated in a sentence of the passages, from the best-ranked passage
+    and the closest to its measure. A passage of `own_docs` (the asked place's documents; None: any
+    passage) speaks of the place itself; from any other only a figure listed after one of the place's
+    `names` is taken. None when no sentence states one for that year."""
+    rate = bool(re.search(r"率|比重|占比|比例|增速|增长", term))
+    best: tuple[int, int, Found] | None = None
+    for number, passage in enumerate(passages, start=1):
+        context = context_years(passage.chunk)
+        places = [] if own_docs is None or passage.chunk.doc_id in own_docs else list(names)
+        if own_docs is not None and not places and passage.chunk.doc_id not in own_docs:
+            continue
+        for sentence in _sentences(passage.chunk.text):
+                for form in measure_forms(term):
+                    got = _in_sentence(sentence, form, term, places, rate)
+                    if not got or not fits(got[0], term):
+                        continue
+                    bindings = bound_years(got[0].text, sentence, context)
+                    if not any(year in b for b in bindings):
+                        continue
+                    rank = (number, got[2])
+                    if best is None or rank < best[:2]:
+                        best = (*rank, Found(got[0], number, form, got[1]))
+    return best[2] if best else None

@@ -1,0 +1,85 @@
+"""Figures read in code from the documents' sentences (rag/grounding/lookup.py) and the sides they answer,
+on the hand-made corpus of tests/grounding_corpus.py and on sentences written here."""
+
+from __future__ import annotations
+
+from grounding_corpus import chunks, passage, profile, reader
+
+from rag.grounding.answerability import asked_names, check_answerable
+from rag.grounding.decomposition import Side, lookup_answer, measure, plan, with_years
+from rag.grounding.lookup import measure_forms, sentence_value
+from rag.chunking import chunk_document
+from rag.grounding.profile import build_profile
+from rag.grounding.question import QuestionReader
+from rag.types import Document, Passage
+
+
+def _passage(text: str, heading: str = "第二章 主要目标", doc_id: str = "city") -> Passage:
+    return passage(text, doc_id, "某市国民经济和社会发展第十四个五年规划", heading)
+
+
+def passages() -> list[Passage]:
+    return [Passage(c, 1.0) for c in chunks()]
+
+
+def test_the_measure_names_its_figure_in_a_sentence():
+    found = sentence_value([_passage("到2025年，全市地区生产总值跨上新台阶，达到880.5亿元左右，年均增长6%。")], "地区生产总值", 2025)
+    assert found and found.figure.text == "880.5" and found.qualifier == "左右" and found.passage == 1
+
+
+def test_a_figure_for_another_year_or_a_rate_of_the_measure_is_not_taken():
+    text = "到2025年，全市地区生产总值年均增长6%，人均地区生产总值达到12万元。"
+    assert sentence_value([_passage(text)], "地区生产总值", 2025) is None
+    assert sentence_value([_passage(text)], "人均地区生产总值", 2025).figure.text == "12"
+    base = "“十三五”时期，全市地区生产总值达到500亿元。"
+    assert sentence_value([_passage(base, "第一章 发展基础")], "地区生产总值", 2025) is None
+    assert sentence_value([_passage(base, "第一章 发展基础")], "地区生产总值", 2020).figure.text == "500"
+
+
+def test_a_list_of_places_gives_the_asked_place_its_own_figure():
+    text = "力争到2025年，甲市GDP完成1100亿元以上，乙县达到750亿元左右，丙区达到650亿元。"
+    found = sentence_value([_passage(text, doc_id="province")], "地区生产总值", 2025, own_docs={"yixian"}, names=["乙县", "乙"])
+    assert found.figure.text == "750" and found.qualifier == "左右"
+    assert sentence_value([_passage(text, doc_id="province")], "地区生产总值", 2025, {"dingxian"}, ["丁县"]) is None
+
+
+def test_measure_forms_and_the_modifier_the_question_puts_before_its_measure():
+    assert {"地区生产总值", "GDP", "经济总量", "生产总值"} <= set(measure_forms("地区生产总值"))
+    assert measure(reader().read("莱西市2020年的人均GDP是多少？")).startswith("人均")
+    assert with_years("莱西市“十三五”末地区生产总值是多少？", [2020]).endswith("（2020年）")
+
+
+def test_a_comparison_side_is_answered_from_its_documents_sentence():
+    frame = reader().read("莱西和胶州哪个十三五末地区生产总值更大？")
+    sides = plan(frame, profile())
+    everything = passages()
+    got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in everything if p.chunk.doc_id in s.doc_ids])
+           for s in sides}
+    assert "300.5亿元" in got["莱西市"].text and "1200亿元" in got["胶州市"].text
+    assert all(not a.refused and a.citations for a in got.values())
+
+
+def test_a_side_without_its_figure_is_left_to_the_model():
+    frame = reader().read("莱西和胶州2025年高新技术企业分别有多少家？")
+    side = Side("莱西市", "莱西市2025年高新技术企业是多少？", ["laixi"], "莱西市")
+    assert lookup_answer(side, frame, [p for p in passages() if p.chunk.doc_id == "laixi"], profile()) is None
+
+
+def test_a_compound_name_the_documents_never_use_together_is_refused():
+    text = ("第三章 产业发展\n全市设立产业基金5亿元，支持先进制造业、现代服务业和现代农业融合发展，推动产业链条向高端延伸。"
+            "\n第四章 企业培育\n家电企业达到120家。\n")
+    title = "莱阳市国民经济和社会发展第十四个五年规划"
+    doc = chunk_document(Document("laiyang", title, "laiyang.txt", f"{title}\n{text}", "0" * 64, "utf-8"), size=200)
+    own = QuestionReader(build_profile(doc))
+    question = "莱阳市的家电产业基金规模有多大？"  # 家电, 产业 and 基金 are words of two far-apart sentences
+    frame, tokens = own.read(question), own.finder.tokens(question)
+    assert "家电产业基金" in asked_names(frame, tokens)
+    verdict = check_answerable(frame, own.profile, [], tokens)
+    assert not verdict.answerable and "家电产业基金" in verdict.reason
+    for answerable in ("莱阳市的产业基金规模有多大？", "莱阳市老楼院子修了多少个？"):  # everyday words: not judged
+        assert check_answerable(own.read(answerable), own.profile, [], own.finder.tokens(answerable)).answerable
+
+
+def test_the_last_year_of_a_plan_period_in_everyday_words():
+    assert 2020 in reader().read("“十三五”收官那年莱西市一般公共预算收入是多少？").years
+    assert 2021 in reader().read("“十四五”开局之年莱西市地区生产总值是多少？").years
