@@ -55,7 +55,8 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     if frame.kind == "comparison":  # '…城镇化率哪个高' -> '…城镇化率'
         text = re.sub(r"(?:大|高|多|快|强|低|(?<!多)少|小|好)(?=[？?。]|$)", "", text)
     text = re.sub(r"[？?。！!]+", "？", text)
-    parts = [re.sub(r"、+", "", _JOINERS.sub("", p)) for p in text.split("？") if p.strip("、，, ")]
+    text = re.sub(r"、(?:和|与|及|跟|同|以及)?(?=、)", "", text)  # '平度和环翠区' -> one mark, no '和' left
+    parts = [re.sub(r"([，,])的", r"\1", re.sub(r"、+", "", _JOINERS.sub("", p))) for p in text.split("？") if p.strip("、，, ")]
     return "，".join(p for p in parts if p)
 
 

@@ -130,7 +130,9 @@ def _cells(line: str) -> list[str]:
 
 
 def _row_name(cells: list[str]) -> str:
-    text = next((c for c in cells if re.search(r"[\u4e00-\u9fff]{2}", c)), "")
+    """The indicator's cell: the longest name in the row ('| 创新驱动 | 9 | 数字经济核心产业增加值占…比重(%) |')."""
+    names = [c for c in cells if re.search(r"[\u4e00-\u9fff]{2}", c)]
+    text = max(names, key=lambda c: len(re.findall(r"[\u4e00-\u9fff]", c)), default="")
     return re.sub(r"^[(（]?\d+[)）.、]?", "", text)
 
 

@@ -23,6 +23,7 @@ _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 # ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it
 _CHANGE = re.compile(r"增长|增加|提高|提升|下降|减少|降低|比重|占|年均|人均|比|较|翻|倍|增速|率")
 _MODIFIER = re.compile(r"(?:人均|年均|单位|每|亩均)(?:地区)?$")  # '人均地区生产总值' is not '地区生产总值'
+_SHARE = re.compile(r"(?:所?占(?:GDP|地区生产总值|[\u4e00-\u9fff]{0,8})?)?(?:比重|占比|比例)$")
 MAX_GAP = 14  # characters from the end of the measure to its figure
 MAX_PLACE_GAP = 8  # from a listed place's name to its figure
 
@@ -46,6 +47,9 @@ def measure_forms(term: str) -> list[str]:
         if full in standard:
             forms.append(standard.replace(full, short))
     forms += [f.replace("地区生产总值", "生产总值") for f in forms if "地区生产总值" in f]
+    share = _SHARE.search(standard)
+    if share and share.start() >= 4:  # '高新技术产业产值占比': the documents' '…产值比重', '…产值占规上工业的'
+        forms.append(standard[: share.start()])
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 
 
@@ -99,7 +103,7 @@ def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[
         for sentence in _sentences(passage.chunk.text):
                 for form in measure_forms(term):
                     got = _in_sentence(sentence, form, term, places, rate)
-                    if not got or not fits(got[0], term):
+                    if not got or not fits(got[0], term) or (_SHARE.search(term) and got[0].unit != "%"):
                         continue
                     bindings = bound_years(got[0].text, sentence, context)
                     if not any(year in b for b in bindings):
