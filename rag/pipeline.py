@@ -18,12 +18,12 @@ from rag.grounding.answerability import check_answerable
 from rag.grounding.binding import unbound
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
-                                         lookup_answer, lookup_docs, measure, missing_figures, most_specific, pick_figure, plan,
-                                         renumber, with_years)
+                                         lookup_answer, lookup_docs, missing_figures, pick_figure,
+                                         plan, renumber, with_years)
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, squash
-from rag.grounding.question import QuestionFrame, QuestionReader, expand
+from rag.grounding.question import QuestionFrame, QuestionReader, expand, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
@@ -217,7 +217,7 @@ class QAPipeline:
         if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
                 or frame.unknown or frame.mentioned or len(frame.years) != 1:
             return
-        place = most_specific(frame.places, self.reader.profile)
+        place = self.reader.profile.most_specific(frame.places)
         side = Side(place, frame.question, self.reader.profile.docs_of(place) or None, place)
         found = self._look_up(side, frame, answer.passages, doc_ids)
         if found is None or found.refused:

@@ -8,6 +8,7 @@ from grounding_corpus import chunks, passage, profile, reader
 from rag.grounding.answerability import asked_names, check_answerable
 from rag.grounding.decomposition import Side, lookup_answer, measure, plan, with_years
 from rag.grounding.lookup import measure_forms, sentence_value
+from rag.grounding.premise import check_premise
 from rag.chunking import chunk_document
 from rag.grounding.profile import build_profile
 from rag.grounding.question import QuestionReader
@@ -83,3 +84,25 @@ def test_a_compound_name_the_documents_never_use_together_is_refused():
 def test_the_last_year_of_a_plan_period_in_everyday_words():
     assert 2020 in reader().read("“十三五”收官那年莱西市一般公共预算收入是多少？").years
     assert 2021 in reader().read("“十四五”开局之年莱西市地区生产总值是多少？").years
+
+
+def test_a_stated_figure_the_documents_contradict_is_corrected():
+    r, everything = reader(), chunks()
+    frame = r.read("莱西市的森林覆盖率已经超过30%了，下一步怎么提高？")
+    correction = check_premise(frame, profile(), everything, [])
+    assert correction and "20.1%" not in correction.text  # '已经': the base year's sentence, not its table
+    frame = r.read("莱西市2025年GDP要过千亿，靠哪些产业？")
+    correction = check_premise(frame, profile(), everything, [])
+    assert correction and "420亿元" in correction.text and "过1000亿元" in correction.text
+    assert correction.question.startswith("莱西市") and "哪些产业" in correction.question
+    assert "420亿元" in correction.passages[0].chunk.text
+    for agreeing in ("莱西市2025年GDP要超过400亿元，靠哪些产业？", "莱西市2025年地区生产总值要达到420亿元，靠什么？"):
+        assert check_premise(r.read(agreeing), profile(), everything, []) is None
+    condition = r.read("2025年地区生产总值达到420亿元的是哪个市？")  # a condition, not a premise
+    assert check_premise(condition, profile(), everything, []) is None
+
+
+def test_a_target_given_as_the_base_value_is_corrected_with_the_base_value():
+    correction = check_premise(reader().read("莱西市2020年地区生产总值已经达到420亿元了吗？"), profile(), chunks(), [])
+    assert "2025年的目标" in correction.text and "300.5亿元[2]" in correction.text and len(correction.passages) == 2
+    assert "300.5" in correction.passages[1].chunk.text

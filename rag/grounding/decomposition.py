@@ -14,7 +14,7 @@ from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
 from rag.grounding.lookup import sentence_value
 from rag.grounding.profile import CorpusProfile, squash
-from rag.grounding.question import ARITHMETIC, GLOSSARY, QuestionFrame, expand
+from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
 
@@ -76,15 +76,10 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
     return asked
 
 
-def most_specific(places: list[str], profile: CorpusProfile) -> str:
-    """高密, not 潍坊 whose plan speaks of it."""
-    return next((p for p in places if not any(p in profile.parents(o) for o in places)), "")
-
-
 def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if frame.clauses:
         return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None,
-                     most_specific(places, profile))
+                     profile.most_specific(places))
                 for clause, places in frame.clauses]
     numeric = frame.kind in ARITHMETIC or re.search(r"多少|几", frame.question)
     rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
@@ -97,7 +92,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if by_place:
         return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
     # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents
-    place = most_specific(frame.places, profile)
+    place = profile.most_specific(frame.places)
     docs = [d for p in frame.places for d in profile.docs_of(p)]
     latest = max(frame.sides)
     # a target belongs to the later year; the earlier one is asked for what it was
@@ -115,22 +110,6 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     if len(own) == 1:
         return int(own.pop())
     return frame.years[0] if len(frame.years) == 1 else None
-
-
-_MODIFIED = re.compile(r"(人均|年均|单位|每)$")
-
-
-def measure(frame: QuestionFrame) -> str:
-    """The measure a numeric question asks about: its longest measured term or the corpus's indicator
-    name in it, with the modifier the question puts before it ('人均GDP' -> 人均地区生产总值)."""
-    term = max(frame.metric_terms + [frame.indicator], key=lambda t: len(expand(t)))
-    text = squash(frame.question)
-    for form in [term] + [short for short, full in GLOSSARY.items() if full == term]:
-        at = text.find(form)
-        modifier = _MODIFIED.search(text[:at]) if at > 0 else None
-        if modifier and not term.startswith(modifier.group(1)):
-            return modifier.group(1) + term
-    return term
 
 
 def with_years(question: str, years: list[int]) -> str:

@@ -162,6 +162,10 @@ class CorpusProfile:
         canonical = self.aliases.get(place, place)
         return {a for a, c in self.aliases.items() if c == canonical and a not in _ZONE_TYPES} | {canonical}
 
+    def most_specific(self, places: list[str]) -> str:
+        """高密, not 潍坊 whose plan speaks of it ('' when none)."""
+        return next((p for p in places if not any(p in self.parents(o) for o in places)), "")
+
     def parents(self, place: str) -> set[str]:
         canonical = self.aliases.get(place, place)
         out: set[str] = set()

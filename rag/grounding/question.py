@@ -30,6 +30,8 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
                    "哪一年", "哪年", "一年", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
                    "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
+                   # what a question asserts of the measure: '城镇化率已经超过90%'
+                   "已经", "已", "超过", "突破", "达到", "高达", "不到", "低于", "做到", "还有", "下一步",
                    # generic heads and table words: '…数量', '基期值' say how, not what, is measured
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
@@ -112,6 +114,27 @@ def expand(question: str) -> str:
     return out
 
 
+_MODIFIED = re.compile(r"(人均|年均|单位|每)$")
+
+
+def measure(frame: QuestionFrame) -> str:
+    """The measure a numeric question asks about: its longest measured term or the corpus's indicator
+    name in it, with the modifier the question puts before it ('人均GDP' -> 人均地区生产总值)."""
+    term = max(frame.metric_terms + [frame.indicator], key=lambda t: len(expand(t)))
+    text = squash(frame.question)
+    for form in [term] + [short for short, full in GLOSSARY.items() if full == term]:
+        at = text.find(form)
+        modifier = _MODIFIED.search(text[:at]) if at > 0 else None
+        if modifier and not term.startswith(modifier.group(1)):
+            return modifier.group(1) + term
+    return term
+
+
+def magnitudes(text: str) -> str:
+    """'过千亿' -> '过1000亿元': round figures written as words."""
+    return re.sub(r"(?<![\d一二三四五六七八九十两])([千百])亿元?", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿元", text)
+
+
 def _years(text: str) -> tuple[list[int], list[int]]:
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
@@ -185,7 +208,7 @@ class QuestionReader:
         self._places(text, frame)
         frame.years, frame.periods = _years(text)
         frame.quoted = [q.strip() for q in _QUOTED.findall(text)]
-        frame.given = [(n, u) for n, u in _GIVEN.findall(text)
+        frame.given = [(n, u) for n, u in _GIVEN.findall(magnitudes(text))
                        if not (u == "年" and re.fullmatch(r"(?:19|20)\d{2}", n))]
         expanded = expand(text)
         frame.indicator = self._indicator(expanded)
