@@ -23,6 +23,8 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, squash
+from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
+from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
 from rag.grounding.question import QuestionFrame, QuestionReader, expand, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
@@ -159,13 +161,16 @@ class QAPipeline:
             messages = build_messages(question, passages, *shape)
         return messages, passages
 
-    def _generate(self, answer: Answer, timings: dict[str, float], started: float, label: str = "") -> Iterator[Event]:
-        """The model's answer to answer.question from answer.passages, streamed, then checked in place."""
+    def _generate(self, answer: Answer, timings: dict[str, float], started: float, label: str = "",
+                  hint: str = "") -> Iterator[Event]:
+        """The model's answer to answer.question from answer.passages, streamed, then checked in place;
+        `hint`: the question in the documents' words, shown to the model beside it."""
         if not answer.passages:
             answer.text = REFUSAL
         else:
             prompt_started = time.perf_counter()
-            messages, answer.passages = self._fit(expand(answer.question), answer.passages)
+            asked = expand(answer.question) + (f"（即：{hint}）" if hint else "")
+            messages, answer.passages = self._fit(asked, answer.passages)
             timings.setdefault("prompt", time.perf_counter() - prompt_started)
             pieces: list[str] = []
             for piece in self.generator.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
@@ -202,6 +207,22 @@ class QAPipeline:
             sub = Answer(question=question, text="", passages=passages)
             yield from self._generate(sub, timings, started, label)
         yield sub
+
+    def _rewrite(self, question: str, frame: QuestionFrame, tokens: list[tuple[str, str]]) -> str:
+        """The question in the documents' words when it is put in everyday words ('' otherwise)."""
+        if not needs_rewrite(frame, tokens, self.reader.profile):
+            return ""
+        return clean("".join(self.generator.stream(rewrite_messages(question), REWRITE_TOKENS, 0.0)), question)
+
+    def _search(self, question: str, rewritten: str, frame: QuestionFrame, doc_ids: list[str] | None) -> list[Passage]:
+        """Passages for the question; for one in everyday words, those of its rewrite (one more than usual:
+        the rewrite's wording is the model's guess) and the question's own best one."""
+        scope = self.scoped.scope(frame)
+        if not rewritten:
+            return self.scoped.search(question, doc_ids, scope)
+        found = self.scoped.search(rewritten, doc_ids, scope, self.settings.top_k + 1)
+        found += self.scoped.search(question, doc_ids, scope, 1)
+        return list({p.chunk.chunk_id: p for p in found}.values())
 
     def _look_up(self, side: Side, frame: QuestionFrame, passages: list[Passage],
                  doc_ids: list[str] | None) -> Answer | None:
@@ -298,16 +319,18 @@ class QAPipeline:
         question = validate_question(question, self.settings.max_question_chars)
         given = passages is not None  # a benchmark's passages: the corpus is what they say
         reader = QuestionReader(build_profile(p.chunk for p in passages)) if given else self.reader
-        frame = reader.read(question)
+        frame, tokens = reader.read(question), reader.finder.tokens(question)
+        rewritten = "" if given else self._rewrite(question, frame, tokens)
         if passages is None:
-            passages = self.scoped.search(question, doc_ids, self.scoped.scope(frame))
+            passages = self._search(question, rewritten, frame, doc_ids)
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
-        answer = Answer(question=question, text="", passages=passages, understanding=frame.summary(),
+        understanding = frame.summary() + (f"；规划用语：{rewritten}" if rewritten else "")
+        answer = Answer(question=question, text="", passages=passages, understanding=understanding,
                         excerpt=pick_excerpt(question, passages))
         timings["excerpt"] = time.perf_counter() - started
         yield Event("excerpt", excerpt=answer.excerpt)
-        verdict = check_answerable(frame, reader.profile, passages, reader.finder.tokens(question))
+        verdict = check_answerable(frame, reader.profile, passages, tokens)
         chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
         correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None
         if not verdict.answerable:
@@ -319,7 +342,7 @@ class QAPipeline:
         elif frame.kind in CALCULATED:
             yield from self._calculate(answer, frame, timings, started)
         else:
-            yield from self._generate(answer, timings, started)
+            yield from self._generate(answer, timings, started, hint=rewritten)
             self._bound(answer, frame)
             if not given:  # a benchmark's passages are all there is to read
                 self._fall_back(answer, frame, doc_ids)

@@ -95,3 +95,27 @@ def test_a_refused_figure_question_is_not_answered_from_another_year(pipe, monke
     assert not answer.refused and "22%" in answer.text
     answer = pipe.ask("胶州市2025年一般公共预算收入是多少？")
     assert answer.refused
+
+
+def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_documents_words(pipe, monkeypatch):
+    """Several words no document uses: the model is asked once for the documents' wording, retrieval uses
+    it (plus the question's own best passage), and the model sees it beside the question."""
+    calls = []
+    stream = pipe.generator.stream
+
+    def model(messages, max_tokens, temperature):
+        if "改写" in messages[0]["content"]:
+            calls.append(messages[-1]["content"])
+            yield "莱西市森林覆盖率2025年目标是多少？"
+        else:
+            yield from stream(messages, max_tokens, temperature)
+
+    monkeypatch.setattr(pipe.generator, "stream", model)
+    answer = pipe.ask("莱西城外山上种的树，到2025年能把多大地方盖住？")
+    assert calls == ["莱西城外山上种的树，到2025年能把多大地方盖住？"]
+    assert "规划用语：莱西市森林覆盖率2025年目标是多少？" in answer.understanding
+    assert any("森林覆盖率" in p.chunk.text for p in answer.passages) and len(answer.passages) <= 5
+    assert "（即：莱西市森林覆盖率2025年目标是多少？）" in pipe.generator.questions[-1]
+    calls.clear()
+    pipe.ask("莱西市2025年森林覆盖率是多少？")  # in the documents' own words: no rewrite
+    assert calls == []

@@ -25,27 +25,30 @@ class ScopedRetriever:
     def scope(self, frame: QuestionFrame) -> list[str]:
         return [d for place in frame.places for d in self.profile.docs_of(place)]
 
-    def search(self, question: str, doc_ids: list[str] | None = None, scope: list[str] | None = None) -> list[Passage]:
-        """`doc_ids`: the user's filter; `scope`: the documents of the places asked about."""
-        question, pool = expand(question), 2 * self.top_k
+    def search(self, question: str, doc_ids: list[str] | None = None, scope: list[str] | None = None,
+               k: int | None = None) -> list[Passage]:
+        """`doc_ids`: the user's filter; `scope`: the documents of the places asked about; `k`: how many
+        (top_k unless said)."""
+        k = k or self.top_k
+        question, pool = expand(question), 2 * k
         if not scope:
-            return self._rerank(question, self.retriever.search(question, pool, doc_ids=doc_ids))
+            return self._rerank(question, self.retriever.search(question, pool, doc_ids=doc_ids), k)
         wanted = [d for d in scope if not doc_ids or d in doc_ids] or doc_ids
         inside = self.retriever.search(question, pool, doc_ids=wanted)
         ids = {p.chunk.chunk_id for p in inside}
         names = [a for a, place in self.profile.aliases.items() if set(self.profile.docs_of(place)) & set(scope)]
         outside = [p for p in self.retriever.search(question, pool, doc_ids=doc_ids)
                    if p.chunk.chunk_id not in ids and any(n in p.chunk.text for n in names)]
-        return self._rerank(question, sorted(inside + outside, key=lambda p: -p.score))
+        return self._rerank(question, sorted(inside + outside, key=lambda p: -p.score), k)
 
-    def _rerank(self, question: str, passages: list[Passage]) -> list[Passage]:
+    def _rerank(self, question: str, passages: list[Passage], k: int) -> list[Passage]:
         """The 2025 target and the 2020 base sit in neighbouring passages: the one the question names first."""
         marks = re.findall(r"(?:19|20)\d{2}|十[一二三四五六七八九]五", question)
         marks += [period_name(int(m)) for m in marks if m.isdigit() and period_name(int(m))]  # 2020: 十三五 ends
         if not marks:
-            return passages[: self.top_k]
+            return passages[:k]
         years = {int(m) for m in marks if m.isdigit()}
         # a passage under a looking-back heading speaks of the plan's base year without writing it
         bonus = {p.chunk.chunk_id: sum(m in p.chunk.text or m in p.chunk.heading_path for m in marks)
                  + bool(years & context_years(p.chunk)) for p in passages}
-        return sorted(passages, key=lambda p: -(p.score + YEAR_BONUS * bonus[p.chunk.chunk_id]))[: self.top_k]
+        return sorted(passages, key=lambda p: -(p.score + YEAR_BONUS * bonus[p.chunk.chunk_id]))[:k]
