@@ -22,7 +22,7 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          plan, renumber, with_years)
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import Correction, check_premise
-from rag.grounding.profile import build_profile, squash
+from rag.grounding.profile import build_profile
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
 from rag.grounding.question import QuestionFrame, QuestionReader, expand, measure
@@ -229,7 +229,7 @@ class QAPipeline:
         """The side's figure from a table row or sentence of its passages, else of its documents (within
         the user's document filter `doc_ids`)."""
         docs = [d for d in lookup_docs(side, self.reader.profile) if doc_ids is None or d in doc_ids]
-        extra = self._naming(docs, measure_forms(measure(frame))) if measure(frame) else []
+        extra = self.retriever.stored.naming(docs, measure_forms(measure(frame))) if measure(frame) else []
         return lookup_answer(side, frame, passages, self.reader.profile, extra)
 
     def _fall_back(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None) -> None:
@@ -246,18 +246,6 @@ class QAPipeline:
         answer.text, answer.passages, answer.citations, answer.claims = found.text, found.passages, found.citations, found.claims
         answer.refused = False
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字直接取自文档原文（表格行或原句）。"
-
-    def _naming(self, doc_ids: list[str], words: list[str], limit: int = 40) -> list[Passage]:
-        """Chunks of these documents that name one of the words, in document order (read from the chunk
-        table by document, so only these documents are scanned)."""
-        stored, found = self.retriever.stored, []
-        for row in stored.rows_of(doc_ids)[:5000] if doc_ids else []:
-            chunk = stored.chunks[int(row)]
-            if any(w in squash(chunk.text) for w in words):
-                found.append(Passage(chunk, 0.0))
-                if len(found) >= limit:
-                    break
-        return found
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:

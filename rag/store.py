@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from rag.chunktable import TABLE_FILE, ChunkTable, write_table
 from rag.errors import IndexStateError
 from rag.lexical import LexicalIndex
 from rag.stores import VectorStore, load_store
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, Passage
 
 FORMAT_VERSION = 2  # 1: chunks.jsonl + documents.jsonl, read whole into memory
 POINTER = "CURRENT"
@@ -51,6 +53,19 @@ class StoredIndex:
     def rows_of(self, doc_ids: Iterable[str]) -> np.ndarray:
         """Rows of these documents' chunks (an indexed query, not a scan in Python)."""
         return self.chunks.rows_of(doc_ids)
+
+    def naming(self, doc_ids: Iterable[str], words: list[str], limit: int = 40) -> list[Passage]:
+        """Chunks of these documents whose text names one of the words, in document order, as unranked
+        passages (only these documents' rows are read, at most the first 5,000)."""
+        found: list[Passage] = []
+        for row in self.rows_of(doc_ids)[:5000]:
+            chunk = self.chunks[int(row)]
+            text = re.sub(r"[ \t\r\u3000]+", "", unicodedata.normalize("NFKC", chunk.text))
+            if any(w in text for w in words):
+                found.append(Passage(chunk, 0.0))
+                if len(found) >= limit:
+                    break
+        return found
 
     def vector_matrix(self) -> np.ndarray:
         """All vectors, in chunk order, so unchanged documents can be carried into the next version."""

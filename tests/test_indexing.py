@@ -188,3 +188,14 @@ def test_store_file_edited_by_hand_is_detected(corpus, hash_embedder):
     target.write_bytes(bytes(data))
     with pytest.raises(IndexStateError, match="损坏"):
         load_index(corpus.index_dir)
+
+
+def test_chunks_naming_words_are_read_from_the_asked_documents_only(corpus, hash_embedder):
+    build_index(corpus, hash_embedder)
+    stored = load_index(corpus.index_dir)
+    gaomi = [d for d, doc in stored.documents.items() if "高密" in doc.title]
+    found = stored.naming(gaomi, ["地区生产总值", "GDP"])
+    assert found and all(p.chunk.doc_id in gaomi for p in found)
+    assert all("地区生产总值" in p.chunk.text.replace(" ", "") or "GDP" in p.chunk.text for p in found)
+    assert len(found) >= 2 and len(stored.naming(gaomi, ["地区生产总值", "GDP"], limit=1)) == 1
+    assert stored.naming(gaomi, ["这串文字不在任何文档里"]) == [] and stored.naming([], ["地区生产总值"]) == []
