@@ -56,6 +56,7 @@ def test_single_place_fact_is_not_decomposed(corpus):
     ("莱西市的人口出生率是多少？", "人口出生率"),  # a measured thing they never mention
     ("莱西市现任市长是谁？", "市长"),
     ("莱西市“海洋强市三年行动”有哪些内容？", "海洋强市三年行动"),  # a programme that does not exist
+    ("青岛市给崂峪区定的2025年GDP目标是多少？", "没有关于崂峪区"),  # a county name jieba cuts apart
 ])
 def test_unanswerable_questions_are_refused_with_a_reason(corpus, question, why):
     prof, read, _ = corpus
@@ -71,6 +72,7 @@ def test_unanswerable_questions_are_refused_with_a_reason(corpus, question, why)
     "胶州家里的水龙头以后都能通自来水吗？",  # colloquial: nothing measured named, not refused
     "胶州市城乡供水覆盖率要达到多少？",  # an abbreviation of 城乡供水一体化覆盖率
     "青岛市有多少高新技术企业？",  # a parent place of a covered one
+    "莱西市给工业园区定的2025年地区生产总值目标是多少？",  # a kind of area, not a place
 ])
 def test_answerable_questions_pass(corpus, question):
     prof, read, _ = corpus

@@ -53,6 +53,11 @@ ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者]")  # '三地', '两个': which ones, not what
 _SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
+# a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
+# said of it; kinds of area that are not places (工业园区, 示范区) are left out
+_NAMED_UNIT = re.compile(r"(?<=[给对在为和与])([\u4e00-\u9fff]{2,3}(?:区|县))(?=[定的是有要在和与，,？?])")
+_AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|老|开发|功能|示范|试验|实验|保护|集聚|先行|核心|服务|"
+                         r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化")
@@ -161,6 +166,8 @@ class QuestionReader:
     def _places(self, text: str, frame: QuestionFrame) -> None:
         # a county-level unit written after its city ('威海市文登区'): jieba may cut it as a name plus '区'
         units = [m.group(1) for m in _UNDER.finditer(text) if m.group(1) not in self.profile.aliases]
+        units += [m.group(1) for m in _NAMED_UNIT.finditer(text) if m.group(1) not in self.profile.aliases
+                  and not _AREA_KINDS.search(m.group(1)) and m.group(1) not in units]
         words: list[str] = []
         for span in self.finder.places(text):
             words += [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
@@ -178,7 +185,8 @@ class QuestionReader:
         frame.mentioned = [m for m in dict.fromkeys(frame.mentioned) if not any(m in p for p in frame.places)]
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
-        frame.unknown = [u for u in dict.fromkeys(frame.unknown) if u.endswith(_SUFFIXES) or not frame.places]
+        frame.unknown = [u for u in dict.fromkeys(frame.unknown)
+                         if (u.endswith(_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
         parents = {name for place in self.profile.places for name in self.profile.parents(place)}
         frame.above = [m for m in frame.mentioned if m in parents]
 
