@@ -239,6 +239,8 @@ class QAPipeline:
                 or frame.unknown or frame.mentioned or len(frame.years) != 1:
             return
         place = self.reader.profile.most_specific(frame.places)
+        if not place:  # whose figure it would be is not said
+            return
         side = Side(place, frame.question, self.reader.profile.docs_of(place) or None, place)
         found = self._look_up(side, frame, answer.passages, doc_ids)
         if found is None or found.refused:
