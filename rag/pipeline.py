@@ -22,10 +22,10 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          plan, renumber, with_years)
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import Correction, check_premise
-from rag.grounding.profile import build_profile
+from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
-from rag.grounding.question import QuestionFrame, QuestionReader, expand, measure
+from rag.grounding.question import QuestionFrame, QuestionReader, expand, magnitudes, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
@@ -298,7 +298,10 @@ class QAPipeline:
                         answer.passages += item.passages
                 else:
                     yield item
-        attach_citations(answer)
+        # the correction states the years and figures it read from the question ('已经' -> 2020, '千亿' -> 1000)
+        asked = answer.question
+        answer.question = with_years(magnitudes(asked), sorted(years_in(correction.text)))
+        attach_citations(answer).question = asked
 
     def stream(self, question: str, doc_ids: list[str] | None = None,
                passages: list[Passage] | None = None) -> Iterator[Event]:

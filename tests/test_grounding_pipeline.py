@@ -119,3 +119,13 @@ def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_doc
     calls.clear()
     pipe.ask("莱西市2025年森林覆盖率是多少？")  # in the documents' own words: no rewrite
     assert calls == []
+
+
+@pytest.mark.parametrize("question, said", [
+    ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "2020年的地区生产总值是300.5亿元[1]"),  # year read from '已经'
+    ("莱西市2025年GDP要过千亿，靠哪些产业？", "过1000亿元"),  # figure read from '千亿'
+])
+def test_a_contradicted_premise_is_shown_not_withheld(pipe, question, said):
+    """The correction names what it read from the question; the claim check counts that as the question's."""
+    answer = pipe.ask(question)
+    assert said in answer.text and answer.text.startswith("问题的前提与文档不符") and not answer.withheld
