@@ -7,6 +7,7 @@ from grounding_corpus import chunks, passage, profile, reader
 
 from rag.grounding.answerability import asked_names, check_answerable
 from rag.grounding.decomposition import Side, lookup_answer, measure, plan, with_years
+from rag.grounding.figures import figures_in
 from rag.grounding.lookup import measure_forms, sentence_value
 from rag.grounding.premise import check_premise
 from rag.chunking import chunk_document
@@ -106,3 +107,8 @@ def test_a_target_given_as_the_base_value_is_corrected_with_the_base_value():
     correction = check_premise(reader().read("莱西市2020年地区生产总值已经达到420亿元了吗？"), profile(), chunks(), [])
     assert "2025年的目标" in correction.text and "300.5亿元[2]" in correction.text and len(correction.passages) == 2
     assert "300.5" in correction.passages[1].chunk.text
+
+
+def test_counts_of_people_and_flats_keep_their_units():
+    found = figures_in("经济部门人员由209名增加到344名，1.45万套安置房交付，接待游客120万人次。")
+    assert [(f.text, f.unit) for f in found] == [("209", "名"), ("344", "名"), ("1.45", "万套"), ("120", "万人次")]

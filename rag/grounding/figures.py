@@ -13,8 +13,8 @@ from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
-         "台", "辆", "件", "次", "岁", "倍", "年", "天", "万")
-_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, UNITS)) + r")?")
+         "台", "辆", "件", "万人次", "人次", "次", "名", "位", "万套", "套", "岁", "倍", "年", "天", "万")
+_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + r")?")
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?

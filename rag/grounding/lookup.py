@@ -9,15 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.grounding.figures import SENTENCE, Figure, bound_years, context_years, fits
+from rag.grounding.figures import SENTENCE, UNITS, Figure, bound_years, context_years, fits
 from rag.grounding.profile import squash
 from rag.grounding.question import GLOSSARY
 from rag.types import Passage
 
-_NUMBER = re.compile(
-    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万亿元|亿元|万元|元|个百分点|%|万人|人|万户|户|万吨|吨|万亩|亩|平方公里|万平方米|平方米|"
-    r"公里|万千瓦|千瓦|家|个|张|处|项|所|座|条|台|辆|件|次|岁|天|年)"
-)
+_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + ")")
 _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 # between the measure and its figure: a verb and a few words ('跨上新台阶，达'), never another measure
 # ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it
