@@ -9,7 +9,8 @@ llama_cpp is imported) and because builds live in different environments:
         --build avx2=/path/to/old-venv/bin/python --build dispatch=.venv/bin/python:haswell,zen4 \\
         --model Q4_K_M=~/.cache/rag-qa/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --model Q4_0=build/quant/q4_0.gguf
 
-`NAME=PYTHON[:VARIANT,...]` runs that interpreter once per listed variant (GGML_CPU_VARIANT=..., read by the
+`NAME=PYTHON[:VARIANT,...][@DIR]` runs that interpreter (with DIR first on PYTHONPATH: a wheel installed with
+`pip install --no-deps --target DIR`) once per listed variant (GGML_CPU_VARIANT=..., read by the
 patched llama_cpp the Makefile builds) or, without variants, as it chooses. Every build × model runs at the
 last --threads / --batch value; the first build's first variant and first model also run each other
 --threads value (at the last --batch) and each other --batch value (at the last --threads).
@@ -68,12 +69,19 @@ def worker(model: str, threads: int, batch: int, runs: int) -> dict:
     prefill(64)  # warm-up: thread pool, first-touch of the weights and buffers
     pp = [PP_TOKENS / timed(prefill) for _ in range(runs)]
     tg = [TG_TOKENS / timed(generate) for _ in range(runs)]
-    return {"pp": pp, "tg": tg, "load_s": load_s, "system_info": llama_cpp.llama_print_system_info().decode()}
+    sys.path.insert(0, str(ROOT))
+    from rag.llm_build import cpu_variant
+
+    return {"pp": pp, "tg": tg, "load_s": load_s, "variant": cpu_variant(),
+            "system_info": llama_cpp.llama_print_system_info().decode()}
 
 
 def run_case(python: str, variant: str | None, model: str, threads: int, batch: int, runs: int) -> dict:
     env = dict(os.environ)
     env.pop("GGML_CPU_VARIANT", None)
+    python, _, path = python.partition("@")
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [path, env.get("PYTHONPATH")]))
     if variant:
         env["GGML_CPU_VARIANT"] = variant
     cmd = [python, str(Path(__file__).resolve()), "--worker", "--model", f"m={model}", "--threads", str(threads),
@@ -122,14 +130,16 @@ def requantize(source: str, ftype_name: str, out_dir: Path) -> None:
 
 
 def parse_build(spec: str) -> tuple[str, str, list[str | None]]:
+    """NAME=PYTHON[:VARIANT,...][@DIR] -> (NAME, PYTHON[@DIR], variants); run_case splits off @DIR."""
     name, _, rest = spec.partition("=")
+    rest, at, path = rest.partition("@")
     python, _, variants = rest.partition(":")
-    return name, python, (variants.split(",") if variants else [None])
+    return name, python + at + path, (variants.split(",") if variants else [None])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--build", action="append", default=[], help="NAME=PYTHON[:VARIANT,...]")
+    ap.add_argument("--build", action="append", default=[], help="NAME=PYTHON[:VARIANT,...][@DIR]")
     ap.add_argument("--model", action="append", required=True, help="NAME=PATH.gguf")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batch", default="256,512")
@@ -157,7 +167,7 @@ def main() -> None:
         if "error" in r:
             print(f"| {build} | {variant or 'auto'} | {qname} | {t} | {b} | {r['error']} | | |", flush=True)
             continue
-        print(f"| {build} | {variant or 'auto'} | {qname} | {t} | {b} | {spread(r['pp'])} | {spread(r['tg'])} | "
+        print(f"| {build} | {r['variant']} | {qname} | {t} | {b} | {spread(r['pp'])} | {spread(r['tg'])} | "
               f"{r['load_s']:.1f} |", flush=True)
         print(f"<!-- {r['system_info'].strip()} -->", flush=True)
 
