@@ -14,7 +14,11 @@ llama_cpp is imported) and because builds live in different environments:
 patched llama_cpp the Makefile builds) or, without variants, as it chooses. Every build × model runs at the
 last --threads / --batch value; the first build's first variant and first model also run each other
 --threads value (at the last --batch) and each other --batch value (at the last --threads).
-`--requantize Q4_0 --model SRC=...` writes a requantised copy and prints its sha256.
+`--rounds N` goes over the whole list of cases N times, interleaved (use with `--runs 1` on a shared machine:
+a burst of other load then spreads over all cases instead of spoiling one).
+`--requantize Q4_0 --model SRC=...` writes a requantised copy with llama.cpp's own quantiser
+(`llama_model_quantize` in the wheel's libllama, the code behind llama.cpp's `llama-quantize` tool) and prints
+its sha256.
 
 Nothing here is asserted: these are measurements. The text measured is the seed corpus, tokenised."""
 
@@ -143,7 +147,8 @@ def main() -> None:
     ap.add_argument("--model", action="append", required=True, help="NAME=PATH.gguf")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batch", default="256,512")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per case in one process")
+    ap.add_argument("--rounds", type=int, default=1, help="times over the whole case list (interleaved)")
     ap.add_argument("--requantize", metavar="FTYPE", help="e.g. Q4_0 or IQ4_NL: write a copy of the first model")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "build" / "quant")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -158,19 +163,38 @@ def main() -> None:
         requantize(models[0][1], args.requantize, args.out_dir)
         return
     builds = [parse_build(b) for b in args.build] or [("this", sys.executable, [None])]
-    print(f"<!-- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores -->")
+    measure(list(cases(builds, models, threads, batches)), args.runs, args.rounds)
+
+
+def measure(todo: list[tuple], runs: int, rounds: int) -> None:
+    """Each case `runs` times in a process, the whole list `rounds` times over, interleaved: on a shared
+    machine a burst of other load then spreads over every case instead of spoiling one."""
+    results: dict[tuple, dict] = {}
+    for round_no in range(rounds):
+        for case in todo:
+            build, python, variant, qname, path, t, b = case
+            r = run_case(python, variant, os.path.expanduser(path), t, b, runs)
+            print(f"round {round_no + 1} {build} {variant} {qname} t{t} b{b}: {r.get('pp', r.get('error'))}",
+                  file=sys.stderr, flush=True)
+            if "error" in r:
+                results[case] = r
+            elif "error" not in results.get(case, {}):
+                prev = results.setdefault(case, {**r, "pp": [], "tg": [], "load": []})
+                prev["pp"] += r["pp"]
+                prev["tg"] += r["tg"]
+                prev["load"].append(r["load_s"])
+    print(f"<!-- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+          f"{rounds} round(s) x {runs} run(s) per case -->")
     print("| build | CPU variant | model | threads | n_batch | pp512 tok/s min / median / max | "
           "tg128 tok/s min / median / max | load s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for build, python, variant, qname, path, t, b in cases(builds, models, threads, batches):
-        r = run_case(python, variant, os.path.expanduser(path), t, b, args.runs)
+    for (build, _, variant, qname, _, t, b), r in results.items():
         if "error" in r:
-            print(f"| {build} | {variant or 'auto'} | {qname} | {t} | {b} | {r['error']} | | |", flush=True)
+            print(f"| {build} | {variant or 'auto'} | {qname} | {t} | {b} | {r['error']} | | |")
             continue
         print(f"| {build} | {r['variant']} | {qname} | {t} | {b} | {spread(r['pp'])} | {spread(r['tg'])} | "
-              f"{r['load_s']:.1f} |", flush=True)
-        print(f"<!-- {r['system_info'].strip()} -->", flush=True)
-
+              f"{statistics.median(r['load']):.1f} |")
+        print(f"<!-- {r['system_info'].strip()} -->")
 
 if __name__ == "__main__":
     main()
