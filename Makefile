@@ -12,8 +12,8 @@ LLAMA_VERSION := 0.3.36
 LLAMA_CPU_VARIANTS := haswell;zen4
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON \
   -DGGML_CPU_VARIANTS=$(LLAMA_CPU_VARIANTS) -DGGML_BACKEND_DIR:STRING=llama_cpp/lib -DLLAVA_BUILD=OFF
-# Two small changes to the sdist: GGML_CPU_VARIANTS to restrict GGML_CPU_ALL_VARIANTS, and llama_cpp loading
-# the CPU module from its own lib folder (GGML_CPU_VARIANT=haswell forces one).
+# Small changes to the sdist: GGML_CPU_VARIANTS to restrict GGML_CPU_ALL_VARIANTS, and llama_cpp loading
+# the CPU module from its own lib folder into libllama's own libggml (GGML_CPU_VARIANT=haswell forces one).
 LLAMA_PATCH := packaging/llama-cpp-python-$(LLAMA_VERSION)-cpu-dispatch.patch
 # The cached wheel's folder is named for its flags and patch: a wheel built otherwise is never reused.
 LLAMA_BUILD_ID := $(shell { echo '$(LLAMA_CMAKE_ARGS)'; cat $(LLAMA_PATCH); } | sha256sum | cut -c1-10)
