@@ -26,7 +26,9 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # llama-cpp-python compiles from the patched sdist (~7 min on 2 cores); the wheel is kept in the user cache.
-$(LLAMA_WHEELS)/.done: $(LLAMA_PATCH) | $(BIN)/python
+# The patch is order-only: its content is in LLAMA_BUILD_ID already, and a fresh clone's newer file time must
+# not rebuild a cached wheel.
+$(LLAMA_WHEELS)/.done: | $(LLAMA_PATCH) $(BIN)/python
 	rm -rf build/llama-src && mkdir -p build/llama-src $(LLAMA_WHEELS)
 	$(BIN)/pip download -q --no-deps --no-binary :all: llama-cpp-python==$(LLAMA_VERSION) -d build/llama-src
 	tar xzf build/llama-src/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C build/llama-src
