@@ -42,9 +42,12 @@ def machine() -> str:
                   if line.startswith("model name")), platform.processor())
     import llama_cpp
 
+    from rag.llm_build import cpu_variant
+
     return (f"{len(os.sched_getaffinity(0))} CPU cores ({model}), "
             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, "
-            f"Python {platform.python_version()}, llama-cpp-python {llama_cpp.__version__}")
+            f"Python {platform.python_version()}, llama-cpp-python {llama_cpp.__version__} "
+            f"(CPU backend: {cpu_variant()})")
 
 
 def pct(values: list[float], q: float) -> float:
