@@ -149,7 +149,7 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
     embedder = pipe.embedder
     row: dict = {"rss_embedder_mb": _status("VmRSS")}
     started = time.perf_counter()
-    stored = load_index(settings.index_dir)
+    stored = load_index(settings.index_dir, settings)
     retriever = Retriever(stored, embedder, settings)
     row["open_s"] = round(time.perf_counter() - started, 2)
     row["rss_after_open_mb"] = _status("VmRSS")

@@ -177,3 +177,39 @@ def test_milvus_index_opened_by_a_new_process(settings, tmp_path):
     store = load_store(tmp_path, json.loads(done.stdout.strip().splitlines()[-1]), DIM)
     assert store.ntotal == 50 and store.search(data[7:8], 1)[1].tolist() == [[7]]
     assert store.lexical("第7段文字", 1) == [7]
+
+
+def test_milvus_token_reaches_the_client_and_stays_out_of_the_manifest(monkeypatch, tmp_path):
+    """A server with authentication: `milvus_token` goes to pymilvus on build and on load, never to disk."""
+    import pymilvus
+
+    import rag.stores.milvus_store as milvus_store
+
+    seen: list[dict] = []
+
+    class FakeClient:  # the calls MilvusStore makes against a server, answered as an empty collection would
+        def __init__(self, **kwargs):
+            seen.append(kwargs)
+
+        create_schema = staticmethod(pymilvus.MilvusClient.create_schema)
+        prepare_index_params = staticmethod(pymilvus.MilvusClient.prepare_index_params)
+
+        def create_collection(self, *args, **kwargs): ...
+        def has_collection(self, name): return True
+        def load_collection(self, name): ...
+        def query(self, *args, **kwargs): return [{"count(*)": 0}]
+        def close(self): ...
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", FakeClient)
+    monkeypatch.setattr(milvus_store, "_clients", {})
+    conf = Settings(index_dir=tmp_path / "index", vector_store="milvus", milvus_uri="http://milvus.example:19530",
+                    milvus_token="reader:s3cret")
+    store = new_store("milvus", DIM, conf)
+    assert seen == [{"uri": "http://milvus.example:19530", "token": "reader:s3cret"}]
+    info = store.describe()
+    assert "s3cret" not in repr(info)
+    monkeypatch.setattr(milvus_store, "_clients", {})  # a fresh process opening the version
+    loaded = load_store(tmp_path, info, DIM, conf)
+    assert loaded.collection == store.collection and seen[-1]["token"] == "reader:s3cret"
+    load_store(tmp_path, info, DIM, conf.with_overrides(milvus_token="other:key"))
+    assert seen[-1]["token"] == "other:key" and len(seen) == 3  # another credential is another connection
