@@ -34,6 +34,7 @@ class Settings:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 96
+    hnsw_vectors: str = "fp16"  # FAISS HNSW: how vectors are stored: "fp16" (half the memory, recall unchanged), "sq8", "float32"
     # chunking
     chunk_size: int = 260
     chunk_overlap: int = 40

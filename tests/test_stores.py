@@ -112,9 +112,32 @@ def test_hnsw_recall_against_flat_and_filtered_search(tmp_path):
     small = np.arange(0, 3000, 7)  # below EXACT_SUBSET: searched exactly
     assert len(small) <= EXACT_SUBSET
     _, ids = hnsw.search(queries, 10, allowed_ids=small)
-    assert (ids == small[_brute(data[small], queries, 10)]).all()
+    stored = hnsw.reconstruct()  # exact over the vectors as stored (float16 by default)
+    assert (ids == small[_brute(stored[small], queries, 10)]).all()
     hnsw.save(tmp_path)
     assert load_store(tmp_path, {"kind": "faiss"}, DIM).describe()["type"] == "hnsw"
+
+
+@pytest.mark.parametrize("stored", ["fp16", "sq8", "float32"])
+def test_hnsw_vector_storage(stored, tmp_path):
+    """fp16 (the default) halves the vectors a serving process maps; the graph finds the same neighbours."""
+    data, queries = _unit(3000), _unit(50, seed=2)
+    hnsw = build_store(data, DIM, Settings(hnsw_threshold=1000, hnsw_vectors=stored))
+    _, ids = hnsw.search(queries, 10)
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, _brute(data, queries, 10))]) >= 0.9
+    hnsw.save(tmp_path)
+    loaded = load_store(tmp_path, {"kind": "faiss"}, DIM)
+    assert loaded.describe()["vectors"] == stored and (loaded.search(queries, 10)[1] == ids).all()
+    error = np.abs(loaded.reconstruct() - data).max()
+    assert error == 0 if stored == "float32" else 0 < error < {"fp16": 1e-3, "sq8": 2e-2}[stored]
+    bytes_per_vector = {"float32": 4 * DIM, "fp16": 2 * DIM, "sq8": DIM}[stored]
+    graph = (tmp_path / "vectors.faiss").stat().st_size - 3000 * bytes_per_vector
+    assert 0 < graph < 3000 * 4 * 2 * 32 * 1.2  # the rest of the file is the graph (2M links per node)
+
+
+def test_unknown_hnsw_vector_storage_is_a_clear_error():
+    with pytest.raises(RagError, match="hnsw_vectors"):
+        build_store(_unit(10), DIM, Settings(hnsw_threshold=5, hnsw_vectors="int4"))
 
 
 def test_hnsw_filter_over_a_large_allowed_set_uses_the_graph(monkeypatch):
