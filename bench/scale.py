@@ -40,6 +40,7 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NOISE = 0.5  # perturbation norm: a copy keeps cos ~0.89 with its seed, ~0.8 with a sibling copy
 STORES = ("faiss-flat", "faiss-hnsw", "milvus")
 PROGRESS_ROWS = 50_000
+MAX_BUILD_RSS_MB = 12_000  # a Milvus build is stopped above this (2 cores and 24 GB shared by several jobs)
 
 
 def _status(key: str) -> int:
@@ -142,6 +143,8 @@ def _build(vectors: np.ndarray, conf, chunks: list, started: float, cpu: float):
         store.add(np.arange(start, stop), vectors[start:stop], chunks[start:stop])
         print(f"progress rows={stop} s={time.perf_counter() - started:.1f} cpu_s={_cpu_s() - cpu:.1f} rss_mb={_status('VmRSS')}",
               file=sys.stderr, flush=True)
+        if _status("VmRSS") > MAX_BUILD_RSS_MB:  # the machine is shared: stop before it runs out of memory
+            raise SystemExit(f"stopped after {stop} rows: RSS {_status('VmRSS')} MB > {MAX_BUILD_RSS_MB} MB")
     return store
 
 
@@ -210,16 +213,22 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
     return row
 
 
+def _partial(stderr: str | bytes | None) -> dict:
+    """The last progress line of a build that did not finish (rows inserted, seconds, CPU seconds, RSS)."""
+    err = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    last = [line.split()[1:] for line in err.splitlines() if line.startswith("progress ")][-1:]
+    return {"partial": dict(kv.split("=") for kv in last[0])} if last else {}
+
+
 def _child(args: list[str], timeout: float) -> dict:
     cmd = [sys.executable, __file__, "--child", *args]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
-        last = [line.split()[1:] for line in err.splitlines() if line.startswith("progress ")][-1:]
-        return {"error": f"stopped after {timeout:.0f} s"} | ({"partial": dict(kv.split("=") for kv in last[0])} if last else {})
+        return {"error": f"stopped after {timeout:.0f} s"} | _partial(exc.stderr)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("progress ")]
+        return {"error": lines[-1] if lines else f"exit {done.returncode}"} | _partial(done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
