@@ -33,12 +33,14 @@ from rag.config import load_settings  # noqa: E402
 from rag.pipeline import QAPipeline  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.store import StoredIndex, load_index, save_index  # noqa: E402
-from rag.stores import build_store  # noqa: E402
+from rag.stores import build_store, new_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NOISE = 0.5  # perturbation norm: a copy keeps cos ~0.89 with its seed, ~0.8 with a sibling copy
 STORES = ("faiss-flat", "faiss-hnsw", "milvus")
+PROGRESS_ROWS = 50_000
+MAX_BUILD_RSS_MB = 12_000  # a Milvus build is stopped above this (2 cores and 24 GB shared by several jobs)
 
 
 def _status(key: str) -> int:
@@ -47,6 +49,22 @@ def _status(key: str) -> int:
         if line.startswith(key + ":"):
             return round(int(line.split()[1]) / 1024)
     return -1
+
+
+def _mapped_mb(version: Path, cache: Path) -> dict:
+    """Resident file-backed memory by what it maps: the version's files (vectors.faiss, bm25/, ...), the
+    models in the cache, everything else (shared libraries)."""
+    parts: dict[str, float] = {}
+    name = "other"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5:  # a mapping's header line
+            path = Path(head[5]) if len(head) >= 6 and head[5].startswith("/") else None
+            name = ("anon" if path is None else path.relative_to(version).parts[0] if path.is_relative_to(version)
+                    else "models" if path.is_relative_to(cache) else "libraries")
+        elif head and head[0] == "Rss:" and name != "anon":
+            parts[name] = parts.get(name, 0) + int(head[1]) / 1024
+    return {k: round(v) for k, v in sorted(parts.items(), key=lambda kv: -kv[1]) if v >= 1}
 
 
 def _cpu_s() -> float:
@@ -114,6 +132,22 @@ def _settings(store: str, size: int, folder: Path):
                                           milvus_uri=str(folder / "milvus.db"))
 
 
+def _build(vectors: np.ndarray, conf, chunks: list, started: float, cpu: float):
+    """FAISS: one build_store call. Milvus: the same store filled in slices, with a progress line on stderr
+    after each, so a run stopped by --timeout still tells the insert rate (see _child)."""
+    if conf.vector_store != "milvus":
+        return build_store(vectors, vectors.shape[1], conf, chunks)
+    store = new_store("milvus", vectors.shape[1], conf, expected=len(vectors))
+    for start in range(0, len(vectors), PROGRESS_ROWS):
+        stop = min(len(vectors), start + PROGRESS_ROWS)
+        store.add(np.arange(start, stop), vectors[start:stop], chunks[start:stop])
+        print(f"progress rows={stop} s={time.perf_counter() - started:.1f} cpu_s={_cpu_s() - cpu:.1f} rss_mb={_status('VmRSS')}",
+              file=sys.stderr, flush=True)
+        if _status("VmRSS") > MAX_BUILD_RSS_MB:  # the machine is shared: stop before it runs out of memory
+            raise SystemExit(f"stopped after {stop} rows: RSS {_status('VmRSS')} MB > {MAX_BUILD_RSS_MB} MB")
+    return store
+
+
 def child_build(size: int, store: str, folder: Path, queries: int) -> dict:
     """Generate the corpus, write it as an index version with `store`, save exact top-10 ids for recall."""
     pipe = QAPipeline(load_settings())
@@ -127,7 +161,7 @@ def child_build(size: int, store: str, folder: Path, queries: int) -> dict:
     np.save(folder / "truth.npy", _exact_top10(vectors, qvecs))
     conf = _settings(store, size, folder)
     started, cpu = time.perf_counter(), _cpu_s()
-    vectors_store = build_store(vectors, vectors.shape[1], conf, chunks)
+    vectors_store = _build(vectors, conf, chunks, started, cpu)
     row["store_build_s"] = round(time.perf_counter() - started, 1)
     manifest = {"embedder": seed.manifest["embedder"], "chunker": seed.manifest["chunker"], "files": seed.manifest["files"]}
     started = time.perf_counter()
@@ -137,6 +171,7 @@ def child_build(size: int, store: str, folder: Path, queries: int) -> dict:
     row["build_cpu_s"] = round(_cpu_s() - cpu, 1)  # this process only (Milvus Lite runs inside it)
     row["chunks_per_cpu_s"] = round(size / max(row["build_cpu_s"], 1e-9))
     row["type"] = vectors_store.describe().get("type")
+    row["vectors"] = vectors_store.describe().get("vectors")  # FAISS HNSW: fp16 / sq8 / float32 (RAG_HNSW_VECTORS)
     row["build_peak_rss_mb"] = _status("VmHWM")
     row["disk_mb"] = _disk_mb(folder) - round((folder / "truth.npy").stat().st_size / 2**20, 1)
     return row
@@ -149,7 +184,7 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
     embedder = pipe.embedder
     row: dict = {"rss_embedder_mb": _status("VmRSS")}
     started = time.perf_counter()
-    stored = load_index(settings.index_dir)
+    stored = load_index(settings.index_dir, settings)
     retriever = Retriever(stored, embedder, settings)
     row["open_s"] = round(time.perf_counter() - started, 2)
     row["rss_after_open_mb"] = _status("VmRSS")
@@ -172,19 +207,28 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
         truth = np.load(folder / "truth.npy")
         _, ids = stored.vectors.search(qvecs, 10)
         row["recall_at_10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth)])), 4)
+    row["rss_file_parts_mb"] = _mapped_mb(stored.version.resolve(), settings.cache_dir.resolve()) if stored.version else {}
     row |= {"serve_peak_rss_mb": _status("VmHWM"), "rss_end_mb": _status("VmRSS"), "rss_anon_mb": _status("RssAnon"),
             "rss_file_mb": _status("RssFile"), "queries": len(questions)}
     return row
+
+
+def _partial(stderr: str | bytes | None) -> dict:
+    """The last progress line of a build that did not finish (rows inserted, seconds, CPU seconds, RSS)."""
+    err = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    last = [line.split()[1:] for line in err.splitlines() if line.startswith("progress ")][-1:]
+    return {"partial": dict(kv.split("=") for kv in last[0])} if last else {}
 
 
 def _child(args: list[str], timeout: float) -> dict:
     cmd = [sys.executable, __file__, "--child", *args]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"stopped after {timeout:.0f} s"}
+    except subprocess.TimeoutExpired as exc:
+        return {"error": f"stopped after {timeout:.0f} s"} | _partial(exc.stderr)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("progress ")]
+        return {"error": lines[-1] if lines else f"exit {done.returncode}"} | _partial(done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -262,7 +262,7 @@ def retrieval_worker(name: str, subset: int | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="rag-bakeoff-") as tmp:
         local = settings.with_overrides(index_dir=Path(tmp) / "index")
         build_index(local, embedder)
-        retriever = Retriever(load_index(local.index_dir), embedder, local)
+        retriever = Retriever(load_index(local.index_dir, local), embedder, local)
         items = _items(subset)
         modes = _score_retrieval(retriever, items, candidate.modes)
     return {"candidate": name, "source": candidate.source, "dim": embedder.dim, "questions": len(items),

@@ -29,10 +29,12 @@ class Settings:
     # vector store: "faiss" (embedded, default) or "milvus" (dense + BM25 + fusion inside Milvus); see rag.stores
     vector_store: str = "faiss"
     milvus_uri: str = ""  # a local *.db file -> Milvus Lite (default: index_dir/milvus.db); http(s)://host:19530 -> a server
+    milvus_token: str = ""  # a server with authentication: "user:password" or an API key; never written to the manifest
     hnsw_threshold: int = 200_000  # FAISS and Milvus: exact IndexFlatIP below this many vectors, HNSW from here on
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 96
+    hnsw_vectors: str = "fp16"  # FAISS HNSW: how vectors are stored: "fp16" (half the memory, recall unchanged), "sq8", "float32"
     # chunking
     chunk_size: int = 260
     chunk_overlap: int = 40

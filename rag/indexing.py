@@ -71,7 +71,7 @@ def _previous(settings: Settings, embedder: Embedder, rebuild: bool) -> StoredIn
     if rebuild:
         return None
     try:
-        old = load_index(settings.index_dir)
+        old = load_index(settings.index_dir, settings)
     except IndexStateError as exc:
         log.info("starting a fresh index: %s", exc)
         return None

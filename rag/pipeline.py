@@ -101,7 +101,7 @@ class QAPipeline:
         """The live index version: one written by another process (`rag index`) is picked up here."""
         retriever, current = self._retriever, current_version(self.settings.index_dir)
         if retriever is None or current not in (None, retriever.stored.version):
-            retriever = self._retriever = Retriever(load_index(self.settings.index_dir), self.embedder, self.settings)
+            retriever = self._retriever = Retriever(load_index(self.settings.index_dir, self.settings), self.embedder, self.settings)
         return retriever
 
     def load_models(self) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 from filelock import FileLock
 
 from rag.chunktable import TABLE_FILE, ChunkTable, write_table
+from rag.config import Settings
 from rag.errors import IndexStateError
 from rag.lexical import LexicalIndex
 from rag.stores import VectorStore, load_store
@@ -163,20 +164,21 @@ def _checksum(path: Path) -> str:
     return "sampled:" + digest.hexdigest()
 
 
-def load_index(index_dir: Path) -> StoredIndex:
-    """Load the live version; anything missing or inconsistent is a clear error, never a half index."""
+def load_index(index_dir: Path, settings: Settings | None = None) -> StoredIndex:
+    """Load the live version; anything missing or inconsistent is a clear error, never a half index.
+    `settings` gives what the manifest must not hold (a Milvus server's token)."""
     version = current_version(index_dir)
     if version is None:
         raise IndexStateError(f"索引 {index_dir} 不存在；请先运行 `rag index` 建立索引。")
     for _ in range(3):
         try:
-            return _load_version(version)
+            return _load_version(version, settings)
         except IndexStateError:
             newer = current_version(index_dir)
             if newer is None or newer == version:
                 raise
             version = newer  # a writer switched versions (and removed ours) while we read
-    return _load_version(version)
+    return _load_version(version, settings)
 
 
 def _verify(version: Path, manifest: dict) -> None:
@@ -187,13 +189,13 @@ def _verify(version: Path, manifest: dict) -> None:
             )
 
 
-def _load_version(version: Path) -> StoredIndex:
+def _load_version(version: Path, settings: Settings | None = None) -> StoredIndex:
     try:
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexStateError(f"索引 {version} 是旧格式（{manifest.get('format')}），不能再读取；请运行 `rag index --rebuild` 重建。")
         _verify(version, manifest)
-        vectors = load_store(version, manifest.get("vector_store", {}), int(manifest.get("embedder", {}).get("dim", 0)))
+        vectors = load_store(version, manifest.get("vector_store", {}), int(manifest.get("embedder", {}).get("dim", 0)), settings)
         chunks = ChunkTable(version / TABLE_FILE)
         lexical = None if vectors.ranks_text else LexicalIndex.load(version)
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError, sqlite3.Error) as exc:

@@ -112,9 +112,32 @@ def test_hnsw_recall_against_flat_and_filtered_search(tmp_path):
     small = np.arange(0, 3000, 7)  # below EXACT_SUBSET: searched exactly
     assert len(small) <= EXACT_SUBSET
     _, ids = hnsw.search(queries, 10, allowed_ids=small)
-    assert (ids == small[_brute(data[small], queries, 10)]).all()
+    stored = hnsw.reconstruct()  # exact over the vectors as stored (float16 by default)
+    assert (ids == small[_brute(stored[small], queries, 10)]).all()
     hnsw.save(tmp_path)
     assert load_store(tmp_path, {"kind": "faiss"}, DIM).describe()["type"] == "hnsw"
+
+
+@pytest.mark.parametrize("stored", ["fp16", "sq8", "float32"])
+def test_hnsw_vector_storage(stored, tmp_path):
+    """fp16 (the default) halves the vectors a serving process maps; the graph finds the same neighbours."""
+    data, queries = _unit(3000), _unit(50, seed=2)
+    hnsw = build_store(data, DIM, Settings(hnsw_threshold=1000, hnsw_vectors=stored))
+    _, ids = hnsw.search(queries, 10)
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, _brute(data, queries, 10))]) >= 0.9
+    hnsw.save(tmp_path)
+    loaded = load_store(tmp_path, {"kind": "faiss"}, DIM)
+    assert loaded.describe()["vectors"] == stored and (loaded.search(queries, 10)[1] == ids).all()
+    error = np.abs(loaded.reconstruct() - data).max()
+    assert error == 0 if stored == "float32" else 0 < error < {"fp16": 1e-3, "sq8": 2e-2}[stored]
+    bytes_per_vector = {"float32": 4 * DIM, "fp16": 2 * DIM, "sq8": DIM}[stored]
+    graph = (tmp_path / "vectors.faiss").stat().st_size - 3000 * bytes_per_vector
+    assert 0 < graph < 3000 * 4 * 2 * 32 * 1.2  # the rest of the file is the graph (2M links per node)
+
+
+def test_unknown_hnsw_vector_storage_is_a_clear_error():
+    with pytest.raises(RagError, match="hnsw_vectors"):
+        build_store(_unit(10), DIM, Settings(hnsw_threshold=5, hnsw_vectors="int4"))
 
 
 def test_hnsw_filter_over_a_large_allowed_set_uses_the_graph(monkeypatch):
@@ -177,3 +200,39 @@ def test_milvus_index_opened_by_a_new_process(settings, tmp_path):
     store = load_store(tmp_path, json.loads(done.stdout.strip().splitlines()[-1]), DIM)
     assert store.ntotal == 50 and store.search(data[7:8], 1)[1].tolist() == [[7]]
     assert store.lexical("第7段文字", 1) == [7]
+
+
+def test_milvus_token_reaches_the_client_and_stays_out_of_the_manifest(monkeypatch, tmp_path):
+    """A server with authentication: `milvus_token` goes to pymilvus on build and on load, never to disk."""
+    import pymilvus
+
+    import rag.stores.milvus_store as milvus_store
+
+    seen: list[dict] = []
+
+    class FakeClient:  # the calls MilvusStore makes against a server, answered as an empty collection would
+        def __init__(self, **kwargs):
+            seen.append(kwargs)
+
+        create_schema = staticmethod(pymilvus.MilvusClient.create_schema)
+        prepare_index_params = staticmethod(pymilvus.MilvusClient.prepare_index_params)
+
+        def create_collection(self, *args, **kwargs): ...
+        def has_collection(self, name): return True
+        def load_collection(self, name): ...
+        def query(self, *args, **kwargs): return [{"count(*)": 0}]
+        def close(self): ...
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", FakeClient)
+    monkeypatch.setattr(milvus_store, "_clients", {})
+    conf = Settings(index_dir=tmp_path / "index", vector_store="milvus", milvus_uri="http://milvus.example:19530",
+                    milvus_token="reader:s3cret")
+    store = new_store("milvus", DIM, conf)
+    assert seen == [{"uri": "http://milvus.example:19530", "token": "reader:s3cret"}]
+    info = store.describe()
+    assert "s3cret" not in repr(info)
+    monkeypatch.setattr(milvus_store, "_clients", {})  # a fresh process opening the version
+    loaded = load_store(tmp_path, info, DIM, conf)
+    assert loaded.collection == store.collection and seen[-1]["token"] == "reader:s3cret"
+    load_store(tmp_path, info, DIM, conf.with_overrides(milvus_token="other:key"))
+    assert seen[-1]["token"] == "other:key" and len(seen) == 3  # another credential is another connection

@@ -50,13 +50,14 @@ def same_place(info: dict, settings: Settings) -> bool:
     return True
 
 
-def load_store(folder: Path, info: dict, dim: int) -> VectorStore:
-    """Open the store a version was written with (manifests before stores were recorded are FAISS)."""
+def load_store(folder: Path, info: dict, dim: int, settings: Settings | None = None) -> VectorStore:
+    """Open the store a version was written with (manifests before stores were recorded are FAISS).
+    `settings` gives what the manifest must not hold: a Milvus server's token."""
     kind = info.get("kind", "faiss")
     if kind == "faiss":
         return FaissStore.load(folder)
     if kind == "milvus":
         from rag.stores.milvus_store import MilvusStore
 
-        return MilvusStore.load(info, dim)
+        return MilvusStore.load(info, dim, settings.milvus_token if settings else "")
     raise IndexStateError(f"索引使用了未知的向量库 {kind!r}；请运行 `rag index --rebuild` 重建。")

@@ -26,7 +26,7 @@ from rag.types import Chunk
 MAX_LIMIT = 16_384  # Milvus's largest topk
 MAX_TEXT_BYTES = 65_000  # VARCHAR limit is 65,535 bytes
 INSERT_BATCH = 2_000
-_clients: dict[str, object] = {}
+_clients: dict[tuple[str, str], object] = {}
 
 
 def resolve_uri(settings: Settings) -> str:
@@ -39,21 +39,22 @@ def resolve_uri(settings: Settings) -> str:
     return str(Path(uri).expanduser().resolve())
 
 
-def _client(uri: str):
-    """One client per address and process: Milvus Lite lets only one process open a file."""
-    if uri not in _clients:
+def _client(uri: str, token: str = ""):
+    """One client per address (and credentials) and process: Milvus Lite lets only one process open a file.
+    `token` ("user:password" or an API key) is for a server with authentication; Milvus Lite has none."""
+    if (uri, token) not in _clients:
         from pymilvus import MilvusClient
 
         if not uri.startswith(("http://", "https://", "tcp://")):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         try:
-            _clients[uri] = MilvusClient(uri=uri)
+            _clients[uri, token] = MilvusClient(uri=uri, token=token)
         except Exception as exc:  # pymilvus raises its own hierarchy and grpc errors
             raise IndexStateError(
                 f"无法打开 Milvus（{uri}）：{exc}。Milvus Lite 的数据文件同一时间只能被一个进程打开；"
                 "多个进程共用索引请改用 Milvus 服务（milvus_uri = \"http://主机:19530\"）。"
             ) from exc
-    return _clients[uri]
+    return _clients[uri, token]
 
 
 def close_all() -> None:
@@ -81,9 +82,9 @@ class MilvusStore:
     kind = "milvus"
     ranks_text = True
 
-    def __init__(self, uri: str, collection: str, dim: int, index: dict):
+    def __init__(self, uri: str, collection: str, dim: int, index: dict, token: str = ""):
         self.uri, self.collection, self.dim, self.index = uri, collection, dim, index
-        self.client = _client(uri)
+        self.client = _client(uri, token)
         rows = self.client.query(collection, filter="", output_fields=["count(*)"])
         self._count = int(rows[0]["count(*)"])
 
@@ -93,10 +94,10 @@ class MilvusStore:
         name = f"{_namespace(settings.index_dir)}_{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}_{os.urandom(3).hex()}"
         hnsw = expected >= settings.hnsw_threshold
         index = {"type": "hnsw", "m": settings.hnsw_m, "ef_search": settings.hnsw_ef_search} if hnsw else {"type": "flat"}
-        client = _client(uri)
+        client = _client(uri, settings.milvus_token)
         client.create_collection(name, schema=_schema(dim), index_params=_index_params(client, index, settings),
                                  consistency_level="Strong")
-        return cls(uri, name, dim, index)
+        return cls(uri, name, dim, index, settings.milvus_token)
 
     @property
     def ntotal(self) -> int:
@@ -179,13 +180,13 @@ class MilvusStore:
                 self.client.drop_collection(name)
 
     @classmethod
-    def load(cls, info: dict, dim: int) -> "MilvusStore":
+    def load(cls, info: dict, dim: int, token: str = "") -> "MilvusStore":
         uri, name = info.get("uri", ""), info.get("collection", "")
-        client = _client(uri)
+        client = _client(uri, token)
         if not client.has_collection(name):
             raise IndexStateError(f"Milvus（{uri}）中没有索引用到的集合 {name}；请运行 `rag index --rebuild` 重建。")
         client.load_collection(name)  # a collection opened by a new process (or server restart) starts released
-        return cls(uri, name, dim, {k: v for k, v in info.items() if k in {"type", "m", "ef_search"}})
+        return cls(uri, name, dim, {k: v for k, v in info.items() if k in {"type", "m", "ef_search"}}, token)
 
 
 def _doc_filter(doc_ids: list[str] | None) -> str:
