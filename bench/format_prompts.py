@@ -6,7 +6,7 @@ in every format gets the same reply in every format, so this extends an LLM run 
 whole batch at the cost of retrieval alone.
 
     python -m bench.format_prompts txt=/tmp/fmt2/index-txt pdf=/tmp/fmt2/index-pdf docx=/tmp/fmt2/index-docx \
-        --replay /tmp/fmt2/report-txt/report.json [--batch original] [--out /tmp/fmt2/prompts.json]
+        --replay /tmp/fmt2/report-txt/report.json [--batch original] [--subset N] [--out /tmp/fmt2/prompts.json]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from rag.config import load_settings
-from rag.evaluation import DEFAULT_SET, load_set, select_batch
+from rag.evaluation import DEFAULT_SET, load_set, select_batch, stratified_subset
 from rag.llm import load_generator
 from rag.pipeline import QAPipeline
 
@@ -58,9 +58,10 @@ def main() -> None:
     parser.add_argument("indexes", nargs="+", help="name=INDEX_DIR; the first is the reference")
     parser.add_argument("--replay", type=Path, required=True, help="report.json whose answers are replayed")
     parser.add_argument("--batch", default="original")
+    parser.add_argument("--subset", type=int, help="a stratified subset of N questions, as `rag eval --subset`")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    items = select_batch(load_set(DEFAULT_SET), args.batch)
+    items = stratified_subset(select_batch(load_set(DEFAULT_SET), args.batch), args.subset)
     replies = {r["id"]: r.get("answer", "") for r in json.loads(args.replay.read_text(encoding="utf-8"))["questions"]}
     model, embedder, runs = ReplayModel(load_generator(load_settings())), None, {}
     for name, path in (v.split("=", 1) for v in args.indexes):
