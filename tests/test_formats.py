@@ -104,6 +104,18 @@ def test_page_starts_stay_exact_when_cleaning_moves_offsets():
     assert doc.page_at(text.index("| 面积")) == 3 and doc.page_at(text.index("第三章")) == 5  # page 4 is empty
 
 
+def test_a_table_chunk_running_over_a_page_break_names_each_rows_page():
+    from rag.types import Document
+
+    pages = ["第一章 总则\n| 指标 | 2020年 | 2025年 |\n| 人口 | 10 | 12 |", "| 指标 | 2020年 | 2025年 |\n| 面积 | 5 | 6 |",
+             "", "| 指标 | 2020年 | 2025年 |\n| 产值 | 7 | 9 |\n第二章 目标"]
+    text, starts = assemble_pages(pages)
+    doc = Document("d", "t", "d.pdf", text, "", "pdf", page_starts=starts)
+    (table,) = [c for c in chunk_document(doc) if c.kind == "table"]
+    assert table.text.count("| 指标 |") == 1 and table.page == 1
+    assert [table.page_of(table.text.index(cell)) for cell in ("| 人口", "| 面积", "| 产值")] == [1, 2, 4]
+
+
 def test_a_heading_at_the_foot_of_a_page_is_not_glued_to_the_next_page():
     """Only a last line that runs to the margin goes on over the page break; a heading stops short of it."""
     pages = ["加快产业集聚。\n第二节 增强两翼辐射带动能力", "建设青岛环湾都市重要功能性小城市。\n推动主城区向东部延", "伸，加快融合。"]
