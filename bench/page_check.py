@@ -1,6 +1,7 @@
 """Check the pages that answers cite, independently of the loader: for every citation in an eval report run
 over PDFs, the cited chunk's opening words (and the question's evidence, when the answer was correct) must
-be on the cited page of the PDF as pdfium reads it page by page.
+be on the cited page of the PDF as pdfium reads it page by page; and the page the user is shown (the
+citation's own page, that of its quote) must hold the start of the quote.
 
     python -m bench.page_check REPORT_JSON INDEX_DIR PDF_DIR [--dev eval/dev.jsonl]
 """
@@ -51,9 +52,11 @@ def main() -> None:
     evidence = {json.loads(l)["id"]: json.loads(l).get("evidence", []) for l in args.dev.read_text(encoding="utf-8").splitlines() if l.strip()}
     chunks = {c.chunk_id: c for c in load_index(args.index).chunks}
     pages_of: dict[str, list[str]] = {}
-    checked = ok = ev_checked = ev_ok = 0
+    checked = ok = ev_checked = ev_ok = q_checked = q_ok = 0
     for row in report["questions"]:
-        for chunk_id in row.get("cited", []):
+        cited = row.get("cited", [])
+        shown, quotes = row.get("cited_pages") or [None] * len(cited), row.get("cited_quotes") or [""] * len(cited)
+        for chunk_id, page, quote in zip(cited, shown, quotes):
             chunk = chunks[chunk_id]
             pages = pages_of.setdefault(chunk.doc_id, pdf_pages(args.pdfs / f"{chunk.doc_id}.pdf"))
             head = squash(_first_own_text(chunk))[:12]
@@ -64,11 +67,17 @@ def main() -> None:
             ev_hit = any(s[:15] in "".join(pages[p - 1] for p in {chunk.page, chunk.page_of(len(chunk.text) - 1)}) for s in spans)
             ev_checked += bool(spans)
             ev_ok += bool(spans) and ev_hit
+            own = quote.split("|", 2)[2] if quote.startswith("|") and quote.count("|") > 2 else quote  # a row: its category
+            quote_hit = bool(page and quote) and squash(own)[:12] in pages[page - 1]  # cell may be filled from above
+            q_checked += bool(page and quote)
+            q_ok += quote_hit
             print(f"{row['id']} {'✓' if row.get('correct') else '✗'} {chunk_id} 第 {chunk.page} 页"
                   f"{'' if chunk.page_of(len(chunk.text) - 1) == chunk.page else f'–{chunk.page_of(len(chunk.text) - 1)}'}"
-                  f" head-on-page={on_page} evidence-in-chunk={bool(spans)} evidence-on-page={ev_hit if spans else '-'}")
+                  f" head-on-page={on_page} evidence-in-chunk={bool(spans)} evidence-on-page={ev_hit if spans else '-'}"
+                  f" shown=第 {page} 页 quote-on-shown-page={quote_hit if page and quote else '-'} quote={quote[:24]!r}")
     print(f"citations checked: {checked}, chunk head on the cited page: {ok}; "
-          f"citations holding evidence: {ev_checked}, evidence on the cited page(s): {ev_ok}")
+          f"citations holding evidence: {ev_checked}, evidence on the cited page(s): {ev_ok}; "
+          f"citations with a page shown: {q_checked}, quote starting on the page shown: {q_ok}")
 
 
 if __name__ == "__main__":

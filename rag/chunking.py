@@ -98,23 +98,24 @@ def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
     )
 
 
-def _prose_chunks(block: _Block, text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[str, int, int]]:
+def _prose_chunks(block: _Block, text: str, splitter: RecursiveCharacterTextSplitter) -> list[tuple[str, int, int, None]]:
     base = block.lines[0][0]
     last_start, last_line = block.lines[-1]
     span = text[base : last_start + len(last_line)]
     out = []
     for doc in splitter.create_documents([span]):
         start = base + doc.metadata["start_index"]
-        out.append((doc.page_content, start, start + len(doc.page_content)))
+        out.append((doc.page_content, start, start + len(doc.page_content), None))
     return out
 
 
-def _table_chunks(block: _Block, size: int) -> list[tuple[str, int, int]]:
-    """Pack rows under a repeated header; an empty first cell inherits the category above it."""
+def _table_chunks(block: _Block, size: int) -> list[tuple[str, int, int, list[tuple[int, int]]]]:
+    """Pack rows under a repeated header; an empty first cell inherits the category above it. Each chunk
+    comes with its rows' (position in the chunk, offset in the document), for their pages."""
     rows = [(o, l) for o, l in block.lines if not re.fullmatch(r"\|[\s\-:|]+\|", l)]
     header_offset, header = rows[0]
     head = (f"表：{block.caption}\n" if block.caption else "") + header
-    out: list[tuple[str, int, int]] = []
+    out: list[tuple[str, int, int, list[tuple[int, int]]]] = []
     batch: list[tuple[int, str]] = []
     category = ""
     for offset, row in rows[1:]:
@@ -129,14 +130,30 @@ def _table_chunks(block: _Block, size: int) -> list[tuple[str, int, int]]:
     if batch:
         out.append(_pack(head, batch))
     elif not out:
-        out.append((head, header_offset, header_offset + len(header)))
+        out.append((head, header_offset, header_offset + len(header), []))
     return out
 
 
-def _pack(head: str, batch: list[tuple[int, str]]) -> tuple[str, int, int]:
+def _pack(head: str, batch: list[tuple[int, str]]) -> tuple[str, int, int, list[tuple[int, int]]]:
     first, last = batch[0], batch[-1]
     text = head + "\n" + "\n".join(r for _, r in batch)
-    return text, first[0], last[0] + len(last[1])
+    positions, at = [], len(head) + 1
+    for offset, row in batch:
+        positions.append((at, offset))
+        at += len(row) + 1
+    return text, first[0], last[0] + len(last[1]), positions
+
+
+def _row_page_marks(doc: Document, rows: list[tuple[int, int]]) -> list[int]:
+    """Where later pages begin inside a table chunk (rows rebuilt under a repeated header): at the first
+    row of each later page (twice if a page in between holds none of its rows)."""
+    marks, page = [], doc.page_at(rows[0][1]) if rows else None
+    for position, offset in rows[1:]:
+        row_page = doc.page_at(offset)
+        while page is not None and row_page is not None and row_page > page:
+            marks.append(position)
+            page += 1
+    return marks
 
 
 def _page_marks(doc: Document, text: str, start: int, end: int) -> list[int]:
@@ -152,7 +169,7 @@ def chunk_document(doc: Document, size: int = 260, overlap: int = 40) -> list[Ch
     outline = {offset: level for offset, level in doc.outline}
     for block in _blocks(doc.text, outline):
         parts = _table_chunks(block, size) if block.kind == "table" else _prose_chunks(block, doc.text, splitter)
-        for text, start, end in parts:
+        for text, start, end, rows in parts:
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}#{len(chunks)}",
@@ -164,7 +181,7 @@ def chunk_document(doc: Document, size: int = 260, overlap: int = 40) -> list[Ch
                     end=end,
                     kind=block.kind,
                     page=doc.page_at(start),
-                    page_marks=_page_marks(doc, text, start, end),
+                    page_marks=_page_marks(doc, text, start, end) if rows is None else _row_page_marks(doc, rows),
                 )
             )
     return chunks

@@ -245,6 +245,8 @@ def run_question(pipeline: QAPipeline, item: EvalItem, scorer: FaithfulnessScore
         "withheld": answer.withheld,
         "retrieved": [p.chunk.chunk_id for p in ranked],
         "cited": [c.chunk_id for c in answer.citations],
+        "cited_pages": [c.page for c in answer.citations],  # what the user sees: the quote's page (paged formats)
+        "cited_quotes": [c.quote for c in answer.citations],
         "recall_at_k": recall,
         "reciprocal_rank": rr,
         "first_token": answer.timings.get("first_token"),

@@ -243,6 +243,8 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     assert rows["g2"]["faithfulness"] == 0.5 and "12" in rows["g2"]["claims"][1]["missing"]
     assert rows["u1"]["refused"] and rows["u1"]["faithfulness"] is None and rows["u1"]["recall_at_k"] is None
     assert rows["p1"]["recall_at_k"] == 1.0
+    # what the user sees of each citation: its page (None for a text file) and its quote
+    assert rows["g1"]["cited_pages"] == [None] * len(rows["g1"]["cited"]) and "510.3" in rows["g1"]["cited_quotes"][0]
     overall = report["overall"]
     assert overall["n"] == 6 and overall["accuracy"] == pytest.approx(4 / 6, abs=1e-3)
     # h1 is answered side by side: the Gaomi side is found, the Pingdu side is not (the scripted model

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from bench.convert import to_docx, to_html, to_pdf, to_scanned_pdf
-from rag.chunking import chunk_document
+from rag.chunking import chunk_document, heading_of
 from rag.citations import attach_citations
 from rag.cleaning import clean_text, drop_running_lines, fix_radicals
 from rag.errors import InputError
 from rag.formats import load
-from rag.formats.base import assemble_pages
+from rag.formats.base import TextLine, assemble_pages
+from rag.formats.pdf import reflow
 from rag.indexing import build_index
 from rag.loaders import load_document
 from rag.store import current_version, load_index
@@ -103,12 +104,51 @@ def test_page_starts_stay_exact_when_cleaning_moves_offsets():
     assert doc.page_at(text.index("| 面积")) == 3 and doc.page_at(text.index("第三章")) == 5  # page 4 is empty
 
 
+def test_a_table_chunk_running_over_a_page_break_names_each_rows_page():
+    from rag.types import Document
+
+    pages = ["第一章 总则\n| 指标 | 2020年 | 2025年 |\n| 人口 | 10 | 12 |", "| 指标 | 2020年 | 2025年 |\n| 面积 | 5 | 6 |",
+             "", "| 指标 | 2020年 | 2025年 |\n| 产值 | 7 | 9 |\n第二章 目标"]
+    text, starts = assemble_pages(pages)
+    doc = Document("d", "t", "d.pdf", text, "", "pdf", page_starts=starts)
+    (table,) = [c for c in chunk_document(doc) if c.kind == "table"]
+    assert table.text.count("| 指标 |") == 1 and table.page == 1
+    assert [table.page_of(table.text.index(cell)) for cell in ("| 人口", "| 面积", "| 产值")] == [1, 2, 4]
+
+
+def test_a_heading_at_the_foot_of_a_page_is_not_glued_to_the_next_page():
+    """Only a last line that runs to the margin goes on over the page break; a heading stops short of it."""
+    pages = ["加快产业集聚。\n第二节 增强两翼辐射带动能力", "建设青岛环湾都市重要功能性小城市。\n推动主城区向东部延", "伸，加快融合。"]
+    text, starts = assemble_pages(pages, runs_on=[False, True, False])
+    assert "\n第二节 增强两翼辐射带动能力\n\n建设青岛环湾都市" in text and "推动主城区向东部延伸，加快融合。" in text
+    assert starts == [0, text.index("建设青岛"), text.index("伸，")]
+    text, _ = assemble_pages(pages)  # a reader that knows no widths: a line not ending a sentence goes on
+    assert "第二节 增强两翼辐射带动能力建设青岛" in text
+
+
+def test_reflow_joins_a_wrapped_line_but_not_a_numbered_item_after_a_closing_bracket():
+    full = 500.0
+    line = lambda text, right: TextLine(text, 30, 0, right, 10)  # noqa: E731
+    lines = [line("1.优化土地要素保障。落实“土地指标跟着项目走”机制，保障重点项目用地（市自然资源局牵头）", 560),
+             line("2.强化“第一资源”支撑。支持县域完善人才卡服务制度，组织选聘县市区科技副职（市委组织部、", 560),
+             line("市人社局牵头）", 120), line("四、组织保障", 100)]
+    assert reflow(lines, full) == [lines[0].text, lines[1].text + lines[2].text, "四、组织保障"]
+
+
 # ---- PDF ---------------------------------------------------------------------------------------------
 
 
 def test_pdf_text_equals_the_text_version(pdf_doc, txt_doc):
     assert pdf_doc.encoding == "pdf" and pdf_doc.title == txt_doc.title
     assert squash(pdf_doc.text) == squash(txt_doc.text)
+
+
+def test_pdf_heading_lines_stay_lines_of_their_own(pdf_doc, txt_doc):
+    """Headings that fall at the foot of a page or after a paragraph ending in a bracket are not glued to
+    the next or previous line (they feed the heading path)."""
+    headings = [l for l in txt_doc.text.split("\n") if heading_of(l) and len(l) < 40]
+    lines = set(pdf_doc.text.split("\n"))
+    assert len(headings) > 50 and [h for h in headings if h not in lines] == []
 
 
 def test_pdf_running_headers_footers_and_page_numbers_removed(pdf_doc, made):

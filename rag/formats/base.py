@@ -34,13 +34,16 @@ class TextLine:
 class Extracted:
     """A reader's raw result, before cleaning: the text of each page (one entry for unpaged formats),
     the lines the file styles as headings (text, level 0-5), a title the file declares for its text, and
-    one from its metadata that is used only when the text offers none."""
+    one from its metadata that is used only when the text offers none. `runs_on[i]`: whether page i's last
+    line runs to the right margin, so its sentence may go on over the page break (readers that know the
+    lines' widths say so; without it, a last line not ending a sentence is taken to go on)."""
 
     pages: list[str]
     headings: list[tuple[str, int]] = field(default_factory=list)
     title: str = ""
     fallback_title: str = ""
     paged: bool = False
+    runs_on: list[bool] = field(default_factory=list)
 
 
 def extract_title(text: str, fallback: str) -> str:
@@ -84,13 +87,14 @@ def _last_line(text: str) -> str:
     return text[text.rfind("\n") + 1 :]
 
 
-def _joint(before: str, page: str) -> str:
+def _joint(before: str, page: str, runs_on: bool = True) -> str:
     """What goes between the text so far and the next page: nothing when a sentence runs over the page
-    break, a line end between the rows of a table that runs on, else a paragraph break."""
+    break (a last line that stops short of the margin, such as a heading, does not), a line end between
+    the rows of a table that runs on, else a paragraph break."""
     last, first = _last_line(before), page.split("\n", 1)[0]
     if last.startswith("|") and first.startswith("|"):
         return "\n"
-    if last and not last.startswith("|") and not first.startswith("|") and not last.endswith(_SENTENCE_END):
+    if runs_on and last and not last.startswith("|") and not first.startswith("|") and not last.endswith(_SENTENCE_END):
         return ""
     return "\n\n"
 
@@ -105,19 +109,22 @@ def _drop_repeated_header(before: str, page: str) -> str:
     return first[1] if len(first) == 2 and first[0] == head else page
 
 
-def assemble_pages(pages: list[str]) -> tuple[str, list[int]]:
+def assemble_pages(pages: list[str], runs_on: list[bool] | None = None) -> tuple[str, list[int]]:
     """Clean each page on its own and join them, so the offset where each page starts in the cleaned
-    text is exact (cleaning moves offsets; it never moves them across a page seen alone)."""
-    text, starts = "", []
-    for raw in pages:
+    text is exact (cleaning moves offsets; it never moves them across a page seen alone). `runs_on`: see
+    `Extracted`; the last non-empty page before this one decides."""
+    text, starts, last_runs_on = "", [], True
+    for number, raw in enumerate(pages):
         page = clean_text(raw).strip("\n")
         if text and page:
-            joint = _joint(text, page)
+            joint = _joint(text, page, last_runs_on)
             if joint == "\n":
                 page = _drop_repeated_header(text, page)
             text += joint
         starts.append(len(text))
         text += page
+        if page and runs_on:
+            last_runs_on = runs_on[number]
     return text + "\n", starts
 
 
@@ -138,7 +145,7 @@ def locate_headings(text: str, headings: list[tuple[str, int]]) -> list[list[int
 def build_document(extracted: Extracted, path: Path, root: Path, kind: str) -> Document:
     """Cleaned text, page starts, outline and title; refuses a document with no text at all."""
     if extracted.paged:
-        text, starts = assemble_pages(extracted.pages)
+        text, starts = assemble_pages(extracted.pages, extracted.runs_on)
     else:
         text, starts = clean_text("\n".join(extracted.pages)), []
     if not text.strip():

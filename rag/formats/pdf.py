@@ -18,6 +18,8 @@ from rag.types import Document
 
 log = logging.getLogger(__name__)
 _SENTENCE_END = ("。", "！", "？", "；", "：", "!", "?", ";", ":")
+_CLOSERS = ("）", ")", "”", "」")  # end a paragraph ("（市发改委牵头）") as often as a line inside a sentence
+_NUMBERED = re.compile(r"(第[一二三四五六七八九十百]+[章节条部分]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))")
 _MIN_PATHS = 4  # a page drawing fewer path objects holds no ruled table
 
 
@@ -98,16 +100,22 @@ def _join(a: str, b: str) -> str:
     return a + (" " if a[-1:].isascii() and a[-1:].isalnum() and b[:1].isascii() and b[:1].isalnum() else "") + b
 
 
+def runs_on(line: TextLine, full: float) -> bool:
+    """A prose line that reaches the right margin without ending its sentence: its paragraph goes on."""
+    return not line.table and line.right >= full and not line.text.endswith(_SENTENCE_END)
+
+
 def reflow(lines: list[TextLine], full: float) -> list[str]:
-    """Join a line that reaches the right margin without ending its sentence to the next one."""
+    """Join a line that reaches the right margin without ending its sentence to the next one, unless it
+    ends with a closing bracket or quote and the next one starts a numbered item or heading."""
     out: list[str] = []
     open_paragraph = False
     for line in lines:
-        if open_paragraph and not line.table and out:
+        if open_paragraph and not line.table and out and not (out[-1].endswith(_CLOSERS) and _NUMBERED.match(line.text)):
             out[-1] = _join(out[-1], line.text)
         else:
             out.append(line.text)
-        open_paragraph = not line.table and line.right >= full and not line.text.endswith(_SENTENCE_END)
+        open_paragraph = runs_on(line, full)
     return out
 
 
@@ -189,7 +197,8 @@ def extract_pdf(path: Path) -> Extracted:
         pdf.close()
     pages = _without_running(pages)
     full = _full_width([l for lines in pages for l in lines])
-    return Extracted(pages=["\n".join(reflow(lines, full)) for lines in pages], fallback_title=title, paged=True)
+    return Extracted(pages=["\n".join(reflow(lines, full)) for lines in pages], fallback_title=title, paged=True,
+                     runs_on=[bool(lines) and runs_on(lines[-1], full) for lines in pages])
 
 
 def load_pdf(path: Path, root: Path, max_bytes: int | None = None) -> Document:
