@@ -29,7 +29,6 @@ MAX_PLACE_GAP = 8  # from a listed place's name to its figure
 class Found:
     figure: Figure
     passage: int  # 1-based
-    words: str  # the measure as the sentence writes it
     qualifier: str  # '左右', '以上' or ''
 
 
@@ -107,5 +106,5 @@ def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[
                         continue
                     rank = (number, got[2])
                     if best is None or rank < best[:2]:
-                        best = (*rank, Found(got[0], number, form, got[1]))
+                        best = (*rank, Found(got[0], number, got[1]))
     return best[2] if best else None
