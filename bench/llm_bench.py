@@ -118,7 +118,7 @@ def cases(builds, models, threads: list[int], batches: list[int]):
 def requantize(source: str, ftype_name: str, out_dir: Path) -> None:
     import llama_cpp
 
-    from rag.assets import sha256_of
+    from rag.formats.base import file_sha256
 
     out = out_dir / f"{Path(source).stem.rsplit('-', 1)[0]}-{ftype_name.lower()}.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def requantize(source: str, ftype_name: str, out_dir: Path) -> None:
     started = time.perf_counter()
     if llama_cpp.llama_model_quantize(source.encode(), str(out).encode(), params) != 0:
         raise SystemExit(f"quantisation to {ftype_name} failed")
-    print(f"{out}  {out.stat().st_size / 2**20:.0f} MiB  sha256 {sha256_of(out)}  "
+    print(f"{out}  {out.stat().st_size / 2**20:.0f} MiB  sha256 {file_sha256(out)}  "
           f"({time.perf_counter() - started:.0f} s)")
 
 

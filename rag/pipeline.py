@@ -229,7 +229,8 @@ class QAPipeline:
         """The side's figure from a table row or sentence of its passages, else of its documents (within
         the user's document filter `doc_ids`)."""
         docs = [d for d in lookup_docs(side, self.reader.profile) if doc_ids is None or d in doc_ids]
-        extra = self.retriever.stored.naming(docs, measure_forms(measure(frame))) if measure(frame) else []
+        term = measure(frame)
+        extra = self.retriever.stored.naming(docs, measure_forms(term)) if term else []
         return lookup_answer(side, frame, passages, self.reader.profile, extra)
 
     def _fall_back(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None) -> None:

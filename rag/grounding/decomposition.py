@@ -136,16 +136,17 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
         return None
     own = set(profile.docs_of(side.place)) if side.place else None
     names = sorted(profile.names_of(side.place), key=len, reverse=True) if side.place else []
+    term = measure(frame)
     for pool in (list(passages), list(passages) + [p for p in extra if p not in passages]):
         found = table_value(pool, side.question, year)
         if found:
             row, figure, number = found
             text = f"{row}为{figure.shown()}[{number}]"
         else:
-            got = sentence_value(pool, measure(frame), year, own, names) if measure(frame) else None
+            got = sentence_value(pool, term, year, own, names) if term else None
             if got is None:
                 continue
-            number, text = got.passage, f"{measure(frame)}为{got.figure.shown()}{got.qualifier}[{got.passage}]"
+            number, text = got.passage, f"{term}为{got.figure.shown()}{got.qualifier}[{got.passage}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) else f"{year}年"
