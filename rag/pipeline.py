@@ -247,7 +247,7 @@ class QAPipeline:
         if found is None or found.refused:
             return
         answer.text, answer.passages, answer.citations, answer.claims = found.text, found.passages, found.citations, found.claims
-        answer.refused = False
+        answer.refused, answer.looked_up = False, True
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字直接取自文档原文（表格行或原句）。"
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],

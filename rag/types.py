@@ -109,3 +109,4 @@ class Answer:
     calculation: str = ""  # the arithmetic done in code on cited figures, shown in the answer
     sub_questions: list[str] = field(default_factory=list)  # what a decomposed question was split into
     excerpt: Excerpt | None = None  # shown first; not an answer when the answer is refused or withheld
+    looked_up: bool = False  # its figure was read in code from a table row or sentence, not written by the model

@@ -56,6 +56,8 @@ def test_arithmetic_is_shown_and_verifiable():
     assert arithmetic.growth("420", "300.5")[1] == "(420−300.5)÷300.5≈39.8%"
     assert arithmetic.total(["1", "2.5", "3"])[1] == "1+2.5+3=6.5"
     assert arithmetic.ratio("1", "0") is None
+    # whole numbers keep their zeros (a difference of 180 was shown as 750−570=18)
+    assert arithmetic.difference("750", "570")[1] == "750−570=180" and arithmetic.total(["100", "200"])[1] == "100+200=300"
     assert verified_results("多899.5亿元（1200−300.5=899.5），约1.4倍（420÷300.5≈1.4），增长39.8%（(420−300.5)÷300.5≈39.8%）") \
         == {"899.5", "1.4", "39.8"}
     assert verified_results("多900亿元（1200−300.5=900）") == set()  # wrong arithmetic grounds nothing

@@ -112,3 +112,36 @@ def test_a_target_given_as_the_base_value_is_corrected_with_the_base_value():
 def test_counts_of_people_and_flats_keep_their_units():
     found = figures_in("经济部门人员由209名增加到344名，1.45万套安置房交付，接待游客120万人次。")
     assert [(f.text, f.unit) for f in found] == [("209", "名"), ("344", "名"), ("1.45", "万套"), ("120", "万人次")]
+
+
+def test_an_increment_is_answered_by_what_was_added_not_by_the_total():
+    text = "“十三五”时期，全市高新技术企业达到180家，新培植高新技术企业66家。"
+    found = sentence_value([_passage(text, "第一章 发展基础")], "高新技术企业", 2020, increment=True)
+    assert found and found.figure.text == "66"
+    assert sentence_value([_passage(text, "第一章 发展基础")], "高新技术企业", 2020).figure.text == "180"
+    frame = reader().read("“十三五”期间莱西和胶州分别新增了多少家高新技术企业？哪边多？")
+    assert all("新增高新技术企业" in side.question for side in plan(frame, profile()))
+
+
+def test_a_period_side_reads_what_the_period_achieved_as_of_its_last_year():
+    frame = reader().read("“十三五”期间莱西和胶州的地区生产总值分别是多少？")
+    got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in passages() if p.chunk.doc_id in s.doc_ids])
+           for s in plan(frame, profile())}
+    assert "300.5亿元" in got["莱西市"].text and "1200亿元" in got["胶州市"].text
+    assert all(a.looked_up and "2020年" not in a.text for a in got.values())  # said for the period, not a year
+
+
+def test_a_table_row_of_another_places_document_is_not_the_asked_places_figure():
+    """A row names no place: in 胶州's plan it is 胶州's, even when the chunk also names 莱西."""
+    row = passage("莱西市等周边地区协同发展。\n| 指标 | 2020年 | 2025年 |\n| 森林覆盖率(%) | 30 | 35 |\n", "jiaozhou",
+                  heading="第二章 主要目标")
+    frame = reader().read("莱西市和胶州市2025年森林覆盖率分别是多少？")
+    laixi = next(s for s in plan(frame, profile()) if s.place == "莱西市")
+    assert lookup_answer(laixi, frame, [row], profile()) is None
+
+
+def test_a_figure_is_bound_to_the_year_said_nearest_before_it():
+    from rag.grounding.figures import bound_years
+    text = "税收收入由“十二五”末的43.06亿元增至2020年的51.37亿元。"
+    assert bound_years("43.06", text) == [{2015}] and bound_years("51.37", text) == [{2020}]
+    assert bound_years("510", "地区生产总值510亿元（2020年）") == [{2020}]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from grounding_corpus import chunks, passage, profile, reader
+from rag.chunking import chunk_document
 from rag.grounding.answerability import check_answerable, mentioned
 from rag.grounding.premise import check_premise
-from rag.grounding.profile import plan_years, short_forms, years_in
+from rag.grounding.profile import build_profile, plan_years, short_forms, years_in
+from rag.grounding.question import QuestionReader
+from rag.types import Document
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +138,43 @@ def test_a_figure_the_documents_never_give_is_noted_and_the_real_one_asked(corpu
     assert correction.question == "莱西市高新技术企业是多少？"
     correction = check_premise(read.read("莱西市2020年地区生产总值已经突破700亿元，主要靠什么？"), prof, chunk_list, [])
     assert "300.5亿元[1]" in correction.text and "突破700亿元" in correction.text
+
+
+def _province() -> tuple:
+    """A province's plan listing its counties' titles, and one county's own plan."""
+    docs = {
+        "province": ("烟台市县域经济高质量发展实施方案",
+                     "第三章 特色发展\n打造栖霞市红木家具之都、海阳市现代化港口新城、莱阳市中国陶瓷之乡等特色优势。\n"),
+        "haiyang": ("海阳市国民经济和社会发展第十四个五年规划",
+                   "第一章 发展基础\n落地建成全省首家民营银行——海湾银行，聚集各类金融机构60家。\n"
+                   "第二章 主要目标\n争取到2025年，装备制造产业实现营业收入超过90亿元。"
+                   "争取到2025年，渔具产业实现营业收入超过12亿元。\n"),
+    }
+    chunk_list = []
+    for doc_id, (title, body) in docs.items():
+        text = f"{title}\n{body}"
+        chunk_list += chunk_document(Document(doc_id, title, f"{doc_id}.txt", text, "0" * 64, "utf-8"), size=200, overlap=0)
+    prof = build_profile(chunk_list)
+    return prof, QuestionReader(prof), chunk_list
+
+
+def test_a_quoted_title_is_given_back_to_the_place_its_sentence_names():
+    prof, read, chunk_list = _province()
+    correction = check_premise(read.read("海阳市为什么被称为“红木家具之都”？"), prof, chunk_list, [])
+    assert correction and "栖霞市" in correction.text and "不是海阳市" in correction.text
+    assert check_premise(read.read("海阳市为什么被定位为“现代化港口新城”？"), prof, chunk_list, []) is None
+
+
+def test_a_first_within_another_scope_is_corrected():
+    prof, read, chunk_list = _province()
+    correction = check_premise(read.read("海阳市的海湾银行作为全国第一家民营银行，有什么特色？"), prof, chunk_list, [])
+    assert correction and "全省首家民营银行" in correction.text and "全国第一家" in correction.text
+    assert "全省首家民营银行" in correction.question and "特色" in correction.question
+    assert check_premise(read.read("海阳市的海湾银行是全省首家民营银行吗？"), prof, chunk_list, []) is None
+
+
+def test_a_figure_of_another_measure_of_the_same_place_is_corrected():
+    prof, read, chunk_list = _province()
+    correction = check_premise(read.read("海阳市渔具产业2025年要做到90亿元营收，靠什么撑起来？"), prof, chunk_list, [])
+    assert correction and "12亿元" in correction.text and "90亿元" in correction.text
+    assert check_premise(read.read("海阳市渔具产业2025年要做到12亿元营收，靠什么？"), prof, chunk_list, []) is None

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 def fmt(value: float, places: int = 2) -> str:
     """At most `places` decimals, no trailing zeros: 205.4, 2, 1.67."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    text = f"{value:.{places}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text  # 180, not 18
     return "0" if text in ("-0", "") else text
 
 

@@ -12,8 +12,8 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
-from rag.grounding.lookup import sentence_value
-from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.lookup import INCREMENT, increment_asked, sentence_value
+from rag.grounding.profile import CorpusProfile, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
@@ -71,7 +71,7 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
     for segment in rest.split("，"):
         for term in terms:
             if term in segment:
-                topic = _TIME.sub("", segment[segment.index(term):])
+                topic = increment_asked(segment, term) + _TIME.sub("", segment[segment.index(term):])
                 return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
     return asked
 
@@ -109,7 +109,10 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     own = set(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", side.question))
     if len(own) == 1:
         return int(own.pop())
-    return frame.years[0] if len(frame.years) == 1 else None
+    if len(frame.years) == 1:
+        return frame.years[0]
+    # '“十三五”期间新增了多少': what a period achieved is reported as of its last year
+    return plan_years(frame.periods[0])[1] if len(frame.periods) == 1 and not frame.years else None
 
 
 def with_years(question: str, years: list[int]) -> str:
@@ -137,20 +140,25 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
     own = set(profile.docs_of(side.place)) if side.place else None
     names = sorted(profile.names_of(side.place), key=len, reverse=True) if side.place else []
     term = measure(frame)
+    increment = bool(increment_asked(side.question, term))
     for pool in (list(passages), list(passages) + [p for p in extra if p not in passages]):
-        found = table_value(pool, side.question, year)
-        if found:
-            row, figure, number = found
+        tables = [p for p in pool if own is None or p.chunk.doc_id in own]  # a row names no place: its document's
+        found = table_value(tables, side.question, year)
+        if found and (not increment or re.search(INCREMENT, found[0])):  # a total does not say how many were added
+            row, figure, at = found
+            number = pool.index(tables[at - 1]) + 1
             text = f"{row}为{figure.shown()}[{number}]"
         else:
-            got = sentence_value(pool, term, year, own, names) if term else None
+            got = sentence_value(pool, term, year, own, names, increment) if term else None
             if got is None:
                 continue
-            number, text = got.passage, f"{term}为{got.figure.shown()}{got.qualifier}[{got.passage}]"
+            number = got.passage
+            text = f"{increment_asked(side.question, term)}{term}为{got.figure.shown()}{got.qualifier}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) else f"{year}年"
-        answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept)
+        prefix = "" if side.label.startswith(str(year)) or not frame.years else f"{year}年"  # not for a period
+        answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
+                        looked_up=True)
         attach_citations(answer).question = side.question
         return answer
     return None
@@ -170,10 +178,12 @@ def pick_figure(result: SideResult, frame: QuestionFrame) -> None:
     known = _known_numbers(answer.passages)
     year = side_year(result.side, frame)
     figures = figures_in(answer.text, skip)
-    for figure in figures:
+    # a looked-up answer ends with its figure, bound to the side's year, place and measure when it was read
+    for figure in figures[-1:] if answer.looked_up else figures:
         if figure.text not in known or not fits(figure, result.side.question):
             continue
-        if (year and wrong_year(figure.text, year, answer.passages)) or problem(figure, frame, answer.passages):
+        if not answer.looked_up and ((year and wrong_year(figure.text, year, answer.passages))
+                                     or problem(figure, frame, answer.passages)):
             continue
         result.figure = figure
         result.passage = next((i for i, p in enumerate(answer.passages, 1) if figure.text in squash(p.chunk.text)), None)

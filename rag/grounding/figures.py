@@ -60,7 +60,7 @@ def _table_year(line: str, header: str, number: str) -> set[int]:
     return years
 
 
-_LOOKING_BACK = re.compile(r"发展基础|主要进展|主要成就|发展成就|取得的成就|回顾|现状|发展环境")
+_LOOKING_BACK = re.compile(r"发展基础|进展|成就|成效|回顾|现状|发展环境")
 _PLAN = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
 
 
@@ -98,14 +98,24 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
         for sentence in SENTENCE.findall(line):
             clauses = _CLAUSE.findall(sentence)
             for i, clause in enumerate(clauses):
-                if occurs(number, clause):
-                    years = _years_of(clause) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
+                for at in (m.start() for m in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d.])", clause)):
+                    years = _years_of(clause, at) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
                     found.append(years or set(context))
     return found
 
 
-def _years_of(clause: str) -> set[int]:
-    return {int(y) for y in re.findall(r"((?:19|20)\d{2})(?=年|[-—~至到])", clause)}
+_YEAR_MARK = re.compile(r"((?:19|20)\d{2})(?=年|[-—~至到])|十([一二三四五六七八九])五[”\"]?(?:末|期末|时期|期间)")
+
+
+def _years_of(clause: str, at: int | None = None) -> set[int]:
+    """The years a clause states ('2020年', '“十二五”末' -> 2015); for the figure at `at`, the one said
+    nearest before it ('由“十二五”末的43.06亿元增至2020年的51.37亿元': 43.06 is 2015's), else those after."""
+    marks = [(m.start(), int(m.group(1)) if m.group(1) else plan_years(period_number(m.group(2)))[1])
+             for m in _YEAR_MARK.finditer(clause)]
+    if at is None:
+        return {year for _, year in marks}
+    before = [year for start, year in marks if start < at]
+    return {before[-1]} if before else {year for _, year in marks}
 
 
 def wrong_year(number: str, year: int, passages: list[Passage]) -> set[int]:

@@ -21,6 +21,7 @@ _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 _CHANGE = re.compile(r"增长|增加|提高|提升|下降|减少|降低|比重|占|年均|人均|比|较|翻|倍|增速|率")
 _MODIFIER = re.compile(r"(?:人均|年均|单位|每|亩均)(?:地区)?$")  # '人均地区生产总值' is not '地区生产总值'
 _SHARE = re.compile(r"(?:所?占(?:GDP|地区生产总值|[\u4e00-\u9fff]{0,8})?)?(?:比重|占比|比例)$")
+INCREMENT = r"(?:累计)?(?:新增|新培植|新培育|新引进|新建|新认定|增加)"
 MAX_GAP = 14  # characters from the end of the measure to its figure
 MAX_PLACE_GAP = 8  # from a listed place's name to its figure
 
@@ -49,6 +50,13 @@ def measure_forms(term: str) -> list[str]:
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 
 
+def increment_asked(text: str, term: str) -> str:
+    """The verb when the question asks how many were added ('新增了多少家高新技术企业'), not how many there
+    are: a total then does not answer it ('' otherwise)."""
+    m = re.search(f"({INCREMENT})了?(?:多少|几)?[个家项所处名座条套户万]?" + re.escape(term), squash(text)) if term else None
+    return m.group(1) if m else ""
+
+
 def _figure_after(text: str, limit: int) -> tuple[Figure, str, int] | None:
     m = _NUMBER.search(text)
     if not m or m.start() > limit or _NUMBER.search(text[: m.start()]):
@@ -57,10 +65,14 @@ def _figure_after(text: str, limit: int) -> tuple[Figure, str, int] | None:
     return Figure(float(m.group(1)), m.group(1), m.group(2)), qualifier.group(0) if qualifier else "", m.start()
 
 
-def _in_sentence(sentence: str, form: str, asked: str, places: list[str], rate: bool) -> tuple[Figure, str, int] | None:
-    """The figure the sentence states for the measure (and the place, when one is named), with its gap."""
+def _in_sentence(sentence: str, form: str, asked: str, places: list[str], rate: bool,
+                 increment: bool = False) -> tuple[Figure, str, int] | None:
+    """The figure the sentence states for the measure (and the place, when one is named), with its gap;
+    `increment`: only where the sentence says the measure was added ('新培植高新技术企业77家')."""
     for m in re.finditer(re.escape(form), sentence):
         if _MODIFIER.search(sentence[: m.start()]) and not _MODIFIER.search(asked[: asked.find(form)] or "-"):
+            continue
+        if increment and not re.search(INCREMENT + r"了?$", sentence[max(0, m.start() - 6): m.start()]):
             continue
         after = sentence[m.end():]
         for place in places:  # a list of places' figures after the measure
@@ -84,7 +96,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None,
-                   names: list[str] = ()) -> Found | None:
+                   names: list[str] = (), increment: bool = False) -> Found | None:
     """The figure of `term` for `year` stated in a sentence of the passages, from the best-ranked passage
     and the closest to its measure. A passage of `own_docs` (the asked place's documents; None: any
     passage) speaks of the place itself; from any other only a figure listed after one of the place's
@@ -97,14 +109,14 @@ def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[
         if own_docs is not None and not places and passage.chunk.doc_id not in own_docs:
             continue
         for sentence in _sentences(passage.chunk.text):
-                for form in measure_forms(term):
-                    got = _in_sentence(sentence, form, term, places, rate)
-                    if not got or not fits(got[0], term) or (_SHARE.search(term) and got[0].unit != "%"):
-                        continue
-                    bindings = bound_years(got[0].text, sentence, context)
-                    if not any(year in b for b in bindings):
-                        continue
-                    rank = (number, got[2])
-                    if best is None or rank < best[:2]:
-                        best = (*rank, Found(got[0], number, got[1]))
+            for form in measure_forms(term):
+                got = _in_sentence(sentence, form, term, places, rate, increment)
+                if not got or not fits(got[0], term) or (_SHARE.search(term) and got[0].unit != "%"):
+                    continue
+                bindings = bound_years(got[0].text, sentence, context)
+                if not any(year in b for b in bindings):
+                    continue
+                rank = (number, got[2])
+                if best is None or rank < best[:2]:
+                    best = (*rank, Found(got[0], number, got[1]))
     return best[2] if best else None

@@ -8,6 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import jieba.posseg
+
 from rag.grounding.figures import base_year, bound_years, context_years
 from rag.grounding.lookup import measure_forms, sentence_value
 from rag.grounding.profile import CorpusProfile, squash
@@ -17,7 +19,8 @@ from rag.types import Chunk, Passage
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
-MIN_PHRASE = 6
+MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
+_ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")
 _ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
@@ -48,15 +51,36 @@ def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
     return chunk.doc_id in profile.docs_of(place) or any(n in chunk.text for n in profile.names_of(place))
 
 
+def _named_before(chunk: Chunk, needle: str, profile: CorpusProfile) -> str:
+    """The place the chunk's sentence names last before `needle` ('…、昌乐县宝石之都' -> 昌乐县): in the
+    list item that holds it first, else anywhere before it in the sentence; '' when none is named."""
+    text = squash(chunk.text)
+    at = text.find(needle)
+    start = max(text.rfind(mark, 0, at) for mark in "。；;！!？?\n") + 1
+    for span in (re.split(r"[、，,]", text[start:at])[-1], text[start:at]):
+        named = [(m.end(), name) for name in profile.aliases for m in re.finditer(re.escape(name), span)]
+        position = 0
+        for word in jieba.posseg.cut(span):
+            position += len(word.word)
+            if word.flag == "ns" and _ADMIN_NAME.fullmatch(word.word):
+                named.append((position, word.word))
+        if named:
+            return max(named)[1]
+    return ""
+
+
 def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: CorpusProfile,
                    chunks: Sequence[Chunk]) -> Correction | None:
+    """`needle` stated only of other places: in other documents, of the place their sentence names (a list
+    of counties' titles names the asked one too, each with its own)."""
     place = frame.places[0]
     found = _chunks_with(needle, chunks, profile)
-    if not found or any(_belongs(c, place, profile) for c in found):
+    owners = [_named_before(c, needle, profile) for c in found]
+    if not found or any(c.doc_id in profile.docs_of(place) or (owner in profile.names_of(place) if owner
+                        else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
-    owner = found[0]
-    return Correction(f"问题的前提与文档不符：{shown}在文档中说的是{_subject(owner, profile)}，不是{place}[1]。",
-                      [Passage(owner, 1.0)])
+    owner = owners[0] or _subject(found[0], profile)
+    return Correction(f"问题的前提与文档不符：{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
 
 
 def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
@@ -130,7 +154,8 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
     """A figure the question states for the place's measure ('高密的城镇化率已经超过90%', '潍坊方案要求高密
     GDP过千亿') that the documents contradict: they state the measure for that year (the plan's base year
     for '已经') as another figure, in the place's own documents or in a list of places' figures."""
-    term, place = measure(frame), profile.most_specific(frame.places)
+    place = profile.most_specific(frame.places)
+    term = measure(frame) or _said_of(frame, profile)
     base = next((base_year(profile.docs[d].title) for d in profile.docs_of(place)), None)
     year = frame.years[0] if len(frame.years) == 1 else (base if _ACHIEVED.search(frame.question) else None)
     if not term or not year:
@@ -151,6 +176,23 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
         return Correction(f"问题的前提与文档不符：文档中{place}{year}年的{term}是{got.figure.shown()}{got.qualifier}[1]，"
                           f"不是问题所说的“{stated}”。", [found[got.passage - 1]], _still_asked(text[at:], place, term))
     return False
+
+
+_VERB = re.compile(r"(?:要|将|计划|预计|已经|已)?(?:做到|达到|实现|完成|突破|超过|是|为|有)?$")
+
+
+def _said_of(frame: QuestionFrame, profile: CorpusProfile) -> str:
+    """What the question states its figure of when it names no measure ('环翠区钓具产业2025年要做到173亿元'
+    -> 钓具产业): the words before the figure, without place, time and verb."""
+    if not frame.given:
+        return ""
+    text = squash(frame.question)
+    before = re.split(r"[，,。？?！!；;：:]", text[: text.find(frame.given[0][0])])[-1]
+    before = re.sub(r"(?:到|至)?(?:19|20)\d{2}年(?:底|末)?|[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|期间)?", "", before)
+    before = _VERB.sub("", before)
+    for name in sorted(profile.aliases, key=len, reverse=True):
+        before = before.replace(name, "")
+    return before if re.fullmatch(r"[\u4e00-\u9fff]{3,12}", before) else ""
 
 
 def _with_actual(correction: Correction, actual: Correction) -> Correction:
@@ -174,7 +216,8 @@ def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Seque
     """A statement the corpus makes of another place only (a title, a ranking, a project)."""
     place_text = profile.text_of(profile.docs_of(frame.places[0]))
     for segment in _phrases(frame, profile):
-        for size in range(len(segment), MIN_PHRASE - 1, -1):
+        smallest = min(len(segment), MIN_PHRASE) if segment in frame.quoted and len(segment) >= 3 else MIN_PHRASE
+        for size in range(len(segment), smallest - 1, -1):
             hits = [segment[i:i + size] for i in range(len(segment) - size + 1)
                     if segment[i:i + size] in profile.text]
             if hits:
@@ -183,6 +226,29 @@ def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Seque
                     break
                 return _misattributed(phrase, f"“{phrase}”", frame, profile, chunks)
     return None
+
+
+_SCOPE = r"全国|全省|全市|全区|全球|世界|国内|省内|市内"
+_FIRST = r"第一家|首家|首个|第一个|首座|第一座|首条|第一条|唯一一?[家个座条]?"
+_RANK = re.compile(rf"({_SCOPE})的?({_FIRST})([\u4e00-\u9fff]{{2,8}}?)(?=[有是的在为吗呢，,。？?]|$)")
+
+
+def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """'全国第一家民营银行' when the place's documents say '全省首家民营银行': a first within another scope."""
+    claim = _RANK.search(squash(frame.question))
+    if not claim:
+        return None
+    scope, thing = claim.group(1), claim.group(3)
+    said = re.compile(rf"({_SCOPE})的?(?:{_FIRST})[^，,。；;]{{0,4}}?{re.escape(thing)}")
+    own = set(profile.docs_of(frame.places[0]))
+    found = [(c, m) for c in _chunks_with(thing, chunks, profile) if c.doc_id in own for m in said.finditer(squash(c.text))]
+    if not found or any(m.group(1) == scope for _, m in found):
+        return None
+    chunk, m = found[0]
+    text = squash(frame.question)  # what else it asks, about the thing as the documents describe it
+    asked = text.replace(claim.group(0), m.group(0)) if re.search(r"什么|哪|怎|如何|为什么|为何|多少", text) else ""
+    return Correction(f"问题的前提与文档不符：文档中说的是“{m.group(0)}”[1]，不是“{claim.group(1)}{claim.group(2)}”。",
+                      [Passage(chunk, 1.0)], asked)
 
 
 def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
@@ -222,7 +288,8 @@ def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     if isinstance(stated, Correction):
         return stated
     if single:  # a figure the documents confirm (stated is True) is not noted as missing
-        correction = (None if stated else _given_figure(frame, profile, chunks)) or _borrowed_phrase(frame, profile, chunks)
+        correction = (None if stated else _given_figure(frame, profile, chunks)) or _borrowed_phrase(frame, profile, chunks) \
+            or _rank_claim(frame, profile, chunks)
         if correction:
             return correction
     return _rising(frame, passages) if frame.falls else None
