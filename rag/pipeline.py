@@ -248,7 +248,9 @@ class QAPipeline:
             return
         answer.text, answer.passages, answer.citations, answer.claims = found.text, found.passages, found.citations, found.claims
         answer.refused, answer.looked_up = False, True
-        answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字直接取自文档原文（表格行或原句）。"
+        answer.calculation = found.calculation
+        how = "由文档原文的数字计算得出" if found.calculation else "直接取自文档原文（表格行或原句）"
+        answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字{how}。"
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:

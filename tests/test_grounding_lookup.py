@@ -145,3 +145,18 @@ def test_a_figure_is_bound_to_the_year_said_nearest_before_it():
     text = "税收收入由“十二五”末的43.06亿元增至2020年的51.37亿元。"
     assert bound_years("43.06", text) == [{2015}] and bound_years("51.37", text) == [{2020}]
     assert bound_years("510", "地区生产总值510亿元（2020年）") == [{2020}]
+
+
+def test_a_figure_given_only_relative_to_a_later_one_is_derived_and_shown():
+    from rag.grounding.lookup import relative_value
+    text = "煤炭消费总量下降到254万吨，较“十二五”末减少75万吨。2020年空气质量优良天数232天，比“十二五”末增加100天。"
+    coal = relative_value([_passage(text, "第一章 发展基础")], "煤炭消费总量", 2015)
+    assert coal.figure.text == "329" and coal.calculation == "254+75=329"
+    assert relative_value([_passage(text, "第一章 发展基础")], "空气质量优良天数", 2015).figure.text == "132"
+    assert relative_value([_passage(text, "第一章 发展基础")], "煤炭消费总量", 2010) is None
+    # '下降到254万吨' states the level itself, read for the year of its section
+    assert sentence_value([_passage(text, "第一章 发展基础")], "煤炭消费总量", 2020).figure.text == "254"
+
+
+def test_how_many_more_is_a_difference():
+    assert reader().read("莱西市改革后，经济部门多了多少人？").kind == "difference"

@@ -12,7 +12,7 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
-from rag.grounding.lookup import INCREMENT, increment_asked, sentence_value
+from rag.grounding.lookup import INCREMENT, increment_asked, relative_value, sentence_value
 from rag.grounding.profile import CorpusProfile, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -20,7 +20,7 @@ from rag.types import Answer, Passage
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
-    r"(?:相差|差距|差|多|少|高|低|大|小|多出|(?:增加|提高|提升|增长|减少|降低|下降)了?)(?:多少|几)(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?|相差|差距|"
+    r"(?:相差|差距|差|多了?|少了?|高|低|大|小|多出|(?:增加|提高|提升|增长|减少|降低|下降)了?)(?:多少|几)(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?|相差|差距|"
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
@@ -149,16 +149,17 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             number = pool.index(tables[at - 1]) + 1
             text = f"{row}为{figure.shown()}[{number}]"
         else:
-            got = sentence_value(pool, term, year, own, names, increment) if term else None
+            got = (sentence_value(pool, term, year, own, names, increment)
+                   or (None if increment else relative_value(pool, term, year, own))) if term else None
             if got is None:
                 continue
-            number = got.passage
-            text = f"{increment_asked(side.question, term)}{term}为{got.figure.shown()}{got.qualifier}[{number}]"
+            number, how = got.passage, f"（{got.calculation}）" if got.calculation else ""
+            text = f"{increment_asked(side.question, term)}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not frame.years else f"{year}年"  # not for a period
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
-                        looked_up=True)
+                        looked_up=True, calculation=got.calculation if not found else "")
         attach_citations(answer).question = side.question
         return answer
     return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.grounding import arithmetic
 from rag.grounding.figures import SENTENCE, UNITS, Figure, bound_years, context_years, fits
-from rag.grounding.profile import squash
+from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY
 from rag.types import Passage
 
@@ -19,6 +20,13 @@ _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 # between the measure and its figure: a verb and a few words ('跨上新台阶，达'), never another measure
 # ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it
 _CHANGE = re.compile(r"增长|增加|提高|提升|下降|减少|降低|比重|占|年均|人均|比|较|翻|倍|增速|率")
+_TO_LEVEL = re.compile(r"(?:下降|降低|减少|增长|增加|提高|提升|上升)(?:到|至)|[降增]至")  # '下降到254万吨' states the level
+
+
+def _changes(between: str) -> bool:
+    return bool(_CHANGE.search(_TO_LEVEL.sub("", between)))
+
+
 _MODIFIER = re.compile(r"(?:人均|年均|单位|每|亩均)(?:地区)?$")  # '人均地区生产总值' is not '地区生产总值'
 _SHARE = re.compile(r"(?:所?占(?:GDP|地区生产总值|[\u4e00-\u9fff]{0,8})?)?(?:比重|占比|比例)$")
 INCREMENT = r"(?:累计)?(?:新增|新培植|新培育|新引进|新建|新认定|增加)"
@@ -31,6 +39,7 @@ class Found:
     figure: Figure
     passage: int  # 1-based
     qualifier: str  # '左右', '以上' or ''
+    calculation: str = ""  # how a figure the documents state only relative to another was derived
 
 
 def measure_forms(term: str) -> list[str]:
@@ -79,10 +88,10 @@ def _in_sentence(sentence: str, form: str, asked: str, places: list[str], rate: 
             at = after.find(place)
             if at >= 0:
                 got = _figure_after(after[at + len(place):], MAX_PLACE_GAP)
-                if got and (rate or not _CHANGE.search(after[at + len(place): at + len(place) + got[2]])):
+                if got and (rate or not _changes(after[at + len(place): at + len(place) + got[2]])):
                     return got
         got = _figure_after(after, MAX_GAP)
-        if got and not places and (rate or not _CHANGE.search(after[: got[2]])):
+        if got and not places and (rate or not _changes(after[: got[2]])):
             return got
     return None
 
@@ -120,3 +129,32 @@ def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[
                 if best is None or rank < best[:2]:
                     best = (*rank, Found(got[0], number, got[1]))
     return best[2] if best else None
+
+
+_UNIT = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))
+_RELATIVE = re.compile(rf"^[，,]?(?:比|较)([^，,。；;]{{1,12}}?)(增加|增长|提高|提升|多|减少|下降|降低|少)了?(\d+(?:\.\d+)?)\s*({_UNIT})")
+
+
+def relative_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """The figure of `term` for `year` when the documents give it only as the difference from a later one:
+    '煤炭消费总量下降到254万吨，较“十二五”末减少75万吨' asked for 2015 -> 254+75=329, the calculation shown."""
+    for number, passage in enumerate(passages, start=1):
+        if own_docs is not None and passage.chunk.doc_id not in own_docs:
+            continue
+        for sentence in _sentences(passage.chunk.text):
+            for form in measure_forms(term):
+                got = _in_sentence(sentence, form, term, [], rate=False)
+                if not got or not got[0].unit:
+                    continue
+                figure = got[0]
+                rest = sentence[sentence.find(figure.text, sentence.find(form)) + len(figure.text) + len(figure.unit):]
+                rest = _QUALIFIER.sub("", rest)
+                m = _RELATIVE.match(rest)
+                if not m or m.group(4) != figure.unit or year not in years_in(m.group(1) + "年"):
+                    continue
+                up = m.group(2) in ("增加", "增长", "提高", "提升", "多")
+                value, shown = (arithmetic.difference(figure.text, m.group(3)) if up else
+                                arithmetic.total([figure.text, m.group(3)]))
+                result = arithmetic.fmt(value, 2)
+                return Found(Figure(value, result, figure.unit), number, "", shown)
+    return None

@@ -16,7 +16,7 @@ from rag.grounding.profile import CorpusProfile, period_number, plan_years, squa
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
 _METRIC = re.compile(
-    r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|占比|比例|强度|收入|面积|密度|寿命|指数|人口|人数|规模|余额|工资|价格?|"
+    r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|占比|比例|强度|收入|面积|密度|寿命|指数|人口|人数|天数|户数|次数|规模|余额|工资|价格?|"
     r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
 )
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
@@ -42,7 +42,7 @@ _KINDS = [
     ("ratio", re.compile(r"几倍|多少倍|倍数")),
     ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
-                              r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几")),
+                              r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几|(?<![差])[多少]了(?:多少|几)")),
     ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
                               r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
                               r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
