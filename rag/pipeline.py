@@ -16,6 +16,7 @@ from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
 from rag.grounding.binding import unbound
+from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
@@ -315,13 +316,17 @@ class QAPipeline:
         question = validate_question(question, self.settings.max_question_chars)
         given = passages is not None  # a benchmark's passages: the corpus is what they say
         reader = QuestionReader(build_profile(p.chunk for p in passages)) if given else self.reader
-        frame, tokens = reader.read(question), reader.finder.tokens(question)
-        rewritten = "" if given else self._rewrite(question, frame, tokens)
+        bridge = None if given else resolve_bridge(question, reader.profile, self.retriever.stored.chunks)
+        asked = bridge.question if bridge else question  # a place named by its title: the place written in
+        frame, tokens = reader.read(asked), reader.finder.tokens(asked)
+        rewritten = asked if bridge else "" if given else self._rewrite(question, frame, tokens)
         if passages is None:
             passages = self._search(question, rewritten, frame, doc_ids)
+            if bridge:  # the sentence that names the place is cited with the answer
+                passages = [bridge.passage] + [p for p in passages if p.chunk.chunk_id != bridge.passage.chunk.chunk_id]
         timings["retrieve"] = time.perf_counter() - started
         yield Event("passages", passages=passages)
-        understanding = frame.summary() + (f"；规划用语：{rewritten}" if rewritten else "")
+        understanding = frame.summary() + (f"；{bridge.said}" if bridge else f"；规划用语：{rewritten}" if rewritten else "")
         answer = Answer(question=question, text="", passages=passages, understanding=understanding,
                         excerpt=pick_excerpt(question, passages))
         timings["excerpt"] = time.perf_counter() - started

@@ -178,3 +178,14 @@ def test_a_figure_of_another_measure_of_the_same_place_is_corrected():
     correction = check_premise(read.read("海阳市渔具产业2025年要做到90亿元营收，靠什么撑起来？"), prof, chunk_list, [])
     assert correction and "12亿元" in correction.text and "90亿元" in correction.text
     assert check_premise(read.read("海阳市渔具产业2025年要做到12亿元营收，靠什么？"), prof, chunk_list, []) is None
+
+
+def test_a_place_named_by_its_title_is_resolved_to_the_place_its_sentence_names():
+    from rag.grounding.bridge import resolve
+    prof, _, chunk_list = _province()
+    bridge = resolve("烟台方案中定位为“现代化港口新城”的县市，重点发展哪些产业？", prof, chunk_list)
+    assert bridge.place == "海阳市" and bridge.question.startswith("烟台方案中海阳市") and "港口新城" in bridge.said
+    assert "现代化港口新城" in bridge.passage.chunk.text
+    assert resolve("被称为“红木家具之都”的县要打造什么？", prof, chunk_list).place == "栖霞市"
+    assert resolve("被称为“不存在之都”的县要打造什么？", prof, chunk_list) is None
+    assert resolve("海阳市重点发展哪些产业？", prof, chunk_list) is None

@@ -8,11 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import jieba.posseg
 
 from rag.grounding.figures import base_year, bound_years, context_years
 from rag.grounding.lookup import measure_forms, sentence_value
-from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, magnitudes, measure
 from rag.types import Chunk, Passage
 
@@ -20,7 +19,6 @@ _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|�
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
-_ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")
 _ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
@@ -34,13 +32,6 @@ class Correction:
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
 
 
-def _chunks_with(needle: str, chunks: Sequence[Chunk], profile: CorpusProfile) -> list[Chunk]:
-    """The chunks stating `needle`, read only from documents whose profile text holds it (most questions'
-    figures and phrases are in none: then no chunk is read)."""
-    docs = {d for d, doc in profile.docs.items() if needle in doc.text}
-    return [c for c in chunks if c.doc_id in docs and needle in squash(c.text)] if docs else []
-
-
 def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
     doc = profile.docs.get(chunk.doc_id)
     return doc.subject if doc and doc.subject else chunk.title
@@ -51,31 +42,13 @@ def _belongs(chunk: Chunk, place: str, profile: CorpusProfile) -> bool:
     return chunk.doc_id in profile.docs_of(place) or any(n in chunk.text for n in profile.names_of(place))
 
 
-def _named_before(chunk: Chunk, needle: str, profile: CorpusProfile) -> str:
-    """The place the chunk's sentence names last before `needle` ('…、昌乐县宝石之都' -> 昌乐县): in the
-    list item that holds it first, else anywhere before it in the sentence; '' when none is named."""
-    text = squash(chunk.text)
-    at = text.find(needle)
-    start = max(text.rfind(mark, 0, at) for mark in "。；;！!？?\n") + 1
-    for span in (re.split(r"[、，,]", text[start:at])[-1], text[start:at]):
-        named = [(m.end(), name) for name in profile.aliases for m in re.finditer(re.escape(name), span)]
-        position = 0
-        for word in jieba.posseg.cut(span):
-            position += len(word.word)
-            if word.flag == "ns" and _ADMIN_NAME.fullmatch(word.word):
-                named.append((position, word.word))
-        if named:
-            return max(named)[1]
-    return ""
-
-
 def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: CorpusProfile,
                    chunks: Sequence[Chunk]) -> Correction | None:
     """`needle` stated only of other places: in other documents, of the place their sentence names (a list
     of counties' titles names the asked one too, each with its own)."""
     place = frame.places[0]
-    found = _chunks_with(needle, chunks, profile)
-    owners = [_named_before(c, needle, profile) for c in found]
+    found = chunks_with(needle, chunks, profile)
+    owners = [profile.named_before(squash(c.text), needle) for c in found]
     if not found or any(c.doc_id in profile.docs_of(place) or (owner in profile.names_of(place) if owner
                         else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
@@ -109,7 +82,7 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
     value, or as already reached."""
     place = frame.places[0]
     for number, unit in frame.given:
-        found = [c for c in _chunks_with(f"{number}{unit}", chunks, profile) if _belongs(c, place, profile)]
+        found = [c for c in chunks_with(f"{number}{unit}", chunks, profile) if _belongs(c, place, profile)]
         bindings = [(c, b) for c in found for b in bound_years(number, squash(c.text), context_years(c))]
         if not bindings or any(not b for _, b in bindings):
             continue
@@ -161,7 +134,7 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
     if not term or not year:
         return False
     own, names = set(profile.docs_of(place)), sorted(profile.names_of(place), key=len, reverse=True)
-    found = [Passage(c, 1.0) for form in measure_forms(term) for c in _chunks_with(form, chunks, profile)
+    found = [Passage(c, 1.0) for form in measure_forms(term) for c in chunks_with(form, chunks, profile)
              if c.doc_id in own or any(n in c.text for n in names)]
     got = sentence_value(found, term, year, own, names) if found else None
     text = magnitudes(squash(frame.question))
@@ -241,7 +214,7 @@ def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[C
     scope, thing = claim.group(1), claim.group(3)
     said = re.compile(rf"({_SCOPE})的?(?:{_FIRST})[^，,。；;]{{0,4}}?{re.escape(thing)}")
     own = set(profile.docs_of(frame.places[0]))
-    found = [(c, m) for c in _chunks_with(thing, chunks, profile) if c.doc_id in own for m in said.finditer(squash(c.text))]
+    found = [(c, m) for c in chunks_with(thing, chunks, profile) if c.doc_id in own for m in said.finditer(squash(c.text))]
     if not found or any(m.group(1) == scope for _, m in found):
         return None
     chunk, m = found[0]

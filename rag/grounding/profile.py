@@ -11,6 +11,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import jieba.posseg
+
 from rag.conversation import PlaceFinder
 from rag.types import Chunk
 
@@ -24,6 +26,7 @@ _ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济�
 _ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
 _ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
 _ADMIN = ("省", "市", "区", "县", "州", "旗")
+_ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")
 # table header/category cells and plan vocabulary that are not indicators
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
 _TARGET_VERB = re.compile(
@@ -166,6 +169,22 @@ class CorpusProfile:
         """高密, not 潍坊 whose plan speaks of it ('' when none)."""
         return next((p for p in places if not any(p in self.parents(o) for o in places)), "")
 
+    def named_before(self, text: str, needle: str) -> str:
+        """The place a (squashed) text's sentence names last before `needle` ('…、昌乐县宝石之都' -> 昌乐县):
+        in the list item that holds it first, else anywhere before it in the sentence; '' when none is."""
+        at = text.find(needle)
+        start = max(text.rfind(mark, 0, at) for mark in "。；;！!？?\n") + 1
+        for span in (re.split(r"[、，,]", text[start:at])[-1], text[start:at]):
+            named = [(m.end(), name) for name in self.aliases for m in re.finditer(re.escape(name), span)]
+            position = 0
+            for word in jieba.posseg.cut(span):
+                position += len(word.word)
+                if word.flag == "ns" and _ADMIN_NAME.fullmatch(word.word):
+                    named.append((position, word.word))
+            if named:
+                return max(named)[1]
+        return ""
+
     def parents(self, place: str) -> set[str]:
         canonical = self.aliases.get(place, place)
         out: set[str] = set()
@@ -174,6 +193,13 @@ class CorpusProfile:
                 for p in d.parents:
                     out |= short_forms(p)
         return out
+
+
+def chunks_with(needle: str, chunks: Iterable[Chunk], profile: CorpusProfile) -> list[Chunk]:
+    """The chunks stating `needle`, read only from documents whose profile text holds it (most questions'
+    figures and phrases are in none: then no chunk is read)."""
+    docs = {d for d, doc in profile.docs.items() if needle in doc.text}
+    return [c for c in chunks if c.doc_id in docs and needle in squash(c.text)] if docs else []
 
 
 def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
