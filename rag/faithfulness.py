@@ -31,6 +31,7 @@ _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]{4}(?=年)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPAN = re.compile(r"[^。！？；\n]+")
 _MARK = re.compile(r"\[\d+\]")
+_DENIED = re.compile(r"不是(?:问题所说的)?(?:“[^”]*”|[^，,。；;“\n]{1,12})")
 # function words and the verbs every planning sentence uses: they say nothing about support
 _STOP_WORDS = set(
     "的 了 和 与 及 是 为 在 到 由 从 对 将 等 其中 分别 以上 以下 左右 目标 达到 提高 提升 增长 年均 约 个 之 并 或 其 "
@@ -184,7 +185,9 @@ class FaithfulnessScorer:
         cites = [n for n in cited_numbers(text) if 1 <= n <= len(texts)]
         # a result shown with its calculation ('1200−300.5=899.5') rests on the calculation's inputs
         derived = numbers_in(" ".join(verified_results(normalize(text))))
-        claim = _Claim((numbers_in(_MARK.sub("", text)) - derived) | entities_in(text), content_words(text), bool(derived))
+        # what a correction says the question got wrong ('…，不是问题所说的“超过90%”') is denied, not claimed
+        stated = _DENIED.sub("", _MARK.sub("", text))
+        claim = _Claim((numbers_in(stated) - derived) | entities_in(stated), content_words(text), bool(derived))
         supported, missing, similarity, coverage = self._check(claim, sims, texts, cites or list(range(1, len(texts) + 1)))
         cited_support = bool(cites) and supported
         precise = [

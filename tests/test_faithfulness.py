@@ -60,6 +60,15 @@ def test_wrong_region_is_unsupported(scorer):
     assert "平度市" in result.claims[0].missing
 
 
+def test_what_a_correction_denies_is_not_a_claim(scorer):
+    """'…，不是问题所说的“530.1亿元”': the question's figure is denied, so it need not be in the passage; the
+    figure asserted still must."""
+    denied = scorer.score("文档中高密市地区生产总值达到510.3亿元[1]，不是问题所说的“530.1亿元”。", PASSAGES).claims[0]
+    assert denied.missing == []
+    assert scorer.score("高密市地区生产总值达到530.1亿元[1]，不是问题所说的“510.3亿元”。", PASSAGES).claims[0].missing == ["530.1"]
+    assert "平度市" not in scorer.score("这一数字说的是高密市，不是平度市[1]。", PASSAGES).claims[0].missing
+
+
 def test_unsupported_sentence_fails_on_similarity_and_words(scorer):
     claim = scorer.score(UNSUPPORTED, PASSAGES).claims[0]
     assert claim.missing == []  # nothing to catch by facts: the sentence's words and meaning must tell
