@@ -15,7 +15,7 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import unbound
+from rag.grounding.binding import unbound, unnamed
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
@@ -186,13 +186,16 @@ class QAPipeline:
     @staticmethod
     def _bound(answer: Answer, frame: QuestionFrame) -> None:
         """An answer whose every figure the passages bind to another year, place or measure than the
-        question's is withheld, saying what the documents do give."""
+        question's, or whose cited passages never name a number the question names (the year, the edition),
+        is withheld, saying what the documents do give."""
         if answer.refused or frame.decomposed:
             return
         reason, number = unbound(frame, answer)
-        if reason:
+        missing = [] if reason else unnamed(answer.question, answer)
+        if reason or missing:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []
-            answer.reason = f"文档中没有问题所问的数据：{reason}[{number}]。"
+            answer.reason = (f"文档中没有问题所问的数据：{reason}[{number}]。" if reason else
+                             f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。")
             answer.text = f"{REFUSAL}。{answer.reason}"
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],

@@ -169,3 +169,17 @@ def test_binding_withholds_a_figure_of_another_place_or_measure():
     right = read.read("胶州市2025年城乡供水一体化覆盖率是多少？")
     answer = Answer(question=right.question, text="覆盖率达到100%[1]。", passages=[sentence])
     assert unbound(right, answer) == ("", 0)
+
+
+def test_an_answer_whose_cited_passages_never_name_the_questions_year_or_edition():
+    from rag.grounding.binding import unnamed
+    other = passage("2021年第93届奥斯卡最佳影片是《无依之地》。", "news", "新闻", "")
+    right = passage("第94届奥斯卡最佳影片是《健听女孩》，颁奖礼于2022年3月举行。", "news", "新闻", "")
+    question = "2022年第94届奥斯卡最佳影片是哪部？"
+    assert unnamed(question, Answer(question, "是《无依之地》[1]。", passages=[other, right])) == ["2022", "94"]
+    assert unnamed(question, Answer(question, "是《健听女孩》[2]。", passages=[other, right])) == []
+    assert unnamed(question, Answer(question, "是《健听女孩》。", passages=[other, right])) == []  # no citation: all count
+    # a looking-back section of a 十四五 plan speaks of 2020 without writing it
+    base = passage("全市地区生产总值跨上新台阶，达到300.5亿元。", heading="第一章 发展基础")
+    assert unnamed("莱西市2020年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == []
+    assert unnamed("莱西市2023年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == ["2023"]

@@ -9,7 +9,7 @@ import pytest
 
 from grounding_corpus import DOCS
 from rag.pipeline import QAPipeline
-from rag.types import Passage
+from rag.types import Chunk, Passage
 
 
 class EchoModel:
@@ -129,3 +129,18 @@ def test_a_contradicted_premise_is_shown_not_withheld(pipe, question, said):
     """The correction names what it read from the question; the claim check counts that as the question's."""
     answer = pipe.ask(question)
     assert said in answer.text and answer.text.startswith("问题的前提与文档不符") and not answer.withheld
+
+
+def test_given_passages_about_another_year_do_not_answer_the_year_asked(pipe):
+    """A benchmark's passages (no retrieval): the model takes a figure from an on-topic passage about
+    another year (the passage does not bind its figure to one); the answer is withheld, saying which number of
+    the question its source never names."""
+    def given(text: str, n: int) -> Passage:
+        return Passage(Chunk(f"news#{n}", f"news-{n}", f"news-{n}", [], text, 0, len(text)), 1.0)
+    question = "某公司2022年全年营收是多少亿元？"
+    answer = pipe.ask(question, passages=[given("某公司全年营收达到528亿元，同比增长22%。", 1),
+                                          given("2022年，行业整体增长放缓。", 2)])
+    assert answer.refused and "2022" in answer.reason and "528" in answer.withheld
+    both = [given("某公司2022年全年营收达到600亿元。", 1), given("某公司2021年全年营收达到528亿元。", 2)]
+    answer = pipe.ask(question, passages=both)
+    assert not answer.refused and "600亿元" in answer.text

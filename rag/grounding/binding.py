@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rag.grounding.figures import Figure, figures_in, occurs, wrong_year
-from rag.grounding.profile import squash
+from rag.grounding.figures import Figure, context_years, figures_in, occurs, wrong_year
+from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Answer, Passage
 
@@ -74,3 +74,20 @@ def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
         return "", 0
     number = next((i for i, p in enumerate(answer.passages, 1) if occurs(figures[0].text, squash(p.chunk.text))), 1)
     return problems[0], number
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def unnamed(question: str, answer: Answer) -> list[str]:
+    """The numbers the question names (a year, an edition, a count) that none of the passages the answer
+    cites states — in its text, title or headings, or, for a year, as the year its section speaks of. An
+    answer resting on a passage about another year or event ('2021年…' for a question about 2022) then
+    answers something else. All passages count when the answer cites none."""
+    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.text) if 1 <= int(n) <= len(answer.passages)})
+    chunks = [answer.passages[n - 1].chunk for n in cited] or [p.chunk for p in answer.passages]
+    text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
+    stated = set(_NUMBER.findall(text))
+    years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
+    return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
+            if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
