@@ -189,3 +189,11 @@ def test_a_place_named_by_its_title_is_resolved_to_the_place_its_sentence_names(
     assert resolve("被称为“红木家具之都”的县要打造什么？", prof, chunk_list).place == "栖霞市"
     assert resolve("被称为“不存在之都”的县要打造什么？", prof, chunk_list) is None
     assert resolve("海阳市重点发展哪些产业？", prof, chunk_list) is None
+
+
+def test_fewer_by_a_figure_is_a_decline_the_documents_may_contradict(corpus):
+    prof, read, chunk_list = corpus
+    rose = [passage("2020年空气质量优良天数232天，比“十三五”初增加100天。")]
+    frame = read.read("莱西市2020年空气优良天数比以前少了100天，原因是什么？")
+    correction = check_premise(frame, prof, chunk_list, rose)
+    assert frame.falls and correction and "增加100天" in correction.text

@@ -224,6 +224,11 @@ def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[C
                       [Passage(chunk, 1.0)], asked)
 
 
+def _names(term: str, clause: str) -> bool:
+    """The clause names the term, or its fuller form ('空气优良天数' in '空气质量优良天数')."""
+    return term in clause or bool(re.search(".{0,3}?".join(map(re.escape, term)), clause))
+
+
 def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
     """'Why did X fall?' when the passage sentence about X, with a figure, says it rose."""
     topics = [t for t in [frame.indicator, *frame.metric_terms] if t]
@@ -232,10 +237,11 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
     for number, passage in enumerate(passages, start=1):
         for sentence in re.findall(r"[^。；;！？\n]+", squash(passage.chunk.text)):
             clauses = re.split(r"[,，]", sentence)
-            at = next((i for i, c in enumerate(clauses) if any(t in c for t in topics)), None if topics else 0)
+            at = next((i for i, c in enumerate(clauses) if any(_names(t, c) for t in topics)), None if topics else 0)
             if at is None:
                 continue
-            sentence = "，".join(clauses[at:at + (1 if re.search(r"\d", clauses[at]) else 2)])
+            compared = at + 1 < len(clauses) and re.match(r"(?:比|较|同比|与)", clauses[at + 1])  # '…232天，比…增加100天'
+            sentence = "，".join(clauses[at:at + (1 if re.search(r"\d", clauses[at]) and not compared else 2)])
             if not _UP.search(sentence) or _DOWN.search(sentence) or not re.search(r"\d", sentence):
                 continue
             score = len(wanted & set(sentence)) / max(len(wanted), 1)
