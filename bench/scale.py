@@ -200,11 +200,13 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
     row["rss_after_open_mb"] = _status("VmRSS")
     questions = _questions(queries)
     retriever.search(questions[0])  # warm-up
+    _progress("stage=warm", started, cpu)
     lat = []
-    for q in questions:
+    for n, q in enumerate(questions, 1):
         t = time.perf_counter()
         retriever.search(q)
         lat.append(time.perf_counter() - t)
+        _progress(f"stage=hybrid queries={n}", started, cpu)
     row |= {"hybrid_p50_ms": _pct(lat, 50), "hybrid_p95_ms": _pct(lat, 95)}
     qvecs = np.stack([embedder.encode_query(q) for q in questions])
     lat = []
