@@ -18,9 +18,12 @@ import argparse
 import json
 import re
 import resource
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -40,7 +43,8 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 NOISE = 0.5  # perturbation norm: a copy keeps cos ~0.89 with its seed, ~0.8 with a sibling copy
 STORES = ("faiss-flat", "faiss-hnsw", "milvus")
 PROGRESS_ROWS = 50_000
-MAX_BUILD_RSS_MB = 12_000  # a Milvus build is stopped above this (2 cores and 24 GB shared by several jobs)
+MAX_RSS_MB = 16_000  # a build or serving child is stopped above this (2 cores and 24 GiB shared by several jobs)
+MIN_AVAILABLE_MB = 2_000  # ... or when the machine's MemAvailable falls under this, whoever uses the memory
 
 
 def _status(key: str) -> int:
@@ -132,6 +136,12 @@ def _settings(store: str, size: int, folder: Path):
                                           milvus_uri=str(folder / "milvus.db"))
 
 
+def _progress(what: str, started: float, cpu: float) -> None:
+    """A progress line on stderr: what a run stopped by the watchdog or --timeout had reached (see _partial)."""
+    print(f"progress {what} s={time.perf_counter() - started:.1f} cpu_s={_cpu_s() - cpu:.1f} rss_mb={_status('VmRSS')}",
+          file=sys.stderr, flush=True)
+
+
 def _build(vectors: np.ndarray, conf, chunks: list, started: float, cpu: float):
     """FAISS: one build_store call. Milvus: the same store filled in slices, with a progress line on stderr
     after each, so a run stopped by --timeout still tells the insert rate (see _child)."""
@@ -141,10 +151,7 @@ def _build(vectors: np.ndarray, conf, chunks: list, started: float, cpu: float):
     for start in range(0, len(vectors), PROGRESS_ROWS):
         stop = min(len(vectors), start + PROGRESS_ROWS)
         store.add(np.arange(start, stop), vectors[start:stop], chunks[start:stop])
-        print(f"progress rows={stop} s={time.perf_counter() - started:.1f} cpu_s={_cpu_s() - cpu:.1f} rss_mb={_status('VmRSS')}",
-              file=sys.stderr, flush=True)
-        if _status("VmRSS") > MAX_BUILD_RSS_MB:  # the machine is shared: stop before it runs out of memory
-            raise SystemExit(f"stopped after {stop} rows: RSS {_status('VmRSS')} MB > {MAX_BUILD_RSS_MB} MB")
+        _progress(f"rows={stop}", started, cpu)
     return store
 
 
@@ -183,18 +190,23 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
     pipe = QAPipeline(settings)
     embedder = pipe.embedder
     row: dict = {"rss_embedder_mb": _status("VmRSS")}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
+    _progress("stage=opening", started, cpu)
     stored = load_index(settings.index_dir, settings)
     retriever = Retriever(stored, embedder, settings)
     row["open_s"] = round(time.perf_counter() - started, 2)
+    row["open_cpu_s"] = round(_cpu_s() - cpu, 1)
+    _progress("stage=opened", started, cpu)
     row["rss_after_open_mb"] = _status("VmRSS")
     questions = _questions(queries)
     retriever.search(questions[0])  # warm-up
+    _progress("stage=warm", started, cpu)
     lat = []
-    for q in questions:
+    for n, q in enumerate(questions, 1):
         t = time.perf_counter()
         retriever.search(q)
         lat.append(time.perf_counter() - t)
+        _progress(f"stage=hybrid queries={n}", started, cpu)
     row |= {"hybrid_p50_ms": _pct(lat, 50), "hybrid_p95_ms": _pct(lat, 95)}
     qvecs = np.stack([embedder.encode_query(q) for q in questions])
     lat = []
@@ -214,32 +226,98 @@ def child_serve(folder: Path, store: str, size: int, queries: int) -> dict:
 
 
 def _partial(stderr: str | bytes | None) -> dict:
-    """The last progress line of a build that did not finish (rows inserted, seconds, CPU seconds, RSS)."""
+    """The last progress line of a run that did not finish (stage or rows inserted, seconds, CPU seconds, RSS)."""
     err = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
     last = [line.split()[1:] for line in err.splitlines() if line.startswith("progress ")][-1:]
     return {"partial": dict(kv.split("=") for kv in last[0])} if last else {}
 
 
-def _child(args: list[str], timeout: float) -> dict:
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Milvus Lite 3.x runs inside the process; counted anyway should one fork)."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                pass
+    return pids
+
+
+def _tree_usage(pid: int) -> tuple[int, float]:
+    """Resident MB (VmRSS summed) and CPU seconds (user + system, all threads) of a process tree."""
+    rss_kb, ticks = 0, 0
+    for p in _tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited between the listing and the read
+        rss_kb += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        ticks += int(stat[11]) + int(stat[12])  # utime, stime
+    return round(rss_kb / 1024), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _available_mb() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return round(int(line.split()[1]) / 1024)
+    return 1 << 30
+
+
+def _watch(proc: subprocess.Popen, timeout: float, max_rss_mb: int) -> tuple[str | None, dict]:
+    """Poll the child twice a second; stop it (SIGKILL to its process group: freeing memory must not depend on
+    the child's cooperation) when it runs longer than `timeout`, its tree's RSS passes `max_rss_mb`, or the
+    machine's available memory falls under MIN_AVAILABLE_MB (other agents share it)."""
+    started, peak, reason, usage = time.perf_counter(), 0, None, (0, 0.0)
+    while proc.poll() is None:
+        usage = _tree_usage(proc.pid)
+        peak = max(peak, usage[0])
+        elapsed = time.perf_counter() - started
+        if elapsed > timeout:
+            reason = f"stopped after {timeout:.0f} s"
+        elif usage[0] > max_rss_mb:
+            reason = f"stopped by the RSS watchdog: {usage[0]} MB > {max_rss_mb} MB"
+        elif _available_mb() < MIN_AVAILABLE_MB:
+            reason = f"stopped: machine MemAvailable {_available_mb()} MB < {MIN_AVAILABLE_MB} MB (RSS {usage[0]} MB)"
+        if reason:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+        time.sleep(0.5)
+    seen = {"watch_s": round(time.perf_counter() - started, 1), "watch_peak_rss_mb": peak}
+    if reason:
+        seen |= {"stop_rss_mb": usage[0], "stop_cpu_s": round(usage[1], 1)}
+    return reason, seen
+
+
+def _child(args: list[str], timeout: float, max_rss_mb: int) -> dict:
+    """Run one build or serving step in a child process of its own session, watched by `_watch`."""
     cmd = [sys.executable, __file__, "--child", *args]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        return {"error": f"stopped after {timeout:.0f} s"} | _partial(exc.stderr)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("progress ")]
-        return {"error": lines[-1] if lines else f"exit {done.returncode}"} | _partial(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, start_new_session=True)
+        reason, seen = _watch(proc, timeout, max_rss_mb)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if reason:
+        return {"error": reason} | seen | _partial(stderr)
+    if proc.returncode != 0:
+        lines = [line for line in stderr.strip().splitlines() if not line.startswith("progress ")]
+        return {"error": lines[-1] if lines else f"exit {proc.returncode}"} | seen | _partial(stderr)
+    return json.loads(stdout.strip().splitlines()[-1]) | seen
 
 
-def run(size: int, store: str, queries: int, timeout: float) -> dict:
+def run(size: int, store: str, queries: int, timeout: float, max_rss_mb: int) -> dict:
     folder = ROOT / "bench" / f"tmp-scale-{size}-{store}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
-        row = {"size": size, "store": store} | _child(["build", str(size), store, str(folder), str(queries)], timeout)
+        row = {"size": size, "store": store} | _child(["build", str(size), store, str(folder), str(queries)], timeout, max_rss_mb)
         if "error" not in row:
-            row |= _child(["serve", str(size), store, str(folder), str(queries)], timeout)
+            served = _child(["serve", str(size), store, str(folder), str(queries)], timeout, max_rss_mb)
+            row |= {("serve_" + k if k in row else k): v for k, v in served.items()}
         return row
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -251,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stores", nargs="+", default=list(STORES), choices=STORES)
     ap.add_argument("--queries", type=int, default=60, help="dev-set questions used as queries")
     ap.add_argument("--timeout", type=float, default=1500, help="seconds before a build or serving run is stopped")
+    ap.add_argument("--max-rss-mb", type=int, default=MAX_RSS_MB, help="a child whose RSS passes this is stopped")
     ap.add_argument("--seed", action="store_true", help="also measure serving the seed index (988 chunks)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.jsonl")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -265,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     with args.out.open("a", encoding="utf-8") as out:
         jobs = ([("seed", 988)] if args.seed else []) + [(s, n) for n in args.sizes for s in args.stores]
         for store, size in jobs:
-            row = ({"size": size, "store": "seed"} | _child(["serve", str(size), "seed", str(ROOT), str(args.queries)], args.timeout)
-                   if store == "seed" else run(size, store, args.queries, args.timeout))
+            row = ({"size": size, "store": "seed"} | _child(["serve", str(size), "seed", str(ROOT), str(args.queries)], args.timeout, args.max_rss_mb)
+                   if store == "seed" else run(size, store, args.queries, args.timeout, args.max_rss_mb))
             row["measured"] = time.strftime("%Y-%m-%dT%H:%M:%S")
             print(json.dumps(row), flush=True)
             out.write(json.dumps(row) + "\n")
