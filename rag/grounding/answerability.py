@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import jieba
 
-from rag.grounding.profile import CorpusProfile, squash, years_in
+from rag.grounding.profile import ADMIN_NAME, CorpusProfile, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Passage
 
 _GENERIC_NAME = re.compile(r"^(?:十[一二三四五六七八九]五|[\d+、，,]+)$")
-_ADMIN_PLACE = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)$")
 
 
 @dataclass
@@ -69,7 +68,7 @@ def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
         return Verdict(False, f"文档中没有关于{'、'.join(frame.unknown)}的内容；现有文档涉及：{covered}。")
     pool = squash("\n".join(p.chunk.text for p in passages))
     for place in frame.mentioned:  # 青岛市 above 胶州市 is partly covered
-        if _ADMIN_PLACE.match(place) and place not in frame.above and not frame.places and place not in pool:
+        if ADMIN_NAME.fullmatch(place) and place not in frame.above and not frame.places and place not in pool:
             return Verdict(False, f"文档没有专门介绍{place}的内容（现有文档涉及：{covered}），检索到的资料也未提及它。")
     return Verdict(True)
 

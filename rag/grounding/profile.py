@@ -26,7 +26,7 @@ _ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济�
 _ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
 _ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
 _ADMIN = ("省", "市", "区", "县", "州", "旗")
-_ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")
+ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")  # an administrative place's name
 # table header/category cells and plan vocabulary that are not indicators
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
 _TARGET_VERB = re.compile(
@@ -179,7 +179,7 @@ class CorpusProfile:
             position = 0
             for word in jieba.posseg.cut(span):
                 position += len(word.word)
-                if word.flag == "ns" and _ADMIN_NAME.fullmatch(word.word):
+                if word.flag == "ns" and ADMIN_NAME.fullmatch(word.word):
                     named.append((position, word.word))
             if named:
                 return max(named)[1]
