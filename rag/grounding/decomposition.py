@@ -146,20 +146,21 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
         found = table_value(tables, side.question, year)
         if found and (not increment or re.search(INCREMENT, found[0])):  # a total does not say how many were added
             row, figure, at = found
-            number = pool.index(tables[at - 1]) + 1
+            number, calculation = pool.index(tables[at - 1]) + 1, ""
             text = f"{row}为{figure.shown()}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, increment)
                    or (None if increment else relative_value(pool, term, year, own))) if term else None
             if got is None:
                 continue
-            number, how = got.passage, f"（{got.calculation}）" if got.calculation else ""
+            number, calculation = got.passage, got.calculation
+            how = f"（{calculation}）" if calculation else ""
             text = f"{increment_asked(side.question, term)}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not frame.years else f"{year}年"  # not for a period
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
-                        looked_up=True, calculation=got.calculation if not found else "")
+                        looked_up=True, calculation=calculation)
         attach_citations(answer).question = side.question
         return answer
     return None
