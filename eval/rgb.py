@@ -186,12 +186,13 @@ def _new_figure(text: str, question: str) -> bool:
 
 
 def refused_by(row: dict) -> str:
-    """Which step refused: the answerability check (before the LLM: no first token), the citation check
-    (the model's answer withheld), or the model itself (it wrote the refusal sentence)."""
+    """Which step refused: the answerability check (before the LLM: no first token), the model itself (it
+    wrote the refusal sentence), or a check after it withheld the model's answer: the binding check (its
+    figures belong to another year, place or measure: a reason is given) or the citation check."""
     if not row.get("refused"):
         return ""
     if row.get("withheld"):
-        return "citation check"
+        return "binding check" if row.get("reason") else "citation check"
     return "answerability check" if row.get("first_token") is None else "model"
 
 

@@ -121,8 +121,10 @@ def test_a_refusal_says_which_step_refused():
     model.timings = {"first_token": 2.0, "total": 3.0}
     withheld = _answer(REFUSAL, given, refused=True)
     withheld.timings, withheld.withheld = {"first_token": 2.0, "total": 3.0}, "人口为15万人[1]。"
-    kinds = [score("noise0", item, a, given, Settings())["kind"] for a in (before, model, withheld)]
-    assert kinds == ["refusal (answerability check)", "refusal (model)", "refusal (citation check)"]
+    bound = _answer(REFUSAL, given, refused=True)
+    bound.timings, bound.withheld, bound.reason = {"first_token": 2.0}, "2021年人口为12万人[1]。", "文档中没有问题所问的数据"
+    kinds = [score("noise0", item, a, given, Settings())["kind"] for a in (before, model, withheld, bound)]
+    assert kinds == ["refusal (answerability check)", "refusal (model)", "refusal (citation check)", "refusal (binding check)"]
     rows = [score("reject", item, a, given, Settings()) for a in (before, model, withheld, _answer("12万人[1]", given))]
     assert summarize("reject", rows)["refused_by"] == {"answerability check": 1, "model": 1, "citation check": 1}
 
