@@ -185,6 +185,17 @@ def _new_figure(text: str, question: str) -> bool:
     return bool(numbers - set(re.findall(r"\d+(?:\.\d+)?", question)))
 
 
+def refused_by(row: dict) -> str:
+    """Which step refused: the answerability check (before the LLM: no first token), the model itself (it
+    wrote the refusal sentence), or a check after it withheld the model's answer: the binding check (its
+    figures belong to another year, place or measure: a reason is given) or the citation check."""
+    if not row.get("refused"):
+        return ""
+    if row.get("withheld"):
+        return "binding check" if row.get("reason") else "citation check"
+    return "answerability check" if row.get("first_token") is None else "model"
+
+
 def failure_kind(row: dict, item: dict) -> str:
     """Why a question was missed, first cause first; from the stored row, so a report can re-derive it."""
     text, task = row.get("answer", ""), row["task"]
@@ -201,7 +212,7 @@ def failure_kind(row: dict, item: dict) -> str:
     if not row["answer_in_prompt"]:
         return "trimmed"
     if row["refused"]:
-        return "refusal (withheld by citation check)" if row["withheld"] else "refusal"
+        return f"refusal ({refused_by(row)})"
     missing = [a for a, ok in zip(_elements(item["answer"]), row["matched"]) if not ok]
     if all(loosely_found(text, a) for a in missing):
         return "alias not matched"
@@ -220,7 +231,7 @@ def score(task: str, item: dict, answer: Answer, given: list[Passage], settings:
         "answer_in_passages": all(elements_found(seen, item["answer"])),
         "answer_in_prompt": all(elements_found(_shown(item["query"], answer.passages, settings), item["answer"])),
         "first_token": answer.timings.get("first_token"), "total": answer.timings.get("total"),
-        "answer": answer.text,
+        "reason": answer.reason, "answer": answer.text,
     }
     if task == "fact":
         row["fake"] = all(elements_found(answer.text, item["fakeanswer"]))
@@ -367,6 +378,7 @@ def summarize(task: str, rows: list[dict]) -> dict:
         "recall_at_5": _pct(ok, "recall_at_5") if task == "open" else None,
         "positive_in_prompt": _pct(ok, "positive_in_prompt") if task == "open" else None,
         "kinds": dict(Counter(r["kind"] for r in ok if r.get("kind")).most_common()),
+        "refused_by": dict(Counter(refused_by(r) for r in ok if r.get("refused")).most_common()),
         "total_p50": totals[len(totals) // 2] if totals else None,
         "seconds": round(sum(r.get("seconds", 0) for r in rows), 1),
         "paper": PAPER.get(task, {}),
@@ -406,7 +418,8 @@ def build_report(rows: list[dict], meta: dict) -> dict:
     keep = ("task", "id", "correct", "refused", "withheld", "matched", "answer_in_passages", "answer_in_prompt",
             "passages_in_prompt", "detected", "fake", "recall_at_5", "positive_in_prompt", "kind", "error", "total")
     return {"meta": meta, "tasks": {t: summarize(t, [r for r in rows if r["task"] == t]) for t in tasks},
-            "questions": [{k: r[k] for k in keep if k in r} for r in rows]}
+            "questions": [{k: r[k] for k in keep if k in r} | ({"refused_by": refused_by(r)} if r.get("refused") else {})
+                          for r in rows]}
 
 
 def _chart_report(report: dict) -> dict:
@@ -440,7 +453,8 @@ def report_markdown(report: dict, chart: str = "") -> str:
         kinds = "; ".join(f"{k} {v}" for k, v in s["kinds"].items()) or "—"
         extra = {"fact": f" (detected {_fmt(s['detected'])}, fake {_fmt(s['fake'])})",
                  "open": f" (recall@5 {_fmt(s['recall_at_5'])}, positive in prompt {_fmt(s['positive_in_prompt'])})"}.get(task, "")
-        lines.append(f"| {task} | {s['n']} | {_fmt(s['score'])}{extra} | {s['metric']} | {_fmt(s['refused'])} | "
+        by = ", ".join(f"{k} {v}" for k, v in s.get("refused_by", {}).items())
+        lines.append(f"| {task} | {s['n']} | {_fmt(s['score'])}{extra} | {s['metric']} | {_fmt(s['refused'])}{f' ({by})' if by else ''} | "
                      f"{_fmt(s['answer_in_prompt'])} | {_fmt(s['paper'].get('Qwen-7B-Chat'))} | {_fmt(s['paper'].get('ChatGPT'))} | "
                      f"{kinds} | {_fmt(s['total_p50'])} | {_fmt(s['seconds'])} |")
     if chart:

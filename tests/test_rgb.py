@@ -10,7 +10,7 @@ import pytest
 
 from eval.rgb import (
     PASSAGE_CUT, as_passages, build_report, data_dir, draw_passages, elements_found, load_rgb, loosely_found,
-    main, report_markdown, score, stratified_sample,
+    main, report_markdown, score, stratified_sample, summarize,
 )
 from rag.config import Settings
 from rag.errors import InputError
@@ -104,11 +104,29 @@ def test_score_names_the_failure_kind():
     given = as_passages(7, item["positive"] + ["无关的内容。"])
     settings = Settings()
     assert score("noise0", item, _answer("人口为12万人[1]。", given), given, settings)["correct"] is True
-    assert score("noise0", item, _answer(REFUSAL, given, refused=True), given, settings)["kind"] == "refusal"
+    assert score("noise0", item, _answer(REFUSAL, given, refused=True), given, settings)["kind"].startswith("refusal")
     assert score("noise0", item, _answer("人口为12 万[1]。", given), given, settings)["kind"] == "alias not matched"
     assert score("noise0", item, _answer("人口为15万人[1]。", given), given, settings)["kind"] == "wrong figure"
     rejected = score("reject", item, _answer("人口为15万人[2]。", given), given, settings)
     assert rejected["kind"] == "answered with a figure" and rejected["correct"] is None
+
+
+def test_a_refusal_says_which_step_refused():
+    item = synthetic()
+    item["positive"] = ["该市2022年末常住人口12万人。"]
+    given = as_passages(7, item["positive"])
+    before = _answer(REFUSAL, given, refused=True)
+    before.timings = {"total": 0.1}  # the answerability check refused: the LLM never produced a token
+    model = _answer(REFUSAL, given, refused=True)
+    model.timings = {"first_token": 2.0, "total": 3.0}
+    withheld = _answer(REFUSAL, given, refused=True)
+    withheld.timings, withheld.withheld = {"first_token": 2.0, "total": 3.0}, "人口为15万人[1]。"
+    bound = _answer(REFUSAL, given, refused=True)
+    bound.timings, bound.withheld, bound.reason = {"first_token": 2.0}, "2021年人口为12万人[1]。", "文档中没有问题所问的数据"
+    kinds = [score("noise0", item, a, given, Settings())["kind"] for a in (before, model, withheld, bound)]
+    assert kinds == ["refusal (answerability check)", "refusal (model)", "refusal (citation check)", "refusal (binding check)"]
+    rows = [score("reject", item, a, given, Settings()) for a in (before, model, withheld, _answer("12万人[1]", given))]
+    assert summarize("reject", rows)["refused_by"] == {"answerability check": 1, "model": 1, "citation check": 1}
 
 
 def test_report_keeps_ids_and_counts_but_no_text():
