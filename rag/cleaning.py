@@ -17,6 +17,7 @@ _METADATA_LABELS = ("标题", "发文机关", "发文字号", "索引号", "成�
 _BOILERPLATE = re.compile(
     r"版权所有|制作维护|ICP备|网站标识码|^\(此件公开发布\)$|^（此件公开发布）$|^抄送[:：]|^\d{4}年\d{1,2}月\d{1,2}日印发$"
 )
+MAX_FOOTER = 120  # characters: a site footer line; a whole page on one line (web text, news) is not one
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
 # PDF text layers often name a radical where the font drew the common character: Kangxi radicals
 # (U+2F00-2FDF) fold back under NFKC; CJK Radicals Supplement forms that are also whole characters do not.
@@ -110,7 +111,8 @@ def _drop_noise(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         bare = line.strip()
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if _is_toc_line(bare, nxt) or _BOILERPLATE.search(bare) or _DOC_NUMBER.match(bare):
+        footer = _BOILERPLATE.search(bare) and len(bare) <= MAX_FOOTER  # a longer line is content naming it
+        if _is_toc_line(bare, nxt) or footer or _DOC_NUMBER.match(bare):
             continue
         kept.append(line)
     return kept

@@ -26,6 +26,13 @@ def test_document_number_and_metadata_boilerplate_removed():
     assert "正文第一句。" in text
 
 
+def test_a_footer_line_is_dropped_but_not_a_page_written_on_one_line():
+    footer = "版权所有：某市人民政府办公室 网站标识码3707000001 鲁ICP备05001234号"
+    page = "全市地区生产总值达到510.3亿元，一般公共预算收入50.5亿元。" * 4 + "本站版权所有，转载请注明出处。"
+    text = clean_text(f"正文第一句。\n{footer}\n{page}\n")
+    assert "网站标识码" not in text and "510.3亿元" in text and "正文第一句。" in text
+
+
 def test_one_cell_per_line_table_is_rebuilt_into_rows():
     lines = ["指标 |", "2020年 |", "2025年 |", "(1)地区生产总值(亿元) |", "510.3 |", "800 |", "(2)城镇化率(%) |", "60 |", "65 |"]
     rows = rebuild_cell_tables(lines)

@@ -197,3 +197,15 @@ def test_fewer_by_a_figure_is_a_decline_the_documents_may_contradict(corpus):
     frame = read.read("莱西市2020年空气优良天数比以前少了100天，原因是什么？")
     correction = check_premise(frame, prof, chunk_list, rose)
     assert frame.falls and correction and "增加100天" in correction.text
+
+
+def test_passages_that_name_no_place_do_not_refuse_a_place_and_say_when_no_year_is_given():
+    """News passages (a benchmark's, an upload without a place in its title) say nothing of which places
+    they cover: a place in the question is then not refused for it."""
+    from rag.types import Chunk, Passage
+    given = [Passage(Chunk("n#0", "n", "新闻", [], "欧罗巴联赛决赛在布达佩斯举行。", 0, 16), 1.0)]
+    own = QuestionReader(build_profile(p.chunk for p in given))
+    frame = own.read("欧联决赛在哪个城市举行？")
+    assert check_answerable(frame, own.profile, given).answerable
+    verdict = check_answerable(own.read("2023年欧联决赛在哪里举行？"), own.profile, given)
+    assert not verdict.answerable and "文档没有写明任何年份" in verdict.reason and "：年" not in verdict.reason

@@ -63,6 +63,10 @@ def _found(term: str, text: str) -> bool:
 
 
 def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
+    """A place the corpus never names is refused — when the corpus says which places it covers (documents
+    whose titles name none, e.g. news passages, cannot tell a covered place from another)."""
+    if not profile.places:
+        return Verdict(True)
     covered = "、".join(profile.places)
     if frame.unknown:
         return Verdict(False, f"文档中没有关于{'、'.join(frame.unknown)}的内容；现有文档涉及：{covered}。")
@@ -79,7 +83,8 @@ def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
     missing = [y for y in frame.years if y not in known]
     if missing:
         given = "、".join(str(y) for y in sorted(known) if y >= 2000)
-        return Verdict(False, f"{where}中没有{'、'.join(map(str, missing))}年的数据；文档给出的年份有：{given}年。")
+        said = f"文档给出的年份有：{given}年。" if given else "文档没有写明任何年份。"
+        return Verdict(False, f"{where}中没有{'、'.join(map(str, missing))}年的数据；{said}")
     return Verdict(True)
 
 
