@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rag.citations import cited_numbers
 from rag.grounding.figures import Figure, context_years, figures_in, occurs, wrong_year
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
@@ -84,7 +85,7 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     cites states — in its text, title or headings, or, for a year, as the year its section speaks of. An
     answer resting on a passage about another year or event ('2021年…' for a question about 2022) then
     answers something else. All passages count when the answer cites none."""
-    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.text) if 1 <= int(n) <= len(answer.passages)})
+    cited = sorted({n for n in cited_numbers(answer.text) if 1 <= n <= len(answer.passages)})
     chunks = [answer.passages[n - 1].chunk for n in cited] or [p.chunk for p in answer.passages]
     text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
     stated = set(_NUMBER.findall(text))

@@ -140,22 +140,22 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
     own = set(profile.docs_of(side.place)) if side.place else None
     names = sorted(profile.names_of(side.place), key=len, reverse=True) if side.place else []
     term = measure(frame)
-    increment = bool(increment_asked(side.question, term))
+    verb = increment_asked(side.question, term)  # '新增': how many were added, not how many there are
     for pool in (list(passages), list(passages) + [p for p in extra if p not in passages]):
         tables = [p for p in pool if own is None or p.chunk.doc_id in own]  # a row names no place: its document's
         found = table_value(tables, side.question, year)
-        if found and (not increment or re.search(INCREMENT, found[0])):  # a total does not say how many were added
+        if found and (not verb or re.search(INCREMENT, found[0])):  # a total does not say how many were added
             row, figure, at = found
             number, calculation = pool.index(tables[at - 1]) + 1, ""
             text = f"{row}为{figure.shown()}[{number}]"
         else:
-            got = (sentence_value(pool, term, year, own, names, increment)
-                   or (None if increment else relative_value(pool, term, year, own))) if term else None
+            got = (sentence_value(pool, term, year, own, names, bool(verb))
+                   or (None if verb else relative_value(pool, term, year, own))) if term else None
             if got is None:
                 continue
             number, calculation = got.passage, got.calculation
             how = f"（{calculation}）" if calculation else ""
-            text = f"{increment_asked(side.question, term)}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
+            text = f"{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not frame.years else f"{year}年"  # not for a period

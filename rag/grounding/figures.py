@@ -14,7 +14,8 @@ from rag.types import Chunk, Passage
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
          "台", "辆", "件", "万人次", "人次", "次", "名", "位", "万套", "套", "岁", "倍", "年", "天", "万")
-_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + r")?")
+UNIT_PATTERN = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))  # the longest unit first: 万人次, not 万
+_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + r")?")
 _YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
@@ -30,9 +31,14 @@ class Figure:
         return f"{self.text}{self.unit}"
 
 
+def _whole(number: str) -> re.Pattern[str]:
+    """The number as a whole number: '50.5' is not found in '150.5' or '50.52'."""
+    return re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d.])")
+
+
 def occurs(number: str, text: str) -> bool:
-    """The number stands in the text as a whole number: '50.5' is not found in '150.5' or '50.52'."""
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
+    """The number stands in the text as a whole number."""
+    return _whole(number).search(text) is not None
 
 
 def figures_in(text: str, skip: set[str] = frozenset()) -> list[Figure]:
@@ -98,7 +104,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
         for sentence in SENTENCE.findall(line):
             clauses = _CLAUSE.findall(sentence)
             for i, clause in enumerate(clauses):
-                for at in (m.start() for m in re.finditer(rf"(?<![\d.]){re.escape(number)}(?![\d.])", clause)):
+                for at in (m.start() for m in _whole(number).finditer(clause)):
                     years = _years_of(clause, at) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
                     found.append(years or set(context))
     return found

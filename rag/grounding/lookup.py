@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 
 from rag.grounding import arithmetic
-from rag.grounding.figures import SENTENCE, UNITS, Figure, bound_years, context_years, fits
+from rag.grounding.figures import SENTENCE, UNIT_PATTERN, Figure, bound_years, context_years, fits
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY
 from rag.types import Passage
 
-_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + ")")
+_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + ")")
 _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 # between the measure and its figure: a verb and a few words ('跨上新台阶，达'), never another measure
 # ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it
@@ -131,8 +131,7 @@ def sentence_value(passages: list[Passage], term: str, year: int, own_docs: set[
     return best[2] if best else None
 
 
-_UNIT = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))
-_RELATIVE = re.compile(rf"^[，,]?(?:比|较)([^，,。；;]{{1,12}}?)(增加|增长|提高|提升|多|减少|下降|降低|少)了?(\d+(?:\.\d+)?)\s*({_UNIT})")
+_RELATIVE = re.compile(rf"^[，,]?(?:比|较)([^，,。；;]{{1,12}}?)(增加|增长|提高|提升|多|减少|下降|降低|少)了?(\d+(?:\.\d+)?)\s*({UNIT_PATTERN})")
 
 
 def relative_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-
 from rag.grounding.figures import base_year, bound_years, context_years
 from rag.grounding.lookup import measure_forms, sentence_value
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
