@@ -15,7 +15,7 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import unbound, unnamed
+from rag.grounding.binding import says_nothing, unbound, unnamed
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
@@ -186,16 +186,18 @@ class QAPipeline:
     @staticmethod
     def _bound(answer: Answer, frame: QuestionFrame) -> None:
         """An answer whose every figure the passages bind to another year, place or measure than the
-        question's, or whose cited passages never name a number the question names (the year, the edition),
-        is withheld, saying what the documents do give."""
+        question's, whose cited passages never name a number the question names (the year, the edition), or
+        that only repeats the question, is withheld, saying what the documents do give."""
         if answer.refused or frame.decomposed:
             return
         reason, number = unbound(frame, answer)
         missing = [] if reason else unnamed(answer.question, answer)
-        if reason or missing:
+        empty = not reason and not missing and says_nothing(answer.question, answer.text)
+        if reason or missing or empty:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []
             answer.reason = (f"文档中没有问题所问的数据：{reason}[{number}]。" if reason else
-                             f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。")
+                             f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。" if missing else
+                             "回答只重复了问题，没有给出所问的内容。")
             answer.text = f"{REFUSAL}。{answer.reason}"
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],

@@ -183,3 +183,16 @@ def test_an_answer_whose_cited_passages_never_name_the_questions_year_or_edition
     base = passage("全市地区生产总值跨上新台阶，达到300.5亿元。", heading="第一章 发展基础")
     assert unnamed("莱西市2020年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == []
     assert unnamed("莱西市2023年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == ["2023"]
+
+
+@pytest.mark.parametrize("question, text, empty", [
+    ("《狂飙》是什么类型的电视剧", "《狂飙》是一部电视剧[1][2]。", True),
+    ("KF-21战斗机研发国家", "KF-21战斗机研发国家是[3]。", True),
+    ("《狂飙》是什么类型的电视剧", "《狂飙》是一部刑侦剧[1]。", False),
+    ("10·29索马里首都汽车炸弹爆炸死亡人数", "119人[3]", False),  # a number the question does not hold
+    ("莱西市2022年CPI上涨了多少？", "莱西市2022年CPI上涨了2%[1]。", False),
+    ("莱西“十三五”末二产占比最高，说明它还是工业主导吧？", "莱西“十三五”末二产占比最高，说明它是工业主导[1]。", False),
+])
+def test_an_answer_that_only_repeats_the_question_says_nothing(question, text, empty):
+    from rag.grounding.binding import says_nothing
+    assert says_nothing(question, text) is empty

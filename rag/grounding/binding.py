@@ -92,3 +92,21 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
     return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
             if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
+
+
+_YES_NO = re.compile(r"吗|吧|是否|是不是|有没有|能否|能不能|会不会|可否|对不对")
+_FILLER = set("是的了有为在和与及其等这该都将会被由以于对中一个部位名种款")
+
+
+def says_nothing(question: str, text: str) -> bool:
+    """An answer that adds nothing to the question: no word or number the question does not already hold
+    ('《狂飙》是一部电视剧' for what kind of series it is, 'KF-21战斗机研发国家是[3]'); a yes/no question's
+    '是' is an answer."""
+    if _YES_NO.search(question):
+        return False
+    text = re.sub(r"\[\d+\]|根据资料[和、]?", "", text)
+    numbers = set(_NUMBER.findall(question))
+    if any(n not in numbers for n in _NUMBER.findall(text)):
+        return False
+    words = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
+    return not any(c not in question and c not in _FILLER for c in words)
