@@ -73,7 +73,7 @@ def _side(label: str, text: str, source: str, doc: str = "laixi") -> SideResult:
 def test_plan_asks_each_place_from_its_own_documents():
     prof = profile()
     sides = plan(reader().read("莱西和胶州哪个十三五末经济总量更大？"), prof)
-    assert [(s.label, s.doc_ids) for s in sides] == [("莱西市", ["laixi"]), ("胶州市", ["jiaozhou"])]
+    assert [(s.label, s.place, s.doc_ids) for s in sides] == [("莱西", "莱西市", ["laixi"]), ("胶州", "胶州市", ["jiaozhou"])]  # the asker's words
     assert all(("经济总量" in s.question or "地区生产总值" in s.question) and "哪个" not in s.question for s in sides)
     years = plan(reader().read("莱西市2025年地区生产总值目标比2020年增加多少？"), prof)
     assert [s.label for s in years] == ["2025年", "2020年"] and "2020年" in years[1].question
@@ -196,3 +196,13 @@ def test_an_answer_whose_cited_passages_never_name_the_questions_year_or_edition
 def test_an_answer_that_only_repeats_the_question_says_nothing(question, text, empty):
     from rag.grounding.binding import says_nothing
     assert says_nothing(question, text) is empty
+
+
+def test_a_change_against_another_year_is_not_the_level_asked_for():
+    from rag.grounding.binding import unbound
+    source = passage("2019年煤炭消费总量下降到254万吨，较“十二五”末减少75万吨。", heading="第一章 发展基础")
+    frame = reader().read("莱西市“十二五”末的煤炭消费总量是多少万吨？")
+    answer = Answer(question=frame.question, text="“十二五”末减少75万吨[1]。", passages=[source])
+    assert "变化量" in unbound(frame, answer)[0]
+    asked = reader().read("莱西市煤炭消费总量比“十二五”末减少了多少万吨？")  # the change is what is asked
+    assert unbound(asked, Answer(question=asked.question, text="减少75万吨[1]。", passages=[source])) == ("", 0)

@@ -58,7 +58,7 @@ def test_a_comparison_asks_each_place_from_its_own_documents_and_computes(pipe):
     answer = pipe.ask("莱西和胶州哪个十三五末地区生产总值更大？")
     assert len(answer.sub_questions) == 2 and set(pipe.generator.questions) <= set(answer.sub_questions)
     assert {p.chunk.doc_id for p in answer.passages} >= {"laixi", "jiaozhou"}
-    assert "1200−300.5=899.5" in answer.calculation and "胶州市更大" in answer.text
+    assert "1200−300.5=899.5" in answer.calculation and "胶州更大" in answer.text
     assert not answer.refused and all(c.supported for c in answer.claims)
     cited = {answer.passages[c.number - 1].chunk.doc_id for c in answer.citations}
     assert cited == {"laixi", "jiaozhou"}  # each side cited

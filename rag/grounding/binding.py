@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import Figure, context_years, figures_in, occurs, wrong_year
+from rag.grounding.figures import Figure, context_years, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Answer, Passage
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 _ADMIN = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗)$")
+_CHANGE_ASKED = re.compile(r"增加|增长|提高|提升|减少|下降|降低|变化|多了|少了|差|相比|比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 
@@ -56,6 +57,8 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
     other_years = wrong_year(figure.text, frame.years[0], passages) if len(frame.years) == 1 else set()
     if other_years:
         return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(other_years)))}年的数值"
+    if not _CHANGE_ASKED.search(frame.question) and all(relative(figure.text, squash(p.chunk.text)) for p, _ in found):
+        return f"资料中的{figure.shown()}是与另一时间相比的变化量，不是所问的数值"
     for place in places:
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):

@@ -43,6 +43,13 @@ class SideResult:
     passage: int | None = None  # 1-based, in answer.passages: where the figure stands
 
 
+def _as_asked(place: str, frame: QuestionFrame, profile: CorpusProfile) -> str:
+    """The place as the question names it ('淄博高新区', not the title's 淄博高新技术产业开发区): the answer
+    speaks the asker's words."""
+    written = [n for n in profile.names_of(place) if n in frame.question]
+    return max(written, key=len) if written else place
+
+
 def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     """The question without its sides and the comparison words: what each side is asked."""
     text = squash(frame.question)
@@ -90,7 +97,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
     if by_place:
-        return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
+        return [Side(_as_asked(p, frame, profile), f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
     # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents
     place = profile.most_specific(frame.places)
     docs = [d for p in frame.places for d in profile.docs_of(p)]

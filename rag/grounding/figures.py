@@ -41,6 +41,16 @@ def occurs(number: str, text: str) -> bool:
     return _whole(number).search(text) is not None
 
 
+_BY_HOW_MUCH = re.compile(r"(?:比|较)[^，,。；;]{1,12}?(?:增加|增长|提高|提升|多|减少|下降|降低|少)了?\s*$")
+
+
+def relative(number: str, text: str) -> bool:
+    """Every time the number stands in the text it says by how much something changed against another year
+    ('比“十二五”末增加100天', '较“十二五”末减少75万吨'), not what it is."""
+    starts = [m.start() for m in _whole(number).finditer(text)]
+    return bool(starts) and all(_BY_HOW_MUCH.search(text[max(0, i - 20): i]) for i in starts)
+
+
 def figures_in(text: str, skip: set[str] = frozenset()) -> list[Figure]:
     """Numbers with their units in reading order; years ('2025年'), citation marks and `skip` left out."""
     text = re.sub(r"\[\d+\]", "", squash(text))
