@@ -21,8 +21,9 @@ from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
+from rag.grounding.figures import base_year
 from rag.grounding.lookup import measure_forms
-from rag.grounding.premise import Correction, check_premise
+from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
@@ -243,12 +244,13 @@ class QAPipeline:
         """A number question the model refused or whose answer was withheld: a table row or sentence of the
         place's documents that states the measure for the year asked answers it instead."""
         if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
-                or frame.unknown or frame.mentioned or len(frame.years) != 1:
+                or frame.unknown or frame.mentioned:
             return
         place = self.reader.profile.most_specific(frame.places)
-        if not place:  # whose figure it would be is not said
+        years = frame.years or self._achieved_by(frame, place)
+        if not place or len(years) != 1:  # whose figure, or for which year, is not said
             return
-        side = Side(place, frame.question, self.reader.profile.docs_of(place) or None, place)
+        side = Side(place, with_years(frame.question, years), self.reader.profile.docs_of(place) or None, place)
         found = self._look_up(side, frame, answer.passages, doc_ids)
         if found is None or found.refused:
             return
@@ -257,6 +259,12 @@ class QAPipeline:
         answer.calculation = found.calculation
         how = "由文档原文的数字计算得出" if found.calculation else "直接取自文档原文（表格行或原句）"
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字{how}。"
+
+    def _achieved_by(self, frame: QuestionFrame, place: str) -> list[int]:
+        """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
+        if not place or not ACHIEVED.search(frame.question):
+            return []
+        return [y for y in (base_year(self.reader.profile.docs[d].title) for d in self.reader.profile.docs_of(place)) if y][:1]
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:

@@ -97,6 +97,14 @@ def test_a_refused_figure_question_is_not_answered_from_another_year(pipe, monke
     assert answer.refused
 
 
+def test_a_refused_question_asking_what_is_done_is_answered_for_the_plans_base_year(pipe, monkeypatch):
+    """'达到了多少' names no year: what the plan reports as done (its base year, 2020 for a 十四五 plan)."""
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["文档中没有相关信息"]))
+    answer = pipe.ask("胶州市高新技术企业达到了多少家？")
+    assert not answer.refused and "150家" in answer.text and "300" not in answer.text
+    assert pipe.ask("胶州市高新技术企业有多少家？").refused  # a target or the base: not said
+
+
 def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_documents_words(pipe, monkeypatch):
     """Several words no document uses: the model is asked once for the documents' wording, retrieval uses
     it (plus the question's own best passage), and the model sees it beside the question."""

@@ -73,7 +73,7 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-_ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
+ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
 
 
 def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
@@ -88,7 +88,7 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
         years = set().union(*(b for _, b in bindings))
         asked = set(frame.years)
         base = base_year(found[0].title)
-        claims_done = not asked and _ACHIEVED.search(frame.question) and base is not None and min(years) > base
+        claims_done = not asked and ACHIEVED.search(frame.question) and base is not None and min(years) > base
         if (asked and not asked & years) or claims_done:
             which = "、".join(map(str, sorted(years)))
             kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
@@ -129,7 +129,7 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
     place = profile.most_specific(frame.places)
     term = measure(frame) or _said_of(frame, profile)
     base = next((base_year(profile.docs[d].title) for d in profile.docs_of(place)), None)
-    year = frame.years[0] if len(frame.years) == 1 else (base if _ACHIEVED.search(frame.question) else None)
+    year = frame.years[0] if len(frame.years) == 1 else (base if ACHIEVED.search(frame.question) else None)
     if not term or not year:
         return False
     own, names = set(profile.docs_of(place)), sorted(profile.names_of(place), key=len, reverse=True)
