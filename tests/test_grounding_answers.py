@@ -39,10 +39,13 @@ def test_a_looking_back_section_speaks_of_the_year_before_the_plan():
 
 
 def test_table_value_reads_the_column_of_the_year():
-    row, figure, number = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
-    assert (row, figure.shown(), number) == ("地区生产总值", "420亿元", 2)
+    row, figure, number, qualifier = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
+    assert (row, figure.shown(), number, qualifier) == ("地区生产总值", "420亿元", 2, "")
     assert table_value([passage(TABLE)], "森林覆盖率", 2020)[1].shown() == "20.1%"
     assert table_value([passage(TABLE)], "高新技术企业数量", 2025) is None
+    approximate = passage("| 指标 | 2020年 | 2025年 |\n| “四新”经济增加值占地区生产总值比重(%) | 30.28 | 35左右 |\n")
+    _, figure, _, qualifier = table_value([approximate], "2025年“四新”经济增加值占GDP比重", 2025)
+    assert figure.shown() + qualifier == "35%左右"  # a target given as 'about' keeps its word
 
 
 def test_a_share_does_not_answer_a_total():

@@ -78,7 +78,10 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
     for segment in rest.split("，"):
         for term in terms:
             if term in segment:
-                topic = increment_asked(segment, term) + _TIME.sub("", segment[segment.index(term):])
+                start = segment.index(term)
+                quoted = re.search(r"[“\"][^”\"]{1,12}[”\"]$", segment[:start])  # '“四新”经济增加值…' keeps “四新”
+                start = quoted.start() if quoted else start
+                topic = increment_asked(segment, term) + _TIME.sub("", segment[start:])
                 return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
     return asked
 
@@ -152,9 +155,9 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
         tables = [p for p in pool if own is None or p.chunk.doc_id in own]  # a row names no place: its document's
         found = table_value(tables, side.question, year)
         if found and (not verb or re.search(INCREMENT, found[0])):  # a total does not say how many were added
-            row, figure, at = found
+            row, figure, at, qualifier = found
             number, calculation = pool.index(tables[at - 1]) + 1, ""
-            text = f"{row}为{figure.shown()}[{number}]"
+            text = f"{row}为{figure.shown()}{qualifier}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, bool(verb))
                    or (None if verb else relative_value(pool, term, year, own))) if term else None

@@ -162,9 +162,12 @@ def _row_name(cells: list[str]) -> str:
     return re.sub(r"^[(（]?\d+[)）.、]?", "", text)
 
 
-def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, Figure, int] | None:
-    """(row name, figure, passage number) of the table row that best matches `wanted` in the column of
-    `year`: a table answers 'X in 2025' without asking the model."""
+_CELL = re.compile(r"(\d+(?:\.\d+)?)\s*(左右|以上|以下|以内)?")
+
+
+def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, Figure, int, str] | None:
+    """(row name, figure, passage number, qualifier such as 左右) of the table row that best matches `wanted`
+    in the column of `year`: a table answers 'X in 2025' without asking the model."""
     best, best_share = None, 0.5
     wanted_chars = set(re.sub(r"[^\u4e00-\u9fff]", "", wanted))
     for number, passage in enumerate(passages, start=1):
@@ -175,7 +178,8 @@ def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, F
         column = next((i for i, c in enumerate(_cells(header)) if str(year) in c), None)
         for line in lines:
             cells = _cells(line) if line.lstrip().startswith("|") and line != header else []
-            if column is None or len(cells) <= column or not re.fullmatch(r"\d+(?:\.\d+)?", cells[column]):
+            cell = _CELL.fullmatch(cells[column]) if column is not None and len(cells) > column else None
+            if cell is None:
                 continue
             name = _row_name(cells)
             core = re.sub(r"[(（][^)）]*[)）]", "", name)
@@ -183,7 +187,7 @@ def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, F
             if core and core in wanted:
                 share += 1
             unit = (re.findall(r"[(（]([^)）]*)[)）]", name) or [""])[-1]
-            figure = Figure(float(cells[column]), cells[column], unit)
+            figure = Figure(float(cell.group(1)), cell.group(1), unit)
             if share > best_share and fits(figure, wanted):
-                best, best_share = (core, figure, number), share
+                best, best_share = (core, figure, number, cell.group(2) or ""), share
     return best
