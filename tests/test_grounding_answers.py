@@ -209,3 +209,8 @@ def test_a_change_against_another_year_is_not_the_level_asked_for():
     assert "变化量" in unbound(frame, answer)[0]
     asked = reader().read("莱西市煤炭消费总量比“十二五”末减少了多少万吨？")  # the change is what is asked
     assert unbound(asked, Answer(question=asked.question, text="减少75万吨[1]。", passages=[source])) == ("", 0)
+
+
+def test_a_side_keeps_the_quoted_qualifier_of_its_measure():
+    sides = plan(reader().read("莱西市“四新”经济增加值占GDP比重2020年是多少？“十四五”末要达到多少？"), profile())
+    assert [s.label for s in sides] == ["2020年", "2025年"] and all("“四新”经济增加值" in s.question for s in sides)
