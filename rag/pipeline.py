@@ -15,7 +15,7 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import says_nothing, unbound, unnamed
+from rag.grounding.binding import says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
@@ -181,7 +181,8 @@ class QAPipeline:
                 timings.setdefault("first_token", time.perf_counter() - started)
                 pieces.append(piece)
                 yield Event("token", text=piece)
-            answer.text = repair_citations("".join(pieces), answer.passages, answer.question)
+            answer.text = repair_citations(without_empty_sentences(answer.question, "".join(pieces)), answer.passages,
+                                           answer.question)
         attach_citations(answer)
 
     @staticmethod

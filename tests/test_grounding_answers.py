@@ -214,3 +214,13 @@ def test_a_change_against_another_year_is_not_the_level_asked_for():
 def test_a_side_keeps_the_quoted_qualifier_of_its_measure():
     sides = plan(reader().read("莱西市“四新”经济增加值占GDP比重2020年是多少？“十四五”末要达到多少？"), profile())
     assert [s.label for s in sides] == ["2020年", "2025年"] and all("“四新”经济增加值" in s.question for s in sides)
+
+
+def test_sentences_that_say_nothing_are_dropped_from_an_answer():
+    from rag.grounding.binding import without_empty_sentences
+    asked = "莱西市出口比进口多，相关数字分别是多少？"
+    text = "出口为30亿元[1]，进口为20亿元[2]。\n相关数字分别是和[1][2]。"
+    assert without_empty_sentences(asked, text) == "出口为30亿元[1]，进口为20亿元[2]。"
+    assert without_empty_sentences(asked, "相关数字分别是[1]。") == "相关数字分别是[1]。"  # nothing else: kept
+    listed = "莱西市四大主导产业：\n1. 食品饮料[1]\n2. 机械制造[1]"
+    assert without_empty_sentences("莱西市重点发展哪四大主导产业？", listed) == listed

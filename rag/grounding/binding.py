@@ -113,3 +113,12 @@ def says_nothing(question: str, text: str) -> bool:
         return False
     words = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
     return not any(c not in question and c not in _FILLER for c in words)
+
+
+def without_empty_sentences(question: str, text: str) -> str:
+    """The answer without its sentences that say nothing beyond the question ('相关数字分别是和[1][4]。' after
+    the figures were given); a lead-in to a list ('…主导产业：') stays, and the answer is kept whole when
+    nothing else is left (then `says_nothing` judges it)."""
+    sentences = [s for s in re.split(r"(?<=[。！？；\n])", text) if s]
+    kept = [s for s in sentences if not s.strip() or s.rstrip().endswith(("：", ":")) or not says_nothing(question, s)]
+    return "".join(kept).strip() if any(k.strip() for k in kept) else text
