@@ -22,6 +22,7 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
 from rag.grounding.figures import base_year
+from rag.grounding.listing import asked_list, find_list, list_text
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
@@ -261,6 +262,27 @@ class QAPipeline:
         how = "由文档原文的数字计算得出" if found.calculation else "直接取自文档原文（表格行或原句）"
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字{how}。"
 
+    def _listed(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
+        """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
+        enumerates it, in the passages, else in the asked place's documents; False when none matches."""
+        asked = asked_list(frame.question)
+        if asked is None:
+            return False
+        pool = list(answer.passages)
+        docs = [d for p in frame.places for d in self.reader.profile.docs_of(p) if doc_ids is None or d in doc_ids]
+        if docs and not given:
+            seen = {p.chunk.chunk_id for p in pool}
+            pool += [p for p in self.retriever.stored.naming(docs, [asked.head]) if p.chunk.chunk_id not in seen]
+        found = find_list(asked, frame.question, pool)
+        if found is None:
+            return False
+        answer.passages = pool[: len(answer.passages)] + ([pool[found.passage - 1]] if found.passage > len(answer.passages) else [])
+        found.passage = min(found.passage, len(answer.passages))
+        answer.text, answer.looked_up = list_text(asked, found), True
+        answer.reason = "以上条目直接取自文档列举该名称的原句。"
+        attach_citations(answer)
+        return True
+
     def _achieved_by(self, frame: QuestionFrame, place: str) -> list[int]:
         """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
         if not place or not ACHIEVED.search(frame.question):
@@ -356,6 +378,9 @@ class QAPipeline:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
         elif frame.kind in CALCULATED:
             yield from self._calculate(answer, frame, timings, started)
+        elif self._listed(answer, frame, None if given else doc_ids, given):
+            timings.setdefault("first_token", time.perf_counter() - started)
+            yield Event("token", text=answer.text)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
             self._bound(answer, frame)

@@ -152,3 +152,16 @@ def test_given_passages_about_another_year_do_not_answer_the_year_asked(pipe):
     both = [given("某公司2022年全年营收达到600亿元。", 1), given("某公司2021年全年营收达到528亿元。", 2)]
     answer = pipe.ask(question, passages=both)
     assert not answer.refused and "600亿元" in answer.text
+
+
+def test_a_list_named_by_its_count_is_read_from_its_sentence_not_asked(pipe, monkeypatch):
+    review = "“十三五”时期，食品饮料、机械制造、纺织服装、新能源汽车四大主导产业集聚度达到70%以上。"
+    plan = "优化提升食品饮料、机械制造、绿色化工、现代种业四大主导产业，培育壮大氢能、新材料三大新兴产业。"
+    chunks = [Chunk(f"laixi#l{i}", "laixi", DOCS["laixi"][0], ["第五章 产业"], t, 0, len(t)) for i, t in enumerate([review, plan])]
+    monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(c, 1.0) for c in chunks])
+    monkeypatch.setattr(pipe, "_rewrite", lambda *args: "")  # the tiny corpus has none of these words
+    answer = pipe.ask("莱西市“十四五”期间重点优化提升哪四大主导产业？")
+    assert answer.text == "四大主导产业是食品饮料、机械制造、绿色化工、现代种业[2]。" and answer.looked_up
+    assert pipe.generator.questions == [] and answer.citations[0].chunk_id == "laixi#l1"
+    answer = pipe.ask("莱西市要培育壮大的三大新兴产业是什么？")  # two listed, not three: the model is asked
+    assert pipe.generator.questions and not answer.looked_up

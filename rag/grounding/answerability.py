@@ -205,14 +205,15 @@ def asked_head(tokens: list[tuple[str, str]]) -> str:
     return head if len(head) >= 2 and head not in _ANSWER_KINDS | _GENERIC else ""
 
 
-def _head_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]]) -> Verdict:
-    """The role or thing a who/what question asks for, which the documents never mention: any answer would
-    be about something else ('导演' answered with an actor of the film)."""
+def _head_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
+                  tokens: list[tuple[str, str]]) -> Verdict:
+    """The role or thing a who/what question asks for, which neither the documents nor the passages
+    mention: any answer would be about something else ('导演' answered with an actor of the film)."""
     head = asked_head(list(tokens))
     if not head or head in frame.places or head in frame.mentioned:
         return Verdict(True)
     doc_ids, where = _scope(frame, profile)
-    text = profile.text_of(doc_ids)
+    text = profile.text_of(doc_ids) + "\n" + squash("\n".join(p.chunk.text for p in passages))
     parts = [w for w in jieba.cut_for_search(head) if len(w) >= 2 and w != head] if len(head) >= 4 else []
     if any(mentioned(w, text) for w in [head, *parts]):  # '金牌得主': the passages' 金牌 is enough
         return Verdict(True)
@@ -238,7 +239,7 @@ def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: lis
     of speech (no compound-name check without them)."""
     for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
                   lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens),
-                  lambda: _head_covered(frame, profile, tokens)):
+                  lambda: _head_covered(frame, profile, passages, tokens)):
         verdict = check()
         if not verdict.answerable:
             return verdict

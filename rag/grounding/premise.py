@@ -180,9 +180,11 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     text = squash(frame.question)
     for name in sorted(profile.aliases, key=len, reverse=True):
         text = text.replace(name, "|")
-    text = re.sub(r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五", "|", text)
+    periods = r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五"
+    text = re.sub(periods, "|", text)
     stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
-    return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + frame.quoted
+    quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title
+    return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
 
 
 def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
