@@ -86,6 +86,9 @@ def test_mentioned_matches_abbreviations_and_words_side_by_side():
     text = "城乡供水一体化覆盖率达到100%，农村居民人均可支配收入增长"
     assert mentioned("城乡供水覆盖率", text) and mentioned("人均收入", text)
     assert not mentioned("人均工资", text)
+    # a growth rate said as its measure growing: '经济同比增长4.5%' is the GDP's 增长率
+    assert mentioned("GDP增长率", "上半年本地生产总值同比上升6.4%") and mentioned("经济增长率", "全年经济实质增长18%")
+    assert not mentioned("GDP增长率", "工业增加值增长5%") and not mentioned("人口增长率", "地区生产总值增长5%")
 
 
 def test_figure_of_another_place_is_corrected(corpus):

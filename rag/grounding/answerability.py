@@ -51,7 +51,16 @@ def mentioned(term: str, text: str) -> bool:
     standard = term
     for short, full in GLOSSARY.items():
         standard = standard.replace(short, full)
-    return any(_found(t, text) for t in dict.fromkeys([term, standard]))
+    if any(_found(t, text) for t in dict.fromkeys([term, standard])):
+        return True
+    rate = _RATE_OF.fullmatch(standard)  # '地区生产总值增长率' said as '地区生产总值…同比增长4.5%'
+    if not rate:
+        return False
+    stems = {rate.group(1)} | ({"生产总值", "经济"} if rate.group(1).endswith("生产总值") else set())  # the economy's
+    return any(near([stem, verb], text) for stem in stems for verb in ("增长", "上升", "增速"))
+
+
+_RATE_OF = re.compile(r"(.{2,12}?)(?:增长率|增速|增幅|增长速度)")
 
 
 def _found(term: str, text: str) -> bool:
