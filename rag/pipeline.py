@@ -21,7 +21,7 @@ from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
-from rag.grounding.figures import base_year
+from rag.grounding.figures import place_base_year
 from rag.grounding.listing import asked_list, find_list, list_text
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
@@ -276,8 +276,8 @@ class QAPipeline:
         found = find_list(asked, frame.question, pool)
         if found is None:
             return False
-        answer.passages = pool[: len(answer.passages)] + ([pool[found.passage - 1]] if found.passage > len(answer.passages) else [])
-        found.passage = min(found.passage, len(answer.passages))
+        if found.passage > len(answer.passages):  # from the place's documents: shown after the retrieved ones
+            answer.passages, found.passage = answer.passages + [pool[found.passage - 1]], len(answer.passages) + 1
         answer.text, answer.looked_up = list_text(asked, found), True
         answer.reason = "以上条目直接取自文档列举该名称的原句。"
         attach_citations(answer)
@@ -287,7 +287,8 @@ class QAPipeline:
         """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
         if not place or not ACHIEVED.search(frame.question):
             return []
-        return [y for y in (base_year(self.reader.profile.docs[d].title) for d in self.reader.profile.docs_of(place)) if y][:1]
+        base = place_base_year(self.reader.profile, place)
+        return [base] if base else []
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
@@ -378,7 +379,7 @@ class QAPipeline:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
         elif frame.kind in CALCULATED:
             yield from self._calculate(answer, frame, timings, started)
-        elif self._listed(answer, frame, None if given else doc_ids, given):
+        elif self._listed(answer, frame, doc_ids, given):
             timings.setdefault("first_token", time.perf_counter() - started)
             yield Event("token", text=answer.text)
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.grounding.profile import period_number, plan_years, squash, years_in
+from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash, years_in
 from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
@@ -84,6 +84,11 @@ def base_year(title: str) -> int | None:
     """The last year before the plan a title names began (2020 for a 十四五 plan): what it reports as done."""
     plan = _PLAN.search(title)
     return plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1 if plan else None
+
+
+def place_base_year(profile: CorpusProfile, place: str) -> int | None:
+    """The year the place's plan reports as done (its first document whose title names a plan period)."""
+    return next((y for y in (base_year(profile.docs[d].title) for d in profile.docs_of(place)) if y), None)
 
 
 def context_years(chunk: Chunk) -> set[int]:

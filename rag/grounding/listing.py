@@ -36,14 +36,13 @@ class Listed:
 
 
 def _number(text: str) -> int:
+    """'4', '四', '十', '十二', '二十' -> the count."""
     if text.isdigit():
         return int(text)
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _DIGITS[text[1]]
-    return _DIGITS[text[0]] * 10 + (_DIGITS[text[1]] if len(text) > 1 and text[1] != "十" else 0) \
-        if len(text) > 1 else _DIGITS[text]
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _DIGITS[text]
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0)
 
 
 def asked_list(question: str) -> AskedList | None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding.figures import base_year, bound_years, context_years
+from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
 from rag.grounding.lookup import measure_forms, sentence_value
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, magnitudes, measure
@@ -129,7 +129,7 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
     for '已经') as another figure, in the place's own documents or in a list of places' figures."""
     place = profile.most_specific(frame.places)
     term = measure(frame) or _said_of(frame, profile)
-    base = next((base_year(profile.docs[d].title) for d in profile.docs_of(place)), None)
+    base = place_base_year(profile, place)
     year = frame.years[0] if len(frame.years) == 1 else (base if ACHIEVED.search(frame.question) else None)
     if not term or not year:
         return False
