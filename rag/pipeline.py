@@ -22,13 +22,14 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
 from rag.grounding.figures import place_base_year
-from rag.grounding.listing import asked_list, find_list, list_text
+from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
+                                  summed_list, superlative)
 from rag.grounding.lookup import measure_forms
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
-from rag.grounding.question import QuestionFrame, QuestionReader, expand, magnitudes, measure
+from rag.grounding.question import GLOSSARY, QuestionFrame, QuestionReader, expand, magnitudes, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
@@ -262,17 +263,43 @@ class QAPipeline:
         how = "由文档原文的数字计算得出" if found.calculation else "直接取自文档原文（表格行或原句）"
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字{how}。"
 
+    def _with_place_chunks(self, passages: list[Passage], frame: QuestionFrame, doc_ids: list[str] | None,
+                           given: bool, words: list[str]) -> list[Passage]:
+        """The passages, then the chunks of the asked places' documents that name one of `words`."""
+        docs = [d for p in frame.places for d in self.reader.profile.docs_of(p) if doc_ids is None or d in doc_ids]
+        if not docs or given:
+            return list(passages)
+        seen = {p.chunk.chunk_id for p in passages}
+        return list(passages) + [p for p in self.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
+
+    def _over_list(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
+        """A sum, or the highest, over a list the documents name by its parts ('“4+3”制造业…营收加起来'): the
+        members read from the sentence naming the list, each member's figure from its own sentence for the
+        year asked, the arithmetic done here; False when any of it is missing."""
+        glossed = [full for short, full in GLOSSARY.items() if short in frame.question]  # '营收' for 营业收入
+        named, term = summed_list(frame.question), measure(frame) or next(iter(glossed), "")
+        if named is None or not term or len(frame.years) != 1 or not (frame.kind == "sum" or superlative(frame.question)):
+            return False
+        parts, phrase = named
+        pool = self._with_place_chunks(answer.passages, frame, doc_ids, given,
+                                       ["+".join(map(str, parts)), *measure_forms(term)])
+        listed = members(parts, phrase, pool)
+        found = member_figures(listed.items, term, frame.years[0], pool) if listed else []
+        got = over_members(listed.items, found, listed, term, frame.years[0], frame.question, pool) if listed else None
+        if got is None:
+            return False
+        answer.text, answer.calculation, answer.passages = got
+        answer.looked_up, answer.reason = True, "名单和各项数字直接取自文档原文，计算由程序完成。"
+        attach_citations(answer)
+        return True
+
     def _listed(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
         """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
         enumerates it, in the passages, else in the asked place's documents; False when none matches."""
         asked = asked_list(frame.question)
         if asked is None:
             return False
-        pool = list(answer.passages)
-        docs = [d for p in frame.places for d in self.reader.profile.docs_of(p) if doc_ids is None or d in doc_ids]
-        if docs and not given:
-            seen = {p.chunk.chunk_id for p in pool}
-            pool += [p for p in self.retriever.stored.naming(docs, [asked.head]) if p.chunk.chunk_id not in seen]
+        pool = self._with_place_chunks(answer.passages, frame, doc_ids, given, [asked.head])
         found = find_list(asked, frame.question, pool)
         if found is None:
             return False
@@ -377,11 +404,11 @@ class QAPipeline:
             yield from self._correct(answer, correction, doc_ids, timings, started)
         elif frame.decomposed and not given:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
-        elif frame.kind in CALCULATED:
-            yield from self._calculate(answer, frame, timings, started)
-        elif self._listed(answer, frame, doc_ids, given):
+        elif self._over_list(answer, frame, doc_ids, given) or self._listed(answer, frame, doc_ids, given):
             timings.setdefault("first_token", time.perf_counter() - started)
             yield Event("token", text=answer.text)
+        elif frame.kind in CALCULATED:
+            yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
             self._bound(answer, frame)

@@ -165,3 +165,15 @@ def test_a_list_named_by_its_count_is_read_from_its_sentence_not_asked(pipe, mon
     assert pipe.generator.questions == [] and answer.citations[0].chunk_id == "laixi#l1"
     answer = pipe.ask("莱西市要培育壮大的三大新兴产业是什么？")  # two listed, not three: the model is asked
     assert pipe.generator.questions and not answer.looked_up
+
+
+def test_a_sum_over_a_list_named_by_its_parts_is_computed_from_each_members_sentence(pipe, monkeypatch):
+    texts = ["发展壮大氢能、海洋装备2个新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。"]
+    texts += [f"争取到2025年，{n}产业实现营业收入超过{v}亿元。" for n, v in [("氢能", 20), ("海洋装备", 55), ("纺织", 31),
+                                                                     ("食品", 12), ("五金", 9)]]
+    chunks = [Chunk(f"laixi#s{i}", "laixi", DOCS["laixi"][0], ["第四章 产业"], t, 0, len(t)) for i, t in enumerate(texts)]
+    monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(c, 1.0) for c in chunks])
+    monkeypatch.setattr(pipe, "_rewrite", lambda *args: "")
+    answer = pipe.ask("莱西市“2+3”工业五个产业2025年的营收目标加起来一共是多少亿元？")
+    assert "合计127亿元（20+55+31+12+9=127）" in answer.text and answer.looked_up and pipe.generator.questions == []
+    assert len(answer.citations) == 6 and [c.text for c in answer.claims if not c.supported] == []
