@@ -129,6 +129,18 @@ def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_doc
     assert calls == []
 
 
+def test_an_everyday_question_is_checked_against_the_measure_its_rewrite_names(pipe, monkeypatch):
+    """The model takes 2020's 20.1% for the 2025 question put in everyday words: checked against the
+    rewrite's 森林覆盖率 for 2025 it is withheld, and the documents' 22% is read in code."""
+    def model(messages, max_tokens, temperature):
+        rewrite = "改写" in messages[0]["content"]
+        yield "莱西市森林覆盖率2025年目标是多少？" if rewrite else "能盖住20.1%[1]。"
+
+    monkeypatch.setattr(pipe.generator, "stream", model)
+    answer = pipe.ask("莱西城外山上种的树，到2025年能把多大地方盖住？")
+    assert "20.1%" in answer.withheld and "22%" in answer.text and answer.looked_up
+
+
 @pytest.mark.parametrize("question, said", [
     ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "2020年的地区生产总值是300.5亿元[1]"),  # year read from '已经'
     ("莱西市2025年GDP要过千亿，靠哪些产业？", "过1000亿元"),  # figure read from '千亿'
