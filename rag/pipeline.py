@@ -15,7 +15,7 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import says_nothing, unbound, unnamed, without_empty_sentences
+from rag.grounding.binding import cited_elsewhere, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
@@ -196,6 +196,10 @@ class QAPipeline:
             return
         reason, number = unbound(frame, answer)
         missing = [] if reason else unnamed(answer.question, answer)
+        moved = cited_elsewhere(answer.question, answer) if missing else ""
+        if moved:  # another passage says the same of the year asked: cite that one
+            answer.text, missing = moved, []
+            attach_citations(answer)
         empty = not reason and not missing and says_nothing(answer.question, answer.text)
         if reason or missing or empty:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []

@@ -224,3 +224,13 @@ def test_sentences_that_say_nothing_are_dropped_from_an_answer():
     assert without_empty_sentences(asked, "相关数字分别是[1]。") == "相关数字分别是[1]。"  # nothing else: kept
     listed = "莱西市四大主导产业：\n1. 食品饮料[1]\n2. 机械制造[1]"
     assert without_empty_sentences("莱西市重点发展哪四大主导产业？", listed) == listed
+
+
+def test_an_answer_citing_a_passage_on_another_year_is_moved_to_the_one_on_the_year_asked():
+    from rag.grounding.binding import cited_elsewhere
+    other = passage("2021年全国硕士研究生报名人数为377万，较上年增长36万。", "news", "新闻", "")
+    right = passage("2022年全国硕士研究生招生考试报名人数为457万，比2021年增加80万。", "news", "新闻", "")
+    question = "2022年考研报名人数是多少？"
+    assert cited_elsewhere(question, Answer(question, "报名人数为457万[1]。", passages=[other, right])) == "报名人数为457万[2]。"
+    # what the other passage says is not what the answer says: nothing to move to, the answer is withheld
+    assert cited_elsewhere(question, Answer(question, "报名人数为377万[1]。", passages=[other, right])) == ""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import jieba
+
 from rag.citations import cited_numbers
 from rag.grounding.figures import Figure, context_years, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
@@ -95,6 +97,29 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
     return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
             if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
+
+
+def _said(question: str, text: str) -> tuple[set[str], set[str]]:
+    """What an answer says beyond the question: its numbers and its words the question does not hold."""
+    text = re.sub(r"\[\d+\]", "", squash(text))
+    numbers = set(_NUMBER.findall(text)) - set(_NUMBER.findall(squash(question)))
+    words = {w for w in jieba.lcut(re.sub(r"[^\u4e00-\u9fff]", " ", text)) if len(w) >= 2 and w not in question}
+    return numbers, words
+
+
+def cited_elsewhere(question: str, answer: Answer) -> str:
+    """The answer citing the one passage that states both what it says and the numbers the question names,
+    when the passages it cites do not name those numbers (the model cited '2021年…' while a passage on 2022
+    says the same); '' when no passage does, or the answer says nothing to look for."""
+    numbers, words = _said(question, answer.text)
+    if not numbers and not words:
+        return ""
+    for n, passage in enumerate(answer.passages, start=1):
+        text = squash(f"{passage.chunk.title}\n{passage.chunk.text}")
+        held = all(occurs(x, text) for x in numbers) and sum(w in text for w in words) >= 2 * len(words) / 3
+        if held and not unnamed(question, Answer(question, f"[{n}]", passages=answer.passages)):
+            return re.sub(r"(?:\[\d+\])+", f"[{n}]", answer.text)
+    return ""
 
 
 _YES_NO = re.compile(r"吗|吧|是否|是不是|有没有|能否|能不能|会不会|可否|对不对")
