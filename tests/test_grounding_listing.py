@@ -28,6 +28,8 @@ def test_the_counted_list_a_question_asks_for(question, count, shown):
 def test_no_counted_list_is_read_from_other_questions():
     assert asked_list("莱西市2025年地区生产总值是多少？") is None
     assert asked_list("莱西市有几个工业园区？") is None  # a count asked, not a list named by its count
+    assert asked_list("莱西开通的第一条高铁是哪条线？") is None  # an ordinal
+    assert asked_list("莱西要建的一个物流园区是哪个？") is None  # one is no list
 
 
 def test_the_enumeration_sharing_the_questions_words_is_chosen_and_its_verbs_dropped():

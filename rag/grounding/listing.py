@@ -19,7 +19,7 @@ from rag.types import Passage
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 _END = r"(?=具体|分别|都|是|指|包括|包含|有|[？?，,]|$)"
 _SUMMED = re.compile(r"[“\"]?((?:\d+\+)+\d+)[”\"]?([\u4e00-\u9fff]{2,10}?)" + _END)
-_COUNTED = re.compile(r"([一二两三四五六七八九十]{1,2}|\d{1,2})(大|个|项|类|种|条|家)([\u4e00-\u9fff]{2,10}?)" + _END)
+_COUNTED = re.compile(r"(?<!第)([一二两三四五六七八九十]{1,2}|\d{1,2})(大|个|项|类|种|条|家)([\u4e00-\u9fff]{2,10}?)" + _END)
 _ITEM_SPLIT = re.compile(r"、|及|以及|和")
 _CLAUSE_END = "，,。；;：:\n"
 
@@ -64,6 +64,8 @@ def asked_list(question: str) -> AskedList | None:
         return None
     m = counted[-1]
     count = _number(m.group(1))
+    if count < 2:  # '一条高铁': one thing, not a list
+        return None
     numerals = "|".join(dict.fromkeys([m.group(1), str(count), "两" if count == 2 else m.group(1)]))
     phrase = re.compile(rf"(?:{numerals}){m.group(2)}{re.escape(m.group(3))}")
     return AskedList(count, phrase, m.group(3), m.group(0))
