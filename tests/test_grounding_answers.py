@@ -234,3 +234,12 @@ def test_an_answer_citing_a_passage_on_another_year_is_moved_to_the_one_on_the_y
     assert cited_elsewhere(question, Answer(question, "报名人数为457万[1]。", passages=[other, right])) == "报名人数为457万[2]。"
     # what the other passage says is not what the answer says: nothing to move to, the answer is withheld
     assert cited_elsewhere(question, Answer(question, "报名人数为377万[1]。", passages=[other, right])) == ""
+
+
+def test_a_table_row_named_by_its_last_words_answers_but_not_a_modified_or_other_one():
+    row = passage("| 指标 | 2020年 | 2025年 |\n| 常住人口城镇化率(%) | 71.5 | 75 |\n| 人均地区生产总值(万元) | 9.1 | 12 |\n")
+    assert table_value([row], "莱西市城镇化率是多少？", 2020)[1].shown() == "71.5%"
+    assert table_value([row], "莱西市地区生产总值是多少？", 2020) is None  # 人均 is another measure
+    from rag.grounding.figures import _named_by_tail
+    assert not _named_by_tail("城乡居民人均可支配收入", "莱西市城镇居民人均可支配收入")  # the question's own qualifier
+

@@ -160,3 +160,14 @@ def test_a_figure_given_only_relative_to_a_later_one_is_derived_and_shown():
 
 def test_how_many_more_is_a_difference():
     assert reader().read("莱西市改革后，经济部门多了多少人？").kind == "difference"
+
+
+def test_sides_asked_with_no_year_are_read_for_the_year_their_plan_reports_as_reached():
+    frame = reader().read("莱西和胶州哪个地区生产总值更大？")
+    assert frame.metric_terms == ["地区生产总值"]  # '更大' is how they compare, not part of the measure
+    everything = passages()
+    got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in everything if p.chunk.doc_id in s.doc_ids])
+           for s in plan(frame, profile())}
+    assert got["莱西"].text.startswith("2020年") and "300.5亿元" in got["莱西"].text and "1200亿元" in got["胶州"].text
+    target = reader().read("莱西和胶州的地区生产总值目标分别是多少？")  # a target: not read as 2020's
+    assert all(lookup_answer(s, target, [], profile(), everything) is None for s in plan(target, profile()))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
-from rag.grounding.figures import Figure, figures_in, fits, table_value, wrong_year
+from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
 from rag.grounding.lookup import INCREMENT, increment_asked, relative_value, sentence_value
 from rag.grounding.profile import CorpusProfile, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
@@ -125,6 +125,17 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     return plan_years(frame.periods[0])[1] if len(frame.periods) == 1 and not frame.years else None
 
 
+_TARGET = re.compile(r"目标|要|将|计划|规划|预计|力争|到|届时")
+
+
+def _current_year(side: Side, frame: QuestionFrame, profile: CorpusProfile) -> int | None:
+    """A side asked with no year, period or target ('城镇化率分别是多少'): the level its place's plan reports
+    as reached, i.e. the year before the plan began (said in the answer: '2020年…')."""
+    if not side.place or frame.years or frame.periods or _TARGET.search(frame.question):
+        return None
+    return place_base_year(profile, side.place)
+
+
 def with_years(question: str, years: list[int]) -> str:
     """The question with the years it implies ('十三五末': 2020) written out, for checking an answer's
     claims: those years frame the answer, like a year the question wrote."""
@@ -144,7 +155,8 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
                   extra: list[Passage] = ()) -> Answer | None:
     """A side whose figure a table row or a sentence states for its year is answered from there, not by
     the model; `extra` passages (more of the side's documents) are read when the retrieved ones hold none."""
-    year = side_year(side, frame)
+    current = None if side_year(side, frame) else _current_year(side, frame, profile)
+    year = side_year(side, frame) or current
     if not year:
         return None
     own = set(profile.docs_of(side.place)) if side.place else None
@@ -168,7 +180,7 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) or not frame.years else f"{year}年"  # not for a period
+        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else f"{year}年"  # not for a period
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
                         looked_up=True, calculation=calculation)
         attach_citations(answer).question = side.question

@@ -167,6 +167,21 @@ def _row_name(cells: list[str]) -> str:
     return re.sub(r"^[(（]?\d+[)）.、]?", "", text)
 
 
+_MODIFIERS = re.compile(r"人均|年均|单位|每|亩均")
+
+
+def _named_by_tail(core: str, wanted: str) -> bool:
+    """The question names the row by its last words ('城镇化率' for '常住人口城镇化率'): the rest of the row's
+    name is a qualifier the question does not contradict: no character of it in the question's words before
+    the tail (not '城乡居民…收入' for '城镇居民…收入')."""
+    for size in range(len(core) - 1, 3, -1):
+        at = wanted.find(core[-size:])
+        if at >= 0:
+            prefix = core[:-size]
+            return not set(prefix) & set(wanted[:at])
+    return False
+
+
 _CELL = re.compile(r"(\d+(?:\.\d+)?)\s*(左右|以上|以下|以内)?")
 
 
@@ -188,8 +203,10 @@ def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, F
                 continue
             name = _row_name(cells)
             core = re.sub(r"[(（][^)）]*[)）]", "", name)
+            if set(_MODIFIERS.findall(core)) - set(_MODIFIERS.findall(wanted)):
+                continue  # '人均地区生产总值' does not answer '地区生产总值'
             share = len(set(core) & wanted_chars) / max(len(set(core)), 1)
-            if core and core in wanted:
+            if core and (core in wanted or _named_by_tail(core, wanted)):
                 share += 1
             unit = (re.findall(r"[(（]([^)）]*)[)）]", name) or [""])[-1]
             figure = Figure(float(cell.group(1)), cell.group(1), unit)
