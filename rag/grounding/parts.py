@@ -14,6 +14,9 @@ import re
 
 import jieba
 
+from rag.prompting import REFUSAL
+from rag.types import Answer
+
 MAX_PARTS = 4
 _CONJ_ORDER = ("、", "和", "以及", "及", "与")  # 与 last: it often sits inside a title (速度与激情)
 _LIST_GLUE = {"、", "和", "及", "以及", "与"}
@@ -118,13 +121,13 @@ def _conjuncts(a: list[str], b: list[str]) -> tuple[str, str]:
     for j in range(len(b), 0, -1):  # '女子'/'男子单人滑…', '2022年'/'2023年春运…', '冬奥会'/'冬残奥会'
         head = "".join(b[:j])
         if _same_end(a[-1], head):
-            return _closest(_suffixes(a, numeric=head.isdigit()), [head])
+            return _closest(_suffixes(a, numeric=head.isdigit(), whole_if_short=False), [head], shortest=True)
     if b[0] in a[:-1] or (len(a) == 1 and b[0] == a[0]):  # '哪些园区'/'哪些平台'
         start = max(i for i, t in enumerate(a) if t == b[0])
         return "".join(a[start:]), "".join(b)
     a_measured, b_measured = bool(_ATTRIBUTE.search("".join(a))), bool(_ATTRIBUTE.search("".join(b)))
     if b_measured and not a_measured and len(b) > 1:  # '考研'/'高考报名人数': the measure is shared
-        return _closest(_suffixes(a), _prefixes(b[:-1]))
+        return _closest(_suffixes(a), _prefixes(b[:-1]), shortest=True)
     if a_measured and b_measured:
         if len(b) == 1 and len(a) > 1 and _ATTRIBUTE.search(a[-1]):  # '国葬时间'/'地点'
             return a[-1], b[0]
@@ -136,22 +139,24 @@ def _same_end(x: str, y: str) -> bool:
     return x[-1] == y[-1] or (x[-1].isdigit() and y.isdigit())
 
 
-def _suffixes(a: list[str], numeric: bool = False) -> list[str]:
+def _suffixes(a: list[str], numeric: bool = False, whole_if_short: bool = True) -> list[str]:
     """The left conjunct's candidates: a short window whole, else each run of its last words; a number
     when the other conjunct is one ('EMNLP2022' -> '2022')."""
     whole = "".join(a)
     if numeric:
         return [re.search(r"\d+$", whole).group()] if re.search(r"\d+$", whole) else [whole]
-    return [whole] if len(whole) <= 4 else ["".join(a[i:]) for i in range(len(a))]
+    return [whole] if whole_if_short and len(whole) <= 4 else ["".join(a[i:]) for i in range(len(a))]
 
 
 def _prefixes(b: list[str]) -> list[str]:
     return ["".join(b[:j]) for j in range(1, len(b) + 1)]
 
 
-def _closest(lefts: list[str], rights: list[str]) -> tuple[str, str]:
-    """The pair closest in length (parallel conjuncts are), the shorter on a tie: what follows is shared."""
-    return min(((x, y) for x in lefts for y in rights), key=lambda p: (abs(len(p[0]) - len(p[1])), len(p[1]), len(p[0])))
+def _closest(lefts: list[str], rights: list[str], shortest: bool = False) -> tuple[str, str]:
+    """The pair closest in length (parallel conjuncts are); on a tie the longest, or the shortest when
+    what follows is a shared measure ('澳大利亚'/'新西兰' before 运动员数量)."""
+    sign = 1 if shortest else -1
+    return min(((x, y) for x in lefts for y in rights), key=lambda p: (abs(len(p[0]) - len(p[1])), sign * (len(p[0]) + len(p[1]))))
 
 
 def _inside_title(tokens: list[str], at: int) -> bool:
@@ -187,3 +192,23 @@ def _right_items(tokens: list[str], at: int) -> tuple[list[list[str]], int]:
             current.append(t)
         i += 1
     return items + [current], i
+
+
+def join_parts(answer: Answer, results: list[Answer]) -> Answer:
+    """The parts' answers as one: each answered part's text, each unanswered part quoted with the
+    refusal (why goes to answer.reason); the same passages throughout, so every part's [n] already
+    points at the right one. Refused only when every part is."""
+    lines, reasons = [], []
+    for sub in results:
+        asked = sub.question.rstrip("？?。 ")
+        if sub.refused:
+            lines.append(f"“{asked}”：{REFUSAL}。")
+            reasons.append(f"“{asked}”：{sub.reason or '资料中没有找到'}")
+        else:
+            lines.append(sub.text)
+    answer.passages = max((sub.passages for sub in results), key=len, default=answer.passages)
+    answer.sub_questions = [sub.question for sub in results]
+    answer.reason = "；".join(reasons)
+    answer.refused = all(sub.refused for sub in results)
+    answer.text = f"{REFUSAL}。{answer.reason}" if answer.refused else "\n".join(lines)
+    return answer
