@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import jieba
+import jieba.posseg as pseg
 
 from rag.prompting import REFUSAL
 from rag.types import Answer
@@ -23,12 +24,15 @@ _LIST_GLUE = {"、", "和", "及", "以及", "与"}
 _PUNCT = set("，,。；;？?！!：:（）()《》“”\"「」 ")
 # what ends a conjunct on its left: structure words, verbs of asking, modal verbs
 _LEFT_STOP = {"的", "之", "是", "了", "在", "对", "给", "有", "为", "要", "将", "会", "从", "由", "把", "让", "被",
-              "谁", "什么", "多少", "当选", "参加", "举办", "获得"}
+              "谁", "什么", "多少", "当选", "参加", "举办", "获得", "中", "末", "底", "初", "期间", "以来", "其中", "关于"}
 # what ends a conjunct on its right: what is said of both begins
-_RIGHT_STOP = {"的", "之", "分别", "各", "各自", "是", "有", "在", "为", "了", "中", "谁", "什么", "哪", "哪些", "哪个",
-               "哪里", "哪部", "多少", "几", "何时", "怎么", "如何", "吗", "呢", "将", "要", "会", "获得", "推出"}
+_STRONG_STOP = {"的", "之", "分别", "各", "各自", "是", "谁", "什么", "哪", "哪些", "哪个", "哪里", "哪部", "多少", "几",
+                "何时", "怎么", "如何", "吗", "呢", "对", "向", "于", "关于", "比", "从", "在"}
+_RIGHT_STOP = _STRONG_STOP | {"有", "为", "了", "中", "将", "要", "会", "获得", "推出", "等"}
+_QUOTES = set("“”《》「」\"")
 _NOT_PARTS = re.compile(r"相比|比较|对比|相差|差距|差多少|之和|总和|合计|一共|共计|加起来|之间|关系|区别|异同|不同|联系|"
-                        r"哪个更|谁更|更[高大多快低少小好]|几倍|多少倍|倍数")
+                        r"哪个更|谁更|更[高大多快低少小好]|几倍|多少倍|倍数|最[高大多少低长快强好]|比一比|"
+                        r"哪(?:个|边|家|里|方|一个)[^？?，,]{0,3}[高大多少低长快强好]|对方|彼此|相互|互相|共同|一起")
 # a measured or asked-about thing the conjuncts can share: 人数, 时间, 价格, 冠军 …
 _ATTRIBUTE = re.compile(r"(?:率|值|额|量|数|价|价格|收入|支出|投入|投资|人次|时间|日期|时候|地点|地址|名单|成绩|规模|面积|"
                         r"比重|占比|比例|指数|票房|营收|利润|销量|产量|冠军|得主|主演|导演|编剧|作者|市长|书记|主任|"
@@ -37,7 +41,10 @@ _ATTRIBUTE = re.compile(r"(?:率|值|额|量|数|价|价格|收入|支出|投入
 _INSTITUTION = re.compile(r"(?:局|委|厅|办|署|部|院|所|中心|公司|集团|协会|学会|大学|学院|银行|医院|委员会)$")
 _COUNTER = re.compile(r"[个名项家种位所类批座条]$")
 _QUESTION_WORD = re.compile(r"谁|什么|哪|多少|几|何时|怎么|怎样|如何|吗|是否")
-_PRONOUN = re.compile(r"^(?:它|其|该|他|她)")
+_PRONOUN = re.compile(r"^(?:它|其(?![中他余次]))")
+_NOT_JOINT = {"以上", "以下", "其他", "其它", "时"}  # 省级及以上, 及时: not a joint
+_DATED = re.compile(r"^(?:\d{4}年|“?十[一二三四五六七八九]五”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
+_BACK_REFERENCE = re.compile(r"^(?:该|这|那|此|上述)")
 
 
 def split_parts(question: str) -> list[str]:
@@ -52,31 +59,50 @@ def split_parts(question: str) -> list[str]:
 
 
 def _clauses(question: str) -> list[str]:
-    """Two questions in one (「芯片是什么，起售价多少」): each piece that asks something, the later ones
-    given the first one's topic when they leave it out."""
-    pieces = [p for p in re.split(r"(?<=[？?，,；;])", question) if p.strip()]
+    """Two questions in one (「芯片是什么，起售价多少」): each piece that asks something, a later one that
+    leaves out what it is about given the first one's topic. Not split when a later piece points back
+    (该项目…: it builds on the first answer) or the topic is not clear."""
+    pieces = [p.strip() for p in re.split(r"(?<=[？?，,；;])", question) if p.strip()]
     if len(pieces) < 2 or not all(_QUESTION_WORD.search(p) for p in pieces):
         return []
-    topic = _topic(pieces[0])
     out = [pieces[0].rstrip("，,；; ")]
     for piece in pieces[1:]:
-        piece = piece.strip()
-        if topic and topic not in piece:
+        piece = re.sub(r"^其中", "", piece).rstrip("，,；; ")
+        dated = bool(_DATED.match(piece))
+        topic = _topic(pieces[0], dated)
+        if _BACK_REFERENCE.match(piece) or (_PRONOUN.match(piece) and not topic.startswith("《")):
+            return []
+        if (len(piece.rstrip("？?")) <= 8 or dated or _QUESTION_WORD.match(piece)) and (not topic or topic not in piece):
+            if not topic:
+                return []
+            owner = topic.startswith("《") or pieces[0].startswith(topic + "的")  # '《心居》的导演', not '邓伦的被罚'
             piece = _PRONOUN.sub(topic, piece) if _PRONOUN.match(piece) else \
-                topic + ("" if _QUESTION_WORD.match(piece) or piece[0] in "被是有在" else "的") + piece
-        out.append(piece.rstrip("，,；; "))
+                topic + ("的" if owner and not (dated or _QUESTION_WORD.match(piece)) else "") + piece
+        out.append(piece)
     return out
 
 
-def _topic(piece: str) -> str:
-    """What the first question is about: a quoted title, else what comes before its first 的, else its first word."""
+def _topic(piece: str, dated: bool) -> str:
+    """What the first question is about: a quoted title; what comes before its first 的; for a later
+    piece that gives only a year ('2025年目标是多少'), all before the first's year or question word;
+    else its first word when that is a name (邓伦, 环翠区)."""
     title = re.match(r"^[^《]{0,6}(《[^》]+》)", piece)
     if title:
         return title.group(1)
-    if "的" in piece[1:]:
-        return piece[: piece.index("的", 1)]
-    words = jieba.lcut(piece)
-    return words[0] if words and not _QUESTION_WORD.match(words[0]) else ""
+    if dated:
+        return re.split(r"\d{4}年?|“?十[一二三四五六七八九]五|" + _QUESTION_WORD.pattern + "|是", piece)[0]
+    head = piece[: piece.index("的", 1)] if "的" in piece[1:] else ""
+    if head:
+        return head if len(head) <= 12 and not _QUESTION_WORD.search(head) else ""
+    words = pseg.lcut(piece)
+    if not words or words[0].flag not in ("nr", "ns", "nt", "nz"):
+        return ""
+    name = words[0].word
+    for w in words[1:]:
+        if not w.flag.startswith("n"):
+            break
+        name += w.word  # '淄博' + '高新区'
+    return name
 
 
 def _split_conjunction(text: str, depth: int) -> list[str]:
@@ -85,7 +111,7 @@ def _split_conjunction(text: str, depth: int) -> list[str]:
     for conj in _CONJ_ORDER:
         if conj == "与" and (depth < 2 or any(t in tokens for t in _CONJ_ORDER[:-1]) or not re.search("分别|各", text)):
             continue  # 与 sits inside names and titles (速度与激情, 生态与环境局) unless it is the only joint
-        for at in [i for i, t in enumerate(tokens) if t == conj]:
+        for at in [i for i, t in enumerate(tokens) if t == conj and "".join(tokens[i + 1:i + 2]) not in _NOT_JOINT]:
             parts = _split_at(tokens, at)
             if parts:
                 if depth <= 1:
@@ -99,23 +125,25 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
     if _inside_title(tokens, at):
         return []
     left = _left_window(tokens, at)
-    items, end = _right_items(tokens, at)
+    items, end, strong = _right_items(tokens, at)
     if left >= at or not items[-1]:
         return []
     a, b = "".join(tokens[left:at]), "".join(items[-1])
-    first, last = _conjuncts(tokens[left:at], items[-1])
+    first, last = _conjuncts(tokens[left:at], items[-1], strong)
     prefix = "".join(tokens[:left]) + a[: len(a) - len(first)]
     if (len(b) > 2 and _INSTITUTION.search(b) and not _INSTITUTION.search(a)) or _COUNTER.search((prefix + first)[-len(first) - 1:][:2]):
         return []  # one name (科技和信息化局), or a counted pair (多少个国家和地区)
     shared = b[len(last):] + "".join(tokens[end:])
     shared = re.sub(r"分别|各自|各(?=多少|几|是|为|有)", "", shared)
+    if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or re.search(r"总数|总量|总计|合计", shared + b):
+        return []  # verbs joined (新盖、翻修了几所), a new sentence follows, or the total of both is asked
     if not shared.strip("？?。 ") and not prefix.strip():
         return []  # nothing said of them: 「A和B」 alone is one thing
     middle = ["".join(item) for item in items[:-1]]
     return [re.sub(r"^分别|各自", "", f"{prefix}{c}{shared}") for c in [first, *middle, last]]
 
 
-def _conjuncts(a: list[str], b: list[str]) -> tuple[str, str]:
+def _conjuncts(a: list[str], b: list[str], strong: bool) -> tuple[str, str]:
     """(first conjunct, last conjunct): the end of the left window and the start of the right one that
     are parallel. Cues, strongest first: they end alike, they start alike, one carries the measure."""
     for j in range(len(b), 0, -1):  # '女子'/'男子单人滑…', '2022年'/'2023年春运…', '冬奥会'/'冬残奥会'
@@ -132,7 +160,7 @@ def _conjuncts(a: list[str], b: list[str]) -> tuple[str, str]:
         if len(b) == 1 and len(a) > 1 and _ATTRIBUTE.search(a[-1]):  # '国葬时间'/'地点'
             return a[-1], b[0]
         return "".join(a), "".join(b)  # '研发投入'/'高新技术企业数'
-    return _closest(_suffixes(a), _prefixes(b))
+    return _closest(_suffixes(a), ["".join(b)] if strong else _prefixes(b))  # '高密市、…和淄博高新区的'
 
 
 def _same_end(x: str, y: str) -> bool:
@@ -178,20 +206,23 @@ def _left_window(tokens: list[str], at: int) -> int:
     return i
 
 
-def _right_items(tokens: list[str], at: int) -> tuple[list[list[str]], int]:
-    """The conjuncts after tokens[at] (several when joined by 、/和), and the index after the last one."""
+def _right_items(tokens: list[str], at: int) -> tuple[list[list[str]], int, bool]:
+    """The conjuncts after tokens[at] (several when joined by 、/和), the index after the last one, and
+    whether a strong stop (的, 分别, a question word, the end) closes it."""
     items, current, i = [], [], at + 1
     while i < len(tokens):
         t = tokens[i]
+        year = t.isdigit() and "".join(tokens[i + 1:i + 2]) == "年"  # '北京2021年的GDP': the year is shared
         if t in _LIST_GLUE and current:
             items.append(current)
             current = []
-        elif (t in _RIGHT_STOP and current) or all(c in _PUNCT for c in t):
-            break
+        elif (current and (t in _RIGHT_STOP or year or t.startswith(("各", "分别")))) or \
+                (t not in _QUOTES and all(c in _PUNCT for c in t)):
+            return items + [current], i, t in _STRONG_STOP or t.startswith(("各", "分别")) or all(c in _PUNCT for c in t)
         else:
             current.append(t)
         i += 1
-    return items + [current], i
+    return items + [current], i, True
 
 
 def join_parts(answer: Answer, results: list[Answer]) -> Answer:
