@@ -135,3 +135,11 @@ def test_parts_can_be_turned_off(pipe):
     passages = _given(["到2025年，全市研发投入达到45亿元。", "到2025年，全市高新技术企业数达到350家。"])
     pipe.ask("2025年研发投入和高新技术企业数分别是多少", passages=passages)
     assert pipe.generator.questions == ["2025年研发投入和高新技术企业数分别是多少"]
+
+
+def test_a_part_answered_without_naming_it_is_labelled(pipe, monkeypatch):
+    answers = iter(["高密市研发投入为45亿元[1]。", "350家[2]。"])
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter([next(answers)]))
+    passages = _given(["到2025年，高密市研发投入达到45亿元。", "到2025年，平度市研发投入达到350家。"])
+    answer = pipe.ask("高密市和平度市的研发投入分别是多少", passages=passages)
+    assert answer.text.splitlines() == ["高密市研发投入为45亿元[1]。", "平度市：350家[2]。"]

@@ -10,6 +10,7 @@ Not split: a name with 和 inside (中华人民共和国, 科技和信息化局,
 
 from __future__ import annotations
 
+import os
 import re
 
 import jieba
@@ -230,16 +231,26 @@ def join_parts(answer: Answer, results: list[Answer]) -> Answer:
     refusal (why goes to answer.reason); the same passages throughout, so every part's [n] already
     points at the right one. Refused only when every part is."""
     lines, reasons = [], []
-    for sub in results:
+    for sub, label in zip(results, _labels([sub.question for sub in results])):
         asked = sub.question.rstrip("？?。 ")
         if sub.refused:
             lines.append(f"“{asked}”：{REFUSAL}。")
             reasons.append(f"“{asked}”：{sub.reason or '资料中没有找到'}")
-        else:
-            lines.append(sub.text)
+        else:  # '法兰克福[2]。' alone does not say which part it answers
+            lines.append(sub.text if not label or label in sub.text else f"{label}：{sub.text}")
     answer.passages = max((sub.passages for sub in results), key=len, default=answer.passages)
     answer.sub_questions = [sub.question for sub in results]
     answer.reason = "；".join(reasons)
     answer.refused = all(sub.refused for sub in results)
     answer.text = f"{REFUSAL}。{answer.reason}" if answer.refused else "\n".join(lines)
     return answer
+
+
+def _labels(questions: list[str]) -> list[str]:
+    """What tells the parts apart: each part without the words all parts share at its start and end."""
+    if len(questions) < 2:
+        return [""] * len(questions)
+    words = [jieba.lcut(q) for q in questions]
+    head = len(os.path.commonprefix(words))
+    tail = len(os.path.commonprefix([w[::-1] for w in words]))
+    return ["".join(w[head:len(w) - tail]) for w in words]
