@@ -253,4 +253,5 @@ def _labels(questions: list[str]) -> list[str]:
     words = [jieba.lcut(q) for q in questions]
     head = len(os.path.commonprefix(words))
     tail = len(os.path.commonprefix([w[::-1] for w in words]))
-    return ["".join(w[head:len(w) - tail]) for w in words]
+    asked = re.compile(r"^(?:的|是)|(?:是|为|有)?(?:什么|多少|谁|哪些|几)[^，,]*$")
+    return [asked.sub("", "".join(w[head:len(w) - tail])) for w in words]
