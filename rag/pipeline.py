@@ -22,7 +22,7 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
 from rag.grounding.lookup import measure_forms
-from rag.grounding.parts import join_parts, split_parts
+from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
@@ -218,20 +218,23 @@ class QAPipeline:
                         started: float) -> Iterator[Event]:
         """A question asking several things: the model asked once per part over the same passages (each
         trimmed for its part, the budget grown with the number of parts), the parts joined in one answer;
-        a part the passages cannot answer says so, the others are still answered."""
+        a part the passages cannot answer says so, the others are still answered. A part's citations must
+        name the numbers that set it apart (its year); those all parts share, the joined answer's."""
         results = []
         for number, part in enumerate(parts):
-            frame, sub = reader.read(part), Answer(question=part, text="", passages=answer.passages)
-            verdict = check_answerable(frame, reader.profile, answer.passages, reader.finder.tokens(part))
+            part_frame, sub = reader.read(part), Answer(question=part, text="", passages=answer.passages)
+            verdict = check_answerable(part_frame, reader.profile, answer.passages, reader.finder.tokens(part))
             if verdict.answerable:
                 yield from self._generate(sub, timings, started, "\n" if number else "",
                                           chars=self.settings.passage_chars * len(parts))
-                self._bound(sub, frame)
+                sub.question = distinct(part, parts)
+                self._bound(sub, part_frame)
+                sub.question = part
             else:
                 sub.text, sub.refused, sub.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
             results.append(sub)
         if not join_parts(answer, results).refused:
-            attach_citations(answer)
+            check_shared(attach_citations(answer), parts)
 
     def _rewrite(self, question: str, frame: QuestionFrame, tokens: list[tuple[str, str]]) -> str:
         """The question in the documents' words when it is put in everyday words ('' otherwise)."""

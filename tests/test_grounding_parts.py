@@ -143,3 +143,32 @@ def test_a_part_answered_without_naming_it_is_labelled(pipe, monkeypatch):
     passages = _given(["到2025年，高密市研发投入达到45亿元。", "到2025年，平度市研发投入达到350家。"])
     answer = pipe.ask("高密市和平度市的研发投入分别是多少", passages=passages)
     assert answer.text.splitlines() == ["高密市研发投入为45亿元[1]。", "平度市：350家[2]。"]
+
+
+def test_a_part_needs_to_name_only_the_numbers_that_set_it_apart():
+    from rag.grounding.parts import distinct
+    parts = ["2022年考研报名人数是多少", "2022年高考报名人数是多少"]
+    assert distinct(parts[1], parts) == "年高考报名人数是多少"
+    assert distinct("2023年高考人数", ["2022年高考人数", "2023年高考人数"]) == "2023年高考人数"
+
+
+def test_a_year_all_parts_share_may_be_named_by_any_part_s_passage(pipe, monkeypatch):
+    """Each part cites its own passage; only one of them writes the shared 2025: the answer stands.
+    A part whose own figure is about another year than its own is still withheld."""
+    answers = iter(["研发投入为45亿元[1]。", "高新技术企业数为350家[2]。"])
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter([next(answers)]))
+    passages = _given(["到2025年，全市研发投入达到45亿元。", "全市高新技术企业数达到350家。"])
+    answer = pipe.ask("2025年研发投入和高新技术企业数分别是多少", passages=passages)
+    assert not answer.refused and "350家[2]" in answer.text and "45亿元[1]" in answer.text
+    answers = iter(["2022年营收为45亿元[1]。", "2023年营收为50亿元[2]。"])
+    passages = _given(["2022年全年营收达到45亿元。", "2021年全年营收达到50亿元。"])
+    answer = pipe.ask("2022年和2023年营收分别是多少", passages=passages)
+    assert "45亿元[1]" in answer.text and "50亿元" not in answer.text and "“2023年营收是多少”" in answer.text
+
+
+def test_a_year_all_parts_share_that_no_cited_passage_names_withholds_the_answer(pipe, monkeypatch):
+    answers = iter(["研发投入为45亿元[1]。", "高新技术企业数为350家[2]。"])
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter([next(answers)]))
+    passages = _given(["到2020年，全市研发投入达到45亿元。", "全市高新技术企业数达到350家。", "2025年全市将继续推进改革。"])
+    answer = pipe.ask("2025年研发投入和高新技术企业数分别是多少", passages=passages)
+    assert answer.refused and "350家" in answer.withheld and "2025" in answer.reason

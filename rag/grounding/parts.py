@@ -16,6 +16,7 @@ import re
 import jieba
 import jieba.posseg as pseg
 
+from rag.grounding.binding import unnamed
 from rag.prompting import REFUSAL
 from rag.types import Answer
 
@@ -224,6 +225,28 @@ def _right_items(tokens: list[str], at: int) -> tuple[list[list[str]], int, bool
             current.append(t)
         i += 1
     return items + [current], i, True
+
+
+def _shared(parts: list[str]) -> set[str]:
+    return set.intersection(*(set(re.findall(r"\d+(?:\.\d+)?", p)) for p in parts))
+
+
+def check_shared(answer: Answer, parts: list[str]) -> Answer:
+    """The joined answer withheld when none of the passages it cites names a number every part names
+    (the year of 「2025年A和B」): then it rests on passages about another year or event."""
+    missing = unnamed("、".join(sorted(_shared(parts))), answer)
+    if missing and not answer.refused:
+        answer.withheld, answer.refused, answer.claims = answer.text, True, []
+        answer.reason = f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。"
+        answer.text = f"{REFUSAL}。{answer.reason}"
+    return answer
+
+
+def distinct(part: str, parts: list[str]) -> str:
+    """The part without the numbers every part names ('2022年' in 2022年考研/2022年高考): what a part's own
+    citations must name is what sets it apart; the shared ones are the whole answer's to name."""
+    shared = _shared(parts)
+    return re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group() in shared else m.group(), part)
 
 
 def join_parts(answer: Answer, results: list[Answer]) -> Answer:
