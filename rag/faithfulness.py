@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.citations import cited_numbers, is_refusal, split_claims, verified_results
+from rag.prompting import PREMISE_MARK
 
 # Calibrated for multilingual-e5-small with the "query: " prompt on both sides (see eval/README.md).
 DEFAULT_THRESHOLD = 0.87
@@ -185,9 +186,8 @@ class FaithfulnessScorer:
         cites = [n for n in cited_numbers(text) if 1 <= n <= len(texts)]
         # a result shown with its calculation ('1200−300.5=899.5') rests on the calculation's inputs
         derived = numbers_in(" ".join(verified_results(normalize(text))))
-        # what a correction says the question got wrong ('…，不是问题所说的“超过90%”') is denied, not claimed
-        stated = _DENIED.sub("", _MARK.sub("", text))
-        claim = _Claim((numbers_in(stated) - derived) | entities_in(stated), content_words(text), bool(derived))
+        stated = _stated(text)
+        claim = _Claim((numbers_in(stated) - derived) | entities_in(stated), content_words(stated), bool(derived))
         supported, missing, similarity, coverage = self._check(claim, sims, texts, cites or list(range(1, len(texts) + 1)))
         cited_support = bool(cites) and supported
         precise = [
@@ -202,8 +202,14 @@ class FaithfulnessScorer:
         claims = [c for c in split_claims(answer) if not is_refusal(c)]  # 'B：文档中没有相关信息' claims nothing
         if not claims or not passages:
             return FaithfulnessResult([ClaimScore(c, [], False, False) for c in claims])
-        sims = self._similarities([_MARK.sub("", c).strip() for c in claims], passages)
+        sims = self._similarities([_stated(c).strip() for c in claims], passages)
         return FaithfulnessResult([self.score_claim(c, sims[i], passages) for i, c in enumerate(claims)])
+
+
+def _stated(claim: str) -> str:
+    """What a claim says of the documents: without its [n] marks, without what a correction says the question
+    got wrong ('…，不是问题所说的“超过90%”') and without a correction's opening ('问题的前提与文档不符：')."""
+    return _DENIED.sub("", _MARK.sub("", claim).replace(PREMISE_MARK, ""))
 
 
 class EmbedderEncoder:

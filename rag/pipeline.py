@@ -15,19 +15,22 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import unbound, unnamed
+from rag.grounding.binding import says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
+from rag.grounding.figures import place_base_year
+from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
+                                  summed_list, superlative)
 from rag.grounding.lookup import measure_forms
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
-from rag.grounding.premise import Correction, check_premise
+from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
-from rag.grounding.question import ARITHMETIC, QuestionFrame, QuestionReader, expand, magnitudes, measure
+from rag.grounding.question import ARITHMETIC, GLOSSARY, QuestionFrame, QuestionReader, expand, magnitudes, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
@@ -182,22 +185,25 @@ class QAPipeline:
                 timings.setdefault("first_token", time.perf_counter() - started)
                 pieces.append(piece)
                 yield Event("token", text=piece)
-            answer.text = repair_citations("".join(pieces), answer.passages, answer.question)
+            answer.text = repair_citations(without_empty_sentences(answer.question, "".join(pieces)), answer.passages,
+                                           answer.question)
         attach_citations(answer)
 
     @staticmethod
     def _bound(answer: Answer, frame: QuestionFrame) -> None:
         """An answer whose every figure the passages bind to another year, place or measure than the
-        question's, or whose cited passages never name a number the question names (the year, the edition),
-        is withheld, saying what the documents do give."""
+        question's, whose cited passages never name a number the question names (the year, the edition), or
+        that only repeats the question, is withheld, saying what the documents do give."""
         if answer.refused or frame.decomposed:
             return
         reason, number = unbound(frame, answer)
         missing = [] if reason else unnamed(answer.question, answer)
-        if reason or missing:
+        empty = not reason and not missing and says_nothing(answer.question, answer.text)
+        if reason or missing or empty:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []
             answer.reason = (f"文档中没有问题所问的数据：{reason}[{number}]。" if reason else
-                             f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。")
+                             f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。" if missing else
+                             "回答只重复了问题，没有给出所问的内容。")
             answer.text = f"{REFUSAL}。{answer.reason}"
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
@@ -236,6 +242,15 @@ class QAPipeline:
         if not join_parts(answer, results).refused:
             check_shared(attach_citations(answer), parts)
 
+    def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
+        """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
+        names in the documents' words ('集中供热面积'), when the rewrite keeps its places and years."""
+        if not rewritten or measure(frame):
+            return frame
+        reread = self.reader.read(rewritten)
+        same = reread.places == frame.places and reread.years == frame.years and reread.kind == frame.kind
+        return reread if same and measure(reread) else frame
+
     def _rewrite(self, question: str, frame: QuestionFrame, tokens: list[tuple[str, str]]) -> str:
         """The question in the documents' words when it is put in everyday words ('' otherwise)."""
         if not needs_rewrite(frame, tokens, self.reader.profile):
@@ -265,12 +280,13 @@ class QAPipeline:
         """A number question the model refused or whose answer was withheld: a table row or sentence of the
         place's documents that states the measure for the year asked answers it instead."""
         if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
-                or frame.unknown or frame.mentioned or len(frame.years) != 1:
+                or frame.unknown or frame.mentioned:
             return
         place = self.reader.profile.most_specific(frame.places)
-        if not place:  # whose figure it would be is not said
+        years = frame.years or self._achieved_by(frame, place)
+        if not place or len(years) != 1:  # whose figure, or for which year, is not said
             return
-        side = Side(place, frame.question, self.reader.profile.docs_of(place) or None, place)
+        side = Side(place, with_years(frame.question, years), self.reader.profile.docs_of(place) or None, place)
         found = self._look_up(side, frame, answer.passages, doc_ids)
         if found is None or found.refused:
             return
@@ -279,6 +295,60 @@ class QAPipeline:
         answer.calculation = found.calculation
         how = "由文档原文的数字计算得出" if found.calculation else "直接取自文档原文（表格行或原句）"
         answer.reason = f"{answer.reason}模型未给出可用的答案，以上数字{how}。"
+
+    def _with_place_chunks(self, passages: list[Passage], frame: QuestionFrame, doc_ids: list[str] | None,
+                           given: bool, words: list[str]) -> list[Passage]:
+        """The passages, then the chunks of the asked places' documents that name one of `words`."""
+        docs = [d for p in frame.places for d in self.reader.profile.docs_of(p) if doc_ids is None or d in doc_ids]
+        if not docs or given:
+            return list(passages)
+        seen = {p.chunk.chunk_id for p in passages}
+        return list(passages) + [p for p in self.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
+
+    def _over_list(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
+        """A sum, or the highest, over a list the documents name by its parts ('“4+3”制造业…营收加起来'): the
+        members read from the sentence naming the list, each member's figure from its own sentence for the
+        year asked, the arithmetic done here; False when any of it is missing."""
+        glossed = [full for short, full in GLOSSARY.items() if short in frame.question]  # '营收' for 营业收入
+        named, term = summed_list(frame.question), measure(frame) or next(iter(glossed), "")
+        if named is None or not term or len(frame.years) != 1 or not (frame.kind == "sum" or superlative(frame.question)):
+            return False
+        parts, phrase = named
+        pool = self._with_place_chunks(answer.passages, frame, doc_ids, given,
+                                       ["+".join(map(str, parts)), *measure_forms(term)])
+        listed = members(parts, phrase, pool)
+        found = member_figures(listed.items, term, frame.years[0], pool) if listed else []
+        got = over_members(listed.items, found, listed, term, frame.years[0], frame.question, pool) if listed else None
+        if got is None:
+            return False
+        answer.text, answer.calculation, answer.passages = got
+        answer.looked_up, answer.reason = True, "名单和各项数字直接取自文档原文，计算由程序完成。"
+        attach_citations(answer)
+        return True
+
+    def _listed(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
+        """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
+        enumerates it, in the passages, else in the asked place's documents; False when none matches."""
+        asked = asked_list(frame.question)
+        if asked is None:
+            return False
+        pool = self._with_place_chunks(answer.passages, frame, doc_ids, given, [asked.head])
+        found = find_list(asked, frame.question, pool)
+        if found is None:
+            return False
+        if found.passage > len(answer.passages):  # from the place's documents: shown after the retrieved ones
+            answer.passages, found.passage = answer.passages + [pool[found.passage - 1]], len(answer.passages) + 1
+        answer.text, answer.looked_up = list_text(asked, found), True
+        answer.reason = "以上条目直接取自文档列举该名称的原句。"
+        attach_citations(answer)
+        return True
+
+    def _achieved_by(self, frame: QuestionFrame, place: str) -> list[int]:
+        """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
+        if not place or not ACHIEVED.search(frame.question):
+            return []
+        base = place_base_year(self.reader.profile, place)
+        return [base] if base else []
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
@@ -371,13 +441,17 @@ class QAPipeline:
             yield from self._correct(answer, correction, doc_ids, timings, started)
         elif frame.decomposed and not given:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
+        elif self._over_list(answer, frame, doc_ids, given) or self._listed(answer, frame, doc_ids, given):
+            timings.setdefault("first_token", time.perf_counter() - started)
+            yield Event("token", text=answer.text)
         elif frame.kind in CALCULATED:
             yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
-            self._bound(answer, frame)
+            measured = self._in_documents_words(frame, rewritten)
+            self._bound(answer, measured)
             if not given:  # a benchmark's passages are all there is to read
-                self._fall_back(answer, frame, doc_ids)
+                self._fall_back(answer, measured, doc_ids)
         timings["total"] = time.perf_counter() - started
         answer.timings = timings
         yield Event("answer", answer=answer)

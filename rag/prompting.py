@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from rag.types import Passage
 
 REFUSAL = "文档中没有相关信息"
+# how a correction of the question's premise opens: a statement about the question, not a claim of the documents
+PREMISE_MARK = "问题的前提与文档不符："
 
 SYSTEM_PROMPT = f"""你是政府规划文件问答助手，只依据用户给出的编号资料回答问题。
 规则：

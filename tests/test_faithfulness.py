@@ -67,6 +67,10 @@ def test_what_a_correction_denies_is_not_a_claim(scorer):
     assert denied.missing == []
     assert scorer.score("高密市地区生产总值达到530.1亿元[1]，不是问题所说的“510.3亿元”。", PASSAGES).claims[0].missing == ["530.1"]
     assert "平度市" not in scorer.score("这一数字说的是高密市，不是平度市[1]。", PASSAGES).claims[0].missing
+    # the correction's opening speaks of the question, so its words are not looked for in the passage
+    opened = scorer.score("问题的前提与文档不符：“十三五”时期全市地区生产总值达510.3亿元[1]，不是问题所说的“突破700亿元”。",
+                          PASSAGES).claims[0]
+    assert opened.coverage == 1.0 and opened.supported
 
 
 def test_unsupported_sentence_fails_on_similarity_and_words(scorer):

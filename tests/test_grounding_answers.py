@@ -39,10 +39,13 @@ def test_a_looking_back_section_speaks_of_the_year_before_the_plan():
 
 
 def test_table_value_reads_the_column_of_the_year():
-    row, figure, number = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
-    assert (row, figure.shown(), number) == ("地区生产总值", "420亿元", 2)
+    row, figure, number, qualifier = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
+    assert (row, figure.shown(), number, qualifier) == ("地区生产总值", "420亿元", 2, "")
     assert table_value([passage(TABLE)], "森林覆盖率", 2020)[1].shown() == "20.1%"
     assert table_value([passage(TABLE)], "高新技术企业数量", 2025) is None
+    approximate = passage("| 指标 | 2020年 | 2025年 |\n| “四新”经济增加值占地区生产总值比重(%) | 30.28 | 35左右 |\n")
+    _, figure, _, qualifier = table_value([approximate], "2025年“四新”经济增加值占GDP比重", 2025)
+    assert figure.shown() + qualifier == "35%左右"  # a target given as 'about' keeps its word
 
 
 def test_a_share_does_not_answer_a_total():
@@ -73,7 +76,7 @@ def _side(label: str, text: str, source: str, doc: str = "laixi") -> SideResult:
 def test_plan_asks_each_place_from_its_own_documents():
     prof = profile()
     sides = plan(reader().read("莱西和胶州哪个十三五末经济总量更大？"), prof)
-    assert [(s.label, s.doc_ids) for s in sides] == [("莱西市", ["laixi"]), ("胶州市", ["jiaozhou"])]
+    assert [(s.label, s.place, s.doc_ids) for s in sides] == [("莱西", "莱西市", ["laixi"]), ("胶州", "胶州市", ["jiaozhou"])]  # the asker's words
     assert all(("经济总量" in s.question or "地区生产总值" in s.question) and "哪个" not in s.question for s in sides)
     years = plan(reader().read("莱西市2025年地区生产总值目标比2020年增加多少？"), prof)
     assert [s.label for s in years] == ["2025年", "2020年"] and "2020年" in years[1].question
@@ -183,3 +186,41 @@ def test_an_answer_whose_cited_passages_never_name_the_questions_year_or_edition
     base = passage("全市地区生产总值跨上新台阶，达到300.5亿元。", heading="第一章 发展基础")
     assert unnamed("莱西市2020年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == []
     assert unnamed("莱西市2023年地区生产总值是多少？", Answer("", "300.5亿元[1]。", passages=[base])) == ["2023"]
+
+
+@pytest.mark.parametrize("question, text, empty", [
+    ("《狂飙》是什么类型的电视剧", "《狂飙》是一部电视剧[1][2]。", True),
+    ("KF-21战斗机研发国家", "KF-21战斗机研发国家是[3]。", True),
+    ("《狂飙》是什么类型的电视剧", "《狂飙》是一部刑侦剧[1]。", False),
+    ("10·29索马里首都汽车炸弹爆炸死亡人数", "119人[3]", False),  # a number the question does not hold
+    ("莱西市2022年CPI上涨了多少？", "莱西市2022年CPI上涨了2%[1]。", False),
+    ("莱西“十三五”末二产占比最高，说明它还是工业主导吧？", "莱西“十三五”末二产占比最高，说明它是工业主导[1]。", False),
+])
+def test_an_answer_that_only_repeats_the_question_says_nothing(question, text, empty):
+    from rag.grounding.binding import says_nothing
+    assert says_nothing(question, text) is empty
+
+
+def test_a_change_against_another_year_is_not_the_level_asked_for():
+    from rag.grounding.binding import unbound
+    source = passage("2019年煤炭消费总量下降到254万吨，较“十二五”末减少75万吨。", heading="第一章 发展基础")
+    frame = reader().read("莱西市“十二五”末的煤炭消费总量是多少万吨？")
+    answer = Answer(question=frame.question, text="“十二五”末减少75万吨[1]。", passages=[source])
+    assert "变化量" in unbound(frame, answer)[0]
+    asked = reader().read("莱西市煤炭消费总量比“十二五”末减少了多少万吨？")  # the change is what is asked
+    assert unbound(asked, Answer(question=asked.question, text="减少75万吨[1]。", passages=[source])) == ("", 0)
+
+
+def test_a_side_keeps_the_quoted_qualifier_of_its_measure():
+    sides = plan(reader().read("莱西市“四新”经济增加值占GDP比重2020年是多少？“十四五”末要达到多少？"), profile())
+    assert [s.label for s in sides] == ["2020年", "2025年"] and all("“四新”经济增加值" in s.question for s in sides)
+
+
+def test_sentences_that_say_nothing_are_dropped_from_an_answer():
+    from rag.grounding.binding import without_empty_sentences
+    asked = "莱西市出口比进口多，相关数字分别是多少？"
+    text = "出口为30亿元[1]，进口为20亿元[2]。\n相关数字分别是和[1][2]。"
+    assert without_empty_sentences(asked, text) == "出口为30亿元[1]，进口为20亿元[2]。"
+    assert without_empty_sentences(asked, "相关数字分别是[1]。") == "相关数字分别是[1]。"  # nothing else: kept
+    listed = "莱西市四大主导产业：\n1. 食品饮料[1]\n2. 机械制造[1]"
+    assert without_empty_sentences("莱西市重点发展哪四大主导产业？", listed) == listed

@@ -57,7 +57,7 @@ def test_a_comparison_side_is_answered_from_its_documents_sentence():
     everything = passages()
     got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in everything if p.chunk.doc_id in s.doc_ids])
            for s in sides}
-    assert "300.5亿元" in got["莱西市"].text and "1200亿元" in got["胶州市"].text
+    assert "300.5亿元" in got["莱西"].text and "1200亿元" in got["胶州"].text
     assert all(not a.refused and a.citations for a in got.values())
 
 
@@ -127,7 +127,7 @@ def test_a_period_side_reads_what_the_period_achieved_as_of_its_last_year():
     frame = reader().read("“十三五”期间莱西和胶州的地区生产总值分别是多少？")
     got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in passages() if p.chunk.doc_id in s.doc_ids])
            for s in plan(frame, profile())}
-    assert "300.5亿元" in got["莱西市"].text and "1200亿元" in got["胶州市"].text
+    assert "300.5亿元" in got["莱西"].text and "1200亿元" in got["胶州"].text
     assert all(a.looked_up and "2020年" not in a.text for a in got.values())  # said for the period, not a year
 
 

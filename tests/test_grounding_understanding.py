@@ -7,11 +7,11 @@ import pytest
 
 from grounding_corpus import chunks, passage, profile, reader
 from rag.chunking import chunk_document
-from rag.grounding.answerability import check_answerable, mentioned
+from rag.grounding.answerability import asked_head, check_answerable, mentioned
 from rag.grounding.premise import check_premise
-from rag.grounding.profile import build_profile, plan_years, short_forms, years_in
+from rag.grounding.profile import build_profile, named_years, plan_years, short_forms, years_in
 from rag.grounding.question import QuestionReader
-from rag.types import Document
+from rag.types import Chunk, Document, Passage
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,9 @@ def test_mentioned_matches_abbreviations_and_words_side_by_side():
     text = "城乡供水一体化覆盖率达到100%，农村居民人均可支配收入增长"
     assert mentioned("城乡供水覆盖率", text) and mentioned("人均收入", text)
     assert not mentioned("人均工资", text)
+    # a growth rate said as its measure growing: '经济同比增长4.5%' is the GDP's 增长率
+    assert mentioned("GDP增长率", "上半年本地生产总值同比上升6.4%") and mentioned("经济增长率", "全年经济实质增长18%")
+    assert not mentioned("GDP增长率", "工业增加值增长5%") and not mentioned("人口增长率", "地区生产总值增长5%")
 
 
 def test_figure_of_another_place_is_corrected(corpus):
@@ -202,10 +205,44 @@ def test_fewer_by_a_figure_is_a_decline_the_documents_may_contradict(corpus):
 def test_passages_that_name_no_place_do_not_refuse_a_place_and_say_when_no_year_is_given():
     """News passages (a benchmark's, an upload without a place in its title) say nothing of which places
     they cover: a place in the question is then not refused for it."""
-    from rag.types import Chunk, Passage
     given = [Passage(Chunk("n#0", "n", "新闻", [], "欧罗巴联赛决赛在布达佩斯举行。", 0, 16), 1.0)]
     own = QuestionReader(build_profile(p.chunk for p in given))
     frame = own.read("欧联决赛在哪个城市举行？")
     assert check_answerable(frame, own.profile, given).answerable
     verdict = check_answerable(own.read("2023年欧联决赛在哪里举行？"), own.profile, given)
     assert not verdict.answerable and "文档没有写明任何年份" in verdict.reason and "：年" not in verdict.reason
+
+
+def _given(*texts: str) -> tuple[QuestionReader, list[Passage]]:
+    given = [Passage(Chunk(f"n#{i}", f"n{i}", "新闻", [], t, 0, len(t)), 1.0) for i, t in enumerate(texts)]
+    return QuestionReader(build_profile(p.chunk for p in given)), given
+
+
+@pytest.mark.parametrize("question, head", [
+    ("《心居》的主演有哪些", "主演"), ("谁是北京冬残奥会中国体育代表团旗手", "旗手"),
+    ("2021赛季中超冠军", "冠军"), ("漫长的季节的导演是谁？", "导演"), ("《好好说话》的导演是谁？", "导演"),
+    ("夺得奥运会女排冠军的高密籍运动员是谁？", ""),  # the clause says who; 运动员 only the kind
+    ("2023春运首日旅客发送量", ""), ("北京冬奥会开幕时间", ""),  # a measure; the kind of answer
+    ("高密城里集中供暖的房子有多大面积？", ""), ("梁冠华在《相逢时节》中演的谁", ""),
+])
+def test_the_role_a_who_or_what_question_asks_for(question, head):
+    own, _ = _given("无关")
+    assert asked_head(own.finder.tokens(question)) == head
+
+
+def test_a_role_no_passage_names_is_refused_before_the_model():
+    own, given = _given("《漫长的季节》由秦昊、范伟主演，讲述东北小城的故事。", "该剧豆瓣评分9.4。")
+    question = "漫长的季节的导演是谁？"
+    verdict = check_answerable(own.read(question), own.profile, given, own.finder.tokens(question))
+    assert not verdict.answerable and "导演" in verdict.reason
+    question = "漫长的季节的主演是谁？"
+    assert check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
+
+
+def test_a_year_written_inside_a_name_counts_as_given():
+    assert named_years("2022世界5G大会、“东方-2022”演习、CVPR2023、2035远景目标、2025年") == {2022, 2023, 2035}
+    own, given = _given("2022世界5G大会在哈尔滨开幕。")
+    question = "2022世界5G大会举办的地点是哪里"
+    assert check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
+    question = "2023世界5G大会举办的地点是哪里"
+    assert not check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import jieba
 
-from rag.grounding.profile import ADMIN_NAME, CorpusProfile, squash, years_in
+from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Passage
 
@@ -51,7 +51,16 @@ def mentioned(term: str, text: str) -> bool:
     standard = term
     for short, full in GLOSSARY.items():
         standard = standard.replace(short, full)
-    return any(_found(t, text) for t in dict.fromkeys([term, standard]))
+    if any(_found(t, text) for t in dict.fromkeys([term, standard])):
+        return True
+    rate = _RATE_OF.fullmatch(standard)  # '地区生产总值增长率' said as '地区生产总值…同比增长4.5%'
+    if not rate:
+        return False
+    stems = {rate.group(1)} | ({"生产总值", "经济"} if rate.group(1).endswith("生产总值") else set())  # the economy's
+    return any(near([stem, verb], text) for stem in stems for verb in ("增长", "上升", "增速"))
+
+
+_RATE_OF = re.compile(r"(.{2,12}?)(?:增长率|增速|增幅|增长速度)")
 
 
 def _found(term: str, text: str) -> bool:
@@ -79,7 +88,8 @@ def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
 
 def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
     doc_ids, where = _scope(frame, profile)
-    known = profile.years_of(doc_ids) | years_in("\n".join(p.chunk.text for p in passages))
+    pool = "\n".join(p.chunk.text for p in passages)
+    known = profile.years_of(doc_ids) | years_in(pool) | named_years(pool)
     missing = [y for y in frame.years if y not in known]
     if missing:
         given = "、".join(str(y) for y in sorted(known) if y >= 2000)
@@ -137,6 +147,88 @@ def asked_names(frame: QuestionFrame, tokens: list[tuple[str, str]]) -> list[str
     return list(dict.fromkeys(names))
 
 
+_WHO_WHAT = {"谁", "什么", "哪些", "哪个", "哪位", "哪部", "哪家", "哪支", "哪国", "哪里"}
+_LINKS = {"是", "有", "为", "包括", "的", "都", "还"}
+_MEASURED = "量数额率值号"
+_HOW_MUCH = re.compile(r"多少|几|多[大高长远重快久]")
+_THING = {"n", "nz", "j", "nt", "nw"}  # a role or a thing; not a person's or a place's name
+# what kind of answer is wanted, not a relation the passages must name: '开幕时间', '研发国家', '哪个城市'
+_ANSWER_KINDS = {"时间", "日期", "地点", "地方", "地址", "类型", "名字", "名称", "结果", "成绩", "内容", "原因", "用途",
+                 "意义", "特点", "作用", "路线", "路径", "国家", "城市", "地区", "公司", "企业", "单位", "机构", "部门", "电影", "电视剧",
+                 "球队", "队伍", "人", "人物", "人员", "项目", "措施", "举措", "产业", "领域", "方向", "重点", "任务"}
+
+
+def _head_before(tokens: list[tuple[str, str]], end: int) -> int:
+    """Index of the noun that ends right before `end`, past linking words ('主演有哪些', '导演是谁'); -1 if none."""
+    i = end - 1
+    while i >= 0 and tokens[i][0] in _LINKS:
+        i -= 1
+    return i if i >= 0 and _thing(tokens, i) else -1
+
+
+def _thing(tokens: list[tuple[str, str]], i: int) -> bool:
+    """A noun, or a word after 的 used as one ('季节的导演是谁': 导演 tagged as a verb)."""
+    return tokens[i][1] in _THING or tokens[i][1] == "v" and i > 0 and tokens[i - 1][0] == "的"
+
+
+def _described(tokens: list[tuple[str, str]], at: int) -> bool:
+    """The noun is described by a clause with a verb before its 的 ('夺得奥运会女排冠军的高密籍运动员'): it
+    names a kind, the clause the thing. Verbs inside a title (《好好说话》) do not count."""
+    ends = [i for i in range(at) if tokens[i][0] == "的"]
+    if not ends:
+        return False
+    starts = [i for i in range(ends[-1]) if tokens[i][0] in ("的", "，", ",")]
+    titled = 0
+    for word, flag in tokens[starts[-1] + 1 if starts else 0: ends[-1]]:
+        titled += word in ("《", "“")
+        titled -= word in ("》", "”")
+        if not titled and flag.startswith("v") and flag != "vn":
+            return True
+    return False
+
+
+def asked_head(tokens: list[tuple[str, str]]) -> str:
+    """The role or thing a who/what question asks for: '《心居》的主演有哪些' -> 主演, '谁是…代表团旗手' -> 旗手,
+    and a question that is only a noun phrase: '2021赛季中超冠军' -> 冠军. '' for number questions (their
+    measure has its own checks) and for words that only say what kind of answer is wanted ('时间')."""
+    tokens = [(w, f) for w, f in tokens if w.strip() and not re.fullmatch(r"[？?！!。，,\s]+", w)]
+    words = [w for w, _ in tokens]
+    if not tokens or _HOW_MUCH.search("".join(words)):
+        return ""
+    asks = [i for i, w in enumerate(words) if w in _WHO_WHAT]
+    if asks and asks[0] <= 1 and words[0] in _WHO_WHAT | {"是"}:  # '谁是…的旗手'
+        at = _head_before(tokens, len(tokens)) if len(tokens) - 1 > asks[0] else -1
+    elif asks:
+        at = _head_before(tokens, asks[0])
+    else:
+        at = len(tokens) - 1 if _thing(tokens, len(tokens) - 1) else -1
+    if at < 0:
+        return ""
+    head = tokens[at][0]
+    if _described(tokens, at):  # '夺得奥运会女排冠军的高密籍运动员': who is said by what they did
+        return ""
+    if head[-1] in _MEASURED or head[-1] == "地" or not jieba.dt.FREQ.get(head):
+        return ""  # a measure ('保有量', '航班号'), a kind of place ('举办地'), a tokenizer's guess ('张颂|文演')
+    if at and tokens[at - 1][0] in "》”」" and head[0] in "中里内上":  # '在《相逢时节》中演的谁': 中 is 'in'
+        head = head[1:]
+    return head if len(head) >= 2 and head not in _ANSWER_KINDS | _GENERIC else ""
+
+
+def _head_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
+                  tokens: list[tuple[str, str]]) -> Verdict:
+    """The role or thing a who/what question asks for, which neither the documents nor the passages
+    mention: any answer would be about something else ('导演' answered with an actor of the film)."""
+    head = asked_head(list(tokens))
+    if not head or head in frame.places or head in frame.mentioned:
+        return Verdict(True)
+    doc_ids, where = _scope(frame, profile)
+    text = profile.text_of(doc_ids) + "\n" + squash("\n".join(p.chunk.text for p in passages))
+    parts = [w for w in jieba.cut_for_search(head) if len(w) >= 2 and w != head] if len(head) >= 4 else []
+    if any(mentioned(w, text) for w in [head, *parts]):  # '金牌得主': the passages' 金牌 is enough
+        return Verdict(True)
+    return Verdict(False, f"{where}中没有提到“{head}”。")
+
+
 def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]]) -> Verdict:
     """The compound name a number question asks about, whose every word the place's documents use but
     never together: the thing itself is not in them (everyday words the documents do not use are not
@@ -155,7 +247,8 @@ def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: lis
     """The first failing check's verdict, or answerable; `tokens`: the question's words with their parts
     of speech (no compound-name check without them)."""
     for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
-                  lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens)):
+                  lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens),
+                  lambda: _head_covered(frame, profile, passages, tokens)):
         verdict = check()
         if not verdict.answerable:
             return verdict

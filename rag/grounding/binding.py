@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import Figure, context_years, figures_in, occurs, wrong_year
+from rag.grounding.figures import Figure, context_years, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Answer, Passage
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 _ADMIN = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗)$")
+_CHANGE_ASKED = re.compile(r"增加|增长|提高|提升|减少|下降|降低|变化|多了|少了|差|相比|比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 
@@ -56,6 +57,8 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
     other_years = wrong_year(figure.text, frame.years[0], passages) if len(frame.years) == 1 else set()
     if other_years:
         return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(other_years)))}年的数值"
+    if not _CHANGE_ASKED.search(frame.question) and all(relative(figure.text, squash(p.chunk.text)) for p, _ in found):
+        return f"资料中的{figure.shown()}是与另一时间相比的变化量，不是所问的数值"
     for place in places:
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):
@@ -92,3 +95,30 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
     return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
             if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
+
+
+_YES_NO = re.compile(r"吗|吧|是否|是不是|有没有|能否|能不能|会不会|可否|对不对")
+_FILLER = set("是的了有为在和与及其等这该都将会被由以于对中一个部位名种款")
+
+
+def says_nothing(question: str, text: str) -> bool:
+    """An answer that adds nothing to the question: no word or number the question does not already hold
+    ('《狂飙》是一部电视剧' for what kind of series it is, 'KF-21战斗机研发国家是[3]'); a yes/no question's
+    '是' is an answer."""
+    if _YES_NO.search(question):
+        return False
+    text = re.sub(r"\[\d+\]|根据资料[和、]?", "", text)
+    numbers = set(_NUMBER.findall(question))
+    if any(n not in numbers for n in _NUMBER.findall(text)):
+        return False
+    words = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
+    return not any(c not in question and c not in _FILLER for c in words)
+
+
+def without_empty_sentences(question: str, text: str) -> str:
+    """The answer without its sentences that say nothing beyond the question ('相关数字分别是和[1][4]。' after
+    the figures were given); a lead-in to a list ('…主导产业：') stays, and the answer is kept whole when
+    nothing else is left (then `says_nothing` judges it)."""
+    sentences = [s for s in re.split(r"(?<=[。！？；\n])", text) if s]
+    kept = [s for s in sentences if not s.strip() or s.rstrip().endswith(("：", ":")) or not says_nothing(question, s)]
+    return "".join(kept).strip() if any(k.strip() for k in kept) else text

@@ -43,6 +43,13 @@ class SideResult:
     passage: int | None = None  # 1-based, in answer.passages: where the figure stands
 
 
+def _as_asked(place: str, frame: QuestionFrame, profile: CorpusProfile) -> str:
+    """The place as the question names it ('淄博高新区', not the title's 淄博高新技术产业开发区): the answer
+    speaks the asker's words."""
+    written = [n for n in profile.names_of(place) if n in frame.question]
+    return max(written, key=len) if written else place
+
+
 def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     """The question without its sides and the comparison words: what each side is asked."""
     text = squash(frame.question)
@@ -71,7 +78,10 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
     for segment in rest.split("，"):
         for term in terms:
             if term in segment:
-                topic = increment_asked(segment, term) + _TIME.sub("", segment[segment.index(term):])
+                start = segment.index(term)
+                quoted = re.search(r"[“\"][^”\"]{1,12}[”\"]$", segment[:start])  # '“四新”经济增加值…' keeps “四新”
+                start = quoted.start() if quoted else start
+                topic = increment_asked(segment, term) + _TIME.sub("", segment[start:])
                 return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
     return asked
 
@@ -90,7 +100,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
     if by_place:
-        return [Side(p, f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
+        return [Side(_as_asked(p, frame, profile), f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
     # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents
     place = profile.most_specific(frame.places)
     docs = [d for p in frame.places for d in profile.docs_of(p)]
@@ -145,9 +155,9 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
         tables = [p for p in pool if own is None or p.chunk.doc_id in own]  # a row names no place: its document's
         found = table_value(tables, side.question, year)
         if found and (not verb or re.search(INCREMENT, found[0])):  # a total does not say how many were added
-            row, figure, at = found
+            row, figure, at, qualifier = found
             number, calculation = pool.index(tables[at - 1]) + 1, ""
-            text = f"{row}为{figure.shown()}[{number}]"
+            text = f"{row}为{figure.shown()}{qualifier}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, bool(verb))
                    or (None if verb else relative_value(pool, term, year, own))) if term else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.grounding.profile import period_number, plan_years, squash, years_in
+from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash, years_in
 from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
@@ -39,6 +39,16 @@ def _whole(number: str) -> re.Pattern[str]:
 def occurs(number: str, text: str) -> bool:
     """The number stands in the text as a whole number."""
     return _whole(number).search(text) is not None
+
+
+_BY_HOW_MUCH = re.compile(r"(?:比|较)[^，,。；;]{1,12}?(?:增加|增长|提高|提升|多|减少|下降|降低|少)了?\s*$")
+
+
+def relative(number: str, text: str) -> bool:
+    """Every time the number stands in the text it says by how much something changed against another year
+    ('比“十二五”末增加100天', '较“十二五”末减少75万吨'), not what it is."""
+    starts = [m.start() for m in _whole(number).finditer(text)]
+    return bool(starts) and all(_BY_HOW_MUCH.search(text[max(0, i - 20): i]) for i in starts)
 
 
 def figures_in(text: str, skip: set[str] = frozenset()) -> list[Figure]:
@@ -74,6 +84,11 @@ def base_year(title: str) -> int | None:
     """The last year before the plan a title names began (2020 for a 十四五 plan): what it reports as done."""
     plan = _PLAN.search(title)
     return plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1 if plan else None
+
+
+def place_base_year(profile: CorpusProfile, place: str) -> int | None:
+    """The year the place's plan reports as done (its first document whose title names a plan period)."""
+    return next((y for y in (base_year(profile.docs[d].title) for d in profile.docs_of(place)) if y), None)
 
 
 def context_years(chunk: Chunk) -> set[int]:
@@ -152,9 +167,12 @@ def _row_name(cells: list[str]) -> str:
     return re.sub(r"^[(（]?\d+[)）.、]?", "", text)
 
 
-def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, Figure, int] | None:
-    """(row name, figure, passage number) of the table row that best matches `wanted` in the column of
-    `year`: a table answers 'X in 2025' without asking the model."""
+_CELL = re.compile(r"(\d+(?:\.\d+)?)\s*(左右|以上|以下|以内)?")
+
+
+def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, Figure, int, str] | None:
+    """(row name, figure, passage number, qualifier such as 左右) of the table row that best matches `wanted`
+    in the column of `year`: a table answers 'X in 2025' without asking the model."""
     best, best_share = None, 0.5
     wanted_chars = set(re.sub(r"[^\u4e00-\u9fff]", "", wanted))
     for number, passage in enumerate(passages, start=1):
@@ -165,7 +183,8 @@ def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, F
         column = next((i for i, c in enumerate(_cells(header)) if str(year) in c), None)
         for line in lines:
             cells = _cells(line) if line.lstrip().startswith("|") and line != header else []
-            if column is None or len(cells) <= column or not re.fullmatch(r"\d+(?:\.\d+)?", cells[column]):
+            cell = _CELL.fullmatch(cells[column]) if column is not None and len(cells) > column else None
+            if cell is None:
                 continue
             name = _row_name(cells)
             core = re.sub(r"[(（][^)）]*[)）]", "", name)
@@ -173,7 +192,7 @@ def table_value(passages: list[Passage], wanted: str, year: int) -> tuple[str, F
             if core and core in wanted:
                 share += 1
             unit = (re.findall(r"[(（]([^)）]*)[)）]", name) or [""])[-1]
-            figure = Figure(float(cells[column]), cells[column], unit)
+            figure = Figure(float(cell.group(1)), cell.group(1), unit)
             if share > best_share and fits(figure, wanted):
-                best, best_share = (core, figure, number), share
+                best, best_share = (core, figure, number, cell.group(2) or ""), share
     return best

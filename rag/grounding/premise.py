@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding.figures import base_year, bound_years, context_years
+from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
 from rag.grounding.lookup import measure_forms, sentence_value
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, magnitudes, measure
+from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
 
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
@@ -52,7 +53,7 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
                         else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
     owner = owners[0] or _subject(found[0], profile)
-    return Correction(f"问题的前提与文档不符：{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
+    return Correction(f"{PREMISE_MARK}{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
 
 
 def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
@@ -73,7 +74,7 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-_ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
+ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
 
 
 def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
@@ -88,12 +89,12 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
         years = set().union(*(b for _, b in bindings))
         asked = set(frame.years)
         base = base_year(found[0].title)
-        claims_done = not asked and _ACHIEVED.search(frame.question) and base is not None and min(years) > base
+        claims_done = not asked and ACHIEVED.search(frame.question) and base is not None and min(years) > base
         if (asked and not asked & years) or claims_done:
             which = "、".join(map(str, sorted(years)))
             kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
             said = f"{number}{unit}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
-            return Correction(f"问题的前提与文档不符：{said}[1]。", [Passage(bindings[0][0], 1.0)])
+            return Correction(f"{PREMISE_MARK}{said}[1]。", [Passage(bindings[0][0], 1.0)])
     return None
 
 
@@ -128,8 +129,8 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
     for '已经') as another figure, in the place's own documents or in a list of places' figures."""
     place = profile.most_specific(frame.places)
     term = measure(frame) or _said_of(frame, profile)
-    base = next((base_year(profile.docs[d].title) for d in profile.docs_of(place)), None)
-    year = frame.years[0] if len(frame.years) == 1 else (base if _ACHIEVED.search(frame.question) else None)
+    base = place_base_year(profile, place)
+    year = frame.years[0] if len(frame.years) == 1 else (base if ACHIEVED.search(frame.question) else None)
     if not term or not year:
         return False
     own, names = set(profile.docs_of(place)), sorted(profile.names_of(place), key=len, reverse=True)
@@ -145,7 +146,7 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
         if _agrees(float(number), got.figure.value, before):
             return True
         stated = "".join(m.group(0) for m in [_ABOVE.search(before) or _BELOW.search(before)] if m) + number + unit
-        return Correction(f"问题的前提与文档不符：文档中{place}{year}年的{term}是{got.figure.shown()}{got.qualifier}[1]，"
+        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{term}是{got.figure.shown()}{got.qualifier}[1]，"
                           f"不是问题所说的“{stated}”。", [found[got.passage - 1]], _still_asked(text[at:], place, term))
     return False
 
@@ -179,9 +180,11 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     text = squash(frame.question)
     for name in sorted(profile.aliases, key=len, reverse=True):
         text = text.replace(name, "|")
-    text = re.sub(r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五", "|", text)
+    periods = r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五"
+    text = re.sub(periods, "|", text)
     stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
-    return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + frame.quoted
+    quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title
+    return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
 
 
 def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
@@ -219,7 +222,7 @@ def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[C
     chunk, m = found[0]
     text = squash(frame.question)  # what else it asks, about the thing as the documents describe it
     asked = text.replace(claim.group(0), m.group(0)) if re.search(r"什么|哪|怎|如何|为什么|为何|多少", text) else ""
-    return Correction(f"问题的前提与文档不符：文档中说的是“{m.group(0)}”[1]，不是“{claim.group(1)}{claim.group(2)}”。",
+    return Correction(f"{PREMISE_MARK}文档中说的是“{m.group(0)}”[1]，不是“{claim.group(1)}{claim.group(2)}”。",
                       [Passage(chunk, 1.0)], asked)
 
 
@@ -250,7 +253,7 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
         return None
     number, sentence = best
     topic = topics[0] if topics else "这一指标"
-    return Correction(f"问题的前提与文档不符：文档并没有说{topic}下降，文档写的是“{sentence}”[1]。",
+    return Correction(f"{PREMISE_MARK}文档并没有说{topic}下降，文档写的是“{sentence}”[1]。",
                       [passages[number - 1]])
 
 

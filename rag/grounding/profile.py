@@ -72,6 +72,14 @@ def years_in(text: str) -> set[int]:
     return found
 
 
+_NAMED_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d{2}(?=[\u4e00-\u9fffA-Za-z])(?!年)|(?<=[A-Za-z\-－])(?:19|20)\d{2}(?![\d年])")
+
+
+def named_years(text: str) -> set[int]:
+    """Years written as part of a name, without 年: '2022世界5G大会', '东方-2022', 'CVPR2022', '2035远景目标'."""
+    return {int(y) for y in _NAMED_YEAR.findall(text)}
+
+
 def periods_in(text: str) -> set[int]:
     return {period_number(d) for d in _PERIOD.findall(text)}
 

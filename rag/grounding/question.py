@@ -21,7 +21,7 @@ _METRIC = re.compile(
 )
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
 # the GDP's other names: standard terms of Chinese statistics, applied to every corpus alike
-GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发"}
+GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
 _UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")

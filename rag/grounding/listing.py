@@ -1,0 +1,183 @@
+"""A list the documents name by its count ('四大主导产业', '“3+2+1”主导产业', '3个千亿级产业集群'): when a
+question asks for one, the clause that enumerates it is read in code, so the answer gives exactly the items
+the documents list, with their citation, not a neighbouring list the model picked (the 十三五 review's 四大主导
+产业 for the 十四五 plan's). A count that does not match the items found is no answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import jieba.posseg
+
+from rag.grounding import arithmetic
+from rag.grounding.figures import SENTENCE
+from rag.grounding.lookup import Found, sentence_value
+from rag.grounding.profile import squash
+from rag.types import Passage
+
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_END = r"(?=具体|分别|都|是|指|包括|包含|有|[？?，,]|$)"
+_SUMMED = re.compile(r"[“\"]?((?:\d+\+)+\d+)[”\"]?([\u4e00-\u9fff]{2,10}?)" + _END)
+_COUNTED = re.compile(r"([一二两三四五六七八九十]{1,2}|\d{1,2})(大|个|项|类|种|条|家)([\u4e00-\u9fff]{2,10}?)" + _END)
+_ITEM_SPLIT = re.compile(r"、|及|以及|和")
+_CLAUSE_END = "，,。；;：:\n"
+
+
+@dataclass
+class AskedList:
+    count: int
+    phrase: re.Pattern[str]  # how the documents name the list: '(四|4)大主导产业', '“?3\+2\+1”?主导产业'
+    head: str  # '主导产业'
+    shown: str  # '四大主导产业'
+
+
+@dataclass
+class Listed:
+    items: list[str]
+    passage: int  # 1-based, in the passages read
+
+
+def _number(text: str) -> int:
+    """'4', '四', '十', '十二', '二十' -> the count."""
+    if text.isdigit():
+        return int(text)
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _DIGITS[text]
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[units] if units else 0)
+
+
+def asked_list(question: str) -> AskedList | None:
+    """The counted list a question asks for: '哪四大主导产业', '三大新兴产业是什么', '“3+2+1”主导产业具体指哪些'."""
+    text = squash(question)
+    if not re.search(r"哪|什么|指|包括|包含|分别", text):
+        return None
+    summed = list(_SUMMED.finditer(text))
+    if summed:
+        m = summed[-1]
+        count = sum(int(n) for n in m.group(1).split("+"))
+        phrase = re.compile(rf"[“\"]?{re.escape(m.group(1))}[”\"]?{re.escape(m.group(2))}")
+        return AskedList(count, phrase, m.group(2), f"“{m.group(1)}”{m.group(2)}")
+    counted = [m for m in _COUNTED.finditer(text)]
+    if not counted:
+        return None
+    m = counted[-1]
+    count = _number(m.group(1))
+    numerals = "|".join(dict.fromkeys([m.group(1), str(count), "两" if count == 2 else m.group(1)]))
+    phrase = re.compile(rf"(?:{numerals}){m.group(2)}{re.escape(m.group(3))}")
+    return AskedList(count, phrase, m.group(3), m.group(0))
+
+
+def _strip_verbs(item: str) -> str:
+    """'优化提升智能家电' -> '智能家电': the verbs that open an enumeration are not part of its first item."""
+    words = list(jieba.posseg.cut(item))
+    last = max((i for i, w in enumerate(words[:-1]) if w.flag in ("v", "vn", "d", "p", "ad", "l", "i")), default=-1)
+    if 0 <= last < len(words) - 2 and words[last + 1].flag == "a" and len(words[last + 1].word) > 1:
+        last += 1  # '培育壮大新能源': 壮大 is tagged as an adjective
+    return "".join(w.word for w in words[last + 1:]) or item
+
+
+def _unquoted(item: str) -> str:
+    """Quote marks around the whole item go ('“双碳”绿能' keeps its own)."""
+    return item[1:-1] if item[:1] in "“\"" and item[-1:] in "”\"" and item.count("“") == 1 else item
+
+
+def items_before(sentence: str, start: int, count: int) -> list[str]:
+    """The items enumerated right before the list's name ('…智能家电、高端化工、食品饮料、高端装备四大主导产业'):
+    exactly `count` of them, or none."""
+    clause_start = max(sentence.rfind(c, 0, start) for c in _CLAUSE_END) + 1
+    clause = re.sub(r"等$", "", sentence[clause_start:start])
+    items = [_unquoted(i.strip()) for i in _ITEM_SPLIT.split(clause)]
+    if len(items) != count or not all(items):
+        return []
+    return [_strip_verbs(items[0])] + items[1:]
+
+
+def find_list(asked: AskedList, question: str, passages: list[Passage]) -> Listed | None:
+    """The enumeration of the asked list in the passages; where several give one (a plan's review and its
+    targets), the sentence sharing most words with the question."""
+    best, best_score = None, -1
+    wanted = set(re.sub(r"[^\u4e00-\u9fff]", "", question))
+    for number, passage in enumerate(passages, start=1):
+        for sentence in re.split(r"[。；;\n]", squash(passage.chunk.text).replace("\n", "")):
+            for m in asked.phrase.finditer(sentence):
+                items = items_before(sentence, m.start(), asked.count)
+                score = len(wanted & set(sentence[:m.end()]))
+                if items and score > best_score:
+                    best, best_score = Listed(items, number), score
+    return best
+
+
+def list_text(asked: AskedList, found: Listed) -> str:
+    return f"{asked.shown}是{'、'.join(found.items)}[{found.passage}]。"
+
+
+# ---------------------------------------------------------------- a figure for each member of a list
+
+_SUM_NAMED = re.compile(r"[“\"]?((?:\d+\+)+\d+)[”\"]?")
+_PART = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,2})(?:大|个|项|类|种)([\u4e00-\u9fff]{2,10}?)(?=[，,、；;。]|$)")
+_HIGHEST = re.compile(r"哪(?:个|一个|家|项|类)[^？?]*最(高|多|大|低|少|小)")
+
+
+def summed_list(question: str) -> tuple[list[int], re.Pattern[str]] | None:
+    """A list the question names by its parts' counts ('“4+3”制造业'): the counts and how it is written."""
+    m = _SUM_NAMED.search(squash(question))
+    if not m:
+        return None
+    return [int(n) for n in m.group(1).split("+")], re.compile(rf"[“\"]?{re.escape(m.group(1))}[”\"]?")
+
+
+def members(parts: list[int], phrase: re.Pattern[str], passages: list[Passage]) -> Listed | None:
+    """The members of a list named by its parts' counts, from the sentence that names it: the enumerations
+    of each part before its name ('新材料、…4个战略性新兴产业，提升改造纺织服装、食品加工、钓具3个传统特色产业，
+    持续做大做强“4+3”制造业产业集群'), in order."""
+    for number, passage in enumerate(passages, start=1):
+        for sentence in re.split(r"[。；;\n]", squash(passage.chunk.text).replace("\n", "")):
+            for m in phrase.finditer(sentence):
+                found = [p for p in _PART.finditer(sentence[: m.start()])][-len(parts):]
+                if [_number(p.group(1)) for p in found] != parts:
+                    continue
+                items = [items_before(sentence, p.start(), n) for p, n in zip(found, parts)]
+                if all(items):
+                    return Listed([i for group in items for i in group], number)
+    return None
+
+
+def superlative(question: str) -> str:
+    """'最高' / '最低' when the question asks which member is highest or lowest ('' otherwise)."""
+    m = _HIGHEST.search(squash(question))
+    return "" if not m else "最高" if m.group(1) in "高多大" else "最低"
+
+
+def member_figures(items: list[str], term: str, year: int, passages: list[Passage]) -> list[Found | None]:
+    """Each member's figure of the measure for the year, from the sentences that name the member
+    ('争取到2025年，钓具产业实现营业收入超过28亿元'); passage numbers stay those of `passages`."""
+    found = []
+    for item in items:
+        own = [Passage(replace(p.chunk, text="。".join(s for s in SENTENCE.findall(squash(p.chunk.text)) if item in s)),
+                       p.score) for p in passages]
+        found.append(sentence_value(own, term, year))
+    return found
+
+
+def over_members(items: list[str], found: list[Found], listed: Listed, term: str, year: int, question: str,
+                 passages: list[Passage]) -> tuple[str, str, list[Passage]] | None:
+    """(text, calculation, cited passages) for a sum or the highest/lowest over the members' figures, each
+    figure cited; None unless every member has one, in one unit."""
+    if not all(found) or len({f.figure.unit for f in found}) != 1:
+        return None
+    used = sorted({listed.passage, *(f.passage for f in found)})
+    cite = {n: i for i, n in enumerate(used, start=1)}
+    lines = [f"{item}{f.figure.shown()}{f.qualifier}[{cite[f.passage]}]" for item, f in zip(items, found)]
+    head = f"所列各项（名单见[{cite[listed.passage]}]）{year}年的{term}：" + "；".join(lines) + "。"
+    unit, sources = found[0].figure.unit, "".join(f"[{cite[n]}]" for n in sorted({f.passage for f in found}))
+    most = superlative(question)
+    if most:
+        pick = (max if most == "最高" else min)(range(len(items)), key=lambda i: found[i].figure.value)
+        best = found[pick]
+        return f"{head}\n{most}的是{items[pick]}，{best.figure.shown()}{best.qualifier}[{cite[best.passage]}]。", "", \
+            [passages[n - 1] for n in used]
+    value, shown = arithmetic.total([f.figure.text for f in found])
+    calculation = f"合计{arithmetic.fmt(value)}{unit}（{shown}）{sources}。"
+    return f"{head}\n{calculation}", calculation, [passages[n - 1] for n in used]

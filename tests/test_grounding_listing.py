@@ -1,0 +1,74 @@
+"""Counted lists ('四大主导产业', '“3+2+1”主导产业') read from the clause that enumerates them."""
+
+from __future__ import annotations
+
+import pytest
+
+from grounding_corpus import passage
+from rag.grounding.listing import asked_list, find_list, list_text, member_figures, members, over_members, summed_list
+
+REVIEW = passage("“十三五”时期，食品饮料、机械制造、纺织服装、新能源汽车四大主导产业集聚度达到70%以上。")
+PLAN = passage("优化提升食品饮料、机械制造、绿色化工、现代种业四大主导产业，培育壮大氢能、新材料、数字经济三大新兴产业。",
+               heading="第五章 产业")
+ZONE = passage("重点发展新材料、生物医药及现代物流、数字创意“2+2”主导产业，聚力打造“双碳”绿能、智能装备2个百亿级产业集群。",
+               "zone")
+
+
+@pytest.mark.parametrize("question, count, shown", [
+    ("莱西市“十四五”期间重点优化提升哪四大主导产业？", 4, "四大主导产业"),
+    ("莱西要培育壮大的三大新兴产业是什么？", 3, "三大新兴产业"),
+    ("青岛高新区“2+2”主导产业具体指哪些？", 4, "“2+2”主导产业"),
+    ("青岛高新区要打造的2个百亿级产业集群分别是什么？", 2, "2个百亿级产业集群"),
+])
+def test_the_counted_list_a_question_asks_for(question, count, shown):
+    asked = asked_list(question)
+    assert (asked.count, asked.shown) == (count, shown)
+
+
+def test_no_counted_list_is_read_from_other_questions():
+    assert asked_list("莱西市2025年地区生产总值是多少？") is None
+    assert asked_list("莱西市有几个工业园区？") is None  # a count asked, not a list named by its count
+
+
+def test_the_enumeration_sharing_the_questions_words_is_chosen_and_its_verbs_dropped():
+    question = "莱西市“十四五”期间重点优化提升哪四大主导产业？"
+    found = find_list(asked_list(question), question, [REVIEW, PLAN])
+    assert found.items == ["食品饮料", "机械制造", "绿色化工", "现代种业"] and found.passage == 2
+    question = "莱西要培育壮大的三大新兴产业是什么？"
+    assert list_text(asked_list(question), find_list(asked_list(question), question, [PLAN])) == \
+        "三大新兴产业是氢能、新材料、数字经济[1]。"
+
+
+def test_sums_quotes_and_a_count_that_does_not_match():
+    question = "青岛高新区“2+2”主导产业具体指哪些？"
+    assert find_list(asked_list(question), question, [ZONE]).items == ["新材料", "生物医药", "现代物流", "数字创意"]
+    question = "青岛高新区要打造的2个百亿级产业集群分别是什么？"
+    assert find_list(asked_list(question), question, [ZONE]).items == ["“双碳”绿能", "智能装备"]
+    question = "莱西市重点优化提升哪五大主导产业？"  # the documents list four: no answer from code
+    assert find_list(asked_list(question), question, [REVIEW, PLAN]) is None
+
+
+MEMBERS = passage("发展壮大氢能、海洋装备2个新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。",
+                  heading="第四章 产业")
+TARGETS = [passage(f"争取到2025年，{name}产业实现营业收入超过{value}亿元。", heading="第四章 产业")
+           for name, value in [("氢能", 20), ("海洋装备", 55), ("纺织", 31), ("食品", 12), ("五金", 9)]]
+
+
+def test_a_list_named_by_its_parts_counts_gives_its_members_in_order():
+    parts, phrase = summed_list("莱西市“2+3”工业中哪个产业2025年营业收入目标最高？")
+    assert parts == [2, 3]
+    assert members(parts, phrase, [TARGETS[0], MEMBERS]).items == ["氢能", "海洋装备", "纺织", "食品", "五金"]
+    assert members([3, 3], phrase, [MEMBERS]) is None  # the counts must be the documents'
+
+
+@pytest.mark.parametrize("question, result", [
+    ("莱西市“2+3”工业五个产业2025年的营收目标加起来一共是多少亿元？", "合计127亿元（20+55+31+12+9=127）"),
+    ("莱西市“2+3”工业中，哪个产业2025年的营业收入目标最高？", "最高的是海洋装备，55亿元"),
+])
+def test_a_sum_or_the_highest_over_the_members_is_computed_with_each_figure_cited(question, result):
+    pool = [MEMBERS, *TARGETS]
+    listed = members(*summed_list(question), pool)
+    found = member_figures(listed.items, "营业收入", 2025, pool)
+    text, calculation, cited = over_members(listed.items, found, listed, "营业收入", 2025, question, pool)
+    assert result in text and "五金9亿元[6]" in text and len(cited) == 6
+    assert over_members(listed.items, found[:-1] + [None], listed, "营业收入", 2025, question, pool) is None
