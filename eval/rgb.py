@@ -26,6 +26,7 @@ from pathlib import Path
 
 from rag.config import PROJECT_ROOT, Settings, load_settings
 from rag.errors import InputError, RagError
+from rag.grounding.parts import split_parts
 from rag.prompting import trim_passage
 from rag.types import Answer, Chunk, Passage
 
@@ -175,7 +176,12 @@ def stratified_sample(items: list[dict], n: int | None, seed: int) -> list[dict]
 # ---------------------------------------------------------------- scoring one answer
 
 def _shown(question: str, passages: list[Passage], settings: Settings) -> str:
-    """What the model actually read of the passages: the prompt trims each to `passage_chars`."""
+    """What the model actually read of the passages: the prompt trims each to `passage_chars`; a question
+    of several parts is asked once per part, each prompt trimmed for its part (rag.pipeline)."""
+    parts = split_parts(question) if settings.answer_parts else []
+    if len(parts) >= 2:
+        chars = settings.passage_chars * len(parts)
+        return "\n".join(trim_passage(p.chunk.text, part, chars) for part in parts for p in passages)
     return "\n".join(trim_passage(p.chunk.text, question, settings.passage_chars) for p in passages)
 
 

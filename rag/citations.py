@@ -81,7 +81,9 @@ def verified_results(text: str) -> set[str]:
 
 
 def is_refusal(sentence: str) -> bool:
-    return REFUSAL in sentence and not _NUMBER.search(re.sub(r"\[\d+\]", "", sentence))
+    """The refusal sentence stating no figure; a quoted question before it (“2025年…”：文档中没有…) is
+    what is refused, not a claim."""
+    return REFUSAL in sentence and not _NUMBER.search(re.sub(r"\[\d+\]|“[^”]*”", "", sentence))
 
 
 def check_claim(sentence: str, passages: list[Passage], question: str = "") -> ClaimCheck:

@@ -25,11 +25,12 @@ from rag.grounding.figures import place_base_year
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
 from rag.grounding.lookup import measure_forms
+from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
-from rag.grounding.question import GLOSSARY, QuestionFrame, QuestionReader, expand, magnitudes, measure
+from rag.grounding.question import ARITHMETIC, GLOSSARY, QuestionFrame, QuestionReader, expand, magnitudes, measure
 from rag.grounding.scope import ScopedRetriever
 from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
@@ -153,12 +154,13 @@ class QAPipeline:
         self.reader  # noqa: B018 - made with the reader, for the same index version
         return self._scoped
 
-    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage]]:
-        """Drop the weakest passages until the prompt leaves room for the answer in the context window."""
+    def _fit(self, question: str, passages: list[Passage], chars: int | None = None) -> tuple[list[dict[str, str]], list[Passage]]:
+        """Drop the weakest passages until the prompt leaves room for the answer in the context window;
+        `chars`: each passage's trim budget, if not passage_chars."""
         count = getattr(self.generator, "count_tokens", None)
         context = getattr(self.generator, "context_size", None) or self.settings.n_ctx  # a server's own, if it says
         budget = context - self.settings.max_new_tokens
-        shape = (self.settings.passage_chars, self.settings.heading_levels)
+        shape = (self.settings.passage_chars if chars is None else chars, self.settings.heading_levels)
         messages = build_messages(question, passages, *shape)
         while count and len(passages) > 1 and sum(count(m["content"]) + 8 for m in messages) > budget:
             passages = passages[:-1]
@@ -166,7 +168,7 @@ class QAPipeline:
         return messages, passages
 
     def _generate(self, answer: Answer, timings: dict[str, float], started: float, label: str = "",
-                  hint: str = "") -> Iterator[Event]:
+                  hint: str = "", chars: int | None = None) -> Iterator[Event]:
         """The model's answer to answer.question from answer.passages, streamed, then checked in place;
         `hint`: the question in the documents' words, shown to the model beside it."""
         if not answer.passages:
@@ -174,7 +176,7 @@ class QAPipeline:
         else:
             prompt_started = time.perf_counter()
             asked = expand(answer.question) + (f"（即：{hint}）" if hint else "")
-            messages, answer.passages = self._fit(asked, answer.passages)
+            messages, answer.passages = self._fit(asked, answer.passages, chars)
             timings.setdefault("prompt", time.perf_counter() - prompt_started)
             pieces: list[str] = []
             for piece in self.generator.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
@@ -221,6 +223,28 @@ class QAPipeline:
             sub = Answer(question=question, text="", passages=passages)
             yield from self._generate(sub, timings, started, label)
         yield sub
+
+    def _generate_parts(self, answer: Answer, parts: list[str], reader: QuestionReader, timings: dict[str, float],
+                        started: float) -> Iterator[Event]:
+        """A question asking several things: the model asked once per part over the same passages (each
+        trimmed for its part, the budget grown with the number of parts), the parts joined in one answer;
+        a part the passages cannot answer says so, the others are still answered. A part's citations must
+        name the numbers that set it apart (its year); those all parts share, the joined answer's."""
+        results = []
+        for number, part in enumerate(parts):
+            part_frame, sub = reader.read(part), Answer(question=part, text="", passages=answer.passages)
+            verdict = check_answerable(part_frame, reader.profile, answer.passages, reader.finder.tokens(part))
+            if verdict.answerable:
+                yield from self._generate(sub, timings, started, "\n" if number else "",
+                                          chars=self.settings.passage_chars * len(parts))
+                sub.question = distinct(part, parts)
+                self._bound(sub, part_frame)
+                sub.question = part
+            else:
+                sub.text, sub.refused, sub.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
+            results.append(sub)
+        if not join_parts(answer, results).refused:
+            check_shared(attach_citations(answer), parts)
 
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
         """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
@@ -411,7 +435,11 @@ class QAPipeline:
         verdict = check_answerable(frame, reader.profile, passages, tokens)
         chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
         correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None
-        if not verdict.answerable:
+        parts = [] if not self.settings.answer_parts or frame.kind in ARITHMETIC or (frame.decomposed and not given) \
+            else split_parts(asked)
+        if len(parts) >= 2 and correction is None:
+            yield from self._generate_parts(answer, parts, reader, timings, started)
+        elif not verdict.answerable:
             answer.text, answer.refused, answer.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
         elif correction is not None:
             yield from self._correct(answer, correction, doc_ids, timings, started)

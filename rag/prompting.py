@@ -4,6 +4,7 @@ and a user part with the numbered passages and the question."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rag.types import Passage
 
@@ -39,30 +40,43 @@ def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.findall(text) if s.strip()]
 
 
-def trim_passage(text: str, question: str, max_chars: int) -> str:
+def trim_passage(text: str, question: str, max_chars: int, parts: Sequence[str] = ()) -> str:
     """The passage cut to its sentences sharing most with the question, in their original order, within
     about max_chars: prefill time grows with every prompt token, and most of a 260-character chunk is
     context the answer does not need. Sentences are kept whole, so no number is ever cut; a sentence
-    with a figure wins ties; a table keeps its header row; `……` marks what was left out."""
+    with a figure wins ties; a table keeps its header row; `……` marks what was left out. A question of
+    several `parts` (「A和B分别…」) keeps the best sentences of each part in turn, within max_chars per
+    part: ranked against the whole question, the sentence for the second part is the one cut."""
     if max_chars <= 0 or len(text) <= max_chars:
         return text
-    parts = _sentences(text)
-    wanted = _bigrams(question)
-    score = [len(_bigrams(p) & wanted) + (0.5 if re.search(r"\d", p) else 0.0) for p in parts]
-    keep: set[int] = {0} if parts and parts[0].lstrip().startswith("|") else set()
-    used = sum(len(parts[i]) for i in keep)
-    for i in sorted(range(len(parts)), key=lambda i: (-score[i], i)):
-        if score[i] < 1 and keep:
-            break  # no word of the question in it: not worth its tokens
-        if keep and used + len(parts[i]) > max_chars:
-            continue
-        keep.add(i)
-        used += len(parts[i])
+    sentences = _sentences(text)
+    keep: set[int] = {0} if sentences and sentences[0].lstrip().startswith("|") else set()
+    _pick(sentences, [_bigrams(q) for q in (parts or [question])], keep, max_chars * max(1, len(parts)))
     pieces, last = [], -1
     for i in sorted(keep):
-        pieces += (["……"] if i != last + 1 else []) + [parts[i]]
+        pieces += (["……"] if i != last + 1 else []) + [sentences[i]]
         last = i
-    return ("".join(pieces) + ("……" if last != len(parts) - 1 else "")).strip()
+    return ("".join(pieces) + ("……" if last != len(sentences) - 1 else "")).strip()
+
+
+def _pick(sentences: list[str], wanted: list[set[str]], keep: set[int], budget: int) -> None:
+    """Add to `keep`, round-robin over the wanted word sets, each one's best sentence that still fits;
+    a set stops at its first sentence sharing no word with it."""
+    used = sum(len(sentences[i]) for i in keep)
+    queues = []
+    for words in wanted:
+        score = [len(_bigrams(s) & words) + (0.5 if re.search(r"\d", s) else 0.0) for s in sentences]
+        queues.append([(score[i], i) for i in sorted(range(len(sentences)), key=lambda i: (-score[i], i))])
+    while any(queues):
+        for queue in queues:
+            while queue:
+                score, i = queue.pop(0)
+                if score < 1 and keep:
+                    queue.clear()  # no word of the question in it: not worth its tokens
+                elif i not in keep and not (keep and used + len(sentences[i]) > budget):
+                    keep.add(i)
+                    used += len(sentences[i])
+                    break
 
 
 def _heading(passage: Passage, levels: int) -> str:
@@ -70,7 +84,8 @@ def _heading(passage: Passage, levels: int) -> str:
     return " > ".join(headings[-levels:] if levels > 0 else headings)
 
 
-def format_passages(question: str, passages: list[Passage], passage_chars: int = 0, heading_levels: int = 0) -> str:
+def format_passages(question: str, passages: list[Passage], passage_chars: int = 0, heading_levels: int = 0,
+                    parts: Sequence[str] = ()) -> str:
     """Numbered passages under their document's title, the title written once per run of passages from
     the same document (titles run to 60 characters and were a fifth of the prompt when repeated)."""
     blocks, title = [], None
@@ -79,14 +94,15 @@ def format_passages(question: str, passages: list[Passage], passage_chars: int =
         head = f"《{chunk.title}》\n" if chunk.title != title else ""
         title = chunk.title
         where = _heading(passage, heading_levels)
-        blocks.append(f"{head}[{number}] {where}".rstrip() + "\n" + trim_passage(chunk.text, question, passage_chars))
+        blocks.append(f"{head}[{number}] {where}".rstrip() + "\n" + trim_passage(chunk.text, question, passage_chars, parts))
     return "\n\n".join(blocks)
 
 
 def build_messages(question: str, passages: list[Passage], passage_chars: int = 0,
-                   heading_levels: int = 0) -> list[dict[str, str]]:
-    """passage_chars > 0 trims each passage to about that many characters of its most relevant sentences;
-    heading_levels > 0 shows only that many of the deepest headings (the section, not the whole path)."""
-    body = format_passages(question, passages, passage_chars, heading_levels)
+                   heading_levels: int = 0, parts: Sequence[str] = ()) -> list[dict[str, str]]:
+    """passage_chars > 0 trims each passage to about that many characters of its most relevant sentences
+    (of each of the question's `parts`, when it has several); heading_levels > 0 shows only that many of
+    the deepest headings (the section, not the whole path)."""
+    body = format_passages(question, passages, passage_chars, heading_levels, parts)
     user = f"资料：\n{body}\n\n问题：{question}\n请根据以上资料回答，并在每句话后标注资料编号。"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
