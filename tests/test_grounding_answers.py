@@ -243,3 +243,8 @@ def test_a_table_row_named_by_its_last_words_answers_but_not_a_modified_or_other
     from rag.grounding.figures import _named_by_tail
     assert not _named_by_tail("城乡居民人均可支配收入", "莱西市城镇居民人均可支配收入")  # the question's own qualifier
 
+
+
+def test_the_place_a_comparison_asks_for_is_not_part_of_its_measure():
+    frame = reader().read("莱西市和胶州市“十三五”末哪个地区服务业比重更高？")
+    assert frame.metric_terms == ["服务业比重"]

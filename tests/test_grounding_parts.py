@@ -52,6 +52,7 @@ def test_a_question_of_several_parallel_things_is_split(question, parts):
     "淄博高新区这几年新盖、翻修了几所中小学",  # verbs joined, one count
     "高密把哪个项目作为“头号工程”？该项目重点建设哪几个先行起步区？",  # the second builds on the first answer
     "潍坊市到2025年制造业单项冠军和专精特新企业总数目标是多少？",  # the total of both
+    "莱西市“四新”经济占GDP比重的基期值和“十四五”目标是多少？",  # one table row's base and target
 ])
 def test_one_thing_is_not_split(question):
     assert split_parts(question) == []

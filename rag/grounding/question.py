@@ -197,11 +197,15 @@ class QuestionReader:
     def _metric_terms(self, text: str, frame: QuestionFrame) -> list[str]:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
-        terms, run = [], ""
+        terms, run, previous = [], "", ""
         text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
-        for word in jieba.lcut(text) + ["。"]:
+        words = jieba.lcut(text) + ["。"]
+        for i, word in enumerate(words):
+            asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
+                and not "".join(words[i:i + 3]).startswith(tuple(GLOSSARY.values()))  # 地区生产总值 stays whole
+            previous = word
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
-                    or _COUNTED.fullmatch(word):
+                    or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区服务业比重更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
                 if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
