@@ -47,3 +47,25 @@ def reader() -> QuestionReader:
 def passage(text: str, doc_id: str = "laixi", title: str = "", heading: str = "第一章 发展基础") -> Passage:
     title = title or DOCS.get(doc_id, ("文档",))[0]
     return Passage(Chunk(f"{doc_id}#0", doc_id, title, [heading], text, 0, len(text)), 1.0)
+
+
+class RecordingModel:
+    """Base of the grounding tests' fake models: splits the prompt into its passages and its question,
+    records each question asked, and leaves the answer to `answer`."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.questions: list[str] = []
+
+    def stream(self, messages, max_tokens, temperature):
+        body, _, rest = messages[-1]["content"].partition("问题：")
+        question = rest.split("\n")[0]
+        self.questions.append(question)
+        yield from self.answer(question, body)
+
+    def answer(self, question: str, body: str):
+        raise NotImplementedError
+
+    def count_tokens(self, text):
+        return len(text)

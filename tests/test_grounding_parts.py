@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from grounding_corpus import RecordingModel
 from rag.citations import is_refusal
 from rag.config import Settings
 from rag.pipeline import QAPipeline
@@ -69,30 +70,21 @@ def test_each_part_keeps_its_own_sentence_when_trimmed():
     assert trim_passage(text, whole, 30, [whole]) == trim_passage(text, whole, 30)  # one part: unchanged
 
 
-class PartModel:
+class PartModel(RecordingModel):
     """Answers the asked measure with the figure of the first passage sentence naming it, citing that
     passage; refuses otherwise. Records each question it was asked."""
 
     name = "part-fake"
 
-    def __init__(self):
-        self.questions: list[str] = []
-
-    def stream(self, messages, max_tokens, temperature):
-        user = messages[-1]["content"]
-        question = user.split("问题：")[1].split("\n")[0]
-        self.questions.append(question)
+    def answer(self, question, body):
         term = re.sub(r"^\d{4}年|是多少.*$", "", question)
-        pieces = re.split(r"\[(\d+)\]", user.split("问题：")[0])
+        pieces = re.split(r"\[(\d+)\]", body)
         for number, block in zip(map(int, pieces[1::2]), pieces[2::2]):
             found = re.search(rf"{re.escape(term)}[^。]*?(\d+(?:\.\d+)?(?:亿元|家|%))", block)
             if found:
                 yield f"2025年{term}为{found.group(1)}[{number}]。"
                 return
         yield REFUSAL
-
-    def count_tokens(self, text):
-        return len(text)
 
 
 def _given(texts: list[str]) -> list[Passage]:

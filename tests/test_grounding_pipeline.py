@@ -7,31 +7,21 @@ import re
 
 import pytest
 
-from grounding_corpus import DOCS
+from grounding_corpus import DOCS, RecordingModel
 from rag.pipeline import QAPipeline
 from rag.types import Chunk, Passage
 
 
-class EchoModel:
+class EchoModel(RecordingModel):
     """Answers with the first figure of the asked kind it finds in the prompt's passages, citing [1][2][3]
-    (as the small model does); counts the calls."""
+    (as the small model does); records the questions."""
 
     name = "echo"
 
-    def __init__(self):
-        self.questions: list[str] = []
-
-    def stream(self, messages, max_tokens, temperature):
-        user = messages[-1]["content"]
-        question = user.split("问题：")[1].split("\n")[0]
-        self.questions.append(question)
-        body = user.split("问题：")[0]
+    def answer(self, question, body):
         unit = "%" if "率" in question else "亿元"
         found = re.search(rf"(\d+(?:\.\d+)?)\s*{re.escape(unit)}", body)
         yield f"数值为{found.group(0)}[1][2][3]。" if found else "文档中没有相关信息"
-
-    def count_tokens(self, text):
-        return len(text)
 
 
 @pytest.fixture
