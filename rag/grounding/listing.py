@@ -18,7 +18,8 @@ from rag.types import Passage
 
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 _END = r"(?=具体|分别|都|是|指|包括|包含|有|[？?，,]|$)"
-_SUMMED = re.compile(r"[“\"]?((?:\d+\+)+\d+)[”\"]?([\u4e00-\u9fff]{2,10}?)" + _END)
+_SUM_NAMED = r"[“\"]?((?:\d+\+)+\d+)[”\"]?"  # '“3+2+1”': a list named by its parts' counts
+_SUMMED = re.compile(_SUM_NAMED + r"([\u4e00-\u9fff]{2,10}?)" + _END)
 _COUNTED = re.compile(r"(?<!第)([一二两三四五六七八九十]{1,2}|\d{1,2})(大|个|项|类|种|条|家)([\u4e00-\u9fff]{2,10}?)" + _END)
 _ITEM_SPLIT = re.compile(r"、|及|以及|和")
 _CLAUSE_END = "，,。；;：:\n"
@@ -117,14 +118,13 @@ def list_text(asked: AskedList, found: Listed) -> str:
 
 # ---------------------------------------------------------------- a figure for each member of a list
 
-_SUM_NAMED = re.compile(r"[“\"]?((?:\d+\+)+\d+)[”\"]?")
 _PART = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,2})(?:大|个|项|类|种)([\u4e00-\u9fff]{2,10}?)(?=[，,、；;。]|$)")
 _HIGHEST = re.compile(r"哪(?:个|一个|家|项|类)[^？?]*最(高|多|大|低|少|小)")
 
 
 def summed_list(question: str) -> tuple[list[int], re.Pattern[str]] | None:
     """A list the question names by its parts' counts ('“4+3”制造业'): the counts and how it is written."""
-    m = _SUM_NAMED.search(squash(question))
+    m = re.search(_SUM_NAMED, squash(question))
     if not m:
         return None
     return [int(n) for n in m.group(1).split("+")], re.compile(rf"[“\"]?{re.escape(m.group(1))}[”\"]?")
