@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.assets import resolve_embedder
 from rag.citations import attach_citations
@@ -24,7 +24,7 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
 from rag.grounding.figures import place_base_year
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
-from rag.grounding.lookup import measure_forms
+from rag.grounding.lookup import measure_forms, naming_words
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
@@ -248,12 +248,18 @@ class QAPipeline:
 
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
         """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
-        names in the documents' words ('集中供热面积'), when the rewrite keeps its places and years."""
-        if not rewritten or measure(frame):
+        names in the documents' words ('集中供热面积') when its own is missing or only a bare head ('面积'),
+        and the rewrite keeps its years and names no other place."""
+        own = measure(frame)
+        if not rewritten or len(own) > 2:
             return frame
         reread = self.reader.read(rewritten)
-        same = reread.places == frame.places and reread.years == frame.years and reread.kind == frame.kind
-        return reread if same and measure(reread) else frame
+        same = set(reread.places) <= set(frame.places) and reread.years == frame.years and reread.kind == frame.kind
+        if not same or len(measure(reread)) <= len(own):
+            return frame
+        if reread.places == frame.places:
+            return reread
+        return replace(frame, metric_terms=reread.metric_terms + frame.metric_terms, indicator=reread.indicator or frame.indicator)
 
     def _rewrite(self, question: str, frame: QuestionFrame, tokens: list[tuple[str, str]]) -> str:
         """The question in the documents' words when it is put in everyday words ('' otherwise)."""
@@ -277,13 +283,13 @@ class QAPipeline:
         the user's document filter `doc_ids`)."""
         docs = [d for d in lookup_docs(side, self.reader.profile) if doc_ids is None or d in doc_ids]
         term = measure(frame)
-        extra = self.retriever.stored.naming(docs, measure_forms(term)) if term else []
+        extra = self.retriever.stored.naming(docs, naming_words(term)) if term else []
         return lookup_answer(side, frame, passages, self.reader.profile, extra)
 
     def _fall_back(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None) -> None:
         """A number question the model refused or whose answer was withheld: a table row or sentence of the
         place's documents that states the measure for the year asked answers it instead."""
-        if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
+        if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几|多[大长高远重]", frame.question) \
                 or frame.unknown or frame.mentioned:
             return
         place = self.reader.profile.most_specific(frame.places)

@@ -248,3 +248,18 @@ def test_a_table_row_named_by_its_last_words_answers_but_not_a_modified_or_other
 def test_the_place_a_comparison_asks_for_is_not_part_of_its_measure():
     frame = reader().read("莱西市和胶州市“十三五”末哪个地区服务业比重更高？")
     assert frame.metric_terms == ["服务业比重"]
+
+
+def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
+    from rag.grounding.binding import unbound
+    from rag.grounding.figures import Figure, counted_in
+    # the clause before the pipes names 供热…面积: only the unit tells the length from the area
+    source = passage("供热总入网面积达到1080万平方米,新建供热管道163.9公里。", "laixi")
+    frame = reader().read("莱西市的供热面积是多少？")
+    wrong = Answer(question=frame.question, text="供热面积为163.9公里[1]。", passages=[source])
+    assert "不是“供热面积”的数值" in unbound(frame, wrong)[0]
+    right = Answer(question=frame.question, text="供热面积达到1080万平方米[1]。", passages=[source])
+    assert unbound(frame, right) == ("", 0)
+    assert counted_in(Figure(50.5, "50.5", "亿元"), "一般公共预算收入")
+    assert not counted_in(Figure(120, "120", "家"), "一般公共预算收入")
+    assert counted_in(Figure(3.5, "3.5", "%"), "地区生产总值")  # a share is judged by fits(), not here

@@ -48,6 +48,17 @@ def test_question_frame(corpus, question, places, years, kind):
     assert frame.decomposed
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("莱西城里的公园一共有多少个？", "fact"),  # a total the documents state: nothing named to add up
+    ("莱西市加起来有多大面积的集中供热？", "fact"),
+    ("莱西市出口和进口加起来是多少亿元？", "sum"),  # parts joined
+    ("莱西市三个产业园区的营收合计是多少？", "sum"),  # a list named by its count
+    ("莱西和胶州的地区生产总值加起来是多少？", "sum"),  # two places
+])
+def test_a_sum_needs_something_to_add_up(corpus, question, kind):
+    assert corpus[1].read(question).kind == kind
+
+
 def test_single_place_fact_is_not_decomposed(corpus):
     frame = corpus[1].read("莱西市2020年地区生产总值是多少？")
     assert not frame.decomposed and frame.indicator == "地区生产总值" and "莱西市" in frame.summary()

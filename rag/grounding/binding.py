@@ -12,7 +12,7 @@ import re
 import jieba
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import Figure, context_years, figures_in, occurs, relative, wrong_year
+from rag.grounding.figures import Figure, context_years, counted_in, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Answer, Passage
@@ -65,6 +65,9 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):
             return f"资料中的{figure.shown()}并不是关于{place}的"
+    wrong_kind = [t for t in frame.metric_terms if not counted_in(figure, t)]
+    if wrong_kind:
+        return f"资料中的{figure.shown()}不是“{wrong_kind[0]}”的数值"
     terms = [t for t in frame.metric_terms if len(t) > 2]  # '比例', '人数' alone say how, not what, is measured
     if terms and not any(_measure_fits(t, c) for t in terms for _, c in found):
         return f"资料中的{figure.shown()}说的不是“{terms[0]}”"

@@ -12,7 +12,7 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
-from rag.grounding.lookup import INCREMENT, increment_asked, relative_value, sentence_value
+from rag.grounding.lookup import INCREMENT, increment_asked, ratio_value, relative_value, sentence_value
 from rag.grounding.profile import CorpusProfile, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -172,12 +172,13 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{row}为{figure.shown()}{qualifier}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, bool(verb))
-                   or (None if verb else relative_value(pool, term, year, own))) if term else None
+                   or (None if verb else relative_value(pool, term, year, own) or ratio_value(pool, term, year, own))
+                   ) if term else None
             if got is None:
                 continue
             number, calculation = got.passage, got.calculation
-            how = f"（{calculation}）" if calculation else ""
-            text = f"{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
+            how, said = f"（{calculation}）" if calculation else "", f"{got.said}，" if got.said else ""
+            text = f"{said}{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else f"{year}年"  # not for a period

@@ -151,6 +151,22 @@ def wrong_year(number: str, year: int, passages: list[Passage]) -> set[int]:
 _RATE = re.compile(r"率|比重|占比|增速|增长|比例|%|百分|降低|下降|提高")
 
 
+# what a measure's last word says its figure is counted in: an area in 平方…/亩/公顷, a length in 公里/米,
+# a sum of money in 元, people in 人
+_DIMENSIONS = ((re.compile(r"面积$"), re.compile(r"平方|亩|公顷")),
+               (re.compile(r"(?:长度|里程|距离)$"), re.compile(r"公里|千米|^米$")),
+               (re.compile(r"(?:总值|收入|投资|资金|产值|营收|销售额|营业额|成交额)$"), re.compile(r"元")),
+               (re.compile(r"(?:人口|人数)$"), re.compile(r"人")))
+
+
+def counted_in(figure: Figure, term: str) -> bool:
+    """The figure's unit is one the measure can be counted in: not '163.9公里' for '集中供暖面积'. A figure
+    without a unit, a share, and a measure whose last word names no quantity pass."""
+    if not figure.unit or figure.unit in ("%", "个百分点", "万"):
+        return True
+    return all(unit.search(figure.unit) for head, unit in _DIMENSIONS if head.search(term))
+
+
 def fits(figure: Figure, question: str) -> bool:
     """A share (%) answers only a question about a rate or share: not '地区生产总值是多少' (a total)."""
     return figure.unit not in ("%", "个百分点") or bool(_RATE.search(question))

@@ -40,6 +40,7 @@ class Found:
     passage: int  # 1-based
     qualifier: str  # '左右', '以上' or ''
     calculation: str = ""  # how a figure the documents state only relative to another was derived
+    said: str = ""  # how the documents state it, when not as the measure ('三次产业比例为9.5:32.6:57.9')
 
 
 def measure_forms(term: str) -> list[str]:
@@ -57,6 +58,12 @@ def measure_forms(term: str) -> list[str]:
     if share and share.start() >= 4:  # '高新技术产业产值占比': the documents' '…产值比重', '…产值占规上工业的'
         forms.append(standard[: share.start()])
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
+
+
+def naming_words(term: str) -> list[str]:
+    """Words a passage stating the measure names: its forms, and for an industry's share the ratio of
+    the three industries it may be read from."""
+    return measure_forms(term) + (["三次产业", "产业结构"] if sector(term) is not None else [])
 
 
 def increment_asked(text: str, term: str) -> str:
@@ -156,4 +163,60 @@ def relative_value(passages: list[Passage], term: str, year: int, own_docs: set[
                                 arithmetic.total([figure.text, m.group(3)]))
                 result = arithmetic.fmt(value, 2)
                 return Found(Figure(value, result, figure.unit), number, "", shown)
+    return None
+
+
+# the three industries' shares, as planning documents write them: '三次产业比例由11.6:38:50.4调整为2020年的
+# 9.5:32.6:57.9' (standard statistical terms: 服务业 is the third industry)
+_SECTORS = (re.compile(r"第一产业|一产"), re.compile(r"第二产业|二产"), re.compile(r"第三产业|三产|服务业"))
+_SHARE_WORD = re.compile(r"占比|比重|比例|结构|占GDP|占地区生产总值")
+_STRUCTURE = re.compile(r"三次产业|产业结构")
+_TRIPLE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)(?![\d.:：])")
+_YEAR_BEFORE = re.compile(r"((?:19|20)\d{2})年[^，,。；;:：\d]{0,12}$")
+FIVE_YEARS = 5  # a five-year plan's review: '由A调整为B' says where the period began
+
+
+def sector(term: str) -> int | None:
+    """Which of the three industries a share question asks for ('服务业占比' -> 2); None for any other."""
+    if not _SHARE_WORD.search(term):
+        return None
+    return next((i for i, pattern in enumerate(_SECTORS) if pattern.search(term)), None)
+
+
+def shares_stated(term: str, text: str) -> bool:
+    """The text gives an industry's share the way `term` asks for it: as the ratio of the three industries."""
+    return sector(term) is not None and any(_STRUCTURE.search(s) and _TRIPLE.search(s) for s in _sentences(text))
+
+
+def _triples(sentence: str, context: set[int]) -> list[tuple[re.Match[str], set[int]]]:
+    """Each 'a:b:c' of a sentence on the industrial structure with the years it is stated for: a year
+    written just before it, else the section's; the 'from' side of '由A调整为B' five years before B."""
+    found: list[tuple[re.Match[str], set[int]]] = []
+    for m in _TRIPLE.finditer(sentence):
+        year = _YEAR_BEFORE.search(sentence[: m.start()])
+        found.append((m, {int(year.group(1))} if year else set(context)))
+    for i, (m, _) in enumerate(found):
+        if sentence[: m.start()].rstrip().endswith("由"):  # where it began: five years before where it went
+            later = found[i + 1][1] if i + 1 < len(found) else set()
+            found[i] = (m, {y - FIVE_YEARS for y in later})
+    return found
+
+
+def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """An industry's share for `year` read from the documents' ratio of the three industries: the
+    answer shows the ratio it was read from."""
+    index = sector(term)
+    if index is None:
+        return None
+    for number, passage in enumerate(passages, start=1):
+        if own_docs is not None and passage.chunk.doc_id not in own_docs:
+            continue
+        for sentence in _sentences(passage.chunk.text):
+            if not _STRUCTURE.search(sentence):
+                continue
+            for m, years in _triples(sentence, context_years(passage.chunk)):
+                if year in years:
+                    value = m.group(index + 1)
+                    ratio = ":".join(m.groups())
+                    return Found(Figure(float(value), value, "%"), number, "", said=f"三次产业比例为{ratio}")
     return None
