@@ -108,6 +108,8 @@ def test_figure_of_another_place_is_corrected(corpus):
     correction = check_premise(frame, prof, chunk_list, [])
     assert correction and "胶州市" in correction.text and "莱西市" in correction.text
     assert "1200" in correction.passages[0].chunk.text and correction.question == "莱西市2020年地区生产总值是多少？"
+    # the documents' own words are quoted, not the bare figure
+    assert "““十三五”末，全市地区生产总值达到1200亿元”在文档中说的是胶州市" in correction.text
 
 
 def test_title_of_another_place_is_corrected(corpus):
@@ -135,6 +137,13 @@ def test_a_target_given_as_reached_is_corrected(corpus, question, said):
     prof, read, chunk_list = corpus
     correction = check_premise(read.read(question), prof, chunk_list, [])
     assert correction and said in correction.text
+    assert "“到2025年，全市地区生产总值达到420亿元”在文档中" in correction.text
+
+
+def test_a_correction_writes_the_measure_as_its_passage_does():
+    from rag.grounding.premise import written_as
+    chunk = passage("力争到2025年,莱西市gdp完成500亿元以上。").chunk
+    assert written_as("地区生产总值", chunk) == "GDP" and written_as("森林覆盖率", chunk) == "森林覆盖率"
 
 
 @pytest.mark.parametrize("question", ["莱西市2025年地区生产总值目标是420亿元吗？", "莱西市地区生产总值已经达到300.5亿元了吗？"])

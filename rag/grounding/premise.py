@@ -32,6 +32,28 @@ class Correction:
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
 
 
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
+MAX_QUOTE = 30  # characters of the documents' clause quoted in a correction
+
+
+def quoted_clause(needle: str, chunk: Chunk) -> str:
+    """The documents' own words around a figure, quoted ('“连续14年获评全国生猪调出大县”' rather than a bare
+    '14年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
+    clauses = _CLAUSE.findall(squash(chunk.text))
+    for i, clause in enumerate(clauses):
+        if needle in clause:
+            before = clauses[i - 1] if i and len(clauses[i - 1]) <= 8 else ""
+            said = f"{before}，{clause}" if before else clause
+            return f"“{said.strip()}”" if len(said) <= MAX_QUOTE else needle
+    return needle
+
+
+def written_as(term: str, chunk: Chunk) -> str:
+    """The measure as the passage writes it ('GDP' where it says gdp, not the standard 地区生产总值)."""
+    text = squash(chunk.text).lower()
+    return next((f for f in measure_forms(term) if f.lower() in text), term)
+
+
 def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
     doc = profile.docs.get(chunk.doc_id)
     return doc.subject if doc and doc.subject else chunk.title
@@ -53,6 +75,7 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
                         else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
     owner = owners[0] or _subject(found[0], profile)
+    shown = quoted_clause(needle, found[0]) if re.search(r"\d", needle) else shown  # a bare figure says little
     return Correction(f"{PREMISE_MARK}{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
 
 
@@ -93,7 +116,7 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
         if (asked and not asked & years) or claims_done:
             which = "、".join(map(str, sorted(years)))
             kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
-            said = f"{number}{unit}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
+            said = f"{quoted_clause(number + unit, bindings[0][0])}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
             return Correction(f"{PREMISE_MARK}{said}[1]。", [Passage(bindings[0][0], 1.0)])
     return None
 
@@ -146,8 +169,9 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
         if _agrees(float(number), got.figure.value, before):
             return True
         stated = "".join(m.group(0) for m in [_ABOVE.search(before) or _BELOW.search(before)] if m) + number + unit
-        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{term}是{got.figure.shown()}{got.qualifier}[1]，"
-                          f"不是问题所说的“{stated}”。", [found[got.passage - 1]], _still_asked(text[at:], place, term))
+        source = found[got.passage - 1]
+        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{written_as(term, source.chunk)}是{got.figure.shown()}"
+                          f"{got.qualifier}[1]，不是问题所说的“{stated}”。", [source], _still_asked(text[at:], place, term))
     return False
 
 
