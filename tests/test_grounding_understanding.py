@@ -266,3 +266,14 @@ def test_a_year_written_inside_a_name_counts_as_given():
     assert check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
     question = "2023世界5G大会举办的地点是哪里"
     assert not check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
+
+
+def test_a_season_written_as_a_range_is_named_by_its_last_year(corpus):
+    from rag.grounding.binding import unnamed
+    from rag.types import Answer
+    read = corpus[1]
+    assert read.read("CBA2021-2022赛季总冠军是谁？").years == [2022]
+    assert read.read("2021-2025年莱西市地区生产总值年均增长多少？").years == [2021, 2025]  # a range of years
+    cited = [passage("广东队夺得CBA2022赛季总冠军。")]
+    answer = Answer(question="CBA2021-2022赛季总冠军是谁？", text="广东队[1]。", passages=cited)
+    assert unnamed(answer.question, answer) == []

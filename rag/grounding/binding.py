@@ -14,7 +14,7 @@ import jieba
 from rag.citations import cited_numbers
 from rag.grounding.figures import Figure, context_years, counted_in, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
-from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
@@ -98,7 +98,7 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
     stated = set(_NUMBER.findall(text))
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
-    return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
+    return [n for n in dict.fromkeys(_NUMBER.findall(season_named(squash(question))))
             if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
 
 

@@ -149,7 +149,17 @@ def magnitudes(text: str) -> str:
     return re.sub(r"(?<![\d一二三四五六七八九十两])([千百])亿元?", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿元", text)
 
 
+_SEASON = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*[-—~/至到]\s*((?:19|20)\d{2})(?=\s*(?:赛季|年度|学年|财年))")
+
+
+def season_named(text: str) -> str:
+    """A season or business year written as a range ('2021-2022赛季') named by its last year ('2022赛季'):
+    one span of time, which passages also write so; a range of years ('2021-2025年') is left whole."""
+    return _SEASON.sub(r"\1", text)
+
+
 def _years(text: str) -> tuple[list[int], list[int]]:
+    text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
     for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
