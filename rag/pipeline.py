@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
-from rag.grounding.answerability import check_answerable
+from rag.grounding.answerability import check_answerable, mentioned
 from rag.grounding.binding import cited_elsewhere, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
@@ -249,14 +249,15 @@ class QAPipeline:
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
         """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
         names in the documents' words ('集中供热面积') when its own is missing or only a bare head ('面积'),
-        and the rewrite keeps its years and names no other place."""
+        the rewrite keeps its years and names no other place, and the documents do use its measure."""
         own = measure(frame)
         if not rewritten or len(own) > 2:
             return frame
         reread = self.reader.read(rewritten)
         same = set(reread.places) <= set(frame.places) and reread.years == frame.years and reread.kind == frame.kind
-        if not same or len(measure(reread)) <= len(own):
-            return frame
+        term = measure(reread)
+        if not same or len(term) <= len(own) or not mentioned(term, self.reader.profile.text):
+            return frame  # the rewrite's wording is the model's guess: checked against it only when the documents use it
         if reread.places == frame.places:
             return reread
         return replace(frame, metric_terms=reread.metric_terms + frame.metric_terms, indicator=reread.indicator or frame.indicator)

@@ -141,7 +141,7 @@ def test_a_target_given_as_reached_is_corrected(corpus, question, said):
 
 
 def test_a_correction_writes_the_measure_as_its_passage_does():
-    from rag.grounding.premise import written_as
+    from rag.grounding.lookup import written_as
     chunk = passage("力争到2025年,莱西市gdp完成500亿元以上。").chunk
     assert written_as("地区生产总值", chunk) == "GDP" and written_as("森林覆盖率", chunk) == "森林覆盖率"
 

@@ -12,7 +12,7 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
-from rag.grounding.lookup import INCREMENT, increment_asked, ratio_value, relative_value, sentence_value
+from rag.grounding.lookup import INCREMENT, increment_asked, ratio_value, relative_value, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, period_name, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -178,7 +178,7 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
                 continue
             number, calculation = got.passage, got.calculation
             how, said = f"（{calculation}）" if calculation else "", f"{got.said}，" if got.said else ""
-            text = f"{said}{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
+            text = f"{said}{verb}{written_as(term, pool[number - 1].chunk)}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else _time_said(year, pool[number - 1])

@@ -13,7 +13,7 @@ from rag.grounding import arithmetic
 from rag.grounding.figures import SENTENCE, UNIT_PATTERN, Figure, bound_years, context_years, fits
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY
-from rag.types import Passage
+from rag.types import Chunk, Passage
 
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + ")")
 _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
@@ -58,6 +58,12 @@ def measure_forms(term: str) -> list[str]:
     if share and share.start() >= 4:  # '高新技术产业产值占比': the documents' '…产值比重', '…产值占规上工业的'
         forms.append(standard[: share.start()])
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
+
+
+def written_as(term: str, chunk: Chunk) -> str:
+    """The measure as the passage writes it ('GDP' where it says gdp, not the standard 地区生产总值)."""
+    text = squash(chunk.text).lower()
+    return next((f for f in measure_forms(term) if f.lower() in text), term)
 
 
 def naming_words(term: str) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
-from rag.grounding.lookup import measure_forms, sentence_value
+from rag.grounding.lookup import measure_forms, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
@@ -46,12 +46,6 @@ def quoted_clause(needle: str, chunk: Chunk) -> str:
             said = f"{before}，{clause}" if before else clause
             return f"“{said.strip()}”" if len(said) <= MAX_QUOTE else needle
     return needle
-
-
-def written_as(term: str, chunk: Chunk) -> str:
-    """The measure as the passage writes it ('GDP' where it says gdp, not the standard 地区生产总值)."""
-    text = squash(chunk.text).lower()
-    return next((f for f in measure_forms(term) if f.lower() in text), term)
 
 
 def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
