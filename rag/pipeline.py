@@ -15,7 +15,7 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable, mentioned
-from rag.grounding.binding import cited_elsewhere, says_nothing, unbound, unnamed, without_empty_sentences
+from rag.grounding.binding import cited_elsewhere, no_figure, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
@@ -202,12 +202,13 @@ class QAPipeline:
         if moved:  # another passage says the same of the year asked: cite that one
             answer.text, missing = moved, []
             attach_citations(answer)
-        empty = not reason and not missing and says_nothing(answer.question, answer.text)
+        empty = not reason and not missing and (says_nothing(answer.question, answer.text)
+                                                or no_figure(answer.question, answer.text))
         if reason or missing or empty:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []
             answer.reason = (f"文档中没有问题所问的数据：{reason}[{number}]。" if reason else
                              f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。" if missing else
-                             "回答只重复了问题，没有给出所问的内容。")
+                             "回答没有给出问题所问的内容或数字。")
             answer.text = f"{REFUSAL}。{answer.reason}"
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],

@@ -263,3 +263,17 @@ def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
     assert counted_in(Figure(50.5, "50.5", "亿元"), "一般公共预算收入")
     assert not counted_in(Figure(120, "120", "家"), "一般公共预算收入")
     assert counted_in(Figure(3.5, "3.5", "%"), "地区生产总值")  # a share is judged by fits(), not here
+
+
+@pytest.mark.parametrize("question, text, empty", [
+    ("莱西市一共安排了多少财政补贴资金支持各县？", "莱西市共安排了财政补贴资金支持各县的3.加强财政政策支持。", True),
+    ("莱西市这几年修整了多少个老旧小区？", "莱西市大力发展装配式建筑[1]。", True),
+    ("北京冬奥会中国获得多少金牌？", "中国获得9枚金牌[1]。", False),  # a unit outside the usual list
+    ("美联储将加息几次？", "将加息四次[3]。", False),  # said in words
+    ("我国2021年人口的出生率是多少？", "出生率为7.52‰[1]。", False),
+    ("莱西市2025年地区生产总值是多少？", "2025年地区生产总值[1]。", True),  # the year is the question's
+    ("莱西市的主导产业有哪几个？", "智能家电、新材料[1]。", False),  # which ones, not how many
+])
+def test_an_answer_to_how_many_must_state_a_figure(question, text, empty):
+    from rag.grounding.binding import no_figure
+    assert no_figure(question, text) is empty

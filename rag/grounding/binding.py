@@ -143,6 +143,24 @@ def says_nothing(question: str, text: str) -> bool:
     return not any(c not in question and c not in _FILLER for c in words)
 
 
+_COUNTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([%％‰\u4e00-\u9fffA-Za-z$€£])")  # a figure and its unit, any unit
+_SAID_IN_WORDS = re.compile(r"[一二两三四五六七八九十百千万亿半]+[次个所家项条座处名位人天倍成届枚部场只]")  # '四次'
+_HOW_MANY = re.compile(r"(?<![哪第])(?:多少|几(?=[个所家项条座处名位人次天万亿倍成届枚部场只]))")
+
+
+def no_figure(question: str, text: str) -> bool:
+    """A question asking how many or how much ('一共安排了多少财政补贴资金') whose answer states no figure with
+    a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
+    if not _HOW_MANY.search(question):
+        return False
+    own = set(_NUMBER.findall(question))
+    text = re.sub(r"\[\d+\]", "", text)
+    if _SAID_IN_WORDS.search(text):
+        return False
+    counted = _COUNTED.findall(text)
+    return not any(n not in own and not (re.fullmatch(r"(?:19|20)\d{2}", n) and u == "年") for n, u in counted)
+
+
 def without_empty_sentences(question: str, text: str) -> str:
     """The answer without its sentences that say nothing beyond the question ('相关数字分别是和[1][4]。' after
     the figures were given); a lead-in to a list ('…主导产业：') stays, and the answer is kept whole when
