@@ -294,8 +294,7 @@ class QAPipeline:
         if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几|多[大长高远重]", frame.question) \
                 or frame.unknown or frame.mentioned:
             return
-        place = self.reader.profile.most_specific(frame.places)
-        years = frame.years or self._achieved_by(frame, place)
+        place, years = self.reader.profile.most_specific(frame.places), frame.years  # '已经…' read as of the base year
         if not place or len(years) != 1:  # whose figure, or for which year, is not said
             return
         side = Side(place, with_years(frame.question, years), self.reader.profile.docs_of(place) or None, place)
@@ -355,12 +354,15 @@ class QAPipeline:
         attach_citations(answer)
         return True
 
-    def _achieved_by(self, frame: QuestionFrame, place: str) -> list[int]:
-        """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
-        if not place or not ACHIEVED.search(frame.question):
-            return []
+    def _as_of(self, frame: QuestionFrame) -> QuestionFrame:
+        """A question asking what is already done, with no year ('普惠率达到了多少', '已经交付了多少套'), asks
+        for the year the place's plan reports as done: a target figure does not answer it, and the fallback
+        reads that year's figure."""
+        place = self.reader.profile.most_specific(frame.places)
+        if frame.years or not place or not ACHIEVED.search(frame.question):
+            return frame
         base = place_base_year(self.reader.profile, place)
-        return [base] if base else []
+        return replace(frame, years=[base]) if base else frame
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
@@ -460,7 +462,7 @@ class QAPipeline:
             yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
-            measured = self._in_documents_words(frame, rewritten)
+            measured = self._as_of(self._in_documents_words(frame, rewritten))
             self._bound(answer, measured)
             if not given:  # a benchmark's passages are all there is to read
                 self._fall_back(answer, measured, doc_ids)
