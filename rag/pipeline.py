@@ -21,12 +21,12 @@ from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
-from rag.grounding.figures import place_base_year
+from rag.grounding.figures import as_of
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
 from rag.grounding.lookup import measure_forms, naming_words
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
-from rag.grounding.premise import ACHIEVED, Correction, check_premise
+from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
@@ -354,16 +354,6 @@ class QAPipeline:
         attach_citations(answer)
         return True
 
-    def _as_of(self, frame: QuestionFrame) -> QuestionFrame:
-        """A question asking what is already done, with no year ('普惠率达到了多少', '已经交付了多少套'), asks
-        for the year the place's plan reports as done: a target figure does not answer it, and the fallback
-        reads that year's figure."""
-        place = self.reader.profile.most_specific(frame.places)
-        if frame.years or not place or not ACHIEVED.search(frame.question):
-            return frame
-        base = place_base_year(self.reader.profile, place)
-        return replace(frame, years=[base]) if base else frame
-
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
         """One sub-question per side, each from its own documents; the figures compared in code."""
@@ -462,7 +452,7 @@ class QAPipeline:
             yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
-            measured = self._as_of(self._in_documents_words(frame, rewritten))
+            measured = as_of(self._in_documents_words(frame, rewritten), reader.profile)
             self._bound(answer, measured)
             if not given:  # a benchmark's passages are all there is to read
                 self._fall_back(answer, measured, doc_ids)

@@ -277,3 +277,14 @@ def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
 def test_an_answer_to_how_many_must_state_a_figure(question, text, empty):
     from rag.grounding.binding import no_figure
     assert no_figure(question, text) is empty
+
+
+def test_a_count_of_another_thing_does_not_answer_how_many():
+    from rag.grounding.binding import counted_thing, unbound
+    source = passage("到2022年,5G基站建设数量突破1700个,新增市场主体2100户。", "laixi")
+    frame = reader().read("莱西市数字人民币试点已经覆盖了多少商户？")
+    assert counted_thing(frame.question) == "商户"
+    wrong = Answer(question=frame.question, text="覆盖了1700个商户[1]。", passages=[source])
+    assert "说的不是“商户”" in unbound(frame, wrong)[0]
+    asked = reader().read("莱西市2022年新增了多少户市场主体？")
+    assert unbound(asked, Answer(question=asked.question, text="新增市场主体2100户[1]。", passages=[source])) == ("", 0)

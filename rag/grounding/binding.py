@@ -50,6 +50,16 @@ def _measure_fits(term: str, context: str) -> bool:
     return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
 
 
+_COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
+
+
+def counted_thing(question: str) -> str:
+    """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), '' when none."""
+    m = _COUNT_OF.search(squash(question))
+    word = jieba.lcut(m.group(1))[0] if m else ""
+    return word if len(word) >= 2 and not re.search(r"[了的是在]", word) else ""
+
+
 def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
     """Why this figure is not the one asked for ('' when it may be)."""
     places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above]  # 峡山区 in 潍坊's plan
@@ -65,6 +75,9 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):
             return f"资料中的{figure.shown()}并不是关于{place}的"
+    thing = counted_thing(frame.question)
+    if thing and not any(set(thing) & set(c) for _, c in found):  # '1700个' 5G base stations for '多少商户'
+        return f"资料中的{figure.shown()}说的不是“{thing}”"
     wrong_kind = [t for t in frame.metric_terms if not counted_in(figure, t)]
     if wrong_kind:
         return f"资料中的{figure.shown()}不是“{wrong_kind[0]}”的数值"

@@ -6,9 +6,10 @@ and calculations take their inputs from here; the year binding catches a 2020 ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash, years_in
+from rag.grounding.question import ACHIEVED, QuestionFrame
 from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
@@ -89,6 +90,17 @@ def base_year(title: str) -> int | None:
 def place_base_year(profile: CorpusProfile, place: str) -> int | None:
     """The year the place's plan reports as done (its first document whose title names a plan period)."""
     return next((y for y in (base_year(profile.docs[d].title) for d in profile.docs_of(place)) if y), None)
+
+
+def as_of(frame: QuestionFrame, profile: CorpusProfile) -> QuestionFrame:
+    """A question asking what is already done, with no year ('普惠率达到了多少', '已经交付了多少套'), asks
+    for the year the place's plan reports as done: a target figure does not answer it, and a lookup reads
+    that year's figure."""
+    place = profile.most_specific(frame.places)
+    if frame.years or not place or not ACHIEVED.search(frame.question):
+        return frame
+    base = place_base_year(profile, place)
+    return replace(frame, years=[base]) if base else frame
 
 
 def context_years(chunk: Chunk) -> set[int]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
 from rag.grounding.lookup import measure_forms, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import QuestionFrame, magnitudes, measure
+from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
 
@@ -91,7 +91,6 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
 
 
 def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:

@@ -56,6 +56,7 @@ _KINDS = [
     ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
 ]
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
+ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")  # asks what is done: as of the plan's base year
 _AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均增长多少': a rate the documents state, not a change
 # what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
 _ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
