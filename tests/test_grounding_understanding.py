@@ -277,3 +277,16 @@ def test_a_season_written_as_a_range_is_named_by_its_last_year(corpus):
     cited = [passage("广东队夺得CBA2022赛季总冠军。")]
     answer = Answer(question="CBA2021-2022赛季总冠军是谁？", text="广东队[1]。", passages=cited)
     assert unnamed(answer.question, answer) == []
+
+
+def test_a_claim_that_an_industry_leads_is_checked_against_the_ratio():
+    text = ("第一章 发展基础\n“十三五”时期，产业结构不断优化，三次产业比例调整为12.5:36.2:51.3。\n"
+            "第二章 主要目标\n到2025年，全市地区生产总值达到600亿元。\n")
+    title = "(山东省)烟台市海阳市国民经济和社会发展十四五规划"
+    doc = Document("haiyang", title, "haiyang.txt", f"{title}\n{text}", "0" * 64, "utf-8")
+    chunk_list = chunk_document(doc, size=200, overlap=0)
+    prof = build_profile(chunk_list)
+    read = QuestionReader(prof)
+    wrong = check_premise(read.read("海阳“十三五”末二产占比在三次产业里最高，说明还是工业主导吧？"), prof, chunk_list, [])
+    assert wrong and "12.5:36.2:51.3[1]" in wrong.text and "占比最高的是第三产业（51.3%），不是第二产业" in wrong.text
+    assert check_premise(read.read("海阳“十三五”末服务业占比在三次产业里最高吗？"), prof, chunk_list, []) is None

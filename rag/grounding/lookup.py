@@ -208,12 +208,8 @@ def _triples(sentence: str, context: set[int]) -> list[tuple[re.Match[str], set[
     return found
 
 
-def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
-    """An industry's share for `year` read from the documents' ratio of the three industries: the
-    answer shows the ratio it was read from."""
-    index = sector(term)
-    if index is None:
-        return None
+def industry_ratio(passages: list[Passage], year: int, own_docs: set[str] | None = None) -> tuple[tuple[str, ...], int] | None:
+    """The documents' ratio of the three industries for `year` ('9.5', '32.6', '57.9') and its passage (1-based)."""
     for number, passage in enumerate(passages, start=1):
         if own_docs is not None and passage.chunk.doc_id not in own_docs:
             continue
@@ -222,7 +218,17 @@ def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str
                 continue
             for m, years in _triples(sentence, context_years(passage.chunk)):
                 if year in years:
-                    value = m.group(index + 1)
-                    ratio = ":".join(m.groups())
-                    return Found(Figure(float(value), value, "%"), number, "", said=f"三次产业比例为{ratio}")
+                    return m.groups(), number
     return None
+
+
+def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """An industry's share for `year` read from the documents' ratio of the three industries: the
+    answer shows the ratio it was read from."""
+    index = sector(term)
+    found = industry_ratio(passages, year, own_docs) if index is not None else None
+    if found is None:
+        return None
+    shares, number = found
+    value = shares[index]
+    return Found(Figure(float(value), value, "%"), number, "", said=f"三次产业比例为{':'.join(shares)}")

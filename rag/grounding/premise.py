@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
-from rag.grounding.lookup import measure_forms, sentence_value, written_as
+from rag.grounding.lookup import industry_ratio, measure_forms, sector, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
@@ -274,6 +274,31 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
                       [passages[number - 1]])
 
 
+_HIGHEST = re.compile(r"最高|最大|最多|占比第一|比重第一|排第一")
+_SECTOR_NAMES = ("第一产业", "第二产业", "第三产业")
+
+
+def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """'二产占比在三次产业里最高' where the place's ratio of the three industries says another is."""
+    term = measure(frame)
+    index = sector(term) if term and _HIGHEST.search(frame.question) else None
+    place = profile.most_specific(frame.places)
+    year = frame.years[0] if len(frame.years) == 1 else place_base_year(profile, place)
+    if index is None or not year:
+        return None
+    own = set(profile.docs_of(place))
+    found = industry_ratio([Passage(c, 1.0) for c in chunks if c.doc_id in own and "产业" in c.text], year, own)
+    if found is None:
+        return None
+    shares, number = found
+    top = max(range(3), key=lambda i: float(shares[i]))
+    if top == index:
+        return None
+    source = [c for c in chunks if c.doc_id in own and "产业" in c.text][number - 1]
+    return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是{_SECTOR_NAMES[top]}"
+                      f"（{shares[top]}%），不是{_SECTOR_NAMES[index]}（{shares[index]}%）。", [Passage(source, 1.0)])
+
+
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
                   passages: list[Passage]) -> Correction | None:
     single = len(frame.places) == 1
@@ -287,7 +312,7 @@ def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
         return stated
     if single:  # a figure the documents confirm (stated is True) is not noted as missing
         correction = (None if stated else _given_figure(frame, profile, chunks)) or _borrowed_phrase(frame, profile, chunks) \
-            or _rank_claim(frame, profile, chunks)
+            or _rank_claim(frame, profile, chunks) or _top_industry(frame, profile, chunks)
         if correction:
             return correction
     return _rising(frame, passages) if frame.falls else None
