@@ -203,3 +203,15 @@ def test_a_share_given_only_by_the_ratio_is_not_refused_as_absent():
         frame = read.read(question)
         assert check_answerable(frame, prof, [], read.finder.tokens(question)).answerable, question
     assert read.read("某市两边第二产业占比各是多少？").metric_terms == ["第二产业占比"]
+
+
+def test_a_growth_rate_is_read_after_its_measure():
+    from rag.grounding.lookup import rate_value
+    review = _passage("全市生产总值达到715.7亿元,年均增长5%。规模以上工业增加值年均增长7.2%。", "第一章 发展基础")
+    got = rate_value([review], "经济年均增速", 2020)  # the economy's growth is the output's
+    assert got.figure.text == "5" and got.named == "生产总值年均增长"
+    assert rate_value([review], "工业增加值年均增速", 2020).figure.text == "7.2"
+    assert rate_value([review], "经济年均增速", 2025) is None  # the review speaks of 2020
+    assert rate_value([review], "地区生产总值", 2020) is None  # not a rate
+    frame = reader().read("“十三五”这五年，莱西和胶州的经济年均增速谁更快？")
+    assert frame.metric_terms == ["经济年均增速"]

@@ -12,7 +12,8 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
-from rag.grounding.lookup import INCREMENT, increment_asked, ratio_value, relative_value, sentence_value, written_as
+from rag.grounding.lookup import (INCREMENT, increment_asked, rate_value, ratio_value, relative_value, sentence_value,
+                                  written_as)
 from rag.grounding.profile import CorpusProfile, period_name, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -172,13 +173,15 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{row}为{figure.shown()}{qualifier}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, bool(verb))
-                   or (None if verb else relative_value(pool, term, year, own) or ratio_value(pool, term, year, own))
+                   or (None if verb else relative_value(pool, term, year, own) or ratio_value(pool, term, year, own)
+                       or rate_value(pool, term, year, own))
                    ) if term else None
             if got is None:
                 continue
             number, calculation = got.passage, got.calculation
             how, said = f"（{calculation}）" if calculation else "", f"{got.said}，" if got.said else ""
-            text = f"{said}{verb}{written_as(term, pool[number - 1].chunk)}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
+            named = got.named or written_as(term, pool[number - 1].chunk)
+            text = f"{said}{verb}{named}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
         prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else _time_said(year, pool[number - 1])

@@ -41,6 +41,7 @@ class Found:
     qualifier: str  # '左右', '以上' or ''
     calculation: str = ""  # how a figure the documents state only relative to another was derived
     said: str = ""  # how the documents state it, when not as the measure ('三次产业比例为9.5:32.6:57.9')
+    named: str = ""  # the measure as the answer names it, when not as asked ('生产总值年均增长' for 经济年均增速)
 
 
 def measure_forms(term: str) -> list[str]:
@@ -232,3 +233,30 @@ def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str
     shares, number = found
     value = shares[index]
     return Found(Figure(float(value), value, "%"), number, "", said=f"三次产业比例为{':'.join(shares)}")
+
+
+# a growth rate asked of a measure ('经济年均增速', 'GDP增长率'): the documents write the measure, then how
+# fast it grew ('全市生产总值达到715.7亿元,年均增长5%'); '经济' growing is the economy's output, as statistics say
+_RATE_ASKED = re.compile(r"(.{2,14}?)(年均|平均)?(?:增速|增长率|增幅|增长速度)$")
+RATE_GAP = 24  # characters from the measure to its rate
+
+
+def rate_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """How fast the measure grew, for `year` (or the period ending then), read from the sentence naming it."""
+    m = _RATE_ASKED.fullmatch(term)
+    if not m:
+        return None
+    stem, yearly = m.group(1), m.group(2) or ""
+    forms = measure_forms("地区生产总值" if stem == "经济" else stem)
+    growth = re.compile(rf"{yearly}(?:增长|增速|提高)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*%")
+    for number, passage in enumerate(passages, start=1):
+        if own_docs is not None and passage.chunk.doc_id not in own_docs:
+            continue
+        context = context_years(passage.chunk)
+        for sentence in _sentences(passage.chunk.text):
+            for form in forms:
+                at = sentence.find(form)
+                rate = growth.search(sentence[at + len(form): at + len(form) + RATE_GAP]) if at >= 0 else None
+                if rate and any(year in b for b in bound_years(rate.group(1), sentence, context)):
+                    return Found(Figure(float(rate.group(1)), rate.group(1), "%"), number, "", named=f"{form}{yearly}增长")
+    return None
