@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rag.assets import resolve_embedder
 from rag.citations import attach_citations
@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
-from rag.grounding.answerability import check_answerable, mentioned
+from rag.grounding.answerability import check_answerable
 from rag.grounding.binding import cited_elsewhere, no_figure, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
@@ -248,20 +248,14 @@ class QAPipeline:
             check_shared(attach_citations(answer), parts)
 
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
-        """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
-        names in the documents' words ('集中供热面积') when its own is missing or only a bare head ('面积'),
-        the rewrite keeps its years and names no other place, and the documents do use its measure."""
-        own = measure(frame)
-        if not rewritten or len(own) > 2:
+        """A question in everyday words ('莱西城外山上种的树…能盖住多大地方') is checked against the measure its
+        rewrite names in the documents' words ('森林覆盖率'), when the rewrite keeps its places and years (the
+        rewrite is the model's guess: one that drops the place or names no measure is not relied on)."""
+        if not rewritten or measure(frame):
             return frame
         reread = self.reader.read(rewritten)
-        same = set(reread.places) <= set(frame.places) and reread.years == frame.years and reread.kind == frame.kind
-        term = measure(reread)
-        if not same or len(term) <= len(own) or not mentioned(term, self.reader.profile.text):
-            return frame  # the rewrite's wording is the model's guess: checked against it only when the documents use it
-        if reread.places == frame.places:
-            return reread
-        return replace(frame, metric_terms=reread.metric_terms + frame.metric_terms, indicator=reread.indicator or frame.indicator)
+        same = reread.places == frame.places and reread.years == frame.years and reread.kind == frame.kind
+        return reread if same and measure(reread) else frame
 
     def _rewrite(self, question: str, frame: QuestionFrame, tokens: list[tuple[str, str]]) -> str:
         """The question in the documents' words when it is put in everyday words ('' otherwise)."""

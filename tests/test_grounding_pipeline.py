@@ -122,14 +122,12 @@ def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_doc
     assert calls == []
 
 
-@pytest.mark.parametrize("rewritten", ["莱西市森林覆盖率2025年目标是多少？",
-                                       "森林覆盖率2025年目标是多少？"])  # the rewrite may drop the place
-def test_an_everyday_question_is_checked_against_the_measure_its_rewrite_names(pipe, monkeypatch, rewritten):
+def test_an_everyday_question_is_checked_against_the_measure_its_rewrite_names(pipe, monkeypatch):
     """The model takes 2020's 20.1% for the 2025 question put in everyday words: checked against the
     rewrite's 森林覆盖率 for 2025 it is withheld, and the documents' 22% is read in code."""
     def model(messages, max_tokens, temperature):
         rewrite = "改写" in messages[0]["content"]
-        yield rewritten if rewrite else "能盖住20.1%[1]。"
+        yield "莱西市森林覆盖率2025年目标是多少？" if rewrite else "能盖住20.1%[1]。"
 
     monkeypatch.setattr(pipe.generator, "stream", model)
     answer = pipe.ask("莱西城外山上种的树，到2025年能把多大地方盖住？")
