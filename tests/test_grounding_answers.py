@@ -284,6 +284,7 @@ def test_a_count_of_another_thing_does_not_answer_how_many():
     source = passage("到2022年,5G基站建设数量突破1700个,新增市场主体2100户。", "laixi")
     frame = reader().read("莱西市数字人民币试点已经覆盖了多少商户？")
     assert counted_thing(frame.question) == "商户"
+    assert counted_thing("莱西市建了多少个吃饭的地方？") == ""  # a vague head after its description is not judged
     wrong = Answer(question=frame.question, text="覆盖了1700个商户[1]。", passages=[source])
     assert "说的不是“商户”" in unbound(frame, wrong)[0]
     asked = reader().read("莱西市2022年新增了多少户市场主体？")

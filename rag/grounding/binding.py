@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import jieba
+import jieba.posseg
 
 from rag.citations import cited_numbers
 from rag.grounding.figures import Figure, context_years, counted_in, figures_in, occurs, relative, wrong_year
@@ -53,11 +54,18 @@ def _measure_fits(term: str, context: str) -> bool:
 _COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
 
 
+_VAGUE_HEADS = {"地方", "东西", "事情", "方面", "情况", "项目", "人"}
+
+
 def counted_thing(question: str) -> str:
-    """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), '' when none."""
+    """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), or the head after
+    its description ('多少个吃饭的地方' -> 地方); '' when that is no noun or says nothing ('地方')."""
     m = _COUNT_OF.search(squash(question))
-    word = jieba.lcut(m.group(1))[0] if m else ""
-    return word if len(word) >= 2 and not re.search(r"[了的是在]", word) else ""
+    if not m:
+        return ""
+    words = jieba.posseg.lcut(m.group(1).split("的")[-1])
+    word, tag = (words[0].word, words[0].flag) if words else ("", "")
+    return word if len(word) >= 2 and tag.startswith("n") and word not in _VAGUE_HEADS else ""
 
 
 def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
