@@ -288,5 +288,5 @@ def test_a_claim_that_an_industry_leads_is_checked_against_the_ratio():
     prof = build_profile(chunk_list)
     read = QuestionReader(prof)
     wrong = check_premise(read.read("海阳“十三五”末二产占比在三次产业里最高，说明还是工业主导吧？"), prof, chunk_list, [])
-    assert wrong and "12.5:36.2:51.3[1]" in wrong.text and "占比最高的是第三产业（51.3%），不是第二产业" in wrong.text
+    assert wrong and "12.5:36.2:51.3[1]" in wrong.text and "占比最高的是第三项（服务业，51.3%），不是问题所说的“二产”" in wrong.text
     assert check_premise(read.read("海阳“十三五”末服务业占比在三次产业里最高吗？"), prof, chunk_list, []) is None

@@ -175,7 +175,7 @@ def relative_value(passages: list[Passage], term: str, year: int, own_docs: set[
 
 # the three industries' shares, as planning documents write them: '三次产业比例由11.6:38:50.4调整为2020年的
 # 9.5:32.6:57.9' (standard statistical terms: 服务业 is the third industry)
-_SECTORS = (re.compile(r"第一产业|一产"), re.compile(r"第二产业|二产"), re.compile(r"第三产业|三产|服务业"))
+SECTORS = (re.compile(r"第一产业|一产"), re.compile(r"第二产业|二产"), re.compile(r"第三产业|三产|服务业"))
 _SHARE_WORD = re.compile(r"占比|比重|比例|结构|占GDP|占地区生产总值")
 _STRUCTURE = re.compile(r"三次产业|产业结构")
 _TRIPLE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)(?![\d.:：])")
@@ -187,7 +187,7 @@ def sector(term: str) -> int | None:
     """Which of the three industries a share question asks for ('服务业占比' -> 2); None for any other."""
     if not _SHARE_WORD.search(term):
         return None
-    return next((i for i, pattern in enumerate(_SECTORS) if pattern.search(term)), None)
+    return next((i for i, pattern in enumerate(SECTORS) if pattern.search(term)), None)
 
 
 def shares_stated(term: str, text: str) -> bool:

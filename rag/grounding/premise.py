@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
-from rag.grounding.lookup import industry_ratio, measure_forms, sector, sentence_value, written_as
+from rag.grounding.lookup import SECTORS, industry_ratio, measure_forms, sector, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
@@ -275,7 +275,7 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
 
 
 _HIGHEST = re.compile(r"最高|最大|最多|占比第一|比重第一|排第一")
-_SECTOR_NAMES = ("第一产业", "第二产业", "第三产业")
+_SECTOR_NAMES = ("一产", "二产", "服务业")  # short names: the documents write only the ratio
 
 
 def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
@@ -295,8 +295,10 @@ def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     if top == index:
         return None
     source = [c for c in chunks if c.doc_id in own and "产业" in c.text][number - 1]
-    return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是{_SECTOR_NAMES[top]}"
-                      f"（{shares[top]}%），不是{_SECTOR_NAMES[index]}（{shares[index]}%）。", [Passage(source, 1.0)])
+    asked = SECTORS[index].search(frame.question)
+    return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是第{'一二三'[top]}项"
+                      f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked.group(0) if asked else _SECTOR_NAMES[index]}”。",
+                      [Passage(source, 1.0)])
 
 
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
