@@ -331,6 +331,29 @@ class QAPipeline:
         attach_citations(answer)
         return True
 
+    def _every_place(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
+        """A number question naming no place over a corpus of several places ('2020年地区生产总值是多少？'):
+        each place's figure read in code from its own documents, one line each, cited; places whose
+        documents state none are named in the reason. False when no place's figure is found."""
+        places = self.reader.profile.places
+        if given or frame.places or frame.mentioned or frame.unknown or frame.kind != "fact" or len(places) < 2 \
+                or not re.search(r"多少|几", frame.question) or not measure(frame):
+            return False
+        results = []
+        for place in places:
+            side = Side(place, f"{place}{frame.question}", self.reader.profile.docs_of(place) or None, place)
+            found = self._look_up(side, frame, [], doc_ids)
+            if found is not None and not found.refused:
+                results.append(SideResult(side, found))
+        if not results:
+            return False
+        answer.text, answer.passages, _ = compose(frame, results)
+        left = [p for p in places if p not in {r.side.place for r in results}]
+        answer.reason = "问题没有指明地区，以上是文档中各地区的数字（直接取自原文）" + (f"；{'、'.join(left)}的文档没有给出。" if left else "。")
+        answer.looked_up = True
+        attach_citations(answer)
+        return True
+
     def _listed(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, given: bool) -> bool:
         """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
         enumerates it, in the passages, else in the asked place's documents; False when none matches."""
@@ -439,7 +462,8 @@ class QAPipeline:
             yield from self._correct(answer, correction, doc_ids, timings, started)
         elif frame.decomposed and not given:
             yield from self._decompose(answer, frame, doc_ids, timings, started)
-        elif self._over_list(answer, frame, doc_ids, given) or self._listed(answer, frame, doc_ids, given):
+        elif self._over_list(answer, frame, doc_ids, given) or self._listed(answer, frame, doc_ids, given) \
+                or self._every_place(answer, frame, doc_ids, given):
             timings.setdefault("first_token", time.perf_counter() - started)
             yield Event("token", text=answer.text)
         elif frame.kind in CALCULATED:

@@ -182,3 +182,15 @@ def test_a_sum_over_a_list_named_by_its_parts_is_computed_from_each_members_sent
     answer = pipe.ask("莱西市“2+3”工业五个产业2025年的营收目标加起来一共是多少亿元？")
     assert "合计127亿元（20+55+31+12+9=127）" in answer.text and answer.looked_up and pipe.generator.questions == []
     assert len(answer.citations) == 6 and [c.text for c in answer.claims if not c.supported] == []
+
+
+def test_a_number_question_naming_no_place_gets_each_places_figure(pipe):
+    """Over a corpus of several places, '2020年地区生产总值是多少？' is answered for each place from its own
+    documents, read in code; a year no document gives still goes to the model (and is refused)."""
+    answer = pipe.ask("2020年地区生产总值是多少？")
+    lines = answer.text.splitlines()
+    by_place = {line.split("：")[0]: line for line in lines}
+    assert set(by_place) == {"莱西市", "胶州市", "青岛高新技术产业开发区"}  # in the index's document order
+    assert "300.5亿元" in by_place["莱西市"] and "1200亿元" in by_place["胶州市"] and "210亿元" in by_place["青岛高新技术产业开发区"]
+    assert answer.looked_up and "问题没有指明地区" in answer.reason and pipe.generator.questions == []
+    assert all(c.number <= len(answer.passages) for c in answer.citations)
