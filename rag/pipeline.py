@@ -22,6 +22,7 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
 from rag.grounding.figures import place_base_year
+from rag.grounding.list_completion import complete_list
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
 from rag.grounding.lookup import measure_forms
@@ -252,6 +253,7 @@ class QAPipeline:
         question, sub.question = sub.question, distinct(sub.question, parts)
         self._bound(sub, frame)
         sub.question = question
+        complete_list(sub)
 
     def _own_sources(self, sub: Answer, check: PartCheck, passages: list[Passage], frame: QuestionFrame,
                      parts: list[str], timings: dict[str, float], started: float) -> Answer:
@@ -477,6 +479,7 @@ class QAPipeline:
             yield from self._generate(answer, timings, started, hint=rewritten)
             measured = self._in_documents_words(frame, rewritten)
             self._bound(answer, measured)
+            complete_list(answer)
             if not given:  # a benchmark's passages are all there is to read
                 self._fall_back(answer, measured, doc_ids)
         timings["total"] = time.perf_counter() - started
