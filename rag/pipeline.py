@@ -26,7 +26,7 @@ from rag.grounding.list_completion import complete_list
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
 from rag.grounding.lookup import measure_forms
-from rag.grounding.part_sources import PartCheck, check_part, part_keys, renumber
+from rag.grounding.part_sources import PartCheck, check_part, cited_in_whole, part_keys
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
 from rag.grounding.premise import ACHIEVED, Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
@@ -264,7 +264,7 @@ class QAPipeline:
             for _ in self._answer_part(retry, frame, parts, timings, started):
                 pass  # not streamed: its [n] count the passages asked over, renumbered below
             if not retry.refused:
-                retry.text, retry.passages = renumber(retry.text, check.passages), passages
+                retry.text, retry.passages = cited_in_whole(retry.text, check.passages), passages
                 return attach_citations(retry)
         if check.refuse and not sub.refused:
             sub.withheld, sub.refused, sub.reason, sub.claims = sub.text, True, check.reason, []

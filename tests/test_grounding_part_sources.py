@@ -10,7 +10,7 @@ import pytest
 
 from grounding_corpus import RecordingModel
 from rag.config import Settings
-from rag.grounding.part_sources import carrying, check_part, part_keys, renumber
+from rag.grounding.part_sources import carrying, check_part, cited_in_whole, part_keys
 from rag.grounding.parts import split_parts
 from rag.pipeline import QAPipeline
 from rag.prompting import REFUSAL
@@ -77,7 +77,7 @@ def test_parts_without_own_words_are_not_checked():
 
 
 def test_citations_written_over_some_passages_count_in_the_whole_list():
-    assert renumber("李四[1]，王五[2]。", [1, 4]) == "李四[2]，王五[5]。"
+    assert cited_in_whole("李四[1]，王五[2]。", [1, 4]) == "李四[2]，王五[5]。"
 
 
 class FirstChampionModel(RecordingModel):

@@ -92,7 +92,7 @@ def check_part(text: str, refused: bool, number: int, keys: list[str], passages:
     return PartCheck(own, refuse=wrong, reason=reason) if own or wrong else PartCheck()
 
 
-def renumber(text: str, chosen: list[int]) -> str:
+def cited_in_whole(text: str, chosen: list[int]) -> str:
     """Citations of an answer written over passages[chosen] turned into numbers of the whole list."""
     return re.sub(r"\[(\d+)\]", lambda m: f"[{chosen[int(m.group(1)) - 1] + 1}]" if 1 <= int(m.group(1)) <= len(chosen)
                   else "", text)
