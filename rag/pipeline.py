@@ -15,20 +15,20 @@ from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
 from rag.grounding.answerability import check_answerable
-from rag.grounding.binding import cited_elsewhere, says_nothing, unbound, unnamed, without_empty_sentences
+from rag.grounding.binding import cited_elsewhere, no_figure, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.bridge import resolve as resolve_bridge
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
-from rag.grounding.figures import place_base_year
+from rag.grounding.figures import as_of
 from rag.grounding.list_completion import complete_list
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
-from rag.grounding.lookup import measure_forms
+from rag.grounding.lookup import measure_forms, naming_words
 from rag.grounding.part_sources import PartCheck, check_part, cited_in_whole, part_keys
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
-from rag.grounding.premise import ACHIEVED, Correction, check_premise
+from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
@@ -204,12 +204,13 @@ class QAPipeline:
         if moved:  # another passage says the same of the year asked: cite that one
             answer.text, missing = moved, []
             attach_citations(answer)
-        empty = not reason and not missing and says_nothing(answer.question, answer.text)
+        empty = not reason and not missing and (says_nothing(answer.question, answer.text)
+                                                or no_figure(answer.question, answer.text))
         if reason or missing or empty:
             answer.withheld, answer.refused, answer.claims = answer.text, True, []
             answer.reason = (f"文档中没有问题所问的数据：{reason}[{number}]。" if reason else
                              f"所引资料没有提到问题中的“{'、'.join(missing)}”，回答说的可能是别的年份或事件。" if missing else
-                             "回答只重复了问题，没有给出所问的内容。")
+                             "回答没有给出问题所问的内容或数字。")
             answer.text = f"{REFUSAL}。{answer.reason}"
 
     def _sub_answer(self, question: str, doc_ids: list[str] | None, scope: list[str] | None, timings: dict[str, float],
@@ -272,8 +273,9 @@ class QAPipeline:
         return sub
 
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
-        """A question in everyday words ('集中暖气的房子…多大面积') is checked against the measure its rewrite
-        names in the documents' words ('集中供热面积'), when the rewrite keeps its places and years."""
+        """A question in everyday words ('莱西城外山上种的树…能盖住多大地方') is checked against the measure its
+        rewrite names in the documents' words ('森林覆盖率'), when the rewrite keeps its places and years (the
+        rewrite is the model's guess: one that drops the place or names no measure is not relied on)."""
         if not rewritten or measure(frame):
             return frame
         reread = self.reader.read(rewritten)
@@ -302,17 +304,16 @@ class QAPipeline:
         the user's document filter `doc_ids`)."""
         docs = [d for d in lookup_docs(side, self.reader.profile) if doc_ids is None or d in doc_ids]
         term = measure(frame)
-        extra = self.retriever.stored.naming(docs, measure_forms(term)) if term else []
+        extra = self.retriever.stored.naming(docs, naming_words(term)) if term else []
         return lookup_answer(side, frame, passages, self.reader.profile, extra)
 
     def _fall_back(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None) -> None:
         """A number question the model refused or whose answer was withheld: a table row or sentence of the
         place's documents that states the measure for the year asked answers it instead."""
-        if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几", frame.question) \
+        if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几|多[大长高远重]", frame.question) \
                 or frame.unknown or frame.mentioned:
             return
-        place = self.reader.profile.most_specific(frame.places)
-        years = frame.years or self._achieved_by(frame, place)
+        place, years = self.reader.profile.most_specific(frame.places), frame.years  # '已经…' read as of the base year
         if not place or len(years) != 1:  # whose figure, or for which year, is not said
             return
         side = Side(place, with_years(frame.question, years), self.reader.profile.docs_of(place) or None, place)
@@ -371,13 +372,6 @@ class QAPipeline:
         answer.reason = "以上条目直接取自文档列举该名称的原句。"
         attach_citations(answer)
         return True
-
-    def _achieved_by(self, frame: QuestionFrame, place: str) -> list[int]:
-        """'普惠率达到了多少' names no year but asks what is done: the year the place's plan reports as done."""
-        if not place or not ACHIEVED.search(frame.question):
-            return []
-        base = place_base_year(self.reader.profile, place)
-        return [base] if base else []
 
     def _decompose(self, answer: Answer, frame: QuestionFrame, doc_ids: list[str] | None, timings: dict[str, float],
                    started: float) -> Iterator[Event]:
@@ -477,7 +471,7 @@ class QAPipeline:
             yield from self._calculate(answer, frame, timings, started)
         else:
             yield from self._generate(answer, timings, started, hint=rewritten)
-            measured = self._in_documents_words(frame, rewritten)
+            measured = as_of(self._in_documents_words(frame, rewritten), reader.profile)
             self._bound(answer, measured)
             complete_list(answer)
             if not given:  # a benchmark's passages are all there is to read

@@ -248,3 +248,43 @@ def test_a_table_row_named_by_its_last_words_answers_but_not_a_modified_or_other
 def test_the_place_a_comparison_asks_for_is_not_part_of_its_measure():
     frame = reader().read("莱西市和胶州市“十三五”末哪个地区服务业比重更高？")
     assert frame.metric_terms == ["服务业比重"]
+
+
+def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
+    from rag.grounding.binding import unbound
+    from rag.grounding.figures import Figure, counted_in
+    # the clause before the pipes names 供热…面积: only the unit tells the length from the area
+    source = passage("供热总入网面积达到1080万平方米,新建供热管道163.9公里。", "laixi")
+    frame = reader().read("莱西市的供热面积是多少？")
+    wrong = Answer(question=frame.question, text="供热面积为163.9公里[1]。", passages=[source])
+    assert "不是“供热面积”的数值" in unbound(frame, wrong)[0]
+    right = Answer(question=frame.question, text="供热面积达到1080万平方米[1]。", passages=[source])
+    assert unbound(frame, right) == ("", 0)
+    assert counted_in(Figure(50.5, "50.5", "亿元"), "一般公共预算收入")
+    assert not counted_in(Figure(120, "120", "家"), "一般公共预算收入")
+    assert counted_in(Figure(3.5, "3.5", "%"), "地区生产总值")  # a share is judged by fits(), not here
+
+
+@pytest.mark.parametrize("question, text, empty", [
+    ("莱西市一共安排了多少财政补贴资金支持各县？", "莱西市共安排了财政补贴资金支持各县的3.加强财政政策支持。", True),
+    ("莱西市这几年修整了多少个老旧小区？", "莱西市大力发展装配式建筑[1]。", True),
+    ("北京冬奥会中国获得多少金牌？", "中国获得9枚金牌[1]。", False),  # a unit outside the usual list
+    ("美联储将加息几次？", "将加息四次[3]。", False),  # said in words
+    ("我国2021年人口的出生率是多少？", "出生率为7.52‰[1]。", False),
+    ("莱西市2025年地区生产总值是多少？", "2025年地区生产总值[1]。", True),  # the year is the question's
+    ("莱西市的主导产业有哪几个？", "智能家电、新材料[1]。", False),  # which ones, not how many
+])
+def test_an_answer_to_how_many_must_state_a_figure(question, text, empty):
+    from rag.grounding.binding import no_figure
+    assert no_figure(question, text) is empty
+
+
+def test_a_count_of_another_thing_does_not_answer_how_many():
+    from rag.grounding.binding import counted_thing, unbound
+    source = passage("到2022年,5G基站建设数量突破1700个,新增市场主体2100户。", "laixi")
+    frame = reader().read("莱西市数字人民币试点已经覆盖了多少商户？")
+    assert counted_thing(frame.question) == "商户"
+    wrong = Answer(question=frame.question, text="覆盖了1700个商户[1]。", passages=[source])
+    assert "说的不是“商户”" in unbound(frame, wrong)[0]
+    asked = reader().read("莱西市2022年新增了多少户市场主体？")
+    assert unbound(asked, Answer(question=asked.question, text="新增市场主体2100户[1]。", passages=[source])) == ("", 0)

@@ -169,5 +169,49 @@ def test_sides_asked_with_no_year_are_read_for_the_year_their_plan_reports_as_re
     got = {s.label: lookup_answer(s, frame, [], profile(), [p for p in everything if p.chunk.doc_id in s.doc_ids])
            for s in plan(frame, profile())}
     assert got["莱西"].text.startswith("2020年") and "300.5亿元" in got["莱西"].text and "1200亿元" in got["胶州"].text
+    # 胶州's passage never writes 2020: the year is said as its review of the period does
+    assert got["胶州"].text.startswith("“十三五”末")
     target = reader().read("莱西和胶州的地区生产总值目标分别是多少？")  # a target: not read as 2020's
     assert all(lookup_answer(s, target, [], profile(), everything) is None for s in plan(target, profile()))
+
+
+def test_an_industrys_share_is_read_from_the_ratio_of_the_three_industries():
+    from rag.grounding.lookup import ratio_value, sector
+    review = "第一章 发展基础"
+    both = _passage("产业结构持续优化,三次产业比例由 12.1:40:47.9 调整为 2020 年的 8.6:36.2:55.2 。", review)
+    assert sector("服务业占比") == 2 and sector("第二产业比重") == 1 and sector("服务业增加值") is None
+    assert ratio_value([both], "服务业占比", 2020).figure.text == "55.2"
+    assert ratio_value([both], "二产占比", 2015).figure.text == "40"  # where the five years began
+    assert ratio_value([both], "服务业占比", 2025) is None
+    only_section = _passage("三次产业结构持续优化,比重调整为6.1:33.0:60.9。", review)  # the review's year
+    assert ratio_value([only_section], "第一产业比重", 2020).figure.text == "6.1"
+    frame = reader().read("“十三五”期间某市的服务业占比提高了几个百分点？")
+    assert frame.metric_terms == ["服务业占比"] and frame.years == [2015, 2020] and frame.kind == "difference"
+    side = Side("2015年", "某市2015年服务业占比是多少？", None)
+    got = lookup_answer(side, frame, [both], profile())
+    assert "三次产业比例为12.1:40:47.9" in got.text and got.text.rstrip("。").endswith("47.9%[1]")
+    rate = reader().read("“十三五”期间某市地区生产总值年均增长多少？")  # a rate the documents state
+    assert rate.years == []
+
+
+def test_a_share_given_only_by_the_ratio_is_not_refused_as_absent():
+    text = "第一章 发展基础\n“十三五”时期，到2020年，三次产业比例调整为6.1:33.0:60.9。\n"
+    doc = Document("ratio", "某市国民经济和社会发展第十四个五年规划", "ratio.txt", "某市国民经济和社会发展第十四个五年规划\n" + text, "0" * 64, "utf-8")
+    prof = build_profile(chunk_document(doc, size=200, overlap=0))
+    read = QuestionReader(prof)
+    for question in ("某市2020年第三产业占GDP比重是多少？", "某市两边第二产业占比各是多少？"):
+        frame = read.read(question)
+        assert check_answerable(frame, prof, [], read.finder.tokens(question)).answerable, question
+    assert read.read("某市两边第二产业占比各是多少？").metric_terms == ["第二产业占比"]
+
+
+def test_a_growth_rate_is_read_after_its_measure():
+    from rag.grounding.lookup import rate_value
+    review = _passage("全市生产总值达到715.7亿元,年均增长5%。规模以上工业增加值年均增长7.2%。", "第一章 发展基础")
+    got = rate_value([review], "经济年均增速", 2020)  # the economy's growth is the output's
+    assert got.figure.text == "5" and got.named == "生产总值年均增长"
+    assert rate_value([review], "工业增加值年均增速", 2020).figure.text == "7.2"
+    assert rate_value([review], "经济年均增速", 2025) is None  # the review speaks of 2020
+    assert rate_value([review], "地区生产总值", 2020) is None  # not a rate
+    frame = reader().read("“十三五”这五年，莱西和胶州的经济年均增速谁更快？")
+    assert frame.metric_terms == ["经济年均增速"]

@@ -93,6 +93,9 @@ def test_a_refused_question_asking_what_is_done_is_answered_for_the_plans_base_y
     answer = pipe.ask("胶州市高新技术企业达到了多少家？")
     assert not answer.refused and "150家" in answer.text and "300" not in answer.text
     assert pipe.ask("胶州市高新技术企业有多少家？").refused  # a target or the base: not said
+    monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["高新技术企业达到300家[1]。"]))
+    answer = pipe.ask("胶州市高新技术企业已经有多少家了？")  # the 2025 target given as done
+    assert "300家" in answer.withheld and "2025" in answer.reason and "150家" in answer.text
 
 
 def test_a_question_in_everyday_words_is_rewritten_once_and_retrieved_in_the_documents_words(pipe, monkeypatch):

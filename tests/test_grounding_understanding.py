@@ -48,6 +48,17 @@ def test_question_frame(corpus, question, places, years, kind):
     assert frame.decomposed
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("莱西城里的公园一共有多少个？", "fact"),  # a total the documents state: nothing named to add up
+    ("莱西市加起来有多大面积的集中供热？", "fact"),
+    ("莱西市出口和进口加起来是多少亿元？", "sum"),  # parts joined
+    ("莱西市三个产业园区的营收合计是多少？", "sum"),  # a list named by its count
+    ("莱西和胶州的地区生产总值加起来是多少？", "sum"),  # two places
+])
+def test_a_sum_needs_something_to_add_up(corpus, question, kind):
+    assert corpus[1].read(question).kind == kind
+
+
 def test_single_place_fact_is_not_decomposed(corpus):
     frame = corpus[1].read("莱西市2020年地区生产总值是多少？")
     assert not frame.decomposed and frame.indicator == "地区生产总值" and "莱西市" in frame.summary()
@@ -97,6 +108,8 @@ def test_figure_of_another_place_is_corrected(corpus):
     correction = check_premise(frame, prof, chunk_list, [])
     assert correction and "胶州市" in correction.text and "莱西市" in correction.text
     assert "1200" in correction.passages[0].chunk.text and correction.question == "莱西市2020年地区生产总值是多少？"
+    # the documents' own words are quoted, not the bare figure
+    assert "““十三五”末，全市地区生产总值达到1200亿元”在文档中说的是胶州市" in correction.text
 
 
 def test_title_of_another_place_is_corrected(corpus):
@@ -124,6 +137,13 @@ def test_a_target_given_as_reached_is_corrected(corpus, question, said):
     prof, read, chunk_list = corpus
     correction = check_premise(read.read(question), prof, chunk_list, [])
     assert correction and said in correction.text
+    assert "“到2025年，全市地区生产总值达到420亿元”在文档中" in correction.text
+
+
+def test_a_correction_writes_the_measure_as_its_passage_does():
+    from rag.grounding.lookup import written_as
+    chunk = passage("力争到2025年,莱西市gdp完成500亿元以上。").chunk
+    assert written_as("地区生产总值", chunk) == "GDP" and written_as("森林覆盖率", chunk) == "森林覆盖率"
 
 
 @pytest.mark.parametrize("question", ["莱西市2025年地区生产总值目标是420亿元吗？", "莱西市地区生产总值已经达到300.5亿元了吗？"])
@@ -246,3 +266,27 @@ def test_a_year_written_inside_a_name_counts_as_given():
     assert check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
     question = "2023世界5G大会举办的地点是哪里"
     assert not check_answerable(own.read(question), own.profile, given, own.finder.tokens(question)).answerable
+
+
+def test_a_season_written_as_a_range_is_named_by_its_last_year(corpus):
+    from rag.grounding.binding import unnamed
+    from rag.types import Answer
+    read = corpus[1]
+    assert read.read("CBA2021-2022赛季总冠军是谁？").years == [2022]
+    assert read.read("2021-2025年莱西市地区生产总值年均增长多少？").years == [2021, 2025]  # a range of years
+    cited = [passage("广东队夺得CBA2022赛季总冠军。")]
+    answer = Answer(question="CBA2021-2022赛季总冠军是谁？", text="广东队[1]。", passages=cited)
+    assert unnamed(answer.question, answer) == []
+
+
+def test_a_claim_that_an_industry_leads_is_checked_against_the_ratio():
+    text = ("第一章 发展基础\n“十三五”时期，产业结构不断优化，三次产业比例调整为12.5:36.2:51.3。\n"
+            "第二章 主要目标\n到2025年，全市地区生产总值达到600亿元。\n")
+    title = "(山东省)烟台市海阳市国民经济和社会发展十四五规划"
+    doc = Document("haiyang", title, "haiyang.txt", f"{title}\n{text}", "0" * 64, "utf-8")
+    chunk_list = chunk_document(doc, size=200, overlap=0)
+    prof = build_profile(chunk_list)
+    read = QuestionReader(prof)
+    wrong = check_premise(read.read("海阳“十三五”末二产占比在三次产业里最高，说明还是工业主导吧？"), prof, chunk_list, [])
+    assert wrong and "12.5:36.2:51.3[1]" in wrong.text and "占比最高的是第三产业（51.3%），不是第二产业" in wrong.text
+    assert check_premise(read.read("海阳“十三五”末服务业占比在三次产业里最高吗？"), prof, chunk_list, []) is None

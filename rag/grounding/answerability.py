@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import jieba
 
+from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame
 from rag.types import Passage
@@ -52,6 +53,8 @@ def mentioned(term: str, text: str) -> bool:
     for short, full in GLOSSARY.items():
         standard = standard.replace(short, full)
     if any(_found(t, text) for t in dict.fromkeys([term, standard])):
+        return True
+    if shares_stated(standard, text):  # '服务业占比' read from '三次产业比例为9.5:32.6:57.9'
         return True
     rate = _RATE_OF.fullmatch(standard)  # '地区生产总值增长率' said as '地区生产总值…同比增长4.5%'
     if not rate:
@@ -236,6 +239,8 @@ def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tu
     doc_ids, where = _scope(frame, profile)
     text = profile.text_of(doc_ids)
     for run in asked_names(frame, tokens):
+        if any(run in term for term in frame.metric_terms):  # the tail of a measure judged whole ('…占GDP比重')
+            continue
         words = [w for w, _ in tokens if w in run]
         if all(w in text for w in words) and not mentioned(run, text):
             return Verdict(False, f"{where}中没有提到“{run}”。")

@@ -12,9 +12,9 @@ import re
 import jieba
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import Figure, context_years, figures_in, occurs, relative, wrong_year
+from rag.grounding.figures import Figure, context_years, counted_in, figures_in, occurs, relative, wrong_year
 from rag.grounding.profile import squash, years_in
-from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
@@ -50,6 +50,16 @@ def _measure_fits(term: str, context: str) -> bool:
     return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
 
 
+_COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
+
+
+def counted_thing(question: str) -> str:
+    """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), '' when none."""
+    m = _COUNT_OF.search(squash(question))
+    word = jieba.lcut(m.group(1))[0] if m else ""
+    return word if len(word) >= 2 and not re.search(r"[了的是在]", word) else ""
+
+
 def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
     """Why this figure is not the one asked for ('' when it may be)."""
     places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above]  # 峡山区 in 潍坊's plan
@@ -65,6 +75,12 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
         short = place[:-1] if len(place) >= 3 else place
         if not any(short in p.chunk.text and short in c for p, c in found):
             return f"资料中的{figure.shown()}并不是关于{place}的"
+    thing = counted_thing(frame.question)
+    if thing and not any(set(thing) & set(c) for _, c in found):  # '1700个' 5G base stations for '多少商户'
+        return f"资料中的{figure.shown()}说的不是“{thing}”"
+    wrong_kind = [t for t in frame.metric_terms if not counted_in(figure, t)]
+    if wrong_kind:
+        return f"资料中的{figure.shown()}不是“{wrong_kind[0]}”的数值"
     terms = [t for t in frame.metric_terms if len(t) > 2]  # '比例', '人数' alone say how, not what, is measured
     if terms and not any(_measure_fits(t, c) for t in terms for _, c in found):
         return f"资料中的{figure.shown()}说的不是“{terms[0]}”"
@@ -95,7 +111,7 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
     stated = set(_NUMBER.findall(text))
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
-    return [n for n in dict.fromkeys(_NUMBER.findall(squash(question)))
+    return [n for n in dict.fromkeys(_NUMBER.findall(season_named(squash(question))))
             if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
 
 
@@ -138,6 +154,24 @@ def says_nothing(question: str, text: str) -> bool:
         return False
     words = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
     return not any(c not in question and c not in _FILLER for c in words)
+
+
+_COUNTED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([%％‰\u4e00-\u9fffA-Za-z$€£])")  # a figure and its unit, any unit
+_SAID_IN_WORDS = re.compile(r"[一二两三四五六七八九十百千万亿半]+[次个所家项条座处名位人天倍成届枚部场只]")  # '四次'
+_HOW_MANY = re.compile(r"(?<![哪第])(?:多少|几(?=[个所家项条座处名位人次天万亿倍成届枚部场只]))")
+
+
+def no_figure(question: str, text: str) -> bool:
+    """A question asking how many or how much ('一共安排了多少财政补贴资金') whose answer states no figure with
+    a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
+    if not _HOW_MANY.search(question):
+        return False
+    own = set(_NUMBER.findall(question))
+    text = re.sub(r"\[\d+\]", "", text)
+    if _SAID_IN_WORDS.search(text):
+        return False
+    counted = _COUNTED.findall(text)
+    return not any(n not in own and not (re.fullmatch(r"(?:19|20)\d{2}", n) and u == "年") for n, u in counted)
 
 
 def without_empty_sentences(question: str, text: str) -> str:

@@ -12,8 +12,9 @@ from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
-from rag.grounding.lookup import INCREMENT, increment_asked, relative_value, sentence_value
-from rag.grounding.profile import CorpusProfile, plan_years, squash
+from rag.grounding.lookup import (INCREMENT, increment_asked, rate_value, ratio_value, relative_value, sentence_value,
+                                  written_as)
+from rag.grounding.profile import CorpusProfile, period_name, plan_years, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
@@ -172,20 +173,32 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{row}为{figure.shown()}{qualifier}[{number}]"
         else:
             got = (sentence_value(pool, term, year, own, names, bool(verb))
-                   or (None if verb else relative_value(pool, term, year, own))) if term else None
+                   or (None if verb else relative_value(pool, term, year, own) or ratio_value(pool, term, year, own)
+                       or rate_value(pool, term, year, own))
+                   ) if term else None
             if got is None:
                 continue
             number, calculation = got.passage, got.calculation
-            how = f"（{calculation}）" if calculation else ""
-            text = f"{verb}{term}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
+            how, said = f"（{calculation}）" if calculation else "", f"{got.said}，" if got.said else ""
+            named = got.named or written_as(term, pool[number - 1].chunk)
+            text = f"{said}{verb}{named}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else f"{year}年"  # not for a period
+        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else _time_said(year, pool[number - 1])
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
                         looked_up=True, calculation=calculation)
         attach_citations(answer).question = side.question
         return answer
     return None
+
+
+def _time_said(year: int, passage: Passage) -> str:
+    """The year as the answer writes it: '2020年' when its passage writes that year; else the plan period it
+    ends ('“十三五”末'), as a plan's review of the period before it speaks of its figures."""
+    chunk = passage.chunk
+    name = period_name(year)
+    written = str(year) in squash(f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}")
+    return f"“{name}”末" if name and not written else f"{year}年"
 
 
 def _known_numbers(passages: list[Passage]) -> set[str]:

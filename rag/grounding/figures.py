@@ -6,9 +6,10 @@ and calculations take their inputs from here; the year binding catches a 2020 ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash, years_in
+from rag.grounding.question import ACHIEVED, QuestionFrame
 from rag.types import Chunk, Passage
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
@@ -91,6 +92,17 @@ def place_base_year(profile: CorpusProfile, place: str) -> int | None:
     return next((y for y in (base_year(profile.docs[d].title) for d in profile.docs_of(place)) if y), None)
 
 
+def as_of(frame: QuestionFrame, profile: CorpusProfile) -> QuestionFrame:
+    """A question asking what is already done, with no year ('普惠率达到了多少', '已经交付了多少套'), asks
+    for the year the place's plan reports as done: a target figure does not answer it, and a lookup reads
+    that year's figure."""
+    place = profile.most_specific(frame.places)
+    if frame.years or not place or not ACHIEVED.search(frame.question):
+        return frame
+    base = place_base_year(profile, place)
+    return replace(frame, years=[base]) if base else frame
+
+
 def context_years(chunk: Chunk) -> set[int]:
     """The years a passage speaks of when its sentence does not say: its headings' years, the period it
     opens with ('“十三五”时期，…'), or, under a looking-back heading (发展基础, 主要成就) of a plan, the year
@@ -149,6 +161,22 @@ def wrong_year(number: str, year: int, passages: list[Passage]) -> set[int]:
 
 
 _RATE = re.compile(r"率|比重|占比|增速|增长|比例|%|百分|降低|下降|提高")
+
+
+# what a measure's last word says its figure is counted in: an area in 平方…/亩/公顷, a length in 公里/米,
+# a sum of money in 元, people in 人
+_DIMENSIONS = ((re.compile(r"面积$"), re.compile(r"平方|亩|公顷")),
+               (re.compile(r"(?:长度|里程|距离)$"), re.compile(r"公里|千米|^米$")),
+               (re.compile(r"(?:总值|收入|投资|资金|产值|营收|销售额|营业额|成交额)$"), re.compile(r"元")),
+               (re.compile(r"(?:人口|人数)$"), re.compile(r"人")))
+
+
+def counted_in(figure: Figure, term: str) -> bool:
+    """The figure's unit is one the measure can be counted in: not '163.9公里' for '集中供暖面积'. A figure
+    without a unit, a share, and a measure whose last word names no quantity pass."""
+    if not figure.unit or figure.unit in ("%", "个百分点", "万"):
+        return True
+    return all(unit.search(figure.unit) for head, unit in _DIMENSIONS if head.search(term))
 
 
 def fits(figure: Figure, question: str) -> bool:

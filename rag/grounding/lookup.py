@@ -13,7 +13,7 @@ from rag.grounding import arithmetic
 from rag.grounding.figures import SENTENCE, UNIT_PATTERN, Figure, bound_years, context_years, fits
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY
-from rag.types import Passage
+from rag.types import Chunk, Passage
 
 _NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + ")")
 _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
@@ -40,6 +40,8 @@ class Found:
     passage: int  # 1-based
     qualifier: str  # '左右', '以上' or ''
     calculation: str = ""  # how a figure the documents state only relative to another was derived
+    said: str = ""  # how the documents state it, when not as the measure ('三次产业比例为9.5:32.6:57.9')
+    named: str = ""  # the measure as the answer names it, when not as asked ('生产总值年均增长' for 经济年均增速)
 
 
 def measure_forms(term: str) -> list[str]:
@@ -57,6 +59,18 @@ def measure_forms(term: str) -> list[str]:
     if share and share.start() >= 4:  # '高新技术产业产值占比': the documents' '…产值比重', '…产值占规上工业的'
         forms.append(standard[: share.start()])
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
+
+
+def written_as(term: str, chunk: Chunk) -> str:
+    """The measure as the passage writes it ('GDP' where it says gdp, not the standard 地区生产总值)."""
+    text = squash(chunk.text).lower()
+    return next((f for f in measure_forms(term) if f.lower() in text), term)
+
+
+def naming_words(term: str) -> list[str]:
+    """Words a passage stating the measure names: its forms, and for an industry's share the ratio of
+    the three industries it may be read from."""
+    return measure_forms(term) + (["三次产业", "产业结构"] if sector(term) is not None else [])
 
 
 def increment_asked(text: str, term: str) -> str:
@@ -156,4 +170,93 @@ def relative_value(passages: list[Passage], term: str, year: int, own_docs: set[
                                 arithmetic.total([figure.text, m.group(3)]))
                 result = arithmetic.fmt(value, 2)
                 return Found(Figure(value, result, figure.unit), number, "", shown)
+    return None
+
+
+# the three industries' shares, as planning documents write them: '三次产业比例由11.6:38:50.4调整为2020年的
+# 9.5:32.6:57.9' (standard statistical terms: 服务业 is the third industry)
+_SECTORS = (re.compile(r"第一产业|一产"), re.compile(r"第二产业|二产"), re.compile(r"第三产业|三产|服务业"))
+_SHARE_WORD = re.compile(r"占比|比重|比例|结构|占GDP|占地区生产总值")
+_STRUCTURE = re.compile(r"三次产业|产业结构")
+_TRIPLE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)(?![\d.:：])")
+_YEAR_BEFORE = re.compile(r"((?:19|20)\d{2})年[^，,。；;:：\d]{0,12}$")
+FIVE_YEARS = 5  # a five-year plan's review: '由A调整为B' says where the period began
+
+
+def sector(term: str) -> int | None:
+    """Which of the three industries a share question asks for ('服务业占比' -> 2); None for any other."""
+    if not _SHARE_WORD.search(term):
+        return None
+    return next((i for i, pattern in enumerate(_SECTORS) if pattern.search(term)), None)
+
+
+def shares_stated(term: str, text: str) -> bool:
+    """The text gives an industry's share the way `term` asks for it: as the ratio of the three industries."""
+    return sector(term) is not None and any(_STRUCTURE.search(s) and _TRIPLE.search(s) for s in _sentences(text))
+
+
+def _triples(sentence: str, context: set[int]) -> list[tuple[re.Match[str], set[int]]]:
+    """Each 'a:b:c' of a sentence on the industrial structure with the years it is stated for: a year
+    written just before it, else the section's; the 'from' side of '由A调整为B' five years before B."""
+    found: list[tuple[re.Match[str], set[int]]] = []
+    for m in _TRIPLE.finditer(sentence):
+        year = _YEAR_BEFORE.search(sentence[: m.start()])
+        found.append((m, {int(year.group(1))} if year else set(context)))
+    for i, (m, _) in enumerate(found):
+        if sentence[: m.start()].rstrip().endswith("由"):  # where it began: five years before where it went
+            later = found[i + 1][1] if i + 1 < len(found) else set()
+            found[i] = (m, {y - FIVE_YEARS for y in later})
+    return found
+
+
+def industry_ratio(passages: list[Passage], year: int, own_docs: set[str] | None = None) -> tuple[tuple[str, ...], int] | None:
+    """The documents' ratio of the three industries for `year` ('9.5', '32.6', '57.9') and its passage (1-based)."""
+    for number, passage in enumerate(passages, start=1):
+        if own_docs is not None and passage.chunk.doc_id not in own_docs:
+            continue
+        for sentence in _sentences(passage.chunk.text):
+            if not _STRUCTURE.search(sentence):
+                continue
+            for m, years in _triples(sentence, context_years(passage.chunk)):
+                if year in years:
+                    return m.groups(), number
+    return None
+
+
+def ratio_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """An industry's share for `year` read from the documents' ratio of the three industries: the
+    answer shows the ratio it was read from."""
+    index = sector(term)
+    found = industry_ratio(passages, year, own_docs) if index is not None else None
+    if found is None:
+        return None
+    shares, number = found
+    value = shares[index]
+    return Found(Figure(float(value), value, "%"), number, "", said=f"三次产业比例为{':'.join(shares)}")
+
+
+# a growth rate asked of a measure ('经济年均增速', 'GDP增长率'): the documents write the measure, then how
+# fast it grew ('全市生产总值达到715.7亿元,年均增长5%'); '经济' growing is the economy's output, as statistics say
+_RATE_ASKED = re.compile(r"(.{2,14}?)(年均|平均)?(?:增速|增长率|增幅|增长速度)$")
+RATE_GAP = 24  # characters from the measure to its rate
+
+
+def rate_value(passages: list[Passage], term: str, year: int, own_docs: set[str] | None = None) -> Found | None:
+    """How fast the measure grew, for `year` (or the period ending then), read from the sentence naming it."""
+    m = _RATE_ASKED.fullmatch(term)
+    if not m:
+        return None
+    stem, yearly = m.group(1), m.group(2) or ""
+    forms = measure_forms("地区生产总值" if stem == "经济" else stem)
+    growth = re.compile(rf"{yearly}(?:增长|增速|提高)(?:了|为|达到|达)?\s*(\d+(?:\.\d+)?)\s*%")
+    for number, passage in enumerate(passages, start=1):
+        if own_docs is not None and passage.chunk.doc_id not in own_docs:
+            continue
+        context = context_years(passage.chunk)
+        for sentence in _sentences(passage.chunk.text):
+            for form in forms:
+                at = sentence.find(form)
+                rate = growth.search(sentence[at + len(form): at + len(form) + RATE_GAP]) if at >= 0 else None
+                if rate and any(year in b for b in bound_years(rate.group(1), sentence, context)):
+                    return Found(Figure(float(rate.group(1)), rate.group(1), "%"), number, "", named=f"{form}{yearly}增长")
     return None

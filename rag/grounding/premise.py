@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
-from rag.grounding.lookup import measure_forms, sentence_value
+from rag.grounding.lookup import industry_ratio, measure_forms, sector, sentence_value, written_as
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import QuestionFrame, magnitudes, measure
+from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
 
@@ -30,6 +30,22 @@ class Correction:
     passages: list[Passage] = field(default_factory=list)
     question: str = ""  # the question without its false premise, still worth answering ("" if not)
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
+
+
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
+MAX_QUOTE = 30  # characters of the documents' clause quoted in a correction
+
+
+def quoted_clause(needle: str, chunk: Chunk) -> str:
+    """The documents' own words around a figure, quoted ('“连续14年获评全国生猪调出大县”' rather than a bare
+    '14年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
+    clauses = _CLAUSE.findall(squash(chunk.text))
+    for i, clause in enumerate(clauses):
+        if needle in clause:
+            before = clauses[i - 1] if i and len(clauses[i - 1]) <= 8 else ""
+            said = f"{before}，{clause}" if before else clause
+            return f"“{said.strip()}”" if len(said) <= MAX_QUOTE else needle
+    return needle
 
 
 def _subject(chunk: Chunk, profile: CorpusProfile) -> str:
@@ -53,6 +69,7 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
                         else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
     owner = owners[0] or _subject(found[0], profile)
+    shown = quoted_clause(needle, found[0]) if re.search(r"\d", needle) else shown  # a bare figure says little
     return Correction(f"{PREMISE_MARK}{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
 
 
@@ -74,7 +91,6 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")
 
 
 def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
@@ -93,7 +109,7 @@ def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Seq
         if (asked and not asked & years) or claims_done:
             which = "、".join(map(str, sorted(years)))
             kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
-            said = f"{number}{unit}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
+            said = f"{quoted_clause(number + unit, bindings[0][0])}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
             return Correction(f"{PREMISE_MARK}{said}[1]。", [Passage(bindings[0][0], 1.0)])
     return None
 
@@ -146,8 +162,9 @@ def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
         if _agrees(float(number), got.figure.value, before):
             return True
         stated = "".join(m.group(0) for m in [_ABOVE.search(before) or _BELOW.search(before)] if m) + number + unit
-        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{term}是{got.figure.shown()}{got.qualifier}[1]，"
-                          f"不是问题所说的“{stated}”。", [found[got.passage - 1]], _still_asked(text[at:], place, term))
+        source = found[got.passage - 1]
+        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{written_as(term, source.chunk)}是{got.figure.shown()}"
+                          f"{got.qualifier}[1]，不是问题所说的“{stated}”。", [source], _still_asked(text[at:], place, term))
     return False
 
 
@@ -257,6 +274,31 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
                       [passages[number - 1]])
 
 
+_HIGHEST = re.compile(r"最高|最大|最多|占比第一|比重第一|排第一")
+_SECTOR_NAMES = ("第一产业", "第二产业", "第三产业")
+
+
+def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
+    """'二产占比在三次产业里最高' where the place's ratio of the three industries says another is."""
+    term = measure(frame)
+    index = sector(term) if term and _HIGHEST.search(frame.question) else None
+    place = profile.most_specific(frame.places)
+    year = frame.years[0] if len(frame.years) == 1 else place_base_year(profile, place)
+    if index is None or not year:
+        return None
+    own = set(profile.docs_of(place))
+    found = industry_ratio([Passage(c, 1.0) for c in chunks if c.doc_id in own and "产业" in c.text], year, own)
+    if found is None:
+        return None
+    shares, number = found
+    top = max(range(3), key=lambda i: float(shares[i]))
+    if top == index:
+        return None
+    source = [c for c in chunks if c.doc_id in own and "产业" in c.text][number - 1]
+    return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是{_SECTOR_NAMES[top]}"
+                      f"（{shares[top]}%），不是{_SECTOR_NAMES[index]}（{shares[index]}%）。", [Passage(source, 1.0)])
+
+
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
                   passages: list[Passage]) -> Correction | None:
     single = len(frame.places) == 1
@@ -270,7 +312,7 @@ def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
         return stated
     if single:  # a figure the documents confirm (stated is True) is not noted as missing
         correction = (None if stated else _given_figure(frame, profile, chunks)) or _borrowed_phrase(frame, profile, chunks) \
-            or _rank_claim(frame, profile, chunks)
+            or _rank_claim(frame, profile, chunks) or _top_industry(frame, profile, chunks)
         if correction:
             return correction
     return _rising(frame, passages) if frame.falls else None

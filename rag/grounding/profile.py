@@ -152,6 +152,7 @@ class CorpusProfile:
     aliases: dict[str, str]  # every known name form -> the canonical place (a document subject)
     indicators: set[str]
     text: str  # the whole corpus, normalised, for "is this mentioned anywhere" checks
+    _joined: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def places(self) -> list[str]:
@@ -163,7 +164,11 @@ class CorpusProfile:
         return [d.doc_id for d in self.docs.values() if d.subject == canonical]
 
     def text_of(self, doc_ids: Iterable[str]) -> str:
-        return "\n".join(self.docs[d].text for d in doc_ids if d in self.docs)
+        """The documents' text joined (kept: several checks of one question read the same documents)."""
+        key = tuple(doc_ids)
+        if key not in self._joined:
+            self._joined[key] = "\n".join(self.docs[d].text for d in key if d in self.docs)
+        return self._joined[key]
 
     def years_of(self, doc_ids: Iterable[str]) -> set[int]:
         return set().union(*(self.docs[d].years for d in doc_ids if d in self.docs))

@@ -28,7 +28,7 @@ _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
 _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "怎样", "如何", "是否", "有没有", "几", "哪", "是", "的",
                    "吗", "呢", "了", "和", "与", "及", "要", "将", "会", "能", "在", "对", "把", "为", "有", "到", "比",
                    "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
-                   "哪一年", "哪年", "一年", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
+                   "哪一年", "哪年", "一年", "谁", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
                    "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
                    # what a question asserts of the measure: '城镇化率已经超过90%'
                    "已经", "已", "超过", "突破", "达到", "高达", "不到", "低于", "做到", "还有", "下一步",
@@ -36,6 +36,8 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "结束", "结束时", "时", "时候", "全市", "全区", "全县", "全省", "全国",
                    # how sides compare: '城镇化率更高' measures 城镇化率
                    "更", "最", "更高", "更大", "更多", "更快", "更低", "更少", "更小", "最高", "最大", "最多", "最低", "最少", "最小",
+                   # how a measure changed: '城镇化率提高了多少' measures 城镇化率
+                   "提高", "提升", "增加", "增长", "上升", "下降", "减少", "降低",
                    # generic heads and table words: '…数量', '基期值' say how, not what, is measured
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
@@ -54,7 +56,11 @@ _KINDS = [
     ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
 ]
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
-_COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者]")  # '三地', '两个': which ones, not what
+ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")  # asks what is done: as of the plan's base year
+_AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均增长多少': a rate the documents state, not a change
+# what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
+_ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
+_COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者边]")  # '三地', '两个': which ones, not what
 _SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
 # a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
@@ -144,7 +150,17 @@ def magnitudes(text: str) -> str:
     return re.sub(r"(?<![\d一二三四五六七八九十两])([千百])亿元?", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿元", text)
 
 
+_SEASON = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*[-—~/至到]\s*((?:19|20)\d{2})(?=\s*(?:赛季|年度|学年|财年))")
+
+
+def season_named(text: str) -> str:
+    """A season or business year written as a range ('2021-2022赛季') named by its last year ('2022赛季'):
+    one span of time, which passages also write so; a range of years ('2021-2025年') is left whole."""
+    return _SEASON.sub(r"\1", text)
+
+
 def _years(text: str) -> tuple[list[int], list[int]]:
+    text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
     for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
@@ -204,6 +220,10 @@ class QuestionReader:
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
                 and not "".join(words[i:i + 3]).startswith(tuple(GLOSSARY.values()))  # 地区生产总值 stays whole
             previous = word
+            joined = word == "比" and run.endswith("占")  # jieba cuts '服务业占比' into 占/比
+            if joined:
+                run += word
+                continue
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
                     or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区服务业比重更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
@@ -231,6 +251,11 @@ class QuestionReader:
         frame.metric_terms = self._metric_terms(text, frame)
         frame.kind = next((kind for kind, pattern in _KINDS if pattern.search(text)), "fact")
         frame.falls = bool(_DOWN.search(text)) and frame.kind in {"why", "fact", "yesno"}
+        if frame.kind == "difference" and not frame.years and len(frame.periods) == 1 and not _AVERAGE.search(text):
+            first, last = plan_years(frame.periods[0])
+            frame.years = [first - 1, last]  # '“十三五”期间提高了几个百分点': from the end of the one before
+        if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
+            frame.kind = "fact"  # '公园一共有多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
         if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
