@@ -22,9 +22,11 @@ from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer
                                          lookup_answer, lookup_docs, missing_figures, pick_figure,
                                          plan, renumber, with_years)
 from rag.grounding.figures import as_of
+from rag.grounding.list_completion import complete_list
 from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
                                   summed_list, superlative)
 from rag.grounding.lookup import measure_forms, naming_words
+from rag.grounding.part_sources import PartCheck, check_part, cited_in_whole, part_keys
 from rag.grounding.parts import check_shared, distinct, join_parts, split_parts
 from rag.grounding.premise import Correction, check_premise
 from rag.grounding.profile import build_profile, years_in
@@ -231,21 +233,44 @@ class QAPipeline:
         trimmed for its part, the budget grown with the number of parts), the parts joined in one answer;
         a part the passages cannot answer says so, the others are still answered. A part's citations must
         name the numbers that set it apart (its year); those all parts share, the joined answer's."""
-        results = []
+        results, keys = [], part_keys(parts)
         for number, part in enumerate(parts):
             part_frame, sub = reader.read(part), Answer(question=part, text="", passages=answer.passages)
             verdict = check_answerable(part_frame, reader.profile, answer.passages, reader.finder.tokens(part))
             if verdict.answerable:
-                yield from self._generate(sub, timings, started, "\n" if number else "",
-                                          chars=self.settings.passage_chars * len(parts))
-                sub.question = distinct(part, parts)
-                self._bound(sub, part_frame)
-                sub.question = part
+                yield from self._answer_part(sub, part_frame, parts, timings, started, "\n" if number else "")
+                check = check_part(sub.text, sub.refused, number, keys, answer.passages)
+                sub = self._own_sources(sub, check, answer.passages, part_frame, parts, timings, started)
             else:
                 sub.text, sub.refused, sub.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
             results.append(sub)
         if not join_parts(answer, results).refused:
             check_shared(attach_citations(answer), parts)
+
+    def _answer_part(self, sub: Answer, frame: QuestionFrame, parts: list[str], timings: dict[str, float],
+                     started: float, label: str = "") -> Iterator[Event]:
+        """One part asked of the model; its citations must name the numbers that set it apart (its year)."""
+        yield from self._generate(sub, timings, started, label, chars=self.settings.passage_chars * len(parts))
+        question, sub.question = sub.question, distinct(sub.question, parts)
+        self._bound(sub, frame)
+        sub.question = question
+        complete_list(sub)
+
+    def _own_sources(self, sub: Answer, check: PartCheck, passages: list[Passage], frame: QuestionFrame,
+                     parts: list[str], timings: dict[str, float], started: float) -> Answer:
+        """A part refused, or answered from passages that do not name its own word (女子 for 男子), asked
+        again over the passages that do; said not found when that fails and it rested on a sibling's."""
+        if check.passages:
+            retry = Answer(question=sub.question, text="", passages=[passages[i] for i in check.passages])
+            for _ in self._answer_part(retry, frame, parts, timings, started):
+                pass  # not streamed: its [n] count the passages asked over, renumbered below
+            if not retry.refused:
+                retry.text, retry.passages = cited_in_whole(retry.text, check.passages), passages
+                return attach_citations(retry)
+        if check.refuse and not sub.refused:
+            sub.withheld, sub.refused, sub.reason, sub.claims = sub.text, True, check.reason, []
+            sub.text = f"{REFUSAL}。{check.reason}"
+        return sub
 
     def _in_documents_words(self, frame: QuestionFrame, rewritten: str) -> QuestionFrame:
         """A question in everyday words ('莱西城外山上种的树…能盖住多大地方') is checked against the measure its
@@ -474,6 +499,7 @@ class QAPipeline:
             yield from self._generate(answer, timings, started, hint=rewritten)
             measured = as_of(self._in_documents_words(frame, rewritten), reader.profile)
             self._bound(answer, measured)
+            complete_list(answer)
             if not given:  # a benchmark's passages are all there is to read
                 self._fall_back(answer, measured, doc_ids)
         timings["total"] = time.perf_counter() - started

@@ -86,12 +86,17 @@ def _unquoted(item: str) -> str:
     return item[1:-1] if item[:1] in "“\"" and item[-1:] in "”\"" and item.count("“") == 1 else item
 
 
+def split_items(clause: str) -> list[str]:
+    """An enumerating clause's items: split at 、/和/及/以及, quote marks around a whole item dropped."""
+    return [_unquoted(i.strip()) for i in _ITEM_SPLIT.split(clause)]
+
+
 def items_before(sentence: str, start: int, count: int) -> list[str]:
     """The items enumerated right before the list's name ('…智能家电、高端化工、食品饮料、高端装备四大主导产业'):
     exactly `count` of them, or none."""
     clause_start = max(sentence.rfind(c, 0, start) for c in _CLAUSE_END) + 1
     clause = re.sub(r"等$", "", sentence[clause_start:start])
-    items = [_unquoted(i.strip()) for i in _ITEM_SPLIT.split(clause)]
+    items = split_items(clause)
     if len(items) != count or not all(items):
         return []
     return [_strip_verbs(items[0])] + items[1:]
