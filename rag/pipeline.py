@@ -362,7 +362,7 @@ class QAPipeline:
         documents state none are named in the reason. False when no place's figure is found."""
         if given or frame.places or frame.mentioned or frame.unknown or frame.kind != "fact" \
                 or not re.search(r"多少|几", frame.question) or not measure(frame):
-            return False  # a benchmark's passages: its own questions, no corpus of places
+            return False  # (given passages: a benchmark's, with no corpus of places behind them)
         places = self.reader.profile.places
         if len(places) < 2:
             return False

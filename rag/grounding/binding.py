@@ -52,8 +52,6 @@ def _measure_fits(term: str, context: str) -> bool:
 
 
 _COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
-
-
 _VAGUE_HEADS = {"地方", "东西", "事情", "方面", "情况", "项目", "人"}
 
 
