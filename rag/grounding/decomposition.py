@@ -156,8 +156,9 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
                   extra: list[Passage] = ()) -> Answer | None:
     """A side whose figure a table row or a sentence states for its year is answered from there, not by
     the model; `extra` passages (more of the side's documents) are read when the retrieved ones hold none."""
-    current = None if side_year(side, frame) else _current_year(side, frame, profile)
-    year = side_year(side, frame) or current
+    asked = side_year(side, frame)
+    current = None if asked else _current_year(side, frame, profile)
+    year = asked or current
     if not year:
         return None
     own = set(profile.docs_of(side.place)) if side.place else None

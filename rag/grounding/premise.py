@@ -91,8 +91,6 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-
-
 def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
     """A figure of the place's documents given for the wrong year: the 2025 target stated as the 2020
     value, or as already reached."""
@@ -287,18 +285,18 @@ def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     if index is None or not year:
         return None
     own = set(profile.docs_of(place))
-    found = industry_ratio([Passage(c, 1.0) for c in chunks if c.doc_id in own and "产业" in c.text], year, own)
+    pool = [Passage(c, 1.0) for c in chunks if c.doc_id in own and "产业" in c.text]
+    found = industry_ratio(pool, year, own)
     if found is None:
         return None
     shares, number = found
     top = max(range(3), key=lambda i: float(shares[i]))
     if top == index:
         return None
-    source = [c for c in chunks if c.doc_id in own and "产业" in c.text][number - 1]
     asked = SECTORS[index].search(frame.question)
     return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是第{'一二三'[top]}项"
                       f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked.group(0) if asked else _SECTOR_NAMES[index]}”。",
-                      [Passage(source, 1.0)])
+                      [pool[number - 1]])
 
 
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
