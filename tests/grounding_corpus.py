@@ -3,6 +3,8 @@ rule can have been written for them."""
 
 from __future__ import annotations
 
+import re
+
 from rag.chunking import chunk_document
 from rag.grounding.profile import CorpusProfile, build_profile
 from rag.grounding.question import QuestionReader
@@ -66,6 +68,16 @@ class RecordingModel:
 
     def answer(self, question: str, body: str):
         raise NotImplementedError
+
+    @staticmethod
+    def first_match(body: str, pattern: str) -> tuple[int, re.Match[str]] | None:
+        """The number of the first passage of the prompt where `pattern` matches, and the match."""
+        pieces = re.split(r"\[(\d+)\]", body)
+        for number, block in zip(map(int, pieces[1::2]), pieces[2::2]):
+            found = re.search(pattern, block)
+            if found:
+                return number, found
+        return None
 
     def count_tokens(self, text):
         return len(text)

@@ -4,8 +4,6 @@ said not found; the sibling's fact is never printed twice."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from grounding_corpus import RecordingModel
@@ -87,13 +85,8 @@ class FirstChampionModel(RecordingModel):
     name = "first-champion"
 
     def answer(self, question, body):
-        pieces = re.split(r"\[(\d+)\]", body)
-        for number, block in zip(map(int, pieces[1::2]), pieces[2::2]):
-            found = re.search(r"冠军是(\w\w)", block)
-            if found:
-                yield f"{found.group(1)}[{number}]。"
-                return
-        yield REFUSAL
+        got = self.first_match(body, r"冠军是(\w\w)")
+        yield f"{got[1].group(1)}[{got[0]}]。" if got else REFUSAL
 
 
 @pytest.fixture

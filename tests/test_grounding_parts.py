@@ -78,13 +78,8 @@ class PartModel(RecordingModel):
 
     def answer(self, question, body):
         term = re.sub(r"^\d{4}年|是多少.*$", "", question)
-        pieces = re.split(r"\[(\d+)\]", body)
-        for number, block in zip(map(int, pieces[1::2]), pieces[2::2]):
-            found = re.search(rf"{re.escape(term)}[^。]*?(\d+(?:\.\d+)?(?:亿元|家|%))", block)
-            if found:
-                yield f"2025年{term}为{found.group(1)}[{number}]。"
-                return
-        yield REFUSAL
+        got = self.first_match(body, rf"{re.escape(term)}[^。]*?(\d+(?:\.\d+)?(?:亿元|家|%))")
+        yield f"2025年{term}为{got[1].group(1)}[{got[0]}]。" if got else REFUSAL
 
 
 def _given(texts: list[str]) -> list[Passage]:
