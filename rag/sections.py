@@ -85,6 +85,7 @@ SNIPPET = 90  # characters of an item's text shown after its lead in an overview
 # an embedding cosine is mapped linearly from [EMBED_FLOOR, EMBED_CEIL] onto [0, 1]
 EMBED_FLOOR, EMBED_CEIL = 0.78, 0.92
 EMBED_WEIGHT = 0.4
+LEAD_WEIGHT = 0.7  # a match on a section's opening text counts for less than one on its heading
 
 
 @dataclass
@@ -325,8 +326,10 @@ def _colon_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Sec
             parts = [p for p in LIST_PART_SEP.split(text[colon.end() :].rstrip("。！？")) if p.strip()]
             if len(parts) < 3:
                 continue
-            intro = re.split(r"[，,。]", text[: colon.start()])[-1]
-            title = LIST_INTRO_TAIL.sub("", intro.strip()) or intro.strip()
+            clauses = re.split(r"[，,。]", text[: colon.start()])
+            title = LIST_INTRO_TAIL.sub("", clauses[-1].strip())
+            if len(title) < 4 and len(clauses) > 1:  # "……还存在一些困难和问题，主要是：" names it one clause earlier
+                title = clauses[-2].strip() + title
             if not 2 <= len(title) <= LEAD_MAX:
                 continue
             at = offset + sentence.start() + colon.end()
@@ -336,7 +339,7 @@ def _colon_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Sec
                 items.append(Item(_lead_of(part.strip()), part.strip(), "；", offset + begin, offset + begin + len(part)))
             out.append(Section(parent.doc_id, parent.title_path + [title], parent.level + 1,
                                offset + sentence.start(), offset + sentence.end(), items=items, kind="list",
-                               lead=text[:SNIPPET]))
+                               lead=normalise(line[max(sentence.start() - SNIPPET, 0) : sentence.end() + SNIPPET])))
     return out
 
 
@@ -519,7 +522,8 @@ class SectionIndex:
         counts = Counter(t for tokens in self._title_tokens for t in tokens)
         n = max(len(self.sections), 1)
         self._idf = {t: math.log(1 + n / c) for t, c in counts.items()}
-        self._default_idf = math.log(1 + n)
+        # a word no heading uses is neither rare nor common among headings: the median weight
+        self._default_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
         self._vectors: np.ndarray | None = None
 
     @classmethod
@@ -565,21 +569,41 @@ class SectionIndex:
         return tokens, text
 
     def _lexical(self, question: str, row: int) -> float:
+        """When the question names a section concept (挑战, 目标, 举措…), half the score is whether the
+        section's heading names the same concept; the rest is the F1 of the question's words against the
+        heading or its best clause (rare words weigh more; the ancestors' headings may cover a word such
+        as the year but do not dilute), or the heading's characters in order. A list introduced by a
+        sentence is also matched, damped, on that sentence ("我们也清醒认识到：……困难……")."""
         section = self.sections[row]
         tokens, text = self._query(question, section.doc_id)
         title = normalise(bare_title(section.title))
         if not tokens or not title:
             return 0.0
-        title_tokens = self._title_tokens[row]
-        q_concepts, t_concepts = _concepts(text), _concepts(title)
+        context = normalise("".join(section.title_path[:-1]))
+        clauses = [title] + [c for c in re.split(r"[，,、：:]", title) if len(c) >= 2 and c != title]
+        words = max((self._overlap(tokens, text, c, set(_tokens(c)), context), c) for c in clauses)
+        score = max(words[0], _in_order(title, text))
+        named = _concepts(title)
+        if section.kind != "heading":  # an author's heading names its section; a list's clause may not
+            lead = normalise(section.lead)
+            named |= _concepts(lead)
+            score = max(score, LEAD_WEIGHT * self._overlap(tokens, text, lead, set(_tokens(lead)), context, True))
+        asked = _concepts(text)
+        if not asked:
+            return score
+        return 0.5 * bool(asked & named) + 0.5 * score
+
+    def _overlap(self, tokens: list[str], text: str, title: str, title_tokens: set[str], context: str,
+                 recall_only: bool = False) -> float:
         weight = lambda t: self._idf.get(t, self._default_idf)  # noqa: E731
-        hit = lambda t: t in title_tokens or t in title or bool(_concepts(t) & t_concepts)  # noqa: E731
-        covered = sum(weight(t) for t in set(tokens) if hit(t))
-        recall = covered / sum(weight(t) for t in set(tokens))
+        q_concepts, t_concepts = _concepts(text), _concepts(title)
+        hit = lambda t: t in title or t in title_tokens or t in context or bool(_concepts(t) & t_concepts)  # noqa: E731
+        recall = sum(weight(t) for t in set(tokens) if hit(t)) / sum(weight(t) for t in set(tokens))
+        if recall_only:
+            return recall
         title_hit = sum(weight(t) for t in title_tokens if t in text or bool(_concepts(t) & q_concepts))
         precision = title_hit / max(sum(weight(t) for t in title_tokens), 1e-9)
-        token_score = 2 * recall * precision / (recall + precision) if recall and precision else 0.0
-        return max(token_score, _in_order(title, text))
+        return 2 * recall * precision / (recall + precision) if recall and precision else 0.0
 
     def _cosines(self, question: str, rows: list[int]) -> np.ndarray:
         if self._vectors is None:
