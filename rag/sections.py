@@ -61,7 +61,7 @@ NAMED_LIST_DEFINES = re.compile(r"^\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|�
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
 # section concepts: a question word and a heading word in one group mean the same kind of section
 CONCEPTS: dict[str, tuple[str, ...]] = {
-    "挑战": ("挑战", "困难", "问题", "短板", "不足", "风险", "制约", "压力", "瓶颈", "弱项"),
+    "挑战": ("挑战", "困难", "问题", "短板", "不足", "制约", "瓶颈", "弱项"),
     "举措": ("举措", "措施", "行动", "任务", "工程", "重点工作", "工作安排", "重点任务", "抓手", "路径"),
     "定位": ("定位", "战略定位", "功能定位", "发展定位", "角色"),
     "目标": ("目标", "主要目标", "预期目标", "发展目标", "指标", "远景目标"),
@@ -310,36 +310,71 @@ def _own_items(paragraphs: list[tuple[int, str]]) -> list[Item]:
         inline = _inline_items(line, offset, depth=0)
         if inline:
             return inline
+    if len(prose) >= 2 and not any(line.startswith("|") for _, line in paragraphs):
+        return [Item(_lead_of(line), line, "paragraph", o, o + len(line)) for o, line in prose]
     return _table_items(paragraphs)
 
 
 # ---- inline sections: colon lists and named lists --------------------------------------------------
 def _colon_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
-    """"……主要预期目标是：a；b；c。" becomes a section titled by the clause before the colon."""
+    """"……主要预期目标是：a；b；c。" becomes a section titled by the clause before the colon; its parts
+    run to the paragraph's end, split at semicolons, or at sentence ends when there are none."""
     out = []
     for offset, line in paragraphs:
-        for sentence in re.finditer(r"[^。！？]+[。！？]?", line):
-            text = sentence.group()
-            colon = LIST_INTRO.search(text)
-            if not colon:
+        for colon in LIST_INTRO.finditer(line):
+            begin = max(line.rfind(c, 0, colon.start()) for c in "。！？") + 1
+            rest = line[colon.end() :]
+            pieces = [p for p in LIST_PART_SEP.split(rest) if p.strip()]
+            if len(pieces) < 3:
+                pieces = [p for p in re.split(r"(?<=。)", rest) if p.strip()]
+            if len(pieces) < 3 or any(LIST_INTRO.search(p) for p in pieces):
                 continue
-            parts = [p for p in LIST_PART_SEP.split(text[colon.end() :].rstrip("。！？")) if p.strip()]
-            if len(parts) < 3:
-                continue
-            clauses = re.split(r"[，,。]", text[: colon.start()])
-            title = LIST_INTRO_TAIL.sub("", clauses[-1].strip())
-            if len(title) < 4 and len(clauses) > 1:  # "……还存在一些困难和问题，主要是：" names it one clause earlier
-                title = clauses[-2].strip() + title
+            title = _intro_title(line[begin : colon.start()])
             if not 2 <= len(title) <= LEAD_MAX:
                 continue
-            at = offset + sentence.start() + colon.end()
-            items = []
-            for part in parts:
-                begin = line.find(part, at - offset)
-                items.append(Item(_lead_of(part.strip()), part.strip(), "；", offset + begin, offset + begin + len(part)))
-            out.append(Section(parent.doc_id, parent.title_path + [title], parent.level + 1,
-                               offset + sentence.start(), offset + sentence.end(), items=items, kind="list",
-                               lead=normalise(line[max(sentence.start() - SNIPPET, 0) : sentence.end() + SNIPPET])))
+            out.append(_list_section(parent, title, pieces, line, offset, colon.end(), begin, "；"))
+    return out
+
+
+def _intro_title(intro: str) -> str:
+    """The clause that names a list: "……还存在一些困难和问题，主要是" names it one clause earlier."""
+    clauses = [c.strip() for c in re.split(r"[，,。]", intro) if c.strip()]
+    if not clauses:
+        return ""
+    title = LIST_INTRO_TAIL.sub("", clauses[-1])
+    if len(title) < 4 and len(clauses) > 1:
+        title = clauses[-2] + title
+    return title
+
+
+def _list_section(parent: Section, title: str, pieces: list[str], line: str, offset: int, at: int, begin: int,
+                  marker: str, items: list[Item] | None = None) -> Section:
+    if items is None:
+        items = []
+        for piece in pieces:
+            start = line.find(piece, at)
+            at = start + len(piece)
+            text = piece.strip().rstrip("。；;")
+            items.append(Item(_lead_of(text), text, marker, offset + start, offset + at))
+    end = items[-1].end if items else offset + len(line)
+    return Section(parent.doc_id, parent.title_path + [title], parent.level + 1, offset + begin, end,
+                   items=items, kind="list", lead=normalise(line[begin : begin + 2 * SNIPPET]))
+
+
+def _enumeration_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
+    """"……矛盾和问题依然较多。一是……二是……" — an enumeration inside a paragraph becomes a section
+    titled by the sentence that introduces it."""
+    out = []
+    for offset, line in paragraphs:
+        items = _inline_items(line, offset, depth=0)
+        if not items or items[0].start - offset < 4:
+            continue
+        intro = line[: items[0].start - offset].rstrip("。：:；; ")
+        intro = re.split(r"[。！？]", intro)[-1]
+        title = intro if len(intro) <= 2 * LEAD_MAX else "，".join(re.split(r"[，,]", intro)[-2:])
+        if len(title) >= 4:
+            out.append(_list_section(parent, title, [], line, offset, 0, items[0].start - offset - len(intro) - 1,
+                                     "", items))
     return out
 
 
@@ -443,7 +478,8 @@ def build_sections(document: Document, chunks: Sequence[Chunk]) -> list[Section]
         paragraphs = _paragraphs(document.text, body, own_end)
         section.lead = normalise(" ".join(line for _, line in paragraphs))[:SNIPPET]
         section.items = _own_items(paragraphs)
-        inline += _colon_lists(paragraphs, section) + _named_lists(paragraphs, section)
+        inline += _colon_lists(paragraphs, section) + _enumeration_lists(paragraphs, section)
+        inline += _named_lists(paragraphs, section)
     for i in sorted(children, key=lambda i: -tree[i][0].level):  # deepest parents first
         section = tree[i][0]
         section.items = _child_items(section, [tree[c][0] for c in children[i]]) or section.items
