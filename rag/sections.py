@@ -369,7 +369,7 @@ def _enumeration_lists(paragraphs: list[tuple[int, str]], parent: Section) -> li
         items = _inline_items(line, offset, depth=0)
         if not items or items[0].start - offset < 4:
             continue
-        intro = line[: items[0].start - offset].rstrip("。：:；; ")
+        intro = line[: items[0].start - offset].rstrip("（( ").rstrip("。：:；; ")
         intro = re.split(r"[。！？]", intro)[-1]
         title = intro if len(intro) <= 2 * LEAD_MAX else "，".join(re.split(r"[，,]", intro)[-2:])
         if len(title) >= 4:
