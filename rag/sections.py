@@ -57,7 +57,7 @@ LIST_INTRO = re.compile(r"[：:]")
 LIST_INTRO_TAIL = re.compile(r"(?:主要)?(?:是|为|有|包括|如下|以下|分别是)$")
 LIST_PART_SEP = re.compile(r"[；;]")
 NAMED_LIST = re.compile(r"“\s*(?P<name>[^“”]{2,14}?)\s*”")
-NAMED_LIST_DEFINES = re.compile(r"^\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")
+NAMED_LIST_DEFINES = re.compile(r"^[\u4e00-\u9fff]{0,6}\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")  # “两区一带”格局，即…
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
 # section concepts: a question word and a heading word in one group mean the same kind of section
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -324,6 +324,8 @@ def _colon_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Sec
         for colon in LIST_INTRO.finditer(line):
             begin = max(line.rfind(c, 0, colon.start()) for c in "。！？") + 1
             rest = line[colon.end() :]
+            if _inline_items(rest, 0, 0):  # 一是…/①… after the colon: _enumeration_lists reads it
+                continue
             pieces = [p for p in LIST_PART_SEP.split(rest) if p.strip()]
             if len(pieces) < 3:
                 pieces = [p for p in re.split(r"(?<=。)", rest) if p.strip()]
@@ -483,13 +485,20 @@ def build_sections(document: Document, chunks: Sequence[Chunk]) -> list[Section]
     for i in sorted(children, key=lambda i: -tree[i][0].level):  # deepest parents first
         section = tree[i][0]
         section.items = _child_items(section, [tree[c][0] for c in children[i]]) or section.items
-    sections = [s for s, _, _ in tree] + inline
+    sections = [s for s, _, _ in tree] + [s for s in inline if not _repeats_parent(s, tree)]
     if not tree:  # a document without headings: one section, the document itself
         root = Section(document.doc_id, [document.title], 0, 0, len(document.text))
         root.items = _own_items(_paragraphs(document.text, 0, len(document.text)))
         sections = [root] + _colon_lists(_paragraphs(document.text, 0, len(document.text)), root)
     _locate(sections, document, chunks)
     return sections
+
+
+def _repeats_parent(listed: Section, tree: list[tuple[Section, int, int | None]]) -> bool:
+    """A list section whose items are exactly its heading's items adds nothing but a second name."""
+    starts = [i.start for i in listed.items]
+    return any(s.title_path == listed.title_path[:-1] and [i.start for i in s.items if i.depth == 0] == starts
+               for s, _, _ in tree)
 
 
 def _child_items(parent: Section, kids: list[Section]) -> list[Item]:
