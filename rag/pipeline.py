@@ -27,6 +27,7 @@ from rag.indexing import IndexReport, build_index
 from rag.llm import Generator, load_generator
 from rag.prompting import build_messages
 from rag.retrieval import Retriever
+from rag.sections import SectionIndex
 from rag.store import current_version, load_index
 from rag.types import Answer, Event, Passage
 
@@ -62,6 +63,7 @@ class QAPipeline:
         self._reader: QuestionReader | None = None
         self._reader_for: Retriever | None = None
         self._scoped: ScopedRetriever | None = None
+        self._sections: tuple[object, SectionIndex] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -125,6 +127,15 @@ class QAPipeline:
             self._scoped = ScopedRetriever(retriever, self._reader.profile, self.settings.top_k)
             self._reader_for = retriever
         return self._reader
+
+    @property
+    def sections(self) -> SectionIndex:
+        """The section index of the loaded index version (headings and the items they enumerate)."""
+        stored = self.retriever.stored
+        if self._sections is None or self._sections[0] is not stored:
+            index = SectionIndex.from_chunks(stored.documents.values(), stored.iter_chunks(),)
+            self._sections = (stored, index)
+        return self._sections[1]
 
     @property
     def scoped(self) -> ScopedRetriever:

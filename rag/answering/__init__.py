@@ -11,6 +11,7 @@ from typing import Protocol
 from rag.answering.asked import Asked
 from rag.answering.lookups import EveryPlace, NamedList, OverList
 from rag.answering.model import ModelAnswer
+from rag.answering.overview import SectionItems
 from rag.answering.parts import PartsAnswer
 from rag.answering.sides import Calculation, Correction, Refusal, SideBySide
 from rag.types import Event
@@ -31,6 +32,7 @@ ROUTES: list[Answerer] = [
     SideBySide(),
     OverList(),
     NamedList(),
+    SectionItems(),  # an overview: every item of the section the question names
     EveryPlace(),
     Calculation(),
     ModelAnswer(),  # always applies

@@ -28,7 +28,7 @@ def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
     return list(passages) + [p for p in q.pipe.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
 
 
-def _said(q: Asked) -> Iterator[Event]:
+def said(q: Asked) -> Iterator[Event]:
     attach_citations(q.answer)
     q.first_token()
     yield Event("token", text=q.answer.text)
@@ -61,7 +61,7 @@ class OverList:
             return False
         q.answer.text, q.answer.calculation, q.answer.passages = got
         q.answer.looked_up, q.answer.reason = True, "名单和各项数字直接取自文档原文，计算由程序完成。"
-        yield from _said(q)
+        yield from said(q)
 
 
 class NamedList:
@@ -83,7 +83,7 @@ class NamedList:
             answer.passages, found.passage = answer.passages + [pool[found.passage - 1]], len(answer.passages) + 1
         answer.text, answer.looked_up = list_text(asked, found), True
         answer.reason = "以上条目直接取自文档列举该名称的原句。"
-        yield from _said(q)
+        yield from said(q)
 
 
 class EveryPlace:
@@ -112,4 +112,4 @@ class EveryPlace:
         left = [p for p in profile.places if p not in {r.side.place for r in results}]
         q.answer.reason = "问题没有指明地区，以上是文档中各地区的数字（直接取自原文）" + (f"；{'、'.join(left)}的文档没有给出。" if left else "。")
         q.answer.looked_up = True
-        yield from _said(q)
+        yield from said(q)

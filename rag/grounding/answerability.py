@@ -13,7 +13,7 @@ import jieba
 
 from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
-from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
 from rag.types import Passage
 
 _GENERIC_NAME = re.compile(r"^(?:十[一二三四五六七八九]五|[\d+、，,]+)$")
@@ -153,7 +153,6 @@ def asked_names(frame: QuestionFrame, tokens: list[tuple[str, str]]) -> list[str
 _WHO_WHAT = {"谁", "什么", "哪些", "哪个", "哪位", "哪部", "哪家", "哪支", "哪国", "哪里"}
 _LINKS = {"是", "有", "为", "包括", "的", "都", "还"}
 _MEASURED = "量数额率值号"
-_HOW_MUCH = re.compile(r"多少|几|多[大高长远重快久]")
 _THING = {"n", "nz", "j", "nt", "nw"}  # a role or a thing; not a person's or a place's name
 # what kind of answer is wanted, not a relation the passages must name: '开幕时间', '研发国家', '哪个城市'
 _ANSWER_KINDS = {"时间", "日期", "地点", "地方", "地址", "类型", "名字", "名称", "结果", "成绩", "内容", "原因", "用途",
@@ -196,7 +195,7 @@ def asked_head(tokens: list[tuple[str, str]]) -> str:
     measure has its own checks) and for words that only say what kind of answer is wanted ('时间')."""
     tokens = [(w, f) for w, f in tokens if w.strip() and not re.fullmatch(r"[？?！!。，,\s]+", w)]
     words = [w for w, _ in tokens]
-    if not tokens or _HOW_MUCH.search("".join(words)):
+    if not tokens or asks_figure("".join(words)):
         return ""
     asks = [i for i, w in enumerate(words) if w in _WHO_WHAT]
     if asks and asks[0] <= 1 and words[0] in _WHO_WHAT | {"是"}:  # '谁是…的旗手'

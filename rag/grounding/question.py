@@ -69,6 +69,7 @@ _NAMED_UNIT = re.compile(r"(?<=[给对在为和与])([\u4e00-\u9fff]{2,3}(?:区|
 _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|老|开发|功能|示范|试验|实验|保护|集聚|先行|核心|服务|"
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
+_HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化|少了\d")  # '比“十二五”末少了100天'
 
@@ -118,6 +119,11 @@ class QuestionFrame:
                  "growth": "增长计算", "sum": "求和", "each": "分项", "yesno": "是非", "why": "原因"}
         parts.append("类型：" + names.get(self.kind, self.kind))
         return "；".join(parts)
+
+
+def asks_figure(question: str) -> bool:
+    """The question asks for a number ('多少', '几', '多大'), not for things or a description."""
+    return bool(_HOW_MUCH.search(question))
 
 
 def expand(question: str) -> str:
