@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from rag import derived
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
@@ -185,7 +186,8 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         if not docs:
             raise _nothing_indexable(root, report)
         same_store = prev.stored is not None and same_place(prev.stored.manifest.get("vector_store", {}), settings)
-        if same_store and not (report.added or report.updated or report.removed):
+        current = same_store and prev.stored.manifest.get("derived") == derived.versions()  # else re-derive records
+        if current and not (report.added or report.updated or report.removed):
             report.chunks = len(prev.stored.chunks)
             report.seconds = time.perf_counter() - started
             return report
@@ -196,9 +198,11 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
 
 def _write(settings: Settings, embedder_name: str, entries: list, prev: _Previous, files: dict, report: IndexReport) -> None:
     """Carry over the unchanged files' parts, then write the new version (vectors, table, BM25)."""
-    chunks, tokens, matrices, docs = [], [], [], []
+    chunks, tokens, matrices, docs, records = [], [], [], [], []
     for rel, doc, parts in entries:
+        carried = parts is None
         parts = parts or prev.parts(doc.doc_id)
+        records += derived.carried(doc, parts[0], prev.stored) if carried else derived.fresh(doc, parts[0])
         files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}
         chunks += parts[0]
         tokens += parts[1]
@@ -206,7 +210,8 @@ def _write(settings: Settings, embedder_name: str, entries: list, prev: _Previou
         docs.append(doc)
     vectors = np.vstack(matrices)
     dim = vectors.shape[1]
-    manifest = {"embedder": {"name": embedder_name, "dim": dim}, "chunker": _chunker(settings), "files": files}
-    save_index(settings.index_dir, manifest, build_store(vectors, dim, settings, chunks), chunks, tokens, docs)
+    manifest = {"embedder": {"name": embedder_name, "dim": dim}, "chunker": _chunker(settings), "files": files,
+                "derived": derived.versions()}
+    save_index(settings.index_dir, manifest, build_store(vectors, dim, settings, chunks), chunks, tokens, docs, records)
     report.chunks = len(chunks)
     report.written = True

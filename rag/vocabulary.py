@@ -1,0 +1,230 @@
+"""The statistical vocabulary of Chinese government documents, as data, defined once for every step that
+reads figures: units and their dimensions, magnitudes, bound words, increase and decline words, five-year
+plan periods, relative-time words, the cue words of a figure's role, administrative suffixes and the
+standard synonyms of Chinese statistics (强度 = 占GDP比重, GDP = 地区生产总值). Nothing here belongs to one
+document or one question: a new corpus is read with the same words. Code imports these tables; it does not
+spell them again."""
+
+from __future__ import annotations
+
+import re
+
+# Magnitude words: '1.2万' is 12,000; '万亿元' is 10^12 元. Longest first when matching.
+MAGNITUDES: dict[str, float] = {
+    "万亿": 1e12, "千亿": 1e11, "百亿": 1e10, "亿": 1e8, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "千": 1e3, "百": 1e2,
+}
+
+# Base units -> dimension. A written unit is [magnitude] + base unit ('万千瓦' = 万 + 千瓦).
+BASE_UNITS: dict[str, str] = {
+    "元": "money", "美元": "money", "元/人": "money per person", "元/吨": "price", "元/平方米": "price",
+    "%": "percent", "‰": "permille", "个百分点": "percentage point", "倍": "multiple", "成": "tenth",
+    "人": "people", "人次": "visits", "户": "households", "名": "people", "位": "rank",
+    "吨": "mass", "吨标准煤": "energy", "千瓦": "power", "兆瓦": "power", "MW": "power", "GW": "power",
+    "千瓦时": "energy", "标准箱": "containers", "标箱": "containers", "TEU": "containers",
+    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area",
+    "公里": "length", "千米": "length", "米": "length", "立方米": "volume", "吨/日": "capacity", "立方米/日": "capacity",
+    "年": "duration", "天": "duration", "小时": "duration", "分钟": "duration", "岁": "age", "微克/立方米": "concentration",
+    "件": "count", "个": "count", "家": "count", "项": "count", "所": "count", "座": "count", "条": "count",
+    "台": "count", "辆": "count", "套": "count", "处": "count", "张": "count", "次": "count", "批": "count",
+    "类": "count", "种": "count", "只": "count", "头": "count", "艘": "count", "架": "count", "部": "count",
+    "支": "count", "株": "count", "棵": "count", "间": "count", "栋": "count", "幢": "count", "层": "count",
+    "村": "count", "镇": "count", "校": "count", "园": "count", "床": "count", "宗": "count", "例": "count",
+    "份": "count", "本": "count", "册": "count", "场": "count", "届": "count", "块": "count", "片": "count",
+}
+# Units written with a magnitude inside the number ('1.2万', '3千') and no unit after: a plain count.
+PERCENT_UNITS = ("%", "个百分点", "‰")
+# Written forms that mean the same unit.
+UNIT_SYNONYMS: dict[str, str] = {"％": "%", "百分点": "个百分点", "平方千米": "平方公里", "千米": "公里", "标箱": "标准箱", "TEU": "标准箱"}
+
+# Bounds: words around a figure that make it a bound, not a point. Value: the relation of the truth to the figure.
+BOUND_BEFORE: dict[str, str] = {
+    "超过": ">", "超": ">", "逾": ">", "高于": ">", "多于": ">", "大于": ">",
+    "突破": ">=", "不低于": ">=", "不少于": ">=", "至少": ">=", "不小于": ">=",
+    "不到": "<", "不足": "<", "低于": "<", "少于": "<", "小于": "<", "未达": "<",
+    "不超过": "<=", "不高于": "<=", "不多于": "<=", "最多": "<=",
+    "约": "~", "近": "~", "大约": "~", "接近": "~", "将近": "~", "近乎": "~",
+}
+BOUND_AFTER: dict[str, str] = {
+    "以上": ">=", "及以上": ">=", "多": ">", "余": ">", "以下": "<=", "以内": "<=", "之内": "<=",
+    "左右": "~", "上下": "~", "前后": "~",
+}
+RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
+
+# Direction words: a figure right after one of these is a change (growth rate or difference), signed.
+INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "多", "扩大", "加快")
+DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "少", "压减", "收窄", "缩小")
+# ... unless it says the level reached: '下降到254万吨', '提高至65%'
+TO_LEVEL = ("到", "至", "为")
+# words allowed between a direction word and its figure ('增长了5%', '分别下降3.2%')
+DIRECTION_FILLERS = ("了", "分别", "约", "达", "达到", "近", "超过", "超", "逾", "平均", "年均", "均", "各", "为")
+# a difference against another time: '比上年提高1.2个百分点', '较2020年增加100亿元'
+COMPARED_WITH = ("比", "较", "同比", "环比", "比上年", "较上年")
+
+# Five-year plans: 十三五 = the 13th (2016-2020). The N-th plan began in 1966 + 5 * (N - 3).
+PLAN_NUMERALS = "一二三四五六七八九"
+PLAN_PERIOD = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
+
+
+def plan_number(digit: str) -> int:
+    """'四' of 十四五 -> 14."""
+    return 10 + PLAN_NUMERALS.index(digit) + 1
+
+
+def plan_years(number: int) -> tuple[int, int]:
+    """The N-th five-year plan's first and last years (the 14th: 2021-2025)."""
+    start = 1966 + 5 * (number - 3)
+    return start, start + 4
+
+
+def plan_name(number: int) -> str:
+    return f"十{PLAN_NUMERALS[number - 11]}五" if 11 <= number <= 19 else ""
+
+
+def plan_base_target(number: int) -> tuple[int, int]:
+    """A plan's base year (the year before it starts) and target year (its last)."""
+    first, last = plan_years(number)
+    return first - 1, last
+
+
+def plan_of_year(year: int) -> int:
+    """The plan a year falls in (2025 -> 14)."""
+    return (year - 1966) // 5 + 3
+
+
+# Relative-time words -> offset from the document's own year ('去年' in a 2026 report is 2025).
+RELATIVE_YEARS: dict[str, int] = {
+    "前年": -2, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1, "上年度": -1, "一年来": -1,
+    "今年": 0, "本年": 0, "当年": 0, "本年度": 0, "明年": 1, "下一年": 1,
+}
+# spans of years ending before the document's year ('过去五年' in a 2026 report: 2021-2025)
+RELATIVE_SPANS: dict[str, int] = {"过去五年": 5, "五年来": 5, "近五年": 5, "过去三年": 3, "三年来": 3, "近三年": 3}
+# section headings that look back (figures there are actual) or ahead (targets)
+LOOKING_BACK = ("回顾", "发展基础", "发展成就", "主要成绩", "成效", "现状", "取得", "过去")
+LOOKING_AHEAD = ("目标", "任务", "安排", "展望", "远景", "预期", "重点工作", "主要指标")
+
+# Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
+ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
+STATUSES = ("actual", "target", "base")
+TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "将", "要", "达到", "到", "届时", "控制在", "保持在", "稳定在",
+               "预计", "规划", "努力", "实现", "以上", "左右")
+ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "完成", "实现", "达", "为", "突破")
+SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
+RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
+RANK_CUES = ("第", "位", "名", "居", "排名", "列")
+COUNT_DIMENSIONS = ("count", "people", "households", "visits")
+
+# Administrative places: suffixes, from the largest unit; scope words that mean 'the document's own place'.
+ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "省", "市", "区", "县", "州", "盟", "旗", "镇", "乡")
+OWN_PLACE_WORDS = ("全省", "全市", "全区", "全县", "全州", "全镇", "我省", "我市", "我区", "我县", "本省", "本市", "本区", "本县",
+                   "省内", "市内", "区内", "县内", "全域")
+GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区", "片区", "山区", "街区", "景区", "库区", "港区", "老城区",
+                       "主城区", "中心城区", "城市", "都市", "城镇", "乡镇", "县域", "县区", "县市区", "市县", "开发区", "新区",
+                       "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
+ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+
+# Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
+MEASURE_SYNONYMS: dict[str, str] = {
+    "GDP": "地区生产总值", "gdp": "地区生产总值", "国内生产总值": "地区生产总值", "生产总值": "地区生产总值",
+    "经济总量": "地区生产总值", "地区生产总值总量": "地区生产总值",
+    "R&D": "研发", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
+    "营收": "营业收入", "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
+    "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
+    "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
+    "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
+    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率",
+}
+# '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
+INTENSITY = ("强度", "占地区生产总值比重")
+SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
+# words around a measure that say where, when or how, not what (stripped from the canonical measure)
+MEASURE_NOISE = (
+    "全省", "全市", "全区", "全县", "我省", "我市", "我区", "我县", "本市", "实现", "完成", "达到", "突破", "超过", "累计", "其中",
+    "分别", "共", "总计", "合计", "年均", "平均", "同比", "比上年", "较上年", "预计", "力争", "确保", "今年", "去年", "全年",
+)
+# table header and category cells that are not measures
+TABLE_NON_MEASURES = ("类别", "序号", "属性", "单位", "备注", "预期性", "约束性", "指标属性", "领域", "类型")
+TABLE_MEASURE_HEADERS = ("指标", "指标名称", "主要指标", "项目", "名称")
+TABLE_RATE_HEADERS = ("年均", "年均增长", "年均增速", "累计")
+TABLE_EMPTY_CELLS = ("_", "-", "—", "——", "/", "－", "")
+
+# Question words (for the steps that read questions): what asks for a figure
+QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
+
+
+def canonical_unit(unit: str) -> str:
+    unit = unit.strip()
+    return UNIT_SYNONYMS.get(unit, unit)
+
+
+def split_unit(unit: str) -> tuple[float, str]:
+    """'万千瓦' -> (1e4, '千瓦'); '亿元' -> (1e8, '元'); '%' -> (1, '%'); unknown -> (1, unit)."""
+    unit = canonical_unit(unit)
+    if unit in BASE_UNITS:
+        return 1.0, unit
+    for word in sorted(MAGNITUDES, key=len, reverse=True):
+        if unit.startswith(word):
+            rest = canonical_unit(unit[len(word):])
+            if rest in BASE_UNITS or rest == "":
+                return MAGNITUDES[word], rest
+    return 1.0, unit
+
+
+def dimension_of(unit: str) -> str:
+    """The kind of quantity a unit measures ('万吨' -> 'mass'); '' when the unit is unknown or absent."""
+    scale, base = split_unit(unit)
+    if base == "":
+        return "number" if unit else ""
+    return BASE_UNITS.get(base, "")
+
+
+def unit_pattern() -> str:
+    """A regex alternation of every written unit, longest first (万人次 before 万人 before 万)."""
+    bases = list(BASE_UNITS) + list(UNIT_SYNONYMS)
+    mags = sorted(MAGNITUDES, key=len, reverse=True)
+    written = set(bases) | set(MAGNITUDES) | {m + b for m in mags for b in bases if BASE_UNITS.get(UNIT_SYNONYMS.get(b, b)) not in
+                            ("percent", "permille", "percentage point", "multiple", "rank", "tenth", "age", "duration")}
+    return "|".join(re.escape(u) for u in sorted(written, key=len, reverse=True))
+
+
+def canonical_measure(measure: str) -> str:
+    """The measure in one standard wording: synonyms replaced, scope and verb words dropped, no spaces or
+    brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
+    text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
+    text = re.sub(r"[（(][^）)]*[）)]", "", text)
+    for word in sorted(MEASURE_SYNONYMS, key=len, reverse=True):
+        if word in text and MEASURE_SYNONYMS[word] not in text:
+            text = text.replace(word, MEASURE_SYNONYMS[word])
+    text = text.replace("地区地区生产总值", "地区生产总值")
+    if text.endswith(INTENSITY[0]):
+        text = text[: -len(INTENSITY[0])] + INTENSITY[1]
+    for form in SHARE_FORMS:
+        if text.endswith(form) and form != "比重":
+            text = text[: -len(form)] + ("占地区生产总值比重" if "地区生产总值" in form else "比重")
+    changed = True
+    while changed:  # scope and verb words at either end only: '公共' keeps its '共'
+        changed = False
+        for word in sorted(MEASURE_NOISE, key=len, reverse=True):
+            if text.startswith(word) and len(text) > len(word):
+                text, changed = text[len(word):], True
+            if text.endswith(word) and len(text) > len(word):
+                text, changed = text[: -len(word)], True
+    return text.strip("的，,、：:")
+
+
+def is_admin_place(word: str) -> bool:
+    """A name ending in an administrative suffix that is not a generic word ('高密市', not '全市' or '城区')."""
+    return (len(word) >= 2 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
+            and word not in OWN_PLACE_WORDS and not word.startswith(("全", "本", "我", "各", "该", "每")))
+
+
+def short_place_forms(name: str) -> set[str]:
+    """The names people use for a place: with and without its suffix; development zones abbreviated."""
+    forms = {name}
+    for long, short in ZONE_SUFFIXES.items():
+        if name.endswith(long):
+            forms |= {name[: -len(long)] + short}
+    for suffix in ADMIN_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            forms.add(name[: -len(suffix)])
+            break
+    return forms
