@@ -1,5 +1,5 @@
 """Records derived from a document when it is (re)chunked at index time and kept beside its chunks in the
-chunk table (`records(doc_id, kind, data_json)`): figures today, sections next. Each kind has one builder
+chunk table (`records(doc_id, kind, data_json)`): figures and sections. Each kind has one builder
 here; indexing calls `derive` for a changed document and `carried` for an unchanged one, so every kind is
 computed once per document version and read back with `StoredIndex.records(kind)`."""
 
@@ -9,11 +9,13 @@ import json
 from collections.abc import Callable, Sequence
 
 from rag.facts import figure_records
+from rag.sections import section_records
 from rag.types import Chunk, Document
 
 # kind -> builder(document, chunks) -> list of JSON-able dicts. Add a kind by adding a row.
 BUILDERS: dict[str, Callable[[Document, Sequence[Chunk]], list[dict]]] = {
     "figures": figure_records,
+    "sections": section_records,
 }
 # Bump when a builder's output changes: an index built with another version re-derives every document's
 # records (chunks and vectors are carried over as they are).

@@ -14,12 +14,14 @@ from rag.config import Settings
 from rag.embedding import Embedder, LazyEmbedder
 from rag.errors import InputError, IndexStateError
 from rag.excerpt import pick_excerpt
+from rag.facts import FigureIndex
 from rag.grounding.answerability import check_answerable
 from rag.grounding.bridge import resolve as resolve_bridge
+from rag.grounding.evidence import Evidence
 from rag.grounding.premise import check_premise
 from rag.grounding.profile import build_profile
-from rag.grounding.question import ARITHMETIC, QuestionFrame, QuestionReader
 from rag.grounding.parts import split_parts
+from rag.grounding.question import ARITHMETIC, QuestionFrame, QuestionReader
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
 from rag.grounding.scope import ScopedRetriever
@@ -63,7 +65,7 @@ class QAPipeline:
         self._reader: QuestionReader | None = None
         self._reader_for: Retriever | None = None
         self._scoped: ScopedRetriever | None = None
-        self._sections: tuple[object, SectionIndex] | None = None
+        self._evidence: tuple[object, Evidence] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -123,19 +125,23 @@ class QAPipeline:
         retriever = self.retriever
         if self._reader is None or self._reader_for is not retriever:
             finder = self._reader.finder if self._reader is not None else None
-            self._reader = QuestionReader(build_profile(retriever.stored.chunks), finder)
+            self._reader = QuestionReader(build_profile(retriever.stored.chunks, retriever.stored.documents), finder)
             self._scoped = ScopedRetriever(retriever, self._reader.profile, self.settings.top_k)
             self._reader_for = retriever
         return self._reader
 
     @property
-    def sections(self) -> SectionIndex:
-        """The section index of the loaded index version (headings and the items they enumerate)."""
+    def evidence(self) -> Evidence:
+        """The figure and section indexes of the loaded index version, read from its records once."""
         stored = self.retriever.stored
-        if self._sections is None or self._sections[0] is not stored:
-            index = SectionIndex.from_chunks(stored.documents.values(), stored.iter_chunks(),)
-            self._sections = (stored, index)
-        return self._sections[1]
+        if self._evidence is None or self._evidence[0] is not stored:
+            sections = SectionIndex.from_records(stored.records("sections"), stored.documents.titles())
+            self._evidence = (stored, Evidence(FigureIndex.from_stored(stored), sections))
+        return self._evidence[1]
+
+    @property
+    def sections(self) -> SectionIndex:
+        return self.evidence.sections
 
     @property
     def scoped(self) -> ScopedRetriever:
@@ -182,7 +188,7 @@ class QAPipeline:
                         excerpt=pick_excerpt(question, passages))
         timings["excerpt"] = time.perf_counter() - started
         yield Event("excerpt", excerpt=answer.excerpt)
-        verdict = check_answerable(frame, reader.profile, passages, tokens)
+        verdict = check_answerable(frame, reader.profile, passages, tokens, None if given else self.evidence)
         chunks = [p.chunk for p in passages] if given else self.retriever.stored.chunks
         correction = check_premise(frame, reader.profile, chunks, passages) if verdict.answerable else None
         parts = [] if not self.settings.answer_parts or frame.kind in ARITHMETIC or (frame.decomposed and not given) \

@@ -673,10 +673,12 @@ def _in_order(title: str, text: str) -> float:
 
 # ---- answer ----------------------------------------------------------------------------------------
 def overview_answer(section: Section, question: str = "") -> tuple[str, list[str]]:
-    """All items of the section as numbered lines "（1）lead：text [n]", and the chunk ids in citation
-    order ([n] is the n-th id). Items of an item are indented under it with the same citation scheme."""
+    """All items of the section as lines "（一）lead：text [n]", and the chunk ids in citation order ([n] is
+    the n-th id). Items of an item are indented under it with the same citation scheme. Ordinals and the
+    count are written in Chinese numerals: a digit in an answer is a figure, checked against the passages."""
     cited: list[str] = []
-    lines = [f"“{bare_title(section.title) or section.title}”包括以下{sum(i.depth == 0 for i in section.items)}项："]
+    count = sum(i.depth == 0 for i in section.items)
+    lines = [f"“{bare_title(section.title) or section.title}”包括以下{_numeral(count)}项："]
     number = 0
     for item in section.items:
         if item.chunk_id and item.chunk_id not in cited:
@@ -685,10 +687,17 @@ def overview_answer(section: Section, question: str = "") -> tuple[str, list[str
         body = _short(item)
         if item.depth == 0:
             number += 1
-            lines.append(f"（{number}）{item.lead}{'：' + body if body else ''}{ref}")
+            lines.append(f"（{_numeral(number)}）{item.lead}{'：' + body if body else ''}{ref}")
         else:
             lines.append(f"    - {item.lead}{'：' + body if body else ''}{ref}")
     return "\n".join(lines), cited
+
+
+def _numeral(n: int) -> str:
+    """1-99 in Chinese numerals (一, 十二, 二十三)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else "十" if tens == 1 else _CN[tens - 1] + "十"
+    return head + (_CN[ones - 1] if ones else "") if n else "零"
 
 
 def _short(item: Item) -> str:

@@ -56,7 +56,8 @@ class PartsAnswer:
         answer, results, keys = q.answer, [], part_keys(q.parts)
         for number, part in enumerate(q.parts):
             frame, sub = q.reader.read(part), Answer(question=part, text="", passages=answer.passages)
-            verdict = check_answerable(frame, q.reader.profile, answer.passages, q.reader.finder.tokens(part))
+            verdict = check_answerable(frame, q.reader.profile, answer.passages, q.reader.finder.tokens(part),
+                                       None if q.given else q.pipe.evidence)
             if verdict.answerable:
                 yield from _answer_part(q, sub, frame, "\n" if number else "")
                 check = check_part(sub.text, sub.refused, number, keys, answer.passages)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import jieba
 
+from rag.grounding.evidence import Evidence
 from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
@@ -101,12 +102,22 @@ def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
     return Verdict(True)
 
 
-def _terms_covered(frame: QuestionFrame, profile: CorpusProfile) -> Verdict:
+def _absent(term: str, doc_ids: list[str], where: str, evidence: Evidence) -> Verdict:
+    """A term the documents do not name in its words is refused only when nothing they state or head a
+    section with means it either; the refusal says what comes closest."""
+    if evidence.has(term, doc_ids):
+        return Verdict(True)
+    near_by = evidence.nearest(term, doc_ids)
+    have = f"文档中相近的指标有：{'、'.join(near_by)}。" if near_by else ""
+    return Verdict(False, f"{where}中没有提到“{term}”。{have}")
+
+
+def _terms_covered(frame: QuestionFrame, profile: CorpusProfile, evidence: Evidence) -> Verdict:
     doc_ids, where = _scope(frame, profile)
     text = profile.text_of(doc_ids)
     for term in frame.metric_terms:
-        if not mentioned(term, text):
-            return Verdict(False, f"{where}中没有提到“{term}”。")
+        if not mentioned(term, text) and not (verdict := _absent(term, doc_ids, where, evidence)).answerable:
+            return verdict
     for name in frame.quoted:
         if not _GENERIC_NAME.match(name) and not mentioned(name, profile.text):
             return Verdict(False, f"文档中没有找到“{name}”。")
@@ -231,7 +242,8 @@ def _head_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[P
     return Verdict(False, f"{where}中没有提到“{head}”。")
 
 
-def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]]) -> Verdict:
+def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]],
+                   evidence: Evidence) -> Verdict:
     """The compound name a number question asks about, whose every word the place's documents use but
     never together: the thing itself is not in them (everyday words the documents do not use are not
     judged: '老楼院子' may well be their 老旧小区)."""
@@ -241,17 +253,21 @@ def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tu
         if any(run in term for term in frame.metric_terms):  # the tail of a measure judged whole ('…占GDP比重')
             continue
         words = [w for w, _ in tokens if w in run]
-        if all(w in text for w in words) and not mentioned(run, text):
-            return Verdict(False, f"{where}中没有提到“{run}”。")
+        if all(w in text for w in words) and not mentioned(run, text) \
+                and not (verdict := _absent(run, doc_ids, where, evidence)).answerable:
+            return verdict
     return Verdict(True)
 
 
 def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
-                     tokens: list[tuple[str, str]] = ()) -> Verdict:
+                     tokens: list[tuple[str, str]] = (), evidence: Evidence | None = None) -> Verdict:
     """The first failing check's verdict, or answerable; `tokens`: the question's words with their parts
-    of speech (no compound-name check without them)."""
+    of speech (no compound-name check without them); `evidence`: the figure and section indexes, whose
+    measures and headings keep a term worded otherwise from being refused."""
+    evidence = evidence or Evidence()
     for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
-                  lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens),
+                  lambda: _terms_covered(frame, profile, evidence),
+                  lambda: _names_covered(frame, profile, tokens, evidence),
                   lambda: _head_covered(frame, profile, passages, tokens)):
         verdict = check()
         if not verdict.answerable:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import jieba.posseg
 
 from rag.conversation import PlaceFinder
-from rag.types import Chunk
+from rag.facts import document_year
+from rag.types import Chunk, Document
 
 _CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
 _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
@@ -105,6 +106,7 @@ class DocProfile:
     years: set[int] = field(default_factory=set)
     periods: set[int] = field(default_factory=set)
     text: str = ""  # its title, headings and chunk texts, squashed: for presence checks
+    year: int | None = None  # the year it was written in: what its '今年/去年' mean (None when it does not say)
 
 
 def title_places(title: str, finder: PlaceFinder) -> tuple[str, list[str]]:
@@ -170,6 +172,11 @@ class CorpusProfile:
             self._joined[key] = "\n".join(self.docs[d].text for d in key if d in self.docs)
         return self._joined[key]
 
+    def written_in(self, doc_ids: Iterable[str] | None = None) -> int | None:
+        """The year these documents (all, when None) were written in, when they agree on one."""
+        years = {d.year for k, d in self.docs.items() if doc_ids is None or k in doc_ids}
+        return years.pop() if len(years) == 1 and None not in years else None
+
     def years_of(self, doc_ids: Iterable[str]) -> set[int]:
         return set().union(*(self.docs[d].years for d in doc_ids if d in self.docs))
 
@@ -215,7 +222,16 @@ def chunks_with(needle: str, chunks: Iterable[Chunk], profile: CorpusProfile) ->
     return [c for c in chunks if c.doc_id in docs and needle in squash(c.text)] if docs else []
 
 
-def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
+def _opening(document: Document | None) -> str:
+    """The lines under a document's title (a subtitle, the date line '在贵州省…会议上'): where a document
+    whose title names no place says whose it is."""
+    return "\n".join(document.text.splitlines()[:4]) if document is not None else ""
+
+
+def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | None = None) -> CorpusProfile:
+    """`documents` (the index's, when there is one): each document's own year and, when its title names
+    no place, the place its opening lines name."""
+    documents = documents or {}
     by_doc: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
         by_doc[chunk.doc_id].append(chunk)
@@ -225,8 +241,12 @@ def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
     for doc_id, parts in by_doc.items():
         title = parts[0].title
         text = normalize_years("\n".join([title] + [f"{c.heading_path}\n{c.text}" for c in parts]))
+        document = documents.get(doc_id)
         subject, parents = title_places(title, finder)
-        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text))
+        if not subject:
+            subject, parents = title_places(_opening(document), finder)
+        year = document_year(document) if document is not None else None
+        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text), year)
         indicators |= table_indicators(text) | target_indicators(text)
     aliases: dict[str, str] = {}
     for d in docs.values():

@@ -12,6 +12,7 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
+from rag.vocabulary import RELATIVE_YEARS
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -240,6 +241,16 @@ class QuestionReader:
             run += word
         return terms
 
+    def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
+        """'去年', '今年', '明年' read against the year the asked place's documents were written in (a 2026
+        report's 去年 is 2025); [] when the documents do not say one year."""
+        words = [w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in text]
+        if not words:
+            return []
+        docs = [d for p in frame.places for d in self.profile.docs_of(p)] or None
+        year = self.profile.written_in(docs)
+        return [year + RELATIVE_YEARS[words[0]]] if year is not None else []
+
     def _indicator(self, text: str) -> str:
         inside = [i for i in self.profile.indicators if i in text]
         return max(inside, key=len) if inside else ""
@@ -249,6 +260,8 @@ class QuestionReader:
         frame = QuestionFrame(question)
         self._places(text, frame)
         frame.years, frame.periods = _years(text)
+        if not frame.years:
+            frame.years = self._relative_years(text, frame)
         frame.quoted = [q.strip() for q in _QUOTED.findall(text)]
         frame.given = [(n, u) for n, u in _GIVEN.findall(magnitudes(text))
                        if not (u == "年" and re.fullmatch(r"(?:19|20)\d{2}", n))]
