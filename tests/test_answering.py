@@ -121,3 +121,16 @@ def test_a_report_whose_title_names_no_place_takes_it_from_its_opening(tmp_setti
     pipeline = QAPipeline(tmp_settings, embedder=hash_embedder, generator=FirstFigure())
     pipeline.index()
     assert "甘肃省" in pipeline.reader.profile.places
+
+
+def test_a_figure_question_is_answered_from_the_figure_index_for_the_year_asked(pipe):
+    answer = pipe.ask("甘肃省去年地区生产总值是多少？")  # a 2026 report: 去年 is 2025
+    assert answer.route == "figure" and "9800亿元" in answer.text and not answer.refused
+    assert all(c.supported for c in answer.claims)
+    assert "9800" in answer.passages[answer.citations[0].number - 1].chunk.text
+
+
+def test_records_that_disagree_leave_the_question_to_the_model(pipe):
+    # the plan states 地区生产总值 for the end of 十三五 and as its 2025 target: no year asked, two values
+    answer = pipe.ask("婺源县地区生产总值是多少？")
+    assert answer.route != "figure"

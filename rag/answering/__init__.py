@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from rag.answering.asked import Asked
+from rag.answering.figure import FigureRecord
 from rag.answering.lookups import EveryPlace, NamedList, OverList
 from rag.answering.model import ModelAnswer
 from rag.answering.overview import SectionItems
@@ -33,6 +34,7 @@ ROUTES: list[Answerer] = [
     OverList(),
     NamedList(),
     SectionItems(),  # an overview: every item of the section the question names
+    FigureRecord(),  # one figure the documents state, read at indexing time
     EveryPlace(),
     Calculation(),
     ModelAnswer(),  # always applies
