@@ -230,6 +230,7 @@ def fake_pipeline(tmp_settings) -> QAPipeline:
     (tmp_settings.corpus_dir / "pingdu.txt").write_text(PINGDU, encoding="utf-8")
     pipeline = QAPipeline(tmp_settings.with_overrides(top_k=6), embedder=HashEmbedder(), generator=ScriptedGenerator())
     pipeline.index()
+    pipeline.evidence.figures.search = lambda *a, **k: []  # every answer is the scripted model's, to be scored
     return pipeline
 
 

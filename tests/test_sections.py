@@ -206,11 +206,11 @@ def test_overview_answer_lists_every_item_with_citations(plan):
     section = titled(plan[1], "第一节 面临的挑战")
     text, cited = overview_answer(section, "青岚县面临哪些挑战")
     lines = text.splitlines()
-    assert lines[1].startswith("（1）产业结构偏重") and lines[3].startswith("（3）公共服务短板明显")
+    assert lines[1].startswith("（一）产业结构偏重") and lines[3].startswith("（三）公共服务短板明显")
     assert all(line.endswith("[1]") for line in lines[1:])
     assert cited == [section.items[0].chunk_id]
     prompt = overview_prompt(section, "青岚县面临哪些挑战")
-    assert "（2）创新能力不足" in prompt and "不得遗漏" in prompt
+    assert "（二）创新能力不足" in prompt and "不得遗漏" in prompt
 
 
 def test_seed_sections_match_the_text():
