@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COMPARED_WITH, COUNT_DIMENSIONS, DECLINE_WORDS, DIRECTION_FILLERS,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, COUNT_DIMENSIONS, DECLINE_WORDS, NEW_THINGS,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
@@ -84,7 +84,7 @@ def _fmt(x: float | None) -> str:
 
 _CN_YEAR_DIGITS = str.maketrans("〇零OoΟ一二三四五六七八九", "00000123456789")
 _CN_YEAR = re.compile(r"([〇零OoΟ一二三四五六七八九]\s?){4}(?=\s?年)")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月")
+_DATE_LINE = re.compile(r"^[\s—\-（(]*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月|((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月(?:\s?\d{1,2}\s?日)?\s*$")
 _DOC_NUMBER = re.compile(r"〔\s*((?:19|20)\d{2})\s*〕|\[\s*((?:19|20)\d{2})\s*\]")
 _YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年")
 _YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年?\s?[-—–~至到]\s?((?:19|20)\d{2})(?!\d)")
@@ -103,16 +103,16 @@ def document_year(document: Document) -> int | None:
     'YYYY年工作回顾' heading (+1), or the first year of the plan its title names; None when nothing says."""
     head = [_years_as_digits(line) for line in document.text.splitlines()[:40]]
     for line in head:
-        m = _DATE_LINE.match(line)
+        m = _DATE_LINE.search(line)
         if m:
-            return int(m.group(1))
+            return int(m.group(1) or m.group(2))
     for line in head:
         m = _DOC_NUMBER.search(line)
         if m:
             return int(m.group(1) or m.group(2))
     title = re.sub(r"[（(][^）)]*[）)]", "", _years_as_digits(document.title))
     m = _YEAR_WORD.search(title)
-    if m and not _YEAR_RANGE.search(title):
+    if m and not _YEAR_RANGE.search(title) and not PLAN_PERIOD.search(title):  # a plan's title names its vision year
         return int(m.group(1))
     m = _REVIEW_HEADING.search(_years_as_digits(document.text[:20000]))
     if m:
@@ -181,8 +181,9 @@ def _places_in(text: str) -> tuple[str, ...]:
                 found.append(word)  # jieba tags '高密市' after '潍坊市' as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
                 found.append(organisation.group(0))  # '四川省人民政府'
-            elif flag.startswith("ns") and nxt in ("省", "市", "县", "区", "自治区", "州") and is_admin_place(word + nxt):
-                found.append(word + nxt)
+            elif flag.startswith("ns") and nxt[:1] in "省市县区州" and is_admin_place(word + nxt[:1]):
+                found.append(word + nxt[:1])  # '贵州' + '省第…'
+
     return tuple(found)
 
 
@@ -194,8 +195,11 @@ def document_subject(document: Document) -> str:
     if zone:
         return zone.group(0)
     places = _places_in(title)
-    if not places:
-        return ""
+    if not places:  # '政府工作报告' / '——2026年1月28日在云南省第十四届人民代表大会…': the opening names it
+        title = document.text[:300]
+        places = _places_in(title) or _places_in(document.path)
+        if not places:
+            return ""
     run = [places[0]]
     for place in places[1:]:
         if title.find(place) - (title.find(run[-1]) + len(run[-1])) > 1:
@@ -206,7 +210,7 @@ def document_subject(document: Document) -> str:
 
 # -- one figure's measure, time, subject and role --------------------------------------------------------
 
-_CLAUSE_MARKS = "，,；;。！？!?\n：:"
+_CLAUSE_MARKS = "，,；;。！？!?：:"
 _TIME_WORDS = re.compile(
     r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?十[一二三四五六七八九]五[”\"]?"
     r"(?:期间|时期|末|期末|初)?|" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + "|"
@@ -218,7 +222,7 @@ _LEAD_WORDS = re.compile(
 )
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
-    r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|新增|"
+    r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
     r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均)+$"
 )
 
@@ -241,8 +245,8 @@ def _measure_before(clause: str) -> str:
 
 _RANK_TAIL = re.compile(r"(?:均|分别|位|继续|稳|保持|上升|提升|跃升|前移)*(?:居|列|排名|排|位列|位居|保持|升至)?"
                         r"(?:全国|全省|全市|全区|西部|中部|东部|东北|全球|世界|同类城市|省会城市|各市州?)?(?:首位|第)?\s?$")
+_COMPARATIVES = ("比", "较", "同比", "环比") + INCREASE_WORDS + DECLINE_WORDS
 _GENERIC_RANKED = ("总量", "增速", "总量和增速", "增速和总量", "规模", "排名", "位次")
-_NEW_THINGS = re.compile(r"^(?:新建|建成|新增|培育|打造|创建|引进|认定|获批|落地|开工|实施|建设|新培育|新认定|新引进|获评|入选)+")
 
 
 def _measure_after(text: str, end: int) -> str:
@@ -263,8 +267,11 @@ def _years_before(text: str) -> list[tuple[int, int]]:
 
 
 def _plan_period_of(text: str) -> str:
-    m = PLAN_PERIOD.search(text)
-    return plan_name(plan_number(m.group(1) or m.group(2))) if m else ""
+    """The plan period a text places its figure in ('“十三五”期间'), not one it compares with ('较“十二五”末')."""
+    for m in reversed(list(PLAN_PERIOD.finditer(text))):
+        if not _COMPARED_YEAR.search(text[:m.start()]):
+            return plan_name(plan_number(m.group(1) or m.group(2)))
+    return ""
 
 
 def _relative_year(text: str, year: int | None) -> tuple[int | None, str]:
@@ -283,20 +290,23 @@ def _relative_year(text: str, year: int | None) -> tuple[int | None, str]:
     return (best[1], best[2]) if best else (None, "")
 
 
-def _status(before: str, headings: str, year: int | None, ctx: _DocContext, quantity: Quantity) -> str:
-    """target when the sentence plans it or its year lies ahead of the document; actual otherwise."""
+def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> str:
+    """target when its year lies ahead of the document or the sentence plans it; actual when its year is
+    past, the section looks back (or at an earlier plan) or the sentence says it is done."""
     if year is not None and ctx.year is not None and (year > ctx.year or year == ctx.year and ctx.report):
         return "target"
     if year is not None and ctx.year is not None and year < ctx.year:
         return "actual"
-    if any(c in before for c in ("已", "完成了", "实现了", "累计完成")):
-        return "actual"
-    if any(c in before for c in TARGET_CUES if len(c) >= 2) or re.search(r"到(?:19|20)\d\d|将|要", before):
+    clause = re.split(r"[，,；;：:]", before)[-1]
+    if any(c in clause for c in TARGET_CUES) or re.search(r"到(?:19|20)\d\d", before):
         return "target"
-    if any(w in headings for w in LOOKING_BACK):
+    earlier_plan = ctx.plan and any(y <= ctx.plan[0] for _, y in _years_before(headings))
+    if any(w in headings for w in LOOKING_BACK) or earlier_plan:
         return "actual"
-    if any(w in headings for w in LOOKING_AHEAD) or quantity.bound in (">=", "~", "<=") and not ctx.report:
+    if any(w in headings for w in LOOKING_AHEAD) or any(c in before for c in TARGET_CUES):
         return "target"
+    if any(c in before for c in ACHIEVED_CUES):
+        return "actual"
     return "actual" if ctx.report else "target" if ctx.plan else "actual"
 
 
@@ -307,7 +317,7 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
         return "share"
     if quantity.unit in ("%", "个百分点") and quantity.direction == "" and re.search("|".join(SHARE_CUES), measure + before[-8:]):
         return "share"
-    if quantity.unit == "个百分点" or quantity.direction and quantity.unit not in ("%", "倍") or quantity.compared:
+    if quantity.unit == "个百分点" or quantity.direction and quantity.unit not in ("%", "倍"):
         return "change"
     if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure):
         return "rate"
@@ -318,8 +328,8 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
 
 # -- prose -------------------------------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
-_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比)\s?$")
+_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]?")
+_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比)\s?[“\"]?\s?$")
 
 
 @dataclass
@@ -347,7 +357,7 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     """The place the clause names (not one above the document's own, named in its title), else the one
     the sentence named for the figure before, else the document's."""
     title = ctx.document.title
-    named = [p for p in _places_in(clause) if p == ctx.subject or p not in title]
+    named = [p for p in _places_in(clause) if (p == ctx.subject or p not in title) and p + "级" not in clause]
     return named[-1] if named else said.subject or ctx.subject
 
 
@@ -357,16 +367,18 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     measure = _measure_before(_RANK_TAIL.sub("", clause) if q.unit in ("位", "名") else clause)
     if q.unit in ("位", "名") and (len(measure) < 2 or measure.startswith(_GENERIC_RANKED)):
         measure = said.measure  # '总量和增速均居全国第5位' ranks what the sentence just measured
-    if len(measure) < 2 and dimension_of(q.unit) in COUNT_DIMENSIONS:
-        measure = _measure_after(sentence, q.end) or measure
-    elif len(measure) < 2 or measure in INCREASE_WORDS + DECLINE_WORDS:
-        measure = said.measure
+    new = re.search("(?:" + "|".join(NEW_THINGS) + ")$", re.sub(r"[\s“”\"]", "", clause))
+    if new and len(measure) <= len(new.group(0)):
+        measure = new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
+    elif len(measure) < 2 or measure in _COMPARATIVES:
+        after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
+        measure = after if len(after) >= 2 else said.measure
     before = sentence[:q.start]
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
     heading_year = _explicit_year(headings)
     year = explicit or relative
-    status = _status(before, headings, year or heading_year, ctx, q)
+    status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     subject = _subject(clause, ctx, said)
@@ -399,20 +411,42 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         canonical=canonical_measure(fields_["measure"]), subject=fields_["subject"], year=fields_["year"],
         period=fields_["period"], role=fields_["role"], status=fields_["status"], doc_id=doc.doc_id,
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
-        page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=sentence.strip()[:300],
+        page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
         parts=list(q.parts) or None,
     )
 
 
-def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
-    doc, finder, out = ctx.document, _ChunkFinder(chunks), []
-    offset = 0
-    for line in doc.text.split("\n"):
-        if not line.lstrip().startswith("|"):
-            for m in _SENTENCE.finditer(line):
-                out += _sentence_figures(ctx, finder, m.group(0), offset + m.start())
+_BREAK = re.compile(r"[。！？；;!?]\s*$")
+_HEADING_LINE = 30  # a line shorter than this that ends without punctuation is a heading, not a broken sentence
+
+
+def _prose_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) of the prose: lines broken inside a sentence (PDF-derived text, even across an
+    empty line) are joined; table rows and short heading lines end a run."""
+    out, start, offset = [], None, 0
+    lines = text.split("\n")
+    following = [""] * len(lines)  # the next non-empty line after each line
+    for i in range(len(lines) - 2, -1, -1):
+        following[i] = lines[i + 1] if lines[i + 1].strip() else following[i + 1]
+    for i, line in enumerate(lines):
+        table = line.lstrip().startswith("|")
+        if not table and start is None and line.strip():
+            start = offset
+        end_here = table or line.strip() and (_BREAK.search(line) or len(line.strip()) < _HEADING_LINE
+                                              or not following[i] or following[i].lstrip().startswith("|"))
+        if start is not None and end_here:
+            stop = offset + len(line) if not table else offset - 1
+            out += [(start + m.start(), m.group(0)) for m in _SENTENCE.finditer(text[start:max(start, stop)])]
+            start = None
         offset += len(line) + 1
+    return out
+
+
+def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
+    finder, out = _ChunkFinder(chunks), []
+    for at, sentence in _prose_sentences(ctx.document.text):
+        out += _sentence_figures(ctx, finder, sentence, at)
     return out
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import cn2an
 
 from rag.vocabulary import (
-    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, MAGNITUDES,
+    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, MAGNITUDES, NEW_THINGS,
     RANGE_JOINERS, TO_LEVEL, canonical_unit, dimension_of, split_unit, unit_pattern,
 )
 
@@ -143,7 +143,7 @@ def _direction(pre: str) -> tuple[str, bool]:
         for filler in DIRECTION_FILLERS:
             if rest.endswith(filler):
                 rest, changed = rest[: -len(filler)].rstrip(), True
-    if rest.endswith(TO_LEVEL):
+    if rest.endswith(TO_LEVEL) or rest.endswith(NEW_THINGS):
         return "", False
     for words, sign in ((DECLINE_WORDS, "down"), (INCREASE_WORDS, "up")):
         for word in sorted(words, key=len, reverse=True):
@@ -185,7 +185,7 @@ def _quantity(m: re.Match, text: str, previous: Quantity | None, floor: int) -> 
     value, unit = _unit_of(token, m.group("ua"))
     high, unit_b, end = _range_end(m, text)
     unit = unit or unit_b
-    if value is None or chinese and (not m.group("ua") or dimension_of(unit) in ("count", "rank", "duration", "age", "tenth", "")
+    if value is None or chinese and (not m.group("ua") or token == "一" or dimension_of(unit) in ("count", "rank", "duration", "age", "tenth", "")
                                       or text[max(0, m.start() - 1):m.start()] in ("第", "十")):
         return None  # '一是', '三大攻坚战', '十四五': Chinese numerals count only with a measurement unit
     bound = BOUND_AFTER["多"] if m.group("more") else ""
