@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, COUNT_DIMENSIONS, DECLINE_WORDS, NEW_THINGS,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
@@ -60,6 +60,7 @@ class Figure:
     title: str = ""
     heading_path: str = ""
     parts: list[float] | None = None  # a ratio's terms
+    offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,7 +155,7 @@ class _DocContext:
 
 # -- places ---------------------------------------------------------------------------------------------
 
-_ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
+_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
 
 
 @lru_cache(maxsize=1)
@@ -250,11 +251,59 @@ _GENERIC_RANKED = ("总量", "增速", "总量和增速", "增速和总量", "�
 
 
 def _measure_after(text: str, end: int) -> str:
-    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园'."""
-    tail = re.match(r"[^，,；;。、：:（(\d]{2,14}", text[end:])
+    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园', '14个村庄入选…' -> '村庄'."""
+    tail = re.match(r"[^，,；;。、：:（(\d]{2,16}", text[end:])
     if not tail:
         return ""
-    return re.split(r"[和与及等]|完成|实现|达到|全部|累计|分别|共", tail.group(0).lstrip("的"))[0]
+    words = "|".join(sorted(MEASURE_END_VERBS, key=len, reverse=True))
+    return re.split(rf"[和与及等]|{words}", tail.group(0).lstrip("的"))[0].strip("“”\" ")
+
+
+def _names_counted_noun(sentence: str, end: int) -> bool:
+    """In 'N + classifier + noun' the noun is what is counted ('5条铁路专用线'); a count that ends its
+    clause ('企业数量达到354家，') or modifies with 的 ('3400万人的工程') names it before."""
+    nxt = sentence[end:end + 1]
+    return bool(re.match(r"[\u4e00-\u9fff“\"]", nxt)) and nxt not in "的以左上下余多及和与等"
+
+
+def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
+    """The measure phrase of a prose figure: the counted noun after it, the phrase before it, or what the
+    sentence measured last ('实现地区生产总值67665亿元，增长5.5%')."""
+    ranked = q.unit in ("位", "名") and re.search(r"第\s?$", clause)
+    before = _measure_before(_RANK_TAIL.sub("", clause) if ranked else clause)
+    if ranked:
+        return said.measure if len(before) < 2 or before.startswith(_GENERIC_RANKED) else before
+    new = re.search("(?:" + "|".join(NEW_THINGS) + ")$", re.sub(r"[\s“”\"]", "", clause))
+    if dimension_of(q.unit) in COUNT_DIMENSIONS and _names_counted_noun(sentence, q.end):
+        after = _measure_after(sentence, q.end)
+        if len(after) >= 2:
+            return (new.group(0) if new else "") + after
+    if new and len(before) <= len(new.group(0)):
+        return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
+    if before.startswith("占") and said.measure:
+        return said.measure + before  # '…354家，占全市的39%'
+    if len(before) < 2 or before in _COMPARATIVES:
+        after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
+        return after if len(after) >= 2 else said.measure
+    return before
+
+
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?$")
+
+
+def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
+    """The year of a from-value ('经营主体从689万户增至951万户'): the year written after 从, else the base
+    year of the plan period the sentence or its section reviews, else the year before the document's."""
+    m = _FROM.search(clause)
+    if not m:
+        return None
+    written = _years_before(m.group(0))
+    if written:
+        return written[-1][1] if "十" not in m.group(0) else plan_base_target(plan_of_year(written[-1][1]))[1]
+    period = _plan_period_of(before) or _plan_period_of(headings)
+    if period:
+        return plan_base_target(plan_number(period[1]))[0]
+    return ctx.year - 2 if ctx.year else None
 
 
 def _years_before(text: str) -> list[tuple[int, int]]:
@@ -292,18 +341,20 @@ def _relative_year(text: str, year: int | None) -> tuple[int | None, str]:
 
 def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> str:
     """target when its year lies ahead of the document or the sentence plans it; actual when its year is
-    past, the section looks back (or at an earlier plan) or the sentence says it is done."""
+    past, the section looks back (or at an earlier plan) or the sentence says it is done. Quoted names
+    ('“国家重点人才工程计划”') say nothing about time."""
     if year is not None and ctx.year is not None and (year > ctx.year or year == ctx.year and ctx.report):
         return "target"
     if year is not None and ctx.year is not None and year < ctx.year:
         return "actual"
+    before = re.sub(r"“[^”]*”", "", before)
     clause = re.split(r"[，,；;：:]", before)[-1]
     if any(c in clause for c in TARGET_CUES) or re.search(r"到(?:19|20)\d\d", before):
         return "target"
     earlier_plan = ctx.plan and any(y <= ctx.plan[0] for _, y in _years_before(headings))
     if any(w in headings for w in LOOKING_BACK) or earlier_plan:
         return "actual"
-    if any(w in headings for w in LOOKING_AHEAD) or any(c in before for c in TARGET_CUES):
+    if any(w in headings for w in LOOKING_AHEAD) or any(c in before for c in TARGET_CUES + WEAK_TARGET_CUES):
         return "target"
     if any(c in before for c in ACHIEVED_CUES):
         return "actual"
@@ -317,9 +368,11 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
         return "share"
     if quantity.unit in ("%", "个百分点") and quantity.direction == "" and re.search("|".join(SHARE_CUES), measure + before[-8:]):
         return "share"
-    if quantity.unit == "个百分点" or quantity.direction and quantity.unit not in ("%", "倍"):
+    relative = quantity.unit in ("%", "倍", "成")
+    if quantity.unit == "个百分点" or quantity.direction and not relative:
         return "change"
-    if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure):
+    multiple = quantity.unit == "倍" and re.search(r"是.{0,12}的\s?$", before)  # '是2015年的1.2倍'
+    if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure) or multiple:
         return "rate"
     if dimension_of(quantity.unit) in COUNT_DIMENSIONS:
         return "count"
@@ -329,7 +382,7 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
 # -- prose -------------------------------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]?")
-_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比)\s?[“\"]?\s?$")
+_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比|是|从|由)\s?[“\"]?\s?$")
 
 
 @dataclass
@@ -364,20 +417,12 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
 def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str) -> dict:
     """The fields of one prose figure that come from its sentence and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
-    measure = _measure_before(_RANK_TAIL.sub("", clause) if q.unit in ("位", "名") else clause)
-    if q.unit in ("位", "名") and (len(measure) < 2 or measure.startswith(_GENERIC_RANKED)):
-        measure = said.measure  # '总量和增速均居全国第5位' ranks what the sentence just measured
-    new = re.search("(?:" + "|".join(NEW_THINGS) + ")$", re.sub(r"[\s“”\"]", "", clause))
-    if new and len(measure) <= len(new.group(0)):
-        measure = new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
-    elif len(measure) < 2 or measure in _COMPARATIVES:
-        after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
-        measure = after if len(after) >= 2 else said.measure
+    measure = _measure(q, sentence, clause, said)
     before = sentence[:q.start]
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
     heading_year = _explicit_year(headings)
-    year = explicit or relative
+    year = _from_year(clause, headings, before, ctx) or explicit or relative
     status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
@@ -404,8 +449,9 @@ class _ChunkFinder:
         return best
 
 
-def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: int, sentence: str) -> Figure:
-    """A Figure from a quantity and its fields; `at` is the figure's offset in the chunk's text."""
+def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: int, sentence: str, offset: int) -> Figure:
+    """A Figure from a quantity and its fields; `at` is the figure's offset in the chunk's text, `offset`
+    in the document's."""
     return Figure(
         value=q.value, unit=q.unit, dimension=q.dimension, text=q.text, measure=fields_["measure"],
         canonical=canonical_measure(fields_["measure"]), subject=fields_["subject"], year=fields_["year"],
@@ -413,7 +459,7 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
         page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None,
+        parts=list(q.parts) or None, offset=offset,
     )
 
 
@@ -465,7 +511,7 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
             continue  # a number the sentence says nothing about is not a figure we can index
         chunk = finder.find(at + q.start, at + q.end)
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
-        out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence))
+        out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start))
     return out
 
 
@@ -497,7 +543,7 @@ def _table_columns(header: list[str]) -> tuple[int | None, dict[int, tuple[int |
 
 
 def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at: int, column: tuple[int | None, bool],
-                       row: str) -> Figure | None:
+                       row: str, offset: int) -> Figure | None:
     quantities = find_quantities(cell.strip("[]【】"))
     if len(quantities) != 1 or cell in TABLE_EMPTY_CELLS:
         return None
@@ -512,30 +558,40 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     fields_ = {"measure": measure, "subject": ctx.subject, "year": year if year is not None else target,
                "period": plan_name(plan_of_year(target)) if rate and target else "", "status": status,
                "role": "rate" if rate and unit in ("%", "") else _role(q, measure, status, "")}
-    return _record(q, fields_, ctx.document, chunk, at, row)
+    return _record(q, fields_, ctx.document, chunk, at, row, offset)
 
 
-def _table_figures(ctx: _DocContext, chunk: Chunk) -> list[Figure]:
+def _table_figures(ctx: _DocContext, chunk: Chunk, inherited: tuple | None) -> tuple[list[Figure], tuple | None]:
+    """The figures of a table chunk's cells, and its columns for the next chunk. A table the source broke
+    in two (its second part headed by a data row) keeps the columns of the part before it."""
     lines, offsets, at = chunk.text.split("\n"), [], 0
     for line in lines:
         offsets.append(at)
         at += len(line) + 1
     rows = [(o, l) for o, l in zip(offsets, lines) if l.lstrip().startswith("|") and not re.fullmatch(r"[\s|:\-]+", l)]
-    if len(rows) < 2:
-        return []
-    name_col, columns = _table_columns([c for _, c in _cells(rows[0][1])])
+    if not rows:
+        return [], inherited
+    header = [c for _, c in _cells(rows[0][1])]
+    name_col, columns = _table_columns(header)
+    if columns:
+        rows, inherited = rows[1:], (name_col, columns, len(header))
+    elif inherited and inherited[2] == len(header):
+        name_col, columns = inherited[0], inherited[1]
     if name_col is None or not columns:
-        return []
-    out = []
-    for offset, row in rows[1:]:
+        return [], inherited
+    out, search_from = [], chunk.start
+    for offset, row in rows:
         cells = _cells(row)
         if len(cells) <= max(columns) or not re.search(r"[\u4e00-\u9fff]", cells[name_col][1]):
             continue
+        found = ctx.document.text.find(cells[name_col][1], search_from)
+        row_at = found if found >= 0 else chunk.start
+        search_from = max(search_from, row_at)
         for i, column in columns.items():
-            figure = _table_cell_figure(ctx, chunk, cells[name_col][1], cells[i][1], offset + cells[i][0], column, row)
+            figure = _table_cell_figure(ctx, chunk, cells[name_col][1], cells[i][1], offset + cells[i][0], column, row, row_at)
             if figure:
                 out.append(figure)
-    return out
+    return out, inherited
 
 
 def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: dict | None = None) -> list[Figure]:
@@ -547,9 +603,11 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
     report = plan is None or "报告" in document.title
     ctx = _DocContext(document, year, plan, info.get("subject") or document_subject(document), report)
     figures = _prose_figures(ctx, chunks)
+    columns = None
     for chunk in chunks:
         if chunk.kind == "table":
-            figures += _table_figures(ctx, chunk)
+            found, columns = _table_figures(ctx, chunk, columns)
+            figures += found
     return figures
 
 

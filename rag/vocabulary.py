@@ -21,7 +21,8 @@ BASE_UNITS: dict[str, str] = {
     "人": "people", "人次": "visits", "户": "households", "名": "people", "位": "rank",
     "吨": "mass", "吨标准煤": "energy", "千瓦": "power", "兆瓦": "power", "MW": "power", "GW": "power",
     "千瓦时": "energy", "标准箱": "containers", "标箱": "containers", "TEU": "containers",
-    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area", "伏": "voltage", "千伏": "voltage", "升": "volume", "千升": "volume",
+    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area", "斤": "mass", "公斤": "mass", "元/月": "money per month", "元/年": "money per year",
+    "个月": "duration", "场次": "count", "列": "count", "轮": "count", "起": "count", "户次": "count", "家次": "count", "伏": "voltage", "千伏": "voltage", "升": "volume", "千升": "volume",
     "公里": "length", "千米": "length", "米": "length", "立方米": "volume", "吨/日": "capacity", "立方米/日": "capacity",
     "年": "duration", "天": "duration", "小时": "duration", "分钟": "duration", "岁": "age", "微克/立方米": "concentration",
     "件": "count", "个": "count", "家": "count", "项": "count", "所": "count", "座": "count", "条": "count",
@@ -104,11 +105,15 @@ RELATIVE_SPANS: dict[str, int] = {"过去五年": 5, "五年来": 5, "近五年"
 LOOKING_BACK = ("回顾", "发展基础", "发展成就", "主要成绩", "成效", "现状", "取得", "过去", "发展环境", "成绩")
 LOOKING_AHEAD = ("目标", "任务", "安排", "展望", "远景", "预期", "重点工作", "主要指标")
 
+# Where the name of a counted thing ends: '14个村庄入选省级…' counts 村庄.
+MEASURE_END_VERBS = ("开展", "开行", "实现", "完成", "达到", "入选", "获批", "获评", "通过", "被", "全部", "累计", "分别", "共",
+                     "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖")
 # Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
 ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
 STATUSES = ("actual", "target", "base")
 # cue words of a plan ('力争', '到2025年') and of what is done ('已', '完成了'); '达到', '实现' say neither
-TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预计", "规划", "努力", "届时", "将", "要", "控制在", "稳定在")
+TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预计", "规划", "努力", "届时", "控制在", "稳定在")
+WEAK_TARGET_CUES = ("将", "要")  # also '将现有部门整合为…' (the 把 construction): weaker than a section heading
 ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "取得", "成功")
 SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
 RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
@@ -215,7 +220,7 @@ def canonical_measure(measure: str) -> str:
 
 def is_admin_place(word: str) -> bool:
     """A name ending in an administrative suffix that is not a generic word ('高密市', not '全市' or '城区')."""
-    return (len(word) >= 2 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
+    return (len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
             and word not in OWN_PLACE_WORDS and not word.startswith(("全", "本", "我", "各", "该", "每")))
 
 
