@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
@@ -224,7 +224,7 @@ _LEAD_WORDS = re.compile(
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
     r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
-    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均)+$"
+    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均|从|由)+$"
 )
 
 
@@ -244,26 +244,33 @@ def _measure_before(clause: str) -> str:
     return text[-24:]
 
 
-_RANK_TAIL = re.compile(r"(?:均|分别|位|继续|稳|保持|上升|提升|跃升|前移)*(?:居|列|排名|排|位列|位居|保持|升至)?"
+_RANK_TAIL = re.compile(r"(?:均|分别|位|继续|稳|保持|上升|提升|跃升|前移|由|跃居至|跃居|升至|上升至|提升至)*(?:居|列|排名|排|位列|位居|保持|升至)?"
                         r"(?:全国|全省|全市|全区|西部|中部|东部|东北|全球|世界|同类城市|省会城市|各市州?)?(?:首位|第)?\s?$")
 _COMPARATIVES = ("比", "较", "同比", "环比") + INCREASE_WORDS + DECLINE_WORDS
+_VERBS_AFTER = INCREASE_WORDS + DECLINE_WORDS + MEASURE_END_VERBS + ("增至", "降至", "提高到", "下降到", "达")
 _GENERIC_RANKED = ("总量", "增速", "总量和增速", "增速和总量", "规模", "排名", "位次")
 
 
 def _measure_after(text: str, end: int) -> str:
-    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园', '14个村庄入选…' -> '村庄'."""
+    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园', '14个村庄入选…' -> '村庄';
+    nothing when a verb follows ('689万户增至951万户')."""
     tail = re.match(r"[^，,；;。、：:（(\d]{2,16}", text[end:])
     if not tail:
         return ""
-    words = "|".join(sorted(MEASURE_END_VERBS, key=len, reverse=True))
-    return re.split(rf"[和与及等]|{words}", tail.group(0).lstrip("的"))[0].strip("“”\" ")
+    phrase = tail.group(0).lstrip("的")
+    if phrase.startswith(_VERBS_AFTER):
+        return ""
+    words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
+    return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
 
 
-def _names_counted_noun(sentence: str, end: int) -> bool:
+def _names_counted_noun(sentence: str, end: int, unit: str) -> bool:
     """In 'N + classifier + noun' the noun is what is counted ('5条铁路专用线'); a count that ends its
-    clause ('企业数量达到354家，') or modifies with 的 ('3400万人的工程') names it before."""
+    clause ('企业数量达到354家，') or modifies with 的 ('3400万人的工程') names it before. An amount may name
+    its thing after 的 ('31.5公里的环海路')."""
     nxt = sentence[end:end + 1]
-    return bool(re.match(r"[\u4e00-\u9fff“\"]", nxt)) and nxt not in "的以左上下余多及和与等"
+    stops = "以左上下余多及和与等" + ("的" if dimension_of(unit) in COUNT_DIMENSIONS else "")
+    return bool(re.match(r"[\u4e00-\u9fff“\"]", nxt)) and nxt not in stops
 
 
 def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
@@ -274,7 +281,8 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
     if ranked:
         return said.measure if len(before) < 2 or before.startswith(_GENERIC_RANKED) else before
     new = re.search("(?:" + "|".join(NEW_THINGS) + ")$", re.sub(r"[\s“”\"]", "", clause))
-    if dimension_of(q.unit) in COUNT_DIMENSIONS and _names_counted_noun(sentence, q.end):
+    counted = dimension_of(q.unit) in COUNT_DIMENSIONS or len(before) <= 2  # '设立10亿元绿色发展基金'
+    if counted and _names_counted_noun(sentence, q.end, q.unit):
         after = _measure_after(sentence, q.end)
         if len(after) >= 2:
             return (new.group(0) if new else "") + after
@@ -288,7 +296,7 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
     return before
 
 
-_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?$")
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?第?\s?$")
 
 
 def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
@@ -361,6 +369,9 @@ def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> s
     return "actual" if ctx.report else "target" if ctx.plan else "actual"
 
 
+_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客)$"
+
+
 def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
     if quantity.unit in ("位", "名") and re.search(r"第\s?$", before):
         return "rank"
@@ -371,11 +382,11 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
     relative = quantity.unit in ("%", "倍", "成")
     if quantity.unit == "个百分点" or quantity.direction and not relative:
         return "change"
-    multiple = quantity.unit == "倍" and re.search(r"是.{0,12}的\s?$", before)  # '是2015年的1.2倍'
+    multiple = quantity.unit == "倍" and re.search(r"是[^，,；;。]{0,16}的", before[-24:])  # '是2015年的1.2倍'
     if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure) or multiple:
         return "rate"
-    if dimension_of(quantity.unit) in COUNT_DIMENSIONS:
-        return "count"
+    if dimension_of(quantity.unit) in COUNT_DIMENSIONS or dimension_of(quantity.unit) == "number" and re.search(_PEOPLE, measure):
+        return "count"  # '常住人口达到155万' counts people
     return status
 
 
@@ -715,6 +726,7 @@ class FigureIndex:
                 if roles and figure.role not in roles and figure.status not in roles:
                     continue
                 found.append((figure, float(scores[i])))
+        found.sort(key=lambda fs: (-fs[1], fs[0].subject, fs[0].year or 0, fs[0].role))
         return found[:k] if k else found
 
 

@@ -107,7 +107,7 @@ LOOKING_AHEAD = ("目标", "任务", "安排", "展望", "远景", "预期", "�
 
 # Where the name of a counted thing ends: '14个村庄入选省级…' counts 村庄.
 MEASURE_END_VERBS = ("开展", "开行", "实现", "完成", "达到", "入选", "获批", "获评", "通过", "被", "全部", "累计", "分别", "共",
-                     "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖")
+                     "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖", "为", "到")
 # Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
 ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
 STATUSES = ("actual", "target", "base")
@@ -138,11 +138,14 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
-    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率",
+    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
+_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(MEASURE_SYNONYMS, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
+# verbs inside a measure phrase that its standard wording drops ('钓具产业实现营业收入' -> '钓具产业营业收入')
+MEASURE_VERBS = ("实现", "完成")
 # words around a measure that say where, when or how, not what (stripped from the canonical measure)
 MEASURE_NOISE = (
     "全省", "全市", "全区", "全县", "我省", "我市", "我区", "我县", "本市", "实现", "完成", "达到", "突破", "超过", "累计", "其中",
@@ -198,10 +201,9 @@ def canonical_measure(measure: str) -> str:
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
     text = re.sub(r"[（(][^）)]*[）)]", "", text)
-    for word in sorted(MEASURE_SYNONYMS, key=len, reverse=True):
-        if word in text and MEASURE_SYNONYMS[word] not in text:
-            text = text.replace(word, MEASURE_SYNONYMS[word])
-    text = text.replace("地区地区生产总值", "地区生产总值")
+    text = _SYNONYM.sub(lambda m: MEASURE_SYNONYMS[m.group(0)], text)  # one pass, longest form first
+    for verb in MEASURE_VERBS:
+        text = text.replace(verb, "") if len(text) > len(verb) + 1 else text
     if text.endswith(INTENSITY[0]):
         text = text[: -len(INTENSITY[0])] + INTENSITY[1]
     for form in SHARE_FORMS:
