@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COMPARED_WITH, COUNT_DIMENSIONS, DECLINE_WORDS, DIRECTION_FILLERS,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
@@ -60,6 +60,7 @@ class Figure:
     title: str = ""
     heading_path: str = ""
     parts: list[float] | None = None  # a ratio's terms
+    offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,7 +85,7 @@ def _fmt(x: float | None) -> str:
 
 _CN_YEAR_DIGITS = str.maketrans("〇零OoΟ一二三四五六七八九", "00000123456789")
 _CN_YEAR = re.compile(r"([〇零OoΟ一二三四五六七八九]\s?){4}(?=\s?年)")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月")
+_DATE_LINE = re.compile(r"^[\s—\-（(]*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月|((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月(?:\s?\d{1,2}\s?日)?\s*$")
 _DOC_NUMBER = re.compile(r"〔\s*((?:19|20)\d{2})\s*〕|\[\s*((?:19|20)\d{2})\s*\]")
 _YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年")
 _YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年?\s?[-—–~至到]\s?((?:19|20)\d{2})(?!\d)")
@@ -103,16 +104,16 @@ def document_year(document: Document) -> int | None:
     'YYYY年工作回顾' heading (+1), or the first year of the plan its title names; None when nothing says."""
     head = [_years_as_digits(line) for line in document.text.splitlines()[:40]]
     for line in head:
-        m = _DATE_LINE.match(line)
+        m = _DATE_LINE.search(line)
         if m:
-            return int(m.group(1))
+            return int(m.group(1) or m.group(2))
     for line in head:
         m = _DOC_NUMBER.search(line)
         if m:
             return int(m.group(1) or m.group(2))
     title = re.sub(r"[（(][^）)]*[）)]", "", _years_as_digits(document.title))
     m = _YEAR_WORD.search(title)
-    if m and not _YEAR_RANGE.search(title):
+    if m and not _YEAR_RANGE.search(title) and not PLAN_PERIOD.search(title):  # a plan's title names its vision year
         return int(m.group(1))
     m = _REVIEW_HEADING.search(_years_as_digits(document.text[:20000]))
     if m:
@@ -154,7 +155,7 @@ class _DocContext:
 
 # -- places ---------------------------------------------------------------------------------------------
 
-_ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
+_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
 
 
 @lru_cache(maxsize=1)
@@ -181,8 +182,9 @@ def _places_in(text: str) -> tuple[str, ...]:
                 found.append(word)  # jieba tags '高密市' after '潍坊市' as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
                 found.append(organisation.group(0))  # '四川省人民政府'
-            elif flag.startswith("ns") and nxt in ("省", "市", "县", "区", "自治区", "州") and is_admin_place(word + nxt):
-                found.append(word + nxt)
+            elif flag.startswith("ns") and nxt[:1] in "省市县区州" and is_admin_place(word + nxt[:1]):
+                found.append(word + nxt[:1])  # '贵州' + '省第…'
+
     return tuple(found)
 
 
@@ -194,8 +196,11 @@ def document_subject(document: Document) -> str:
     if zone:
         return zone.group(0)
     places = _places_in(title)
-    if not places:
-        return ""
+    if not places:  # '政府工作报告' / '——2026年1月28日在云南省第十四届人民代表大会…': the opening names it
+        title = document.text[:300]
+        places = _places_in(title) or _places_in(document.path)
+        if not places:
+            return ""
     run = [places[0]]
     for place in places[1:]:
         if title.find(place) - (title.find(run[-1]) + len(run[-1])) > 1:
@@ -206,7 +211,7 @@ def document_subject(document: Document) -> str:
 
 # -- one figure's measure, time, subject and role --------------------------------------------------------
 
-_CLAUSE_MARKS = "，,；;。！？!?\n：:"
+_CLAUSE_MARKS = "，,；;。！？!?：:"
 _TIME_WORDS = re.compile(
     r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?十[一二三四五六七八九]五[”\"]?"
     r"(?:期间|时期|末|期末|初)?|" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + "|"
@@ -218,8 +223,8 @@ _LEAD_WORDS = re.compile(
 )
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
-    r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|新增|"
-    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均)+$"
+    r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
+    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均|从|由)+$"
 )
 
 
@@ -239,18 +244,74 @@ def _measure_before(clause: str) -> str:
     return text[-24:]
 
 
-_RANK_TAIL = re.compile(r"(?:均|分别|位|继续|稳|保持|上升|提升|跃升|前移)*(?:居|列|排名|排|位列|位居|保持|升至)?"
+_RANK_TAIL = re.compile(r"(?:均|分别|位|继续|稳|保持|上升|提升|跃升|前移|由|跃居至|跃居|升至|上升至|提升至)*(?:居|列|排名|排|位列|位居|保持|升至)?"
                         r"(?:全国|全省|全市|全区|西部|中部|东部|东北|全球|世界|同类城市|省会城市|各市州?)?(?:首位|第)?\s?$")
+_COMPARATIVES = ("比", "较", "同比", "环比") + INCREASE_WORDS + DECLINE_WORDS
+_VERBS_AFTER = INCREASE_WORDS + DECLINE_WORDS + MEASURE_END_VERBS + ("增至", "降至", "提高到", "下降到", "达")
 _GENERIC_RANKED = ("总量", "增速", "总量和增速", "增速和总量", "规模", "排名", "位次")
-_NEW_THINGS = re.compile(r"^(?:新建|建成|新增|培育|打造|创建|引进|认定|获批|落地|开工|实施|建设|新培育|新认定|新引进|获评|入选)+")
 
 
 def _measure_after(text: str, end: int) -> str:
-    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园'."""
-    tail = re.match(r"[^，,；;。、：:（(\d]{2,14}", text[end:])
+    """A counted thing named after its number: '建成3个国家级产业园' -> '国家级产业园', '14个村庄入选…' -> '村庄';
+    nothing when a verb follows ('689万户增至951万户')."""
+    tail = re.match(r"[^，,；;。、：:（(\d]{2,16}", text[end:])
     if not tail:
         return ""
-    return re.split(r"[和与及等]|完成|实现|达到|全部|累计|分别|共", tail.group(0).lstrip("的"))[0]
+    phrase = tail.group(0).lstrip("的")
+    if phrase.startswith(_VERBS_AFTER):
+        return ""
+    words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
+    return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
+
+
+def _names_counted_noun(sentence: str, end: int, unit: str) -> bool:
+    """In 'N + classifier + noun' the noun is what is counted ('5条铁路专用线'); a count that ends its
+    clause ('企业数量达到354家，') or modifies with 的 ('3400万人的工程') names it before. An amount may name
+    its thing after 的 ('31.5公里的环海路')."""
+    nxt = sentence[end:end + 1]
+    stops = "以左上下余多及和与等" + ("的" if dimension_of(unit) in COUNT_DIMENSIONS else "")
+    return bool(re.match(r"[\u4e00-\u9fff“\"]", nxt)) and nxt not in stops
+
+
+def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
+    """The measure phrase of a prose figure: the counted noun after it, the phrase before it, or what the
+    sentence measured last ('实现地区生产总值67665亿元，增长5.5%')."""
+    ranked = q.unit in ("位", "名") and re.search(r"第\s?$", clause)
+    before = _measure_before(_RANK_TAIL.sub("", clause) if ranked else clause)
+    if ranked:
+        return said.measure if len(before) < 2 or before.startswith(_GENERIC_RANKED) else before
+    new = re.search("(?:" + "|".join(NEW_THINGS) + ")$", re.sub(r"[\s“”\"]", "", clause))
+    counted = dimension_of(q.unit) in COUNT_DIMENSIONS or len(before) <= 2  # '设立10亿元绿色发展基金'
+    if counted and _names_counted_noun(sentence, q.end, q.unit):
+        after = _measure_after(sentence, q.end)
+        if len(after) >= 2:
+            return (new.group(0) if new else "") + after
+    if new and len(before) <= len(new.group(0)):
+        return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
+    if before.startswith("占") and said.measure:
+        return said.measure + before  # '…354家，占全市的39%'
+    if len(before) < 2 or before in _COMPARATIVES:
+        after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
+        return after if len(after) >= 2 else said.measure
+    return before
+
+
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?第?\s?$")
+
+
+def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
+    """The year of a from-value ('经营主体从689万户增至951万户'): the year written after 从, else the base
+    year of the plan period the sentence or its section reviews, else the year before the document's."""
+    m = _FROM.search(clause)
+    if not m:
+        return None
+    written = _years_before(m.group(0))
+    if written:
+        return written[-1][1] if "十" not in m.group(0) else plan_base_target(plan_of_year(written[-1][1]))[1]
+    period = _plan_period_of(before) or _plan_period_of(headings)
+    if period:
+        return plan_base_target(plan_number(period[1]))[0]
+    return ctx.year - 2 if ctx.year else None
 
 
 def _years_before(text: str) -> list[tuple[int, int]]:
@@ -263,8 +324,11 @@ def _years_before(text: str) -> list[tuple[int, int]]:
 
 
 def _plan_period_of(text: str) -> str:
-    m = PLAN_PERIOD.search(text)
-    return plan_name(plan_number(m.group(1) or m.group(2))) if m else ""
+    """The plan period a text places its figure in ('“十三五”期间'), not one it compares with ('较“十二五”末')."""
+    for m in reversed(list(PLAN_PERIOD.finditer(text))):
+        if not _COMPARED_YEAR.search(text[:m.start()]):
+            return plan_name(plan_number(m.group(1) or m.group(2)))
+    return ""
 
 
 def _relative_year(text: str, year: int | None) -> tuple[int | None, str]:
@@ -283,21 +347,29 @@ def _relative_year(text: str, year: int | None) -> tuple[int | None, str]:
     return (best[1], best[2]) if best else (None, "")
 
 
-def _status(before: str, headings: str, year: int | None, ctx: _DocContext, quantity: Quantity) -> str:
-    """target when the sentence plans it or its year lies ahead of the document; actual otherwise."""
+def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> str:
+    """target when its year lies ahead of the document or the sentence plans it; actual when its year is
+    past, the section looks back (or at an earlier plan) or the sentence says it is done. Quoted names
+    ('“国家重点人才工程计划”') say nothing about time."""
     if year is not None and ctx.year is not None and (year > ctx.year or year == ctx.year and ctx.report):
         return "target"
     if year is not None and ctx.year is not None and year < ctx.year:
         return "actual"
-    if any(c in before for c in ("已", "完成了", "实现了", "累计完成")):
-        return "actual"
-    if any(c in before for c in TARGET_CUES if len(c) >= 2) or re.search(r"到(?:19|20)\d\d|将|要", before):
+    before = re.sub(r"“[^”]*”", "", before)
+    clause = re.split(r"[，,；;：:]", before)[-1]
+    if any(c in clause for c in TARGET_CUES) or re.search(r"到(?:19|20)\d\d", before):
         return "target"
-    if any(w in headings for w in LOOKING_BACK):
+    earlier_plan = ctx.plan and any(y <= ctx.plan[0] for _, y in _years_before(headings))
+    if any(w in headings for w in LOOKING_BACK) or earlier_plan:
         return "actual"
-    if any(w in headings for w in LOOKING_AHEAD) or quantity.bound in (">=", "~", "<=") and not ctx.report:
+    if any(w in headings for w in LOOKING_AHEAD) or any(c in before for c in TARGET_CUES + WEAK_TARGET_CUES):
         return "target"
+    if any(c in before for c in ACHIEVED_CUES):
+        return "actual"
     return "actual" if ctx.report else "target" if ctx.plan else "actual"
+
+
+_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客)$"
 
 
 def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
@@ -307,19 +379,21 @@ def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
         return "share"
     if quantity.unit in ("%", "个百分点") and quantity.direction == "" and re.search("|".join(SHARE_CUES), measure + before[-8:]):
         return "share"
-    if quantity.unit == "个百分点" or quantity.direction and quantity.unit not in ("%", "倍") or quantity.compared:
+    relative = quantity.unit in ("%", "倍", "成")
+    if quantity.unit == "个百分点" or quantity.direction and not relative:
         return "change"
-    if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure):
+    multiple = quantity.unit == "倍" and re.search(r"是[^，,；;。]{0,16}的", before[-24:])  # '是2015年的1.2倍'
+    if quantity.direction or re.search(r"(?:增速|增长率|增幅|增长)$", measure) or multiple:
         return "rate"
-    if dimension_of(quantity.unit) in COUNT_DIMENSIONS:
-        return "count"
+    if dimension_of(quantity.unit) in COUNT_DIMENSIONS or dimension_of(quantity.unit) == "number" and re.search(_PEOPLE, measure):
+        return "count"  # '常住人口达到155万' counts people
     return status
 
 
 # -- prose -------------------------------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
-_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比)\s?$")
+_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]?")
+_COMPARED_YEAR = re.compile(r"(?:比|较|与|同|相比|对比|是|从|由)\s?[“\"]?\s?$")
 
 
 @dataclass
@@ -347,26 +421,20 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     """The place the clause names (not one above the document's own, named in its title), else the one
     the sentence named for the figure before, else the document's."""
     title = ctx.document.title
-    named = [p for p in _places_in(clause) if p == ctx.subject or p not in title]
+    named = [p for p in _places_in(clause) if (p == ctx.subject or p not in title) and p + "级" not in clause]
     return named[-1] if named else said.subject or ctx.subject
 
 
 def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str) -> dict:
     """The fields of one prose figure that come from its sentence and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
-    measure = _measure_before(_RANK_TAIL.sub("", clause) if q.unit in ("位", "名") else clause)
-    if q.unit in ("位", "名") and (len(measure) < 2 or measure.startswith(_GENERIC_RANKED)):
-        measure = said.measure  # '总量和增速均居全国第5位' ranks what the sentence just measured
-    if len(measure) < 2 and dimension_of(q.unit) in COUNT_DIMENSIONS:
-        measure = _measure_after(sentence, q.end) or measure
-    elif len(measure) < 2 or measure in INCREASE_WORDS + DECLINE_WORDS:
-        measure = said.measure
+    measure = _measure(q, sentence, clause, said)
     before = sentence[:q.start]
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
     heading_year = _explicit_year(headings)
-    year = explicit or relative
-    status = _status(before, headings, year or heading_year, ctx, q)
+    year = _from_year(clause, headings, before, ctx) or explicit or relative
+    status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     subject = _subject(clause, ctx, said)
@@ -392,27 +460,50 @@ class _ChunkFinder:
         return best
 
 
-def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: int, sentence: str) -> Figure:
-    """A Figure from a quantity and its fields; `at` is the figure's offset in the chunk's text."""
+def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: int, sentence: str, offset: int) -> Figure:
+    """A Figure from a quantity and its fields; `at` is the figure's offset in the chunk's text, `offset`
+    in the document's."""
     return Figure(
         value=q.value, unit=q.unit, dimension=q.dimension, text=q.text, measure=fields_["measure"],
         canonical=canonical_measure(fields_["measure"]), subject=fields_["subject"], year=fields_["year"],
         period=fields_["period"], role=fields_["role"], status=fields_["status"], doc_id=doc.doc_id,
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
-        page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=sentence.strip()[:300],
+        page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None,
+        parts=list(q.parts) or None, offset=offset,
     )
 
 
-def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
-    doc, finder, out = ctx.document, _ChunkFinder(chunks), []
-    offset = 0
-    for line in doc.text.split("\n"):
-        if not line.lstrip().startswith("|"):
-            for m in _SENTENCE.finditer(line):
-                out += _sentence_figures(ctx, finder, m.group(0), offset + m.start())
+_BREAK = re.compile(r"[。！？；;!?]\s*$")
+_HEADING_LINE = 30  # a line shorter than this that ends without punctuation is a heading, not a broken sentence
+
+
+def _prose_sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) of the prose: lines broken inside a sentence (PDF-derived text, even across an
+    empty line) are joined; table rows and short heading lines end a run."""
+    out, start, offset = [], None, 0
+    lines = text.split("\n")
+    following = [""] * len(lines)  # the next non-empty line after each line
+    for i in range(len(lines) - 2, -1, -1):
+        following[i] = lines[i + 1] if lines[i + 1].strip() else following[i + 1]
+    for i, line in enumerate(lines):
+        table = line.lstrip().startswith("|")
+        if not table and start is None and line.strip():
+            start = offset
+        end_here = table or line.strip() and (_BREAK.search(line) or len(line.strip()) < _HEADING_LINE
+                                              or not following[i] or following[i].lstrip().startswith("|"))
+        if start is not None and end_here:
+            stop = offset + len(line) if not table else offset - 1
+            out += [(start + m.start(), m.group(0)) for m in _SENTENCE.finditer(text[start:max(start, stop)])]
+            start = None
         offset += len(line) + 1
+    return out
+
+
+def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
+    finder, out = _ChunkFinder(chunks), []
+    for at, sentence in _prose_sentences(ctx.document.text):
+        out += _sentence_figures(ctx, finder, sentence, at)
     return out
 
 
@@ -431,7 +522,7 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
             continue  # a number the sentence says nothing about is not a figure we can index
         chunk = finder.find(at + q.start, at + q.end)
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
-        out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence))
+        out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start))
     return out
 
 
@@ -463,7 +554,7 @@ def _table_columns(header: list[str]) -> tuple[int | None, dict[int, tuple[int |
 
 
 def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at: int, column: tuple[int | None, bool],
-                       row: str) -> Figure | None:
+                       row: str, offset: int) -> Figure | None:
     quantities = find_quantities(cell.strip("[]【】"))
     if len(quantities) != 1 or cell in TABLE_EMPTY_CELLS:
         return None
@@ -478,30 +569,40 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     fields_ = {"measure": measure, "subject": ctx.subject, "year": year if year is not None else target,
                "period": plan_name(plan_of_year(target)) if rate and target else "", "status": status,
                "role": "rate" if rate and unit in ("%", "") else _role(q, measure, status, "")}
-    return _record(q, fields_, ctx.document, chunk, at, row)
+    return _record(q, fields_, ctx.document, chunk, at, row, offset)
 
 
-def _table_figures(ctx: _DocContext, chunk: Chunk) -> list[Figure]:
+def _table_figures(ctx: _DocContext, chunk: Chunk, inherited: tuple | None) -> tuple[list[Figure], tuple | None]:
+    """The figures of a table chunk's cells, and its columns for the next chunk. A table the source broke
+    in two (its second part headed by a data row) keeps the columns of the part before it."""
     lines, offsets, at = chunk.text.split("\n"), [], 0
     for line in lines:
         offsets.append(at)
         at += len(line) + 1
     rows = [(o, l) for o, l in zip(offsets, lines) if l.lstrip().startswith("|") and not re.fullmatch(r"[\s|:\-]+", l)]
-    if len(rows) < 2:
-        return []
-    name_col, columns = _table_columns([c for _, c in _cells(rows[0][1])])
+    if not rows:
+        return [], inherited
+    header = [c for _, c in _cells(rows[0][1])]
+    name_col, columns = _table_columns(header)
+    if columns:
+        rows, inherited = rows[1:], (name_col, columns, len(header))
+    elif inherited and inherited[2] == len(header):
+        name_col, columns = inherited[0], inherited[1]
     if name_col is None or not columns:
-        return []
-    out = []
-    for offset, row in rows[1:]:
+        return [], inherited
+    out, search_from = [], chunk.start
+    for offset, row in rows:
         cells = _cells(row)
         if len(cells) <= max(columns) or not re.search(r"[\u4e00-\u9fff]", cells[name_col][1]):
             continue
+        found = ctx.document.text.find(cells[name_col][1], search_from)
+        row_at = found if found >= 0 else chunk.start
+        search_from = max(search_from, row_at)
         for i, column in columns.items():
-            figure = _table_cell_figure(ctx, chunk, cells[name_col][1], cells[i][1], offset + cells[i][0], column, row)
+            figure = _table_cell_figure(ctx, chunk, cells[name_col][1], cells[i][1], offset + cells[i][0], column, row, row_at)
             if figure:
                 out.append(figure)
-    return out
+    return out, inherited
 
 
 def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: dict | None = None) -> list[Figure]:
@@ -513,9 +614,11 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
     report = plan is None or "报告" in document.title
     ctx = _DocContext(document, year, plan, info.get("subject") or document_subject(document), report)
     figures = _prose_figures(ctx, chunks)
+    columns = None
     for chunk in chunks:
         if chunk.kind == "table":
-            figures += _table_figures(ctx, chunk)
+            found, columns = _table_figures(ctx, chunk, columns)
+            figures += found
     return figures
 
 
@@ -623,6 +726,7 @@ class FigureIndex:
                 if roles and figure.role not in roles and figure.status not in roles:
                     continue
                 found.append((figure, float(scores[i])))
+        found.sort(key=lambda fs: (-fs[1], fs[0].subject, fs[0].year or 0, fs[0].role))
         return found[:k] if k else found
 
 

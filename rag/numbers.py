@@ -15,7 +15,7 @@ from functools import lru_cache
 import cn2an
 
 from rag.vocabulary import (
-    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, MAGNITUDES,
+    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, MAGNITUDES, NEW_THINGS,
     RANGE_JOINERS, TO_LEVEL, canonical_unit, dimension_of, split_unit, unit_pattern,
 )
 
@@ -30,11 +30,12 @@ _FIGURE = re.compile(
     rf"(?P<sign>[-+](?=\d))?(?P<a>{_ARABIC}|{_CN_NUMBER})(?P<more>多|余)?\s?(?P<ua>{_UNIT})?"
     rf"(?:\s?(?:{_JOIN})\s?(?P<b>{_ARABIC}|{_CN_NUMBER})\s?(?P<ub>{_UNIT})?)?"
 )
-_RATIO = re.compile(rf"(?<![\d.:：])(?:{_ARABIC})(?:\s?[:：]\s?(?:{_ARABIC})){{1,3}}(?![\d.:：])")
+_RATIO = re.compile(rf"(?<![\d.:：∶])(?:{_ARABIC})(?:\s?[:：∶]\s?(?:{_ARABIC})){{1,3}}(?![\d.:：∶])")
 _AFTER = "|".join(re.escape(w) for w in sorted(BOUND_AFTER, key=len, reverse=True))
 _BEFORE = sorted(BOUND_BEFORE, key=len, reverse=True)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _NOT_AFTER = re.compile(r"\s?(?:年(?!代)|月|日|号|时(?!间)|届|期|代|版|级|型|路|楼|栋|层|次方|周年|G\b|[A-Za-z])")
+_CLASS_OR_SPAN = re.compile(r"\s?(?:级|内|来|间)")
 _DATE_AFTER = re.compile(r"\s?(?:月|日|号|时\b|点\d)")
 
 
@@ -115,10 +116,12 @@ def _skipped(text: str, start: int, end: int, token: str) -> bool:
     if _YEAR.fullmatch(token) and (re.match(rf"\s?(?:年|{_JOIN}\s?(?:19|20)\d\d)", after) or re.search(rf"(?:{_JOIN})\s?$", before)
                                    or re.match(r"[\u4e00-\u9fff]", after[:1]) and not re.match(_UNIT, after)):
         return True
-    if before.endswith("“") and re.match(r"[^”]{0,4}”", after):
-        return True  # a name: '“21条”', '“1+N”'
+    if re.search(r"“[^”。，,；]{0,10}$", text[max(0, start - 10):start]) and re.match(r"[^“。，,；]{0,12}”", text[end:end + 13]):
+        return True  # inside a short quoted name: '“21条”', '“城市社区15分钟服务圈”'
     if _DATE_AFTER.match(after) or before.endswith(("〔", "[", "第", "（", "(")) and re.match(r"\s?[〕\])）、.]", after):
         return True
+    if re.search(r"(?:连续|近|过去|未来|再延长|用)\s?$", text[max(0, start - 3):start]) and re.match(r"\s?(?:个月|年|天)", after):
+        return True  # '连续5年', '近10年': a span that qualifies a claim, not a measured value
     if before.endswith("第") and not re.match(r"\s?[位名]", after):
         return True  # 第5代, 第十四届: ordinals; 第5位 is a rank
     line_start = start == 0 or text[start - 1] in "\n(（"
@@ -133,7 +136,7 @@ def _bound_before(pre: str) -> tuple[str, str]:
     return "", pre
 
 
-def _direction(pre: str) -> tuple[str, bool]:
+def _direction(pre: str, unit: str = "") -> tuple[str, bool]:
     """('up' | 'down' | '', compared): a direction word before the figure with only fillers between
     ('比上年下降了2.1%'); '下降到' states the level reached, so no direction."""
     rest = pre.rstrip()
@@ -143,9 +146,9 @@ def _direction(pre: str) -> tuple[str, bool]:
         for filler in DIRECTION_FILLERS:
             if rest.endswith(filler):
                 rest, changed = rest[: -len(filler)].rstrip(), True
-    if rest.endswith(TO_LEVEL):
-        return "", False
-    for words, sign in ((DECLINE_WORDS, "down"), (INCREASE_WORDS, "up")):
+    if rest.endswith(TO_LEVEL) or rest.endswith(NEW_THINGS) and unit not in ("%", "倍", "成"):
+        return "", False  # '新增258家' counts new things; '新增80%' is growth
+    for words, sign in ((DECLINE_WORDS, "down"), (INCREASE_WORDS + NEW_THINGS[:1], "up")):
         for word in sorted(words, key=len, reverse=True):
             if rest.endswith(word):
                 compared = re.search(rf"(?:{'|'.join(COMPARED_WITH)})(?![重例率较])[^，,；;。]{{0,10}}$", rest[: -len(word)])
@@ -163,7 +166,7 @@ def _clause_before(text: str, start: int, floor: int) -> str:
 def _ratios(text: str) -> list[Quantity]:
     found = []
     for m in _RATIO.finditer(text):
-        terms = tuple(float(t.replace(",", "")) for t in re.split(r"\s?[:：]\s?", m.group(0)))
+        terms = tuple(float(t.replace(",", "")) for t in re.split(r"\s?[:：∶]\s?", m.group(0)))
         found.append(Quantity(terms[0], "", m.start(), m.end(), m.group(0), parts=terms))
     return found
 
@@ -185,9 +188,12 @@ def _quantity(m: re.Match, text: str, previous: Quantity | None, floor: int) -> 
     value, unit = _unit_of(token, m.group("ua"))
     high, unit_b, end = _range_end(m, text)
     unit = unit or unit_b
-    if value is None or chinese and (not m.group("ua") or dimension_of(unit) in ("count", "rank", "duration", "age", "tenth", "")
+    if value is None or chinese and (not m.group("ua") or token == "一" or dimension_of(unit) in ("count", "rank", "duration", "age", "")
                                       or text[max(0, m.start() - 1):m.start()] in ("第", "十")):
         return None  # '一是', '三大攻坚战', '十四五': Chinese numerals count only with a measurement unit
+    if _CLASS_OR_SPAN.match(text[end:end + 2]) and (text[end:end + 1] == "级" or dimension_of(unit) == "duration") \
+            or dimension_of(unit) == "voltage":
+        return None  # '百亿级' names a class, '3年内' a horizon, '220千伏' a grade of equipment: no measured value
     bound = BOUND_AFTER["多"] if m.group("more") else ""
     after = re.match(rf"\s?({_AFTER})", text[end:])
     if after:
@@ -197,7 +203,7 @@ def _quantity(m: re.Match, text: str, previous: Quantity | None, floor: int) -> 
             unit, end = canonical_unit(unit + counted.group(1)), end + counted.end()
     pre = _clause_before(text, m.start(), floor)
     before, pre = _bound_before(pre.rstrip())
-    direction, compared = _direction(pre)
+    direction, compared = _direction(pre, unit)
     if not direction and previous and re.fullmatch(r"\s?[、和与及]\s?", text[previous.end:m.start()]):
         direction, compared = previous.direction, previous.compared  # '分别增长4.4%、5.6%'
     if m.group("sign") == "-" or direction == "down":

@@ -21,7 +21,8 @@ BASE_UNITS: dict[str, str] = {
     "人": "people", "人次": "visits", "户": "households", "名": "people", "位": "rank",
     "吨": "mass", "吨标准煤": "energy", "千瓦": "power", "兆瓦": "power", "MW": "power", "GW": "power",
     "千瓦时": "energy", "标准箱": "containers", "标箱": "containers", "TEU": "containers",
-    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area",
+    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area", "斤": "mass", "公斤": "mass", "元/月": "money per month", "元/年": "money per year",
+    "个月": "duration", "场次": "count", "列": "count", "轮": "count", "起": "count", "户次": "count", "家次": "count", "伏": "voltage", "千伏": "voltage", "升": "volume", "千升": "volume",
     "公里": "length", "千米": "length", "米": "length", "立方米": "volume", "吨/日": "capacity", "立方米/日": "capacity",
     "年": "duration", "天": "duration", "小时": "duration", "分钟": "duration", "岁": "age", "微克/立方米": "concentration",
     "件": "count", "个": "count", "家": "count", "项": "count", "所": "count", "座": "count", "条": "count",
@@ -51,12 +52,14 @@ BOUND_AFTER: dict[str, str] = {
 RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
-INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "多", "扩大", "加快")
-DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "少", "压减", "收窄", "缩小")
+INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大")
+DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小")
+# counting what is new is a count, not a change: '新增高新技术企业258家'
+NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
 # ... unless it says the level reached: '下降到254万吨', '提高至65%'
 TO_LEVEL = ("到", "至", "为")
 # words allowed between a direction word and its figure ('增长了5%', '分别下降3.2%')
-DIRECTION_FILLERS = ("了", "分别", "约", "达", "达到", "近", "超过", "超", "逾", "平均", "年均", "均", "各", "为")
+DIRECTION_FILLERS = ("了", "分别", "约", "达", "达到", "近", "超过", "超", "逾", "平均", "年均", "均", "各")
 # a difference against another time: '比上年提高1.2个百分点', '较2020年增加100亿元'
 COMPARED_WITH = ("比", "较", "同比", "环比", "比上年", "较上年")
 
@@ -99,15 +102,19 @@ RELATIVE_YEARS: dict[str, int] = {
 # spans of years ending before the document's year ('过去五年' in a 2026 report: 2021-2025)
 RELATIVE_SPANS: dict[str, int] = {"过去五年": 5, "五年来": 5, "近五年": 5, "过去三年": 3, "三年来": 3, "近三年": 3}
 # section headings that look back (figures there are actual) or ahead (targets)
-LOOKING_BACK = ("回顾", "发展基础", "发展成就", "主要成绩", "成效", "现状", "取得", "过去")
+LOOKING_BACK = ("回顾", "发展基础", "发展成就", "主要成绩", "成效", "现状", "取得", "过去", "发展环境", "成绩")
 LOOKING_AHEAD = ("目标", "任务", "安排", "展望", "远景", "预期", "重点工作", "主要指标")
 
+# Where the name of a counted thing ends: '14个村庄入选省级…' counts 村庄.
+MEASURE_END_VERBS = ("开展", "开行", "实现", "完成", "达到", "入选", "获批", "获评", "通过", "被", "全部", "累计", "分别", "共",
+                     "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖", "为", "到")
 # Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
 ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
 STATUSES = ("actual", "target", "base")
-TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "将", "要", "达到", "到", "届时", "控制在", "保持在", "稳定在",
-               "预计", "规划", "努力", "实现", "以上", "左右")
-ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "完成", "实现", "达", "为", "突破")
+# cue words of a plan ('力争', '到2025年') and of what is done ('已', '完成了'); '达到', '实现' say neither
+TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预计", "规划", "努力", "届时", "控制在", "稳定在")
+WEAK_TARGET_CUES = ("将", "要")  # also '将现有部门整合为…' (the 把 construction): weaker than a section heading
+ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "取得", "成功")
 SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
 RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
 RANK_CUES = ("第", "位", "名", "居", "排名", "列")
@@ -131,11 +138,14 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
-    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率",
+    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
+_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(MEASURE_SYNONYMS, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
+# verbs inside a measure phrase that its standard wording drops ('钓具产业实现营业收入' -> '钓具产业营业收入')
+MEASURE_VERBS = ("实现", "完成")
 # words around a measure that say where, when or how, not what (stripped from the canonical measure)
 MEASURE_NOISE = (
     "全省", "全市", "全区", "全县", "我省", "我市", "我区", "我县", "本市", "实现", "完成", "达到", "突破", "超过", "累计", "其中",
@@ -191,10 +201,9 @@ def canonical_measure(measure: str) -> str:
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
     text = re.sub(r"[（(][^）)]*[）)]", "", text)
-    for word in sorted(MEASURE_SYNONYMS, key=len, reverse=True):
-        if word in text and MEASURE_SYNONYMS[word] not in text:
-            text = text.replace(word, MEASURE_SYNONYMS[word])
-    text = text.replace("地区地区生产总值", "地区生产总值")
+    text = _SYNONYM.sub(lambda m: MEASURE_SYNONYMS[m.group(0)], text)  # one pass, longest form first
+    for verb in MEASURE_VERBS:
+        text = text.replace(verb, "") if len(text) > len(verb) + 1 else text
     if text.endswith(INTENSITY[0]):
         text = text[: -len(INTENSITY[0])] + INTENSITY[1]
     for form in SHARE_FORMS:
@@ -213,7 +222,7 @@ def canonical_measure(measure: str) -> str:
 
 def is_admin_place(word: str) -> bool:
     """A name ending in an administrative suffix that is not a generic word ('高密市', not '全市' or '城区')."""
-    return (len(word) >= 2 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
+    return (len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
             and word not in OWN_PLACE_WORDS and not word.startswith(("全", "本", "我", "各", "该", "每")))
 
 
