@@ -76,11 +76,28 @@ def run(path: Path, index: SectionIndex, verbose: bool) -> tuple[int, int, list[
     return right, len(rows), times
 
 
+def others(path: Path, index: SectionIndex) -> None:
+    """How often a question that is not an overview still matches a section above the threshold (the
+    caller's false-positive rate if it routed on the score alone), by question type."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("type") != "overview" and r.get("batch") != "overview"]
+    above: dict[str, list[int]] = {}
+    for row in rows:
+        found = index.match(row["question"], row.get("doc_ids") or None, k=1)
+        hit = bool(found) and found[0][1] >= MATCH_THRESHOLD
+        above.setdefault(row.get("type", "?"), [0, 0])[0] += hit
+        above[row.get("type", "?")][1] += 1
+    total = sum(a for a, _ in above.values())
+    print(f"== {path}: {total}/{len(rows)} non-overview questions score >= {MATCH_THRESHOLD} — "
+          + ", ".join(f"{t} {a}/{n}" for t, (a, n) in sorted(above.items())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--embed", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--others", action="store_true", help="also count non-overview questions above the threshold")
     args = parser.parse_args()
     docs, chunks = load_corpus()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -92,6 +109,8 @@ def main() -> None:
         mean = 1000 * sum(times) / max(len(times), 1)
         print(f"== {path}: {right}/{total} right ({right / max(total, 1):.2f}) at >= {COVERAGE:.0%} of keywords; "
               f"match {mean:.0f} ms/question (first includes embedding the headings)" if times else f"== {path}: none")
+        if args.others:
+            others(path, index)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import jieba
 import numpy as np
@@ -78,6 +79,7 @@ QUESTION_WORDS = frozenset(
     "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
     "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
 )
+PLAN_PERIOD = re.compile(r"十[一二三四五六七八九]五")  # “十四五” is a period, not a list of 十+四+五 parts
 PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
 MATCH_THRESHOLD = 0.5  # a best score below this: the documents have no section on what is asked
 LEAD_MAX = 30  # a paragraph's first sentence up to this long is its lead phrase
@@ -200,22 +202,18 @@ def _sequential(found: list[tuple[str, int]]) -> bool:
 
 
 def _inline_items(text: str, base: int, depth: int) -> list[Item]:
-    """An enumeration inside one paragraph (一是…二是…, ①…②…): the longest sequential family."""
+    """An enumeration inside one paragraph (一是…二是…, ①…②…): the longest family numbered in order."""
     best: list[Item] = []
     for kind, pattern in INLINE_MARKERS:
         hits = [(m.group("n"), m.start("n")) for m in pattern.finditer(text)]
-        if kind == "①" and hits and not _sequential(hits[:1] + hits[1:]):
-            continue
-        if not _sequential(hits):
-            hits = _longest_run(hits)
+        hits = hits if _sequential(hits) else _longest_run(hits)
         if len(hits) < 2 or len(hits) <= len(best):
             continue
         items = []
         for (n, at), nxt in zip(hits, [h[1] for h in hits[1:]] + [len(text)]):
             body = text[at:nxt].strip()
-            head = pattern.match(body) or re.match(r"", body)
-            rest = body[head.end() if kind != "①" else 1 :].lstrip()
-            rest = re.sub(r"^(?:是|要)", "", rest) if kind == "一是" else rest
+            m = pattern.match(body)
+            rest = body[m.end() if m else len(n) :].lstrip("，, ")
             items.append(Item(_lead_of(rest), body, kind, base + at, base + nxt, depth=depth))
         best = items
     return best
@@ -398,7 +396,7 @@ def _named_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Sec
             if name in seen:  # the first definition of a name is the one that lists its parts
                 continue
             count = _count_of(name)
-            if not count or count < 2 or re.fullmatch(r"[十百千]+[一二三四五六七八九]?五", name):
+            if not count or count < 2 or PLAN_PERIOD.fullmatch(name):
                 continue
             parts, begin = _parts_after(line, m.end(), count)
             in_series = line[m.start() - 1 : m.start()] == "、" or not re.match(r"[，,。；;：:]|$", line[m.end() :])
@@ -527,9 +525,11 @@ def section_records(document: Document, chunks: Sequence[Chunk]) -> list[dict]:
 
 
 # ---- matching --------------------------------------------------------------------------------------
-def _tokens(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Search-mode jieba tokens of normalised text (cached: headings are tokenised once per clause)."""
     words = (w.strip() for w in jieba.cut_for_search(normalise(text).lower()))
-    return [w for w in words if w and re.match(r"[\w\u4e00-\u9fff]", w)]
+    return tuple(w for w in words if w and re.match(r"[\w\u4e00-\u9fff]", w))
 
 
 def _concepts(text: str) -> set[str]:
