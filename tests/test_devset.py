@@ -26,8 +26,9 @@ ALLOWED_TYPES = {
     "multi_step",
     "false_premise",
     "colloquial",
+    "overview",
 }
-BATCHES = {"original", "hard"}
+BATCHES = {"original", "hard", "overview"}
 HARD_KINDS = ("cross_document", "multi_step", "unanswerable", "false_premise", "colloquial")
 TITLE_CHARS = 300  # a derived place name must be named in the opening (title) of one of its documents
 ARITH = re.compile(r"[0-9.+\-*/() ]+")
