@@ -125,8 +125,9 @@ def paragraphs_docx(count: int) -> bytes:
 
 
 def html_page(text: str = GOOD_TEXT) -> str:
-    body = "".join(f"<p>{line}</p>" for line in text.splitlines()[1:])
-    return f"<html><head><title>甲县发展规划</title></head><body><article><h1>甲县发展规划</h1>{body}</article></body></html>"
+    title, *lines = text.splitlines()
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
 
 
 # ---- the hostile cases of docs/robustness.md -------------------------------------------------------
@@ -152,8 +153,8 @@ def hostile_cases(scale: float = 1.0) -> list[Case]:
         Case("100,000 short paragraphs .docx", {"paras.docx": paragraphs_docx(max(2000, int(100_000 * scale)))}),
         Case(".docx zip bomb", {"bomb.docx": make_docx(inflate_to=int(4 * 2**30 * scale))}),
         Case("PDF stream inflating to 1.5 GB", {"inflate.pdf": make_pdf([b""], raw_content=_big_stream(b" " * 64, int(1.5 * 2**30 * scale / 64)))}),
-        Case("UTF-16 .txt without BOM", {"utf16.txt": GOOD_TEXT.encode("utf-16-le")}),
-        Case("UTF-16 .html with BOM", {"utf16.html": html_page().encode("utf-16")}),
+        Case("UTF-16 .txt without BOM", {"utf16.txt": GOOD_TEXT.replace("甲", "丁").encode("utf-16-le")}),
+        Case("UTF-16 .html with BOM", {"page16.html": html_page(GOOD_TEXT.replace("甲", "戊")).encode("utf-16")}),
         Case("hidden file and folder", {".hidden.txt": GOOD_TEXT.encode(), ".drafts/plan.txt": GOOD_TEXT.replace("甲", "乙").encode()}),
     ]
 
@@ -203,6 +204,107 @@ def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0)
                 "shown": [line[:300] for line in shown if line.strip()][-12:]}
 
 
+# ---- fuzzing ----------------------------------------------------------------------------------------------
+
+MAX_INPUT = 4 << 20
+_OPS = ("flip", "cut", "insert", "repeat", "delete")
+
+
+class _TimeUp(Exception):
+    pass
+
+
+def fuzz_seeds(scale: float = 0.001) -> dict[str, bytes]:
+    """The good seeds and the hostile cases (small), each a file name -> bytes."""
+    seeds = dict(good_seeds())
+    for case in hostile_cases(scale):
+        for name, content in case.files.items():
+            if isinstance(name, str) and len(content) <= MAX_INPUT:
+                seeds[f"{case.name}/{Path(name).name}"] = content
+    return seeds
+
+
+def mutate(data: bytes, edits: list[tuple[str, int, bytes]]) -> bytes:
+    """Byte-level edits: flip a byte, cut the tail, insert, repeat or delete a span (capped at MAX_INPUT)."""
+    out = bytearray(data)
+    for op, where, blob in edits:
+        at = where % (len(out) + 1)
+        if op == "flip" and out:
+            out[min(at, len(out) - 1)] ^= blob[0] if blob else 0xFF
+        elif op == "cut":
+            del out[at:]
+        elif op == "insert":
+            out[at:at] = blob
+        elif op == "repeat":
+            span = bytes(out[at : at + len(blob) + 1])
+            out[at:at] = span * min(len(blob) + 2, MAX_INPUT // max(1, len(span)) // 4)
+        elif op == "delete":
+            del out[at : at + len(blob) + 1]
+        del out[MAX_INPUT:]
+    return bytes(out)
+
+
+def _mutated(name: str, data: bytes, edits: list, inner: bool) -> bytes:
+    """A .docx is mutated inside (its document.xml, re-zipped) as often as outside: byte edits of the
+    zip alone mostly stop at the zip check and never reach the XML reader."""
+    if not (inner and name.endswith(".docx")):
+        return mutate(data, edits)
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                part = src.read(info)
+                dst.writestr(info.filename, mutate(part, edits) if info.filename == "word/document.xml" else part)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return mutate(data, edits)
+    return out.getvalue()
+
+
+def fuzz(seconds: float, limits, work: Path, seeds: dict[str, bytes] | None = None, progress: bool = False) -> dict:
+    """Mutants of the seeds, read one by one by their format's loader in the worker under `limits`, for
+    `seconds`. Returns the counts per outcome, the peak memory of any one read and the failing inputs
+    (saved under work/found/)."""
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    from rag.formats.worker import run_isolated
+
+    seeds = seeds or fuzz_seeds()
+    counts: Counter = Counter()
+    summary: dict = {"peak_mb": 0.0, "slowest_s": 0.0, "examples": []}
+    deadline = time.monotonic() + seconds
+    edits = st.lists(st.tuples(st.sampled_from(_OPS), st.integers(0, 2**31), st.binary(max_size=48)), min_size=1, max_size=6)
+    (work / "found").mkdir(parents=True, exist_ok=True)
+
+    @hsettings(max_examples=10**9, deadline=None, database=None, phases=[Phase.generate],
+               suppress_health_check=list(HealthCheck), print_blob=False)
+    @given(st.sampled_from(sorted(seeds)), edits, st.booleans())
+    def one(name: str, changes: list, inner: bool) -> None:
+        if time.monotonic() > deadline:
+            raise _TimeUp
+        data = _mutated(name, seeds[name], changes, inner)
+        path = work / ("input" + Path(name).suffix)
+        path.write_bytes(data)
+        outcome = run_isolated(path, work, limits, work / "fuzz.log")
+        counts["inputs"] += 1
+        counts[outcome.status] += 1
+        summary["peak_mb"] = max(summary["peak_mb"], outcome.peak_mb)
+        summary["slowest_s"] = max(summary["slowest_s"], outcome.seconds)
+        if outcome.status in ("crash", "hang", "memory"):
+            kept = work / "found" / f"{counts['inputs']:06d}-{outcome.status}{Path(name).suffix}"
+            kept.write_bytes(data)
+            summary["examples"].append({"seed": name, "status": outcome.status, "file": str(kept), "error": outcome.error})
+        if progress and counts["inputs"] % 100 == 0:
+            print(json.dumps(dict(counts), ensure_ascii=False), file=sys.stderr, flush=True)
+
+    try:
+        one()
+    except _TimeUp:
+        pass
+    return {"seconds": seconds, **{k: counts[k] for k in ("inputs", "ok", "refused", "crash", "hang", "memory")}, **summary}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", action="store_true", help="run every hostile case through `rag index`")
@@ -210,7 +312,31 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--pythonpath", default=str(ROOT), help="the rag package to measure (a copy of an older tree)")
     parser.add_argument("--out", help="append JSON lines here")
+    parser.add_argument("--seconds", type=float, default=0, help="fuzz for this long")
+    parser.add_argument("--hang-seconds", type=float, default=60, help="a read taking longer counts as a hang")
+    parser.add_argument("--ocr-seconds", type=float, default=5, help="OCR budget per input (the setting's default is 600)")
     args = parser.parse_args()
+    if args.seconds:
+        from rag.config import Settings
+        from rag.loaders import limits_for
+
+        settings = Settings(file_seconds=args.hang_seconds, ocr_seconds=args.ocr_seconds)
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.process_time()
+            summary = fuzz(args.seconds, limits_for(settings), Path(tmp), progress=True)
+            summary["parent_cpu_s"] = round(time.process_time() - started, 1)
+            summary["limits"] = {"max_file_mb": settings.max_file_mb, "file_memory_mb": settings.file_memory_mb,
+                                 "file_seconds": settings.file_seconds, "ocr_seconds": settings.ocr_seconds}
+            found = [e["file"] for e in summary["examples"]]
+            if found:
+                keep = ROOT / "bench" / "results" / "fuzz-found"
+                keep.mkdir(parents=True, exist_ok=True)
+                for f in found:
+                    shutil.copy(f, keep)
+        print(json.dumps(summary, ensure_ascii=False), flush=True)
+        if args.out:
+            with open(args.out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(summary, ensure_ascii=False) + "\n")
     if args.cases:
         for case in hostile_cases():
             if args.only and args.only not in case.name:

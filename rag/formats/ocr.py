@@ -22,11 +22,12 @@ def engine():
     if _ENGINE is None:
         try:
             from rapidocr_onnxruntime import RapidOCR
-        except ImportError as exc:
-            log.warning("rapidocr-onnxruntime is not installed (%s): scanned pages cannot be read", exc)
-            return None
-        _ENGINE = RapidOCR()
-    return _ENGINE
+
+            _ENGINE = RapidOCR()
+        except Exception as exc:  # not installed, or its native libraries cannot load: tried once per process
+            log.info("rapidocr-onnxruntime unavailable", exc_info=exc)
+            _ENGINE = False
+    return _ENGINE or None
 
 
 def recognise(image, scale: float = 1.0) -> list[TextLine]:

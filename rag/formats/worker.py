@@ -4,8 +4,10 @@ Chinese reason and the rest of the corpus is indexed.
 
 A worker is a plain `python -m rag.formats.worker` speaking pickle over its stdin/stdout, reused from file
 to file (its libraries load once) and ended when a file goes wrong or it idles. Per file it runs under
-`Limits`: its address space may grow by at most `memory_mb` (a Python MemoryError, or a native abort),
-and the parent ends it when its resident memory passes `memory_mb` or the file takes over `seconds`.
+`Limits`: the parent, looking every 50 ms, ends it when its resident memory passes `memory_mb` or the
+file takes over `seconds`. Its address space is capped too, well above (shared libraries such as
+OpenBLAS map hundreds of megabytes they never touch), as a backstop against an allocation too fast for
+the parent to see.
 Its native stdout/stderr (PDFium's "Data format error"), library logging and tracebacks go to a log file;
 only the readers' own Chinese warnings and the OCR progress line reach the user's stderr."""
 
@@ -250,7 +252,7 @@ def _serve_one(output: _Output, request: dict) -> bool:
     output.route(request["log_file"])
     limits: Limits = request["limits"]
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = _status_kb("self", "VmSize") * 1024 + limits.memory_mb * MB
+    cap = _status_kb("self", "VmSize") * 1024 + max(4 * limits.memory_mb, 4096) * MB  # a backstop: see the docstring
     resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
     try:
         with open("/proc/self/clear_refs", "w") as fh:
