@@ -21,6 +21,24 @@ def fuse_rankings(rankings: list[list[int]], weights: list[float], k: int = 60) 
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+def fuse_scores(scored: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+    """Convex combination of each side's min-max normalised scores (Bruch et al. 2023, "An Analysis of
+    Fusion Functions for Hybrid Retrieval"): unlike RRF it keeps how far ahead a side's first hit is, so a
+    sure BM25 match on a rare term is not out-voted by a dense ranking that is merely ordered. A candidate
+    one side did not return gets that side's floor (0); ties keep first-seen order."""
+    total = sum(weights) or 1.0
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(scored, weights):
+        if not ranking:
+            continue
+        values = [s for _, s in ranking]
+        low, span = min(values), max(values) - min(values)
+        for item, value in ranking:
+            share = (value - low) / span if span > 0 else 1.0
+            scores[item] = scores.get(item, 0.0) + weight / total * share
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
 class Retriever:
     def __init__(self, stored: StoredIndex, embedder: Embedder, settings: Settings):
         expected = {"name": embedder.name, "dim": embedder.dim}
