@@ -122,3 +122,16 @@ def test_chunks_are_a_lazy_table_that_streams(retriever):
     assert stored.chunks[-1] == stored.chunks[len(stored.chunks) - 1]
     assert stored.rows_of([PINGDU_ID]).tolist() == [i for i, c in enumerate(rows) if c.doc_id == PINGDU_ID]
     assert sorted(stored.documents) == sorted({c.doc_id for c in rows})
+
+
+def test_convex_fusion_in_the_retriever(retriever):
+    """Score fusion where BM25 reports scores (FAISS + our BM25); RRF where it does not (Milvus)."""
+    retriever.settings = retriever.settings.with_overrides(fusion="convex", dense_weight=0.4, lexical_weight=0.6)
+    hits = retriever.search("平度市地区生产总值", k=5)
+    assert len(hits) == 5 and [p.score for p in hits] == sorted((p.score for p in hits), reverse=True)
+    if retriever.stored.vectors.ranks_text:
+        assert all(p.score < 0.05 for p in hits)  # RRF-sized scores
+    else:
+        assert 0.0 < hits[0].score <= 1.0 and any(p.lexical_rank == 0 for p in hits)
+    filtered = retriever.search("地区生产总值", k=5, doc_ids=[PINGDU_ID])
+    assert len(filtered) == 5 and all(p.chunk.doc_id == PINGDU_ID for p in filtered)
