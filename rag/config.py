@@ -50,6 +50,7 @@ class Settings:
     passage_chars: int = 160  # > 0: each passage in the prompt is cut to ~this many characters of its most relevant sentences
     heading_levels: int = 2  # > 0: the prompt shows only this many of a passage's deepest headings
     answer_parts: bool = True  # a question asking several things (A和B分别…) is asked one part at a time
+    fusion: str = "rrf"  # how dense and BM25 candidates are combined: "rrf" (weighted reciprocal rank) or "convex" (min-max scores)
     candidates: int = 30
     rrf_k: int = 60
     dense_weight: float = 1.0
