@@ -65,7 +65,9 @@ COMPARED_WITH = ("比", "较", "同比", "环比", "比上年", "较上年")
 
 # Five-year plans: 十三五 = the 13th (2016-2020). The N-th plan began in 1966 + 5 * (N - 3).
 PLAN_NUMERALS = "一二三四五六七八九"
-PLAN_PERIOD = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
+PLAN_NAME = r"十([一二三四五六七八九])五"  # the group is the plan's digit
+PLAN_WORD = r"十[一二三四五六七八九]五"  # the same, inside a larger pattern
+PLAN_PERIOD = re.compile(PLAN_NAME + r"|第十([一二三四五六七八九])个五年")
 
 
 def plan_number(digit: str) -> int:
@@ -81,6 +83,12 @@ def plan_years(number: int) -> tuple[int, int]:
 
 def plan_name(number: int) -> str:
     return f"十{PLAN_NUMERALS[number - 11]}五" if 11 <= number <= 19 else ""
+
+
+def plan_ending(year: int) -> str:
+    """The plan that ends in `year` ('十三五' for 2020), or ''."""
+    first, last = plan_years(plan_of_year(year))
+    return plan_name(plan_of_year(year)) if last == year else ""
 
 
 def plan_base_target(number: int) -> tuple[int, int]:

@@ -15,13 +15,13 @@ import jieba.posseg
 
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
+from rag.vocabulary import PLAN_NAME, plan_number, plan_years
 from rag.types import Chunk, Document
 
 _CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
 _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
-_PERIOD = re.compile(r"十([一二三四五六七八九])五")
 # Development zones are named by a rule of the language: 淄博高新技术产业开发区 is called 淄博高新区.
 _ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|高新区|经开区|经济开发区|新区)")
 _ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
@@ -47,29 +47,13 @@ def squash(text: str) -> str:
     return re.sub(r"[ \t\r\u3000]+", "", normalize_years(text))
 
 
-def plan_years(number: int) -> tuple[int, int]:
-    """The N-th five-year plan's years: the 3rd began in 1966 and every later one five years on."""
-    start = 1966 + 5 * (number - 3)
-    return start, start + 4
-
-
-def period_name(year: int) -> str:
-    """The five-year plan that ends in `year` ('十三五' for 2020), or ''."""
-    number = (year - 1970) // 5 + 3 if (year - 1970) % 5 == 0 else 0  # the 3rd plan ended in 1970
-    return f"十{'一二三四五六七八九'[number - 11]}五" if 11 <= number <= 19 else ""
-
-
-def period_number(digit: str) -> int:
-    return 10 + "一二三四五六七八九".index(digit) + 1
-
-
 def years_in(text: str) -> set[int]:
     """Explicit years (as '2025年', '2021-2025', '二〇三五年') and the end years of plan periods said to end
     ('“十三五”末', '十三五期间'): what a document gives figures for."""
     text = normalize_years(text)
     found = {int(y) for y in _YEAR.findall(text)} | {int(y) for y in _RANGE_END.findall(text)}
-    for m in re.finditer(r"十([一二三四五六七八九])五\W{0,2}(?:末|期间|时期|以来)", text):
-        found.add(plan_years(period_number(m.group(1)))[1])
+    for m in re.finditer(PLAN_NAME + r"\W{0,2}(?:末|期间|时期|以来)", text):
+        found.add(plan_years(plan_number(m.group(1)))[1])
     return found
 
 
@@ -82,7 +66,7 @@ def named_years(text: str) -> set[int]:
 
 
 def periods_in(text: str) -> set[int]:
-    return {period_number(d) for d in _PERIOD.findall(text)}
+    return {plan_number(d) for d in re.findall(PLAN_NAME, text)}
 
 
 def short_forms(name: str) -> set[str]:

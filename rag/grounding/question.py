@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.conversation import PlaceFinder
-from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
-from rag.vocabulary import RELATIVE_YEARS
+from rag.grounding.profile import CorpusProfile, squash
+from rag.vocabulary import PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -170,8 +170,8 @@ def _years(text: str) -> tuple[list[int], list[int]]:
     text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
-    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
-        number = period_number(m.group(1))
+    for m in re.finditer(PLAN_NAME + r"[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
+        number = plan_number(m.group(1))
         periods.append(number)
         first, last = plan_years(number)
         if m.group(2) in ("末", "收官", "最后一年"):
@@ -221,7 +221,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
