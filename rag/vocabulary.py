@@ -136,6 +136,10 @@ GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区
                        "主城区", "中心城区", "城市", "都市", "城镇", "乡镇", "县域", "县区", "县市区", "市县", "开发区", "新区",
                        "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
 ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short kind: alone, it names no one zone
+# the people an autonomous region is named for, dropped in its short name (宁夏回族自治区 -> 宁夏)
+ZONE_NAME = re.compile(r"([\u4e00-\u9fff]{2,4}?)(" + "|".join((*ZONE_SUFFIXES, *ZONE_KINDS)) + ")")  # 淄博高新技术产业开发区
+ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)$")
 
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
@@ -235,13 +239,16 @@ def is_admin_place(word: str) -> bool:
 
 
 def short_place_forms(name: str) -> set[str]:
-    """The names people use for a place: with and without its suffix; development zones abbreviated."""
+    """The names people use for a place: with and without its suffix (and the people an autonomous
+    region is named for); development zones abbreviated, and by their kind alone ('高新区')."""
     forms = {name}
-    for long, short in ZONE_SUFFIXES.items():
-        if name.endswith(long):
-            forms |= {name[: -len(long)] + short}
+    zone = ZONE_NAME.fullmatch(name)
+    if zone:
+        short = ZONE_SUFFIXES.get(zone.group(2), zone.group(2))
+        return {f for f in (name, zone.group(1) + short, short) if len(f) >= 2}
     for suffix in ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            forms.add(name[: -len(suffix)])
+            stem = name[: -len(suffix)]
+            forms |= {stem, ETHNIC_NAME.sub(r"\1", stem)}
             break
-    return forms
+    return {f for f in forms if len(f) >= 2}

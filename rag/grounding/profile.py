@@ -15,17 +15,13 @@ import jieba.posseg
 
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
-from rag.vocabulary import PLAN_NAME, plan_number, plan_years
+from rag.vocabulary import ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
 from rag.types import Chunk, Document
 
 _CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
 _CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
-# Development zones are named by a rule of the language: 淄博高新技术产业开发区 is called 淄博高新区.
-_ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|高新区|经开区|经济开发区|新区)")
-_ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
-_ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
 _ADMIN = ("省", "市", "区", "县", "州", "旗")
 ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")  # an administrative place's name
 # table header/category cells and plan vocabulary that are not indicators
@@ -69,18 +65,6 @@ def periods_in(text: str) -> set[int]:
     return {plan_number(d) for d in re.findall(PLAN_NAME, text)}
 
 
-def short_forms(name: str) -> set[str]:
-    """The names people use for a place: with and without its administrative suffix, zones abbreviated."""
-    forms = {name}
-    m = _ZONE.fullmatch(name)
-    if m:
-        short = _ZONE_SHORT.get(m.group(2), m.group(2))
-        forms |= {m.group(1) + short, short}
-    elif name.endswith(_ADMIN) and len(name) >= 3:
-        forms.add(name[:-1])
-    return {f for f in forms if len(f) >= 2}
-
-
 @dataclass
 class DocProfile:
     doc_id: str
@@ -96,12 +80,12 @@ class DocProfile:
 def title_places(title: str, finder: PlaceFinder) -> tuple[str, list[str]]:
     """(subject, parents): the most specific place of the first run of places in the title."""
     head = normalize_years(title)
-    zone = _ZONE.search(head)
+    zone = ZONE_NAME.search(head)
     spans = finder.places(head)
     chain: list[str] = []
     for span in spans:
         chain += [w for w, _ in finder.tokens(span.text) if len(w) >= 2]
-    chain = [p for p in chain if p.endswith(_ADMIN) or p in finder.known] or [s.text for s in spans]
+    chain = [p for p in chain if (p.endswith(_ADMIN) or p in finder.known) and p not in ADMIN_SUFFIXES] or [s.text for s in spans]
     if zone:
         parents = [p for p in chain if p != zone.group(0) and p not in zone.group(0)]
         return zone.group(0), parents + ([zone.group(1)] if zone.group(1) not in parents else [])
@@ -167,7 +151,7 @@ class CorpusProfile:
     def names_of(self, place: str) -> set[str]:
         """The place's names that identify it in any document ('高新区' alone could be any zone)."""
         canonical = self.aliases.get(place, place)
-        return {a for a, c in self.aliases.items() if c == canonical and a not in _ZONE_TYPES} | {canonical}
+        return {a for a, c in self.aliases.items() if c == canonical and a not in ZONE_KINDS} | {canonical}
 
     def most_specific(self, places: list[str]) -> str:
         """高密, not 潍坊 whose plan speaks of it ('' when none)."""
@@ -195,7 +179,7 @@ class CorpusProfile:
         for d in self.docs.values():
             if d.subject == canonical:
                 for p in d.parents:
-                    out |= short_forms(p)
+                    out |= short_place_forms(p)
         return out
 
 
@@ -235,7 +219,7 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
     aliases: dict[str, str] = {}
     for d in docs.values():
         if d.subject:
-            for form in sorted(short_forms(d.subject), key=len):
+            for form in sorted(short_place_forms(d.subject), key=len):
                 aliases.setdefault(form, d.subject)
     indicators = {i for i in indicators if i not in aliases and not (i.endswith(_ADMIN) and len(i) <= 5)}
     corpus = "\n".join(d.text for d in docs.values())
