@@ -134,3 +134,11 @@ def test_records_that_disagree_leave_the_question_to_the_model(pipe):
     # the plan states 地区生产总值 for the end of 十三五 and as its 2025 target: no year asked, two values
     answer = pipe.ask("婺源县地区生产总值是多少？")
     assert answer.route != "figure"
+
+
+def test_a_yes_no_question_stating_a_figure_is_verified_not_agreed_to(pipe):
+    yes = pipe.ask("甘肃省去年地区生产总值突破9000亿元了吗？")
+    assert yes.route == "verdict" and yes.text.startswith("是") and "9800亿元" in yes.text
+    no = pipe.ask("甘肃省去年地区生产总值超过1万亿元了吗？")
+    assert no.route == "verdict" and no.text.startswith("不是") and "9800亿元" in no.text
+    assert all(c.supported for c in yes.claims + no.claims)

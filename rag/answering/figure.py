@@ -21,29 +21,31 @@ _CHANGES = {"rate", "change"}
 _TARGET_WORDS = tuple(w for w in TARGET_CUES if len(w) >= 2)  # '目标', '预期', '力争'… not '要' or '到'
 
 
-def _wanted(q: Asked) -> tuple[str, bool]:
-    """The status asked (a target when the question says so, else any) and whether it asks a rate of
-    change ('增长多少', '增速') rather than a level."""
-    question = q.frame.question
-    return ("target" if any(w in question for w in _TARGET_WORDS) else "",
-            any(w in question for w in RATE_CUES))
-
-
 def _fits(figure: Figure, status: str, rate: bool) -> bool:
     return (not status or figure.status == status) and (figure.role in _CHANGES) == rate
 
 
-def _candidates(q: Asked, term: str) -> list[tuple[Figure, float]]:
+def candidates(q: Asked, term: str, rate: bool | None = None) -> list[tuple[Figure, float]]:
     """Records of the measure in the asked place's documents, for the year asked ('已经…' read as of the
-    plan's base year) and the status asked."""
+    plan's base year), the status asked (a target when the question says so) and as a level or a rate of
+    change ('增长多少', '增速'; `rate` decides when given)."""
     profile = q.pipe.reader.profile
     years = as_of(q.frame, profile).years
     docs = {d for p in q.frame.places for d in profile.docs_of(p)} or set(profile.docs)
     if q.doc_ids is not None:
         docs &= set(q.doc_ids)
-    status, rate = _wanted(q)
+    question = q.frame.question
+    status = "target" if any(w in question for w in _TARGET_WORDS) else ""
+    rate = any(w in question for w in RATE_CUES) if rate is None else rate
     return [(f, s) for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
             if f.doc_id in docs and _fits(f, status, rate) and s >= ANSWER_MATCH]
+
+
+def stated(figure: Figure, passage: str) -> str:
+    """What the documents say, with its citation [1] (the figure's passage comes first)."""
+    sentence = figure.sentence.strip().rstrip("。；;，,")
+    quote = "" if sentence.startswith("|") else f"原文：“{sentence}”[1]"
+    return f"{_sentence(figure, passage)}[1]。{quote}"
 
 
 def _sentence(figure: Figure, passage: str) -> str:
@@ -66,7 +68,7 @@ class FigureRecord:
             and not (frame.unknown or frame.mentioned or frame.given) and bool(measure(frame))
 
     def answer(self, q: Asked) -> Iterator[Event]:
-        found = _candidates(q, measure(q.frame))
+        found = candidates(q, measure(q.frame))
         if not found:
             return False
         if len({(f.value, f.unit, f.year) for f, _ in found}) != 1:
@@ -77,9 +79,7 @@ class FigureRecord:
             return False
         others = [p for p in q.answer.passages if p.chunk.chunk_id != figure.chunk_id]
         q.answer.passages = [Passage(chunk[0], 1.0)] + others
-        sentence = figure.sentence.strip().rstrip("。；;，,")
-        quote = "" if sentence.startswith("|") else f"原文：“{sentence}”[1]"
-        q.answer.text = f"{_sentence(figure, chunk[0].text)}[1]。{quote}"
+        q.answer.text = stated(figure, chunk[0].text)
         q.answer.looked_up = True
         q.answer.reason = "数字直接取自文档原文（索引时读出的数据）。"
         yield from said(q)
