@@ -12,7 +12,7 @@ from rag.facts import Figure
 from rag.grounding.figures import as_of
 from rag.grounding.question import asks_figure, measure
 from rag.types import Event, Passage
-from rag.vocabulary import RATE_CUES, TARGET_CUES
+from rag.vocabulary import ITEM_NUMBER, RATE_CUES, TARGET_CUES
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Calibrated with grounding.evidence.MEASURE_MATCH.
@@ -53,7 +53,7 @@ def _sentence(figure: Figure, passage: str) -> str:
     year only when the passage writes it (a report's '过去一年' is not restated as a number it lacks)."""
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
     written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
-    return f"{year}{figure.measure or figure.canonical}为{written}"
+    return f"{year}{ITEM_NUMBER.sub('', figure.measure or figure.canonical)}为{written}"
 
 
 class FigureRecord:
