@@ -143,12 +143,14 @@ ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short
 ZONE_NAME = re.compile(r"([\u4e00-\u9fff]{2,4}?)(" + "|".join((*ZONE_SUFFIXES, *ZONE_KINDS)) + ")")  # 淄博高新技术产业开发区
 ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)$")
 
+# The everyday short names of measures people type, with the statistics' term each stands for; a question
+# is read and retrieved with the term beside its short name ('GDP（地区生产总值）').
+ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
-    "GDP": "地区生产总值", "gdp": "地区生产总值", "国内生产总值": "地区生产总值", "生产总值": "地区生产总值",
-    "经济总量": "地区生产总值", "地区生产总值总量": "地区生产总值",
-    "R&D": "研发", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
-    "营收": "营业收入", "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
+    **ABBREVIATIONS,
+    "国内生产总值": "地区生产总值", "生产总值": "地区生产总值", "地区生产总值总量": "地区生产总值", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
+    "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",

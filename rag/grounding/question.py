@@ -12,7 +12,7 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
+from rag.vocabulary import ABBREVIATIONS, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -21,8 +21,7 @@ _METRIC = re.compile(
     r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
 )
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
-# the GDP's other names: standard terms of Chinese statistics, applied to every corpus alike
-GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
+GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
