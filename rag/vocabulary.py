@@ -173,7 +173,14 @@ TABLE_MEASURE_HEADERS = ("指标", "指标名称", "主要指标", "项目", "�
 TABLE_RATE_HEADERS = ("年均", "年均增长", "年均增速", "累计")
 TABLE_EMPTY_CELLS = ("_", "-", "—", "——", "/", "－", "")
 
-# Question words (for the steps that read questions): what asks for a figure
+# Question words (for the steps that read questions). How an overview is asked, in any corpus ('概括一下…',
+# '…有哪些方面'): words that name no section and no measure, and that no rewrite into the documents' words needs.
+OVERVIEW_WORDS = frozenset(
+    "概括 概述 总结 简述 简要 介绍 一下 说说 列举 列出 归纳 梳理 哪些 哪几 哪几个 哪几项 几个 几项 什么 怎样 如何 "
+    "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
+    "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
+)
+# what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 
 
