@@ -180,6 +180,11 @@ OVERVIEW_WORDS = frozenset(
     "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
     "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
 )
+# verbs that ask for an overview of a section, and words that ask for one thing (a year, a name), not a list
+OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "梳理", "说说", "列举", "列出")
+ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")
+# words that join several things asked into one question ('基期值和目标', '分别', '各')
+COORDINATION = ("和", "与", "及", "以及", "分别", "各")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 

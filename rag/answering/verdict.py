@@ -7,9 +7,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator
 
-from rag.answering.asked import Asked
-from rag.answering.figure import candidates, stated
-from rag.answering.lookups import said
+from rag.answering.asked import Asked, said
+from rag.answering.figure import agreed, candidates, stated
 from rag.grounding.question import measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
@@ -51,10 +50,9 @@ class YesNoFigure:
         if claim is None:
             return False
         scale, base = split_unit(claim.unit)
-        found = [f for f, _ in candidates(q, measure(q.frame)) if split_unit(f.unit)[1] == base]
-        if not found or len({(f.value, f.unit, f.year) for f in found}) != 1:
+        figure = agreed([f for f in candidates(q, measure(q.frame)) if split_unit(f.unit)[1] == base])
+        if figure is None:
             return False
-        figure = found[0]
         chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id])
         if not chunk:
             return False
