@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.numbers import Quantity, find_quantities, halfwidth
+from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
     PLAN_WORD,
@@ -84,8 +84,6 @@ def _fmt(x: float | None) -> str:
 
 # -- the document's own time -------------------------------------------------------------------------------
 
-_CN_YEAR_DIGITS = str.maketrans("〇零OoΟ一二三四五六七八九", "00000123456789")
-_CN_YEAR = re.compile(r"([〇零OoΟ一二三四五六七八九]\s?){4}(?=\s?年)")
 _DATE_LINE = re.compile(r"^[\s—\-（(]*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月|((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月(?:\s?\d{1,2}\s?日)?\s*$")
 _DOC_NUMBER = re.compile(r"〔\s*((?:19|20)\d{2})\s*〕|\[\s*((?:19|20)\d{2})\s*\]")
 _YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年")
@@ -96,7 +94,7 @@ _REVIEW_HEADING = re.compile(r"((?:19|20)\d{2})\s?年\s?(?:工作)?回顾")
 def _years_as_digits(text: str) -> str:
     """'二〇三五年' / '二O二一年' -> '2035年' (length kept: one digit for one numeral)."""
     text = halfwidth(text)
-    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_YEAR_DIGITS), text)
+    return years_as_digits(text)
 
 
 def document_year(document: Document) -> int | None:

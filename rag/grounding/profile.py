@@ -15,11 +15,10 @@ import jieba.posseg
 
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
+from rag.numbers import years_as_digits
 from rag.vocabulary import ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
 from rag.types import Chunk, Document
 
-_CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
-_CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
 _ADMIN = ("省", "市", "区", "县", "州", "旗")
@@ -35,7 +34,7 @@ _CLAUSE_CUT = re.compile(r".*[，,、；;：:。的在和与及到年]")
 def normalize_years(text: str) -> str:
     """NFKC and '二〇三五年' -> '2035年', so years are found however they are written."""
     text = unicodedata.normalize("NFKC", text)
-    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_DIGITS), text)
+    return years_as_digits(text)
 
 
 def squash(text: str) -> str:
