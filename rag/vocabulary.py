@@ -135,6 +135,7 @@ OWN_PLACE_WORDS = ("全省", "全市", "全区", "全县", "全州", "全镇", "
 GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区", "片区", "山区", "街区", "景区", "库区", "港区", "老城区",
                        "主城区", "中心城区", "城市", "都市", "城镇", "乡镇", "县域", "县区", "县市区", "市县", "开发区", "新区",
                        "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
+ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:" + "|".join(ADMIN_SUFFIXES) + ")")  # an administrative place's name
 ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
 # an item number a table row or list puts before a measure: "(5)", "（5）", "5.", "⑤"
 ITEM_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[①-⑳])\s*")

@@ -16,13 +16,11 @@ import jieba.posseg
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
 from rag.numbers import years_as_digits
-from rag.vocabulary import ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
+from rag.vocabulary import ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
 from rag.types import Chunk, Document
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
-_ADMIN = ("省", "市", "区", "县", "州", "旗")
-ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")  # an administrative place's name
 # table header/category cells and plan vocabulary that are not indicators
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
 _TARGET_VERB = re.compile(
@@ -84,7 +82,7 @@ def title_places(title: str, finder: PlaceFinder) -> tuple[str, list[str]]:
     chain: list[str] = []
     for span in spans:
         chain += [w for w, _ in finder.tokens(span.text) if len(w) >= 2]
-    chain = [p for p in chain if (p.endswith(_ADMIN) or p in finder.known) and p not in ADMIN_SUFFIXES] or [s.text for s in spans]
+    chain = [p for p in chain if (p.endswith(ADMIN_SUFFIXES) or p in finder.known) and p not in ADMIN_SUFFIXES] or [s.text for s in spans]
     if zone:
         parents = [p for p in chain if p != zone.group(0) and p not in zone.group(0)]
         return zone.group(0), parents + ([zone.group(1)] if zone.group(1) not in parents else [])
@@ -220,6 +218,6 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
         if d.subject:
             for form in sorted(short_place_forms(d.subject), key=len):
                 aliases.setdefault(form, d.subject)
-    indicators = {i for i in indicators if i not in aliases and not (i.endswith(_ADMIN) and len(i) <= 5)}
+    indicators = {i for i in indicators if i not in aliases and not (i.endswith(ADMIN_SUFFIXES) and len(i) <= 5)}
     corpus = "\n".join(d.text for d in docs.values())
     return CorpusProfile(docs, aliases, indicators, corpus)

@@ -12,7 +12,7 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import ABBREVIATIONS, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
+from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -61,7 +61,6 @@ _AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均�
 # what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
 _ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者边]")  # '三地', '两个': which ones, not what
-_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
 # a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
 # said of it; kinds of area that are not places (工业园区, 示范区) are left out
@@ -212,7 +211,7 @@ class QuestionReader:
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
         frame.unknown = [u for u in dict.fromkeys(frame.unknown)
-                         if (u.endswith(_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
+                         if (u.endswith(ADMIN_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
         parents = {name for place in self.profile.places for name in self.profile.parents(place)}
         frame.above = [m for m in frame.mentioned if m in parents]
 
