@@ -289,12 +289,20 @@ def answer_scores(item: EvalItem, answer: Answer) -> dict:
     }
 
 
+_ENUMERATOR = re.compile(r"^\s*(\d{1,2})[.、)）]\s*")  # '5. 提高养老质量…': a list item's number, no figure
+
+
 def figures_not_in_cited(claims: list, question: str) -> list[str]:
     """Figures the answer states that the passages its sentence relies on (the ones it cites; all given
     passages when it cites none) do not hold, as the faithfulness scorer found them; the question's own
-    figures are its frame (a year), not the answer's, and a result shown with its calculation is grounded."""
+    figures are its frame (a year), not the answer's, a list item's number is no figure, and a result shown
+    with its calculation is grounded."""
     asked = numbers_in(question)
-    figures = [f for c in claims for f in c["missing"] if f in numbers_in(f) and f not in asked]
+    figures = []
+    for claim in claims:
+        item = _ENUMERATOR.match(claim["text"])
+        skip = asked | (numbers_in(item.group(1)) if item else set())
+        figures += [f for f in claim["missing"] if f in numbers_in(f) and f not in skip]
     return list(dict.fromkeys(figures))
 
 

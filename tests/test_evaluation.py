@@ -22,6 +22,7 @@ from rag.evaluation import (
     answer_scores,
     chunk_covers,
     evaluate,
+    figures_not_in_cited,
     keyword_found,
     load_set,
     project_path,
@@ -167,6 +168,14 @@ def test_an_overview_needs_a_share_of_its_key_phrases_not_all():
     assert answer_scores(item, two)["correct"] is False and answer_scores(item, two)["keyword_recall"] == 0.4
     listed = EvalItem("l1", "高密有哪些挑战？", "list", True, keywords=item.keywords)
     assert answer_scores(listed, three)["correct"] is False  # any other type needs every keyword
+
+
+def test_figures_not_in_cited_skip_the_questions_own_and_list_numbers():
+    claims = [{"text": "5. 提高养老质量[1]。", "missing": ["5"]},
+              {"text": "2025年目标为12%[1]。", "missing": ["2025", "12", "高密市"]},
+              {"text": "3、新建医院7家[2]。", "missing": ["7", "12"]}]
+    assert figures_not_in_cited(claims, "高密市2025年的目标是多少？") == ["12", "7"]
+    assert figures_not_in_cited([], "q") == []
 
 
 # --- question sets and their corpora -----------------------------------------------------------
