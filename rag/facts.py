@@ -21,11 +21,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from rag.numbers import Quantity, find_quantities, halfwidth
+from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
+    PLAN_WORD,
     ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
-    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
+    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
 )
@@ -83,8 +84,6 @@ def _fmt(x: float | None) -> str:
 
 # -- the document's own time -------------------------------------------------------------------------------
 
-_CN_YEAR_DIGITS = str.maketrans("〇零OoΟ一二三四五六七八九", "00000123456789")
-_CN_YEAR = re.compile(r"([〇零OoΟ一二三四五六七八九]\s?){4}(?=\s?年)")
 _DATE_LINE = re.compile(r"^[\s—\-（(]*((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月|((?:19|20)\d{2})\s?年\s?\d{1,2}\s?月(?:\s?\d{1,2}\s?日)?\s*$")
 _DOC_NUMBER = re.compile(r"〔\s*((?:19|20)\d{2})\s*〕|\[\s*((?:19|20)\d{2})\s*\]")
 _YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s?年")
@@ -95,7 +94,7 @@ _REVIEW_HEADING = re.compile(r"((?:19|20)\d{2})\s?年\s?(?:工作)?回顾")
 def _years_as_digits(text: str) -> str:
     """'二〇三五年' / '二O二一年' -> '2035年' (length kept: one digit for one numeral)."""
     text = halfwidth(text)
-    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_YEAR_DIGITS), text)
+    return years_as_digits(text)
 
 
 def document_year(document: Document) -> int | None:
@@ -213,7 +212,7 @@ def document_subject(document: Document) -> str:
 
 _CLAUSE_MARKS = "，,；;。！？!?：:"
 _TIME_WORDS = re.compile(
-    r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?十[一二三四五六七八九]五[”\"]?"
+    r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?" + PLAN_WORD + r"[”\"]?"
     r"(?:期间|时期|末|期末|初)?|" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + "|"
     + "|".join(RELATIVE_SPANS) + r"|全年|年内|当前|目前|现在|届时)"
 )
@@ -296,7 +295,7 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
     return before
 
 
-_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?第?\s?$")
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
 
 
 def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
@@ -318,7 +317,7 @@ def _years_before(text: str) -> list[tuple[int, int]]:
     """(position, year) of every explicit year or plan-period end in a text."""
     found = [(m.start(), int(m.group(2))) for m in _YEAR_RANGE.finditer(text)]
     found += [(m.start(), int(m.group(1))) for m in _YEAR_WORD.finditer(text) if not any(s <= m.start() < s + 12 for s, _ in found)]
-    for m in re.finditer(r"十([一二三四五六七八九])五", text):
+    for m in re.finditer(PLAN_NAME, text):
         found.append((m.start(), plan_base_target(plan_number(m.group(1)))[1]))
     return sorted(found)
 

@@ -228,3 +228,13 @@ def find_quantities(text: str) -> list[Quantity]:
             found.append(quantity)
             previous = quantity
     return sorted(found + ratios, key=lambda q: q.start)
+
+
+_CN_YEAR_DIGITS = str.maketrans("〇零OoΟ一二三四五六七八九", "00000123456789")
+_CN_YEAR = re.compile(r"([〇零OoΟ一二三四五六七八九]\s?){4}(?=\s?年)")
+
+
+def years_as_digits(text: str) -> str:
+    """'二〇三五年' / '二O二一年' -> '2035年' / '2021年', so a year is found however it is written (the one
+    place the product reads years written in numerals)."""
+    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_YEAR_DIGITS), text)

@@ -28,6 +28,7 @@ import numpy as np
 
 from rag.chunking import heading_of
 from rag.types import Chunk, Document
+from rag.vocabulary import OVERVIEW_WORDS, PLAN_NAME
 
 jieba.setLogLevel(60)
 
@@ -73,13 +74,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "思路": ("思路", "考虑", "总体要求", "指导思想", "总体思路"),
     "布局": ("布局", "格局", "空间布局", "发展格局"),
 }
-# words that ask for an overview and say nothing of which section
-QUESTION_WORDS = frozenset(
-    "概括 概述 总结 简述 简要 介绍 一下 说说 列举 列出 归纳 梳理 哪些 哪几 哪几个 哪几项 几个 几项 什么 怎样 如何 "
-    "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
-    "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
-)
-PLAN_PERIOD = re.compile(r"十[一二三四五六七八九]五")  # “十四五” is a period, not a list of 十+四+五 parts
+QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
+PLAN_PERIOD = re.compile(PLAN_NAME)  # “十四五” is a period, not a list of 十+四+五 parts
 PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
 MATCH_THRESHOLD = 0.5  # a best score below this: the documents have no section on what is asked
 LEAD_MAX = 30  # a paragraph's first sentence up to this long is its lead phrase

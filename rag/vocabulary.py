@@ -65,7 +65,9 @@ COMPARED_WITH = ("比", "较", "同比", "环比", "比上年", "较上年")
 
 # Five-year plans: 十三五 = the 13th (2016-2020). The N-th plan began in 1966 + 5 * (N - 3).
 PLAN_NUMERALS = "一二三四五六七八九"
-PLAN_PERIOD = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
+PLAN_NAME = r"十([一二三四五六七八九])五"  # the group is the plan's digit
+PLAN_WORD = r"十[一二三四五六七八九]五"  # the same, inside a larger pattern
+PLAN_PERIOD = re.compile(PLAN_NAME + r"|第十([一二三四五六七八九])个五年")
 
 
 def plan_number(digit: str) -> int:
@@ -81,6 +83,12 @@ def plan_years(number: int) -> tuple[int, int]:
 
 def plan_name(number: int) -> str:
     return f"十{PLAN_NUMERALS[number - 11]}五" if 11 <= number <= 19 else ""
+
+
+def plan_ending(year: int) -> str:
+    """The plan that ends in `year` ('十三五' for 2020), or ''."""
+    first, last = plan_years(plan_of_year(year))
+    return plan_name(plan_of_year(year)) if last == year else ""
 
 
 def plan_base_target(number: int) -> tuple[int, int]:
@@ -127,14 +135,23 @@ OWN_PLACE_WORDS = ("全省", "全市", "全区", "全县", "全州", "全镇", "
 GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区", "片区", "山区", "街区", "景区", "库区", "港区", "老城区",
                        "主城区", "中心城区", "城市", "都市", "城镇", "乡镇", "县域", "县区", "县市区", "市县", "开发区", "新区",
                        "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
+ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:" + "|".join(ADMIN_SUFFIXES) + ")")  # an administrative place's name
 ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+# an item number a table row or list puts before a measure: "(5)", "（5）", "5.", "⑤"
+ITEM_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[①-⑳])\s*")
+ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short kind: alone, it names no one zone
+# the people an autonomous region is named for, dropped in its short name (宁夏回族自治区 -> 宁夏)
+ZONE_NAME = re.compile(r"([\u4e00-\u9fff]{2,4}?)(" + "|".join((*ZONE_SUFFIXES, *ZONE_KINDS)) + ")")  # 淄博高新技术产业开发区
+ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)$")
 
+# The everyday short names of measures people type, with the statistics' term each stands for; a question
+# is read and retrieved with the term beside its short name ('GDP（地区生产总值）').
+ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
-    "GDP": "地区生产总值", "gdp": "地区生产总值", "国内生产总值": "地区生产总值", "生产总值": "地区生产总值",
-    "经济总量": "地区生产总值", "地区生产总值总量": "地区生产总值",
-    "R&D": "研发", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
-    "营收": "营业收入", "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
+    **ABBREVIATIONS,
+    "国内生产总值": "地区生产总值", "生产总值": "地区生产总值", "地区生产总值总量": "地区生产总值", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
+    "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
@@ -157,7 +174,19 @@ TABLE_MEASURE_HEADERS = ("指标", "指标名称", "主要指标", "项目", "�
 TABLE_RATE_HEADERS = ("年均", "年均增长", "年均增速", "累计")
 TABLE_EMPTY_CELLS = ("_", "-", "—", "——", "/", "－", "")
 
-# Question words (for the steps that read questions): what asks for a figure
+# Question words (for the steps that read questions). How an overview is asked, in any corpus ('概括一下…',
+# '…有哪些方面'): words that name no section and no measure, and that no rewrite into the documents' words needs.
+OVERVIEW_WORDS = frozenset(
+    "概括 概述 总结 简述 简要 介绍 一下 说说 列举 列出 归纳 梳理 哪些 哪几 哪几个 哪几项 几个 几项 什么 怎样 如何 "
+    "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
+    "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
+)
+# verbs that ask for an overview of a section, and words that ask for one thing (a year, a name), not a list
+OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "梳理", "说说", "列举", "列出")
+ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")
+# words that join several things asked into one question ('基期值和目标', '分别', '各')
+COORDINATION = ("和", "与", "及", "以及", "分别", "各")
+# what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 
 
@@ -227,13 +256,16 @@ def is_admin_place(word: str) -> bool:
 
 
 def short_place_forms(name: str) -> set[str]:
-    """The names people use for a place: with and without its suffix; development zones abbreviated."""
+    """The names people use for a place: with and without its suffix (and the people an autonomous
+    region is named for); development zones abbreviated, and by their kind alone ('高新区')."""
     forms = {name}
-    for long, short in ZONE_SUFFIXES.items():
-        if name.endswith(long):
-            forms |= {name[: -len(long)] + short}
+    zone = ZONE_NAME.fullmatch(name)
+    if zone:
+        short = ZONE_SUFFIXES.get(zone.group(2), zone.group(2))
+        return {f for f in (name, zone.group(1) + short, short) if len(f) >= 2}
     for suffix in ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            forms.add(name[: -len(suffix)])
+            stem = name[: -len(suffix)]
+            forms |= {stem, ETHNIC_NAME.sub(r"\1", stem)}
             break
-    return forms
+    return {f for f in forms if len(f) >= 2}

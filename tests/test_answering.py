@@ -134,3 +134,22 @@ def test_records_that_disagree_leave_the_question_to_the_model(pipe):
     # the plan states 地区生产总值 for the end of 十三五 and as its 2025 target: no year asked, two values
     answer = pipe.ask("婺源县地区生产总值是多少？")
     assert answer.route != "figure"
+
+
+def test_a_yes_no_question_stating_a_figure_is_verified_not_agreed_to(pipe):
+    yes = pipe.ask("甘肃省去年地区生产总值突破9000亿元了吗？")
+    assert yes.route == "verdict" and yes.text.startswith("是") and "9800亿元" in yes.text
+    no = pipe.ask("甘肃省去年地区生产总值超过1万亿元了吗？")
+    assert no.route == "verdict" and no.text.startswith("不是") and "9800亿元" in no.text
+    assert all(c.supported for c in yes.claims + no.claims)
+
+
+def test_a_section_that_does_not_speak_of_the_questions_topic_gives_way(pipe):
+    # the challenges section is matched by its concept, but it says nothing of tourism
+    assert pipe.ask("婺源县在旅游方面面临哪些挑战？").route != "section"
+    assert pipe.ask("婺源县在哪一年被评为文明城市？").route != "section"  # one thing asked, not a list
+
+
+def test_a_side_is_read_from_the_figure_index_for_its_year(pipe):
+    answer = pipe.ask("婺源县和莱西市十三五末地区生产总值哪个更大？")
+    assert answer.route == "sides" and "180亿元" in answer.text and "300.5亿元" in answer.text

@@ -15,6 +15,7 @@ from rag.answering.model import ModelAnswer
 from rag.answering.overview import SectionItems
 from rag.answering.parts import PartsAnswer
 from rag.answering.sides import Calculation, Correction, Refusal, SideBySide
+from rag.answering.verdict import YesNoFigure
 from rag.types import Event
 
 
@@ -29,6 +30,7 @@ class Answerer(Protocol):
 ROUTES: list[Answerer] = [
     PartsAnswer(),  # several things asked: each part checks its own answerability
     Refusal(),
+    YesNoFigure(),  # a yes/no question stating a figure: 是/不是 decided in code from the figure index
     Correction(),
     SideBySide(),
     OverList(),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.citations import attach_citations
 from rag.grounding.answerability import Verdict
 from rag.grounding.premise import Correction
 from rag.grounding.question import QuestionFrame, QuestionReader
-from rag.types import Answer
+from rag.types import Answer, Event
 
 
 @dataclass
@@ -30,3 +32,10 @@ class Asked:
 
     def first_token(self) -> None:
         self.timings.setdefault("first_token", time.perf_counter() - self.started)
+
+
+def said(q: Asked) -> Iterator[Event]:
+    """An answer written in code: its citations checked, then shown at once."""
+    attach_citations(q.answer)
+    q.first_token()
+    yield Event("token", text=q.answer.text)

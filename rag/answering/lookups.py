@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.answering.asked import Asked
+from rag.answering.asked import Asked, said
 from rag.answering.model import look_up
 from rag.citations import attach_citations
 from rag.grounding.decomposition import Side, SideResult, compose
@@ -26,12 +26,6 @@ def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
         return list(passages)
     seen = {p.chunk.chunk_id for p in passages}
     return list(passages) + [p for p in q.pipe.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
-
-
-def said(q: Asked) -> Iterator[Event]:
-    attach_citations(q.answer)
-    q.first_token()
-    yield Event("token", text=q.answer.text)
 
 
 class OverList:

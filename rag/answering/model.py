@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked
+from rag.answering.figure import side_figure
 from rag.citations import attach_citations
 from rag.grounding.binding import cited_elsewhere, no_figure, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.citation_repair import repair_citations
@@ -83,6 +84,9 @@ def bound(answer: Answer, frame: QuestionFrame) -> None:
 def look_up(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
     """The side's figure from a table row or sentence of its passages, else of its documents (within
     the user's document filter)."""
+    found = side_figure(q, side, frame, passages)  # the figure index first: read once, at indexing time
+    if found is not None:
+        return found
     profile = q.pipe.reader.profile
     docs = [d for d in lookup_docs(side, profile) if q.doc_ids is None or d in q.doc_ids]
     term = measure(frame)

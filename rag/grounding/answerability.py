@@ -13,11 +13,12 @@ import jieba
 
 from rag.grounding.evidence import Evidence
 from rag.grounding.lookup import shares_stated
-from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
+from rag.grounding.profile import CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
 from rag.types import Passage
+from rag.vocabulary import ADMIN_NAME, PLAN_WORD
 
-_GENERIC_NAME = re.compile(r"^(?:十[一二三四五六七八九]五|[\d+、，,]+)$")
+_GENERIC_NAME = re.compile(r"^(?:" + PLAN_WORD + r"|[\d+、，,]+)$")
 
 
 @dataclass

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.conversation import PlaceFinder
-from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
-from rag.vocabulary import RELATIVE_YEARS
+from rag.grounding.profile import CorpusProfile, squash
+from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -21,8 +21,7 @@ _METRIC = re.compile(
     r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
 )
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
-# the GDP's other names: standard terms of Chinese statistics, applied to every corpus alike
-GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
+GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
@@ -62,7 +61,6 @@ _AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均�
 # what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
 _ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者边]")  # '三地', '两个': which ones, not what
-_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
 # a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
 # said of it; kinds of area that are not places (工业园区, 示范区) are left out
@@ -170,8 +168,8 @@ def _years(text: str) -> tuple[list[int], list[int]]:
     text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
-    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
-        number = period_number(m.group(1))
+    for m in re.finditer(PLAN_NAME + r"[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
+        number = plan_number(m.group(1))
         periods.append(number)
         first, last = plan_years(number)
         if m.group(2) in ("末", "收官", "最后一年"):
@@ -213,7 +211,7 @@ class QuestionReader:
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
         frame.unknown = [u for u in dict.fromkeys(frame.unknown)
-                         if (u.endswith(_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
+                         if (u.endswith(ADMIN_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
         parents = {name for place in self.profile.places for name in self.profile.parents(place)}
         frame.above = [m for m in frame.mentioned if m in parents]
 
@@ -221,7 +219,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
