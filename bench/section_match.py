@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.chunking import chunk_document  # noqa: E402
 from rag.loaders import load_document  # noqa: E402
+import rag.sections as sections_module  # noqa: E402
 from rag.sections import MATCH_THRESHOLD, SectionIndex, overview_answer  # noqa: E402
 
 COVERAGE = 0.6
@@ -98,12 +99,22 @@ def main() -> None:
     parser.add_argument("--embed", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--others", action="store_true", help="also count non-overview questions above the threshold")
+    parser.add_argument("--calibrations", default="", help="with --embed: floor:ceil pairs to try, e.g. 0.78:0.92,0.82:0.9")
     args = parser.parse_args()
     docs, chunks = load_corpus()
     cpu, wall = time.process_time(), time.perf_counter()
     index = SectionIndex.from_chunks(docs, chunks, embed=embedder() if args.embed else None)
     print(f"built {len(index.sections)} sections over {len(docs)} documents in {time.perf_counter() - wall:.2f} s "
           f"({time.process_time() - cpu:.2f} CPU-s)")
+    pairs = [tuple(map(float, p.split(":"))) for p in args.calibrations.split(",") if p] or [None]
+    for pair in pairs:
+        if pair:
+            sections_module.EMBED_FLOOR, sections_module.EMBED_CEIL = pair
+            print(f"-- embedding cosine mapped from [{pair[0]}, {pair[1]}]")
+        report(args, index)
+
+
+def report(args: argparse.Namespace, index: SectionIndex) -> None:
     for path in args.sets:
         right, total, times = run(path, index, args.verbose)
         mean = 1000 * sum(times) / max(len(times), 1)

@@ -237,3 +237,11 @@ def test_report_sections_match_the_text():
     ningxia = load_document(next(REPORTS.glob("08_*.txt")), REPORTS)
     review = next(s for s in build_sections(ningxia, chunk_document(ningxia)) if s.title.startswith("二、“十五五”"))
     assert [i.marker for i in review.items] == ["一是"] * 10
+
+
+def test_index_from_records_matches_like_from_chunks(plan, report, index):
+    records = [r for doc, _ in (plan, report) for r in section_records(doc, chunk_document(doc))]
+    titles = {plan[0].doc_id: plan[0].title, report[0].doc_id: report[0].title}
+    stored = SectionIndex.from_records(records, titles)
+    question = "青岚县在发展中遇到了哪些困难？"
+    assert [(s.title, v) for s, v in stored.match(question)] == [(s.title, v) for s, v in index.match(question)]
