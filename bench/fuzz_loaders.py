@@ -180,7 +180,7 @@ def _time_v(stderr: str, key: str) -> str:
     return next((line.split(": ", 1)[1] for line in stderr.splitlines() if line.strip().startswith(key)), "")
 
 
-def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0) -> dict:
+def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0, per_file: bool = False) -> dict:
     """`rag index` on the good file plus the case's file(s), in a fresh index, under `timeout` and an
     address-space cap: exit code, seconds, peak RSS of the largest process, and what the user read."""
     import subprocess
@@ -197,11 +197,27 @@ def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0)
         done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, errors="replace")
         seconds = time.perf_counter() - started
         shown = (done.stdout + done.stderr.split("\tCommand being timed")[0]).strip().splitlines()
+        files = _per_file(corpus) if per_file else []
         return {"case": case.name, "exit": done.returncode, "seconds": round(seconds, 1),
                 "cpu_s": round(float(_time_v(done.stderr, "User time") or 0) + float(_time_v(done.stderr, "System time") or 0), 1),
                 "peak_mb": round(int(_time_v(done.stderr, "Maximum resident set size") or 0) / 1024),
                 "traceback": any("Traceback" in line for line in shown),
-                "shown": [line[:300] for line in shown if line.strip()][-12:]}
+                "shown": [line[:300] for line in shown if line.strip()][-12:], "files": files}
+
+
+def _per_file(corpus: Path) -> list[dict]:
+    """Each of the case's files read alone in the worker with the default settings' limits: outcome,
+    seconds and the worker's peak resident memory for that file (VmHWM)."""
+    from rag.config import Settings
+    from rag.loaders import display_path, limits_for
+    from rag.formats.worker import run_isolated
+
+    rows = []
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "good.txt"):
+        outcome = run_isolated(path, corpus, limits_for(Settings()), corpus.parent / "per-file.log")
+        rows.append({"file": display_path(path, corpus), "status": outcome.status,
+                     "seconds": round(outcome.seconds, 1), "peak_mb": round(outcome.peak_mb), "error": outcome.error[:200]})
+    return rows
 
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
@@ -341,7 +357,7 @@ def main() -> int:
         for case in hostile_cases():
             if args.only and args.only not in case.name:
                 continue
-            row = run_case(case, args.pythonpath, args.timeout)
+            row = run_case(case, args.pythonpath, args.timeout, per_file=args.pythonpath == str(ROOT))
             print(json.dumps(row, ensure_ascii=False), flush=True)
             if args.out:
                 with open(args.out, "a", encoding="utf-8") as fh:
