@@ -21,7 +21,7 @@ import argparse
 import io
 import json
 import os
-import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -340,7 +340,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.process_time()
             summary = fuzz(args.seconds, limits_for(settings), Path(tmp), progress=True)
+            from rag.formats.worker import shutdown
+
+            shutdown()
             summary["parent_cpu_s"] = round(time.process_time() - started, 1)
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            summary["workers_cpu_s"] = round(children.ru_utime + children.ru_stime, 1)
             summary["limits"] = {"max_file_mb": settings.max_file_mb, "file_memory_mb": settings.file_memory_mb,
                                  "file_seconds": settings.file_seconds, "ocr_seconds": settings.ocr_seconds}
             found = [e["file"] for e in summary["examples"]]
