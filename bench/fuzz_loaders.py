@@ -325,6 +325,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", action="store_true", help="run every hostile case through `rag index`")
     parser.add_argument("--only", help="cases whose name contains this")
+    parser.add_argument("--skip", help="not the cases whose name contains this")
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--pythonpath", default=str(ROOT), help="the rag package to measure (a copy of an older tree)")
     parser.add_argument("--out", help="append JSON lines here")
@@ -360,7 +361,7 @@ def main() -> int:
                 fh.write(json.dumps(summary, ensure_ascii=False) + "\n")
     if args.cases:
         for case in hostile_cases():
-            if args.only and args.only not in case.name:
+            if (args.only and args.only not in case.name) or (args.skip and args.skip in case.name):
                 continue
             row = run_case(case, args.pythonpath, args.timeout, per_file=args.pythonpath == str(ROOT))
             print(json.dumps(row, ensure_ascii=False), flush=True)
