@@ -214,9 +214,10 @@ def _per_file(corpus: Path) -> list[dict]:
 
     rows = []
     for path in sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "good.txt"):
-        outcome = run_isolated(path, corpus, limits_for(Settings()), corpus.parent / "per-file.log")
-        rows.append({"file": display_path(path, corpus), "status": outcome.status,
-                     "seconds": round(outcome.seconds, 1), "peak_mb": round(outcome.peak_mb), "error": outcome.error[:200]})
+        for check in (False, True):  # as indexing reads it, then as the upload check looks at it
+            outcome = run_isolated(path, corpus, limits_for(Settings()), corpus.parent / "per-file.log", check=check)
+            rows.append({"file": display_path(path, corpus), "check": check, "status": outcome.status,
+                         "seconds": round(outcome.seconds, 1), "peak_mb": round(outcome.peak_mb), "error": outcome.error[:200]})
     return rows
 
 
