@@ -21,7 +21,7 @@ import argparse
 import io
 import json
 import os
-import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -180,7 +180,7 @@ def _time_v(stderr: str, key: str) -> str:
     return next((line.split(": ", 1)[1] for line in stderr.splitlines() if line.strip().startswith(key)), "")
 
 
-def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0) -> dict:
+def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0, per_file: bool = False) -> dict:
     """`rag index` on the good file plus the case's file(s), in a fresh index, under `timeout` and an
     address-space cap: exit code, seconds, peak RSS of the largest process, and what the user read."""
     import subprocess
@@ -197,11 +197,28 @@ def run_case(case: Case, pythonpath: str, timeout: int, address_gb: float = 6.0)
         done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, errors="replace")
         seconds = time.perf_counter() - started
         shown = (done.stdout + done.stderr.split("\tCommand being timed")[0]).strip().splitlines()
+        files = _per_file(corpus) if per_file else []
         return {"case": case.name, "exit": done.returncode, "seconds": round(seconds, 1),
                 "cpu_s": round(float(_time_v(done.stderr, "User time") or 0) + float(_time_v(done.stderr, "System time") or 0), 1),
                 "peak_mb": round(int(_time_v(done.stderr, "Maximum resident set size") or 0) / 1024),
                 "traceback": any("Traceback" in line for line in shown),
-                "shown": [line[:300] for line in shown if line.strip()][-12:]}
+                "shown": [line[:300] for line in shown if line.strip()][-12:], "files": files}
+
+
+def _per_file(corpus: Path) -> list[dict]:
+    """Each of the case's files read alone in the worker with the default settings' limits: outcome,
+    seconds and the worker's peak resident memory for that file (VmHWM)."""
+    from rag.config import Settings
+    from rag.loaders import display_path, limits_for
+    from rag.formats.worker import run_isolated
+
+    rows = []
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "good.txt"):
+        for check in (False, True):  # as indexing reads it, then as the upload check looks at it
+            outcome = run_isolated(path, corpus, limits_for(Settings()), corpus.parent / "per-file.log", check=check)
+            rows.append({"file": display_path(path, corpus), "check": check, "status": outcome.status,
+                         "seconds": round(outcome.seconds, 1), "peak_mb": round(outcome.peak_mb), "error": outcome.error[:200]})
+    return rows
 
 
 # ---- fuzzing ----------------------------------------------------------------------------------------------
@@ -309,6 +326,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", action="store_true", help="run every hostile case through `rag index`")
     parser.add_argument("--only", help="cases whose name contains this")
+    parser.add_argument("--skip", help="not the cases whose name contains this")
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--pythonpath", default=str(ROOT), help="the rag package to measure (a copy of an older tree)")
     parser.add_argument("--out", help="append JSON lines here")
@@ -324,7 +342,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.process_time()
             summary = fuzz(args.seconds, limits_for(settings), Path(tmp), progress=True)
+            from rag.formats.worker import shutdown
+
+            shutdown()
             summary["parent_cpu_s"] = round(time.process_time() - started, 1)
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            summary["workers_cpu_s"] = round(children.ru_utime + children.ru_stime, 1)
             summary["limits"] = {"max_file_mb": settings.max_file_mb, "file_memory_mb": settings.file_memory_mb,
                                  "file_seconds": settings.file_seconds, "ocr_seconds": settings.ocr_seconds}
             found = [e["file"] for e in summary["examples"]]
@@ -339,9 +362,9 @@ def main() -> int:
                 fh.write(json.dumps(summary, ensure_ascii=False) + "\n")
     if args.cases:
         for case in hostile_cases():
-            if args.only and args.only not in case.name:
+            if (args.only and args.only not in case.name) or (args.skip and args.skip in case.name):
                 continue
-            row = run_case(case, args.pythonpath, args.timeout)
+            row = run_case(case, args.pythonpath, args.timeout, per_file=args.pythonpath == str(ROOT))
             print(json.dumps(row, ensure_ascii=False), flush=True)
             if args.out:
                 with open(args.out, "a", encoding="utf-8") as fh:

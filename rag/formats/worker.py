@@ -20,6 +20,7 @@ import os
 import pickle
 import resource
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -242,6 +243,9 @@ def _read(request: dict) -> tuple[str, object]:
         return "refused", str(exc)
     except MemoryError:
         return "memory", _too_big(name, limits)
+    except OSError as exc:  # the file vanished, is locked or unreadable since it was listed
+        log.info("reading %s failed", name, exc_info=exc)
+        return "refused", f"无法读取文件 {name}；请检查文件是否存在、权限是否允许，或是否正被其他程序占用。"
     except Exception as exc:  # noqa: BLE001 - any reader failure costs this file only
         log.info("reading %s failed", name, exc_info=exc)
         return "crash", f"读取文件 {name} 时出错，已跳过；文件可能已损坏（详情见日志 {request['log_file'] or '（未记录）'}）。"
@@ -269,6 +273,7 @@ def _serve_one(output: _Output, request: dict) -> bool:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends its workers
     output = _Output()
     requests = sys.stdin.buffer
     while select.select([requests], [], [], IDLE_SECONDS)[0]:
