@@ -24,10 +24,11 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
-    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
+    LOOKING_BACK, MEASURE_END_VERBS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
-    canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
+    WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
+    plan_of_year, short_place_forms,
 )
 
 
@@ -188,6 +189,10 @@ def _places_in(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# a title's leading place before the kind of document: '甲县国民经济和社会发展…', '乙市人民政府关于…'
+_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:自治区|省|市|县|区|旗))(?=国民经济|人民政府|政府工作|县域|关于|“?十[一二三四五六七八九]五)")
+
+
 def document_subject(document: Document) -> str:
     """The place the document is about: the most specific place of the first run of places in its title
     ('(山东省)潍坊市高密市…规划' -> '高密市'; '2026年四川省人民政府工作报告' -> '四川省')."""
@@ -195,7 +200,7 @@ def document_subject(document: Document) -> str:
     zone = _ZONE.search(title)
     if zone:
         return zone.group(0)
-    places = _places_in(title)
+    places = _places_in(title) or _TITLE_PLACE.findall(title)
     if not places:  # '政府工作报告' / '——2026年1月28日在云南省第十四届人民代表大会…': the opening names it
         title = document.text[:300]
         places = _places_in(title) or _places_in(document.path)
@@ -429,6 +434,10 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     """The fields of one prose figure that come from its sentence and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
     measure = _measure(q, sentence, clause, said)
+    for form in sorted(short_place_forms(ctx.subject) if ctx.subject else (), key=len, reverse=True):
+        if measure.startswith(form) and len(measure) > len(form) + 1:
+            measure = measure[len(form):]  # the document's own place is the subject, not part of the measure
+            break
     before = sentence[:q.start]
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
@@ -655,9 +664,7 @@ def lexical_similarity(query: str, phrase: str) -> float:
 
 
 def same_place(a: str, b: str) -> bool:
-    """'高密' and '高密市' name one place; '高新区' and '淄博高新技术产业开发区' too."""
-    from rag.vocabulary import short_place_forms
-
+    """'高密' and '高密市' name one place; '淄博高新区' and '淄博高新技术产业开发区' too."""
     return a == b or bool(short_place_forms(a) & short_place_forms(b))
 
 
@@ -728,6 +735,42 @@ class FigureIndex:
                 found.append((figure, float(scores[i])))
         found.sort(key=lambda fs: (-fs[1], fs[0].subject, fs[0].year or 0, fs[0].role))
         return found[:k] if k else found
+
+
+FIGURE_COLUMNS = ("指标", "地区", "年份", "类型", "数值", "原文", "文件", "章节", "页码", "相似度")
+
+
+def figure_rows(found: Iterable[tuple[Figure, float]]) -> list[dict]:
+    """One row per figure for the 指标 view and `rag facts`: place × year × role, the value as written and
+    its citation (document title, heading path, page, the sentence)."""
+    rows = []
+    for f, score in found:
+        kind = ROLE_NAMES.get(f.role, f.role)
+        if f.role != f.status and f.status != "actual":
+            kind += f"（{ROLE_NAMES.get(f.status, f.status)}）"
+        rows.append(dict(zip(FIGURE_COLUMNS, (
+            f.measure, f.subject, f.year if f.year is not None else "", kind, _shown_with_bound(f), f.sentence,
+            f.title, f.heading_path, f.page if f.page is not None else "", round(score, 3)))))
+    return rows
+
+
+_BOUND_WORDS = {">": "超过", ">=": "不低于", "<": "低于", "<=": "不超过", "~": "约"}
+
+
+def _shown_with_bound(f: Figure) -> str:
+    return _BOUND_WORDS.get(f.bound, "") + f.shown
+
+
+def rows_csv(rows: list[dict]) -> str:
+    """The rows as CSV text (the caller writes it with a BOM so spreadsheet programs read the Chinese)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIGURE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def figure_records(document: Document, chunks: Sequence[Chunk], profile_info: dict | None = None) -> list[dict]:

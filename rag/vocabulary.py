@@ -110,6 +110,8 @@ MEASURE_END_VERBS = ("开展", "开行", "实现", "完成", "达到", "入选",
                      "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖", "为", "到")
 # Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
 ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
+ROLE_NAMES = {"actual": "实际", "target": "目标", "base": "基期", "rate": "增速", "change": "增减", "share": "占比",
+              "rank": "排名", "count": "数量"}  # what a reader sees
 STATUSES = ("actual", "target", "base")
 # cue words of a plan ('力争', '到2025年') and of what is done ('已', '完成了'); '达到', '实现' say neither
 TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预计", "规划", "努力", "届时", "控制在", "稳定在")
@@ -222,7 +224,7 @@ def canonical_measure(measure: str) -> str:
 
 def is_admin_place(word: str) -> bool:
     """A name ending in an administrative suffix that is not a generic word ('高密市', not '全市' or '城区')."""
-    return (len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
+    return ((len(word) >= 3 or word.endswith(("县", "旗"))) and len(word) >= 2 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
             and word not in OWN_PLACE_WORDS and not word.startswith(("全", "本", "我", "各", "该", "每")))
 
 
