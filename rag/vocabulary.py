@@ -237,5 +237,7 @@ def short_place_forms(name: str) -> set[str]:
     for suffix in ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             forms.add(name[: -len(suffix)])
+            if suffix.startswith("自治"):  # '宁夏回族自治区' is called 宁夏, '湘西土家族苗族自治州' 湘西
+                forms.add(re.sub(r"(?:[\u4e00-\u9fff]{1,2}族)+$", "", name[: -len(suffix)]))
             break
-    return forms
+    return {f for f in forms if len(f) >= 2}
