@@ -238,6 +238,6 @@ def short_place_forms(name: str) -> set[str]:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             forms.add(name[: -len(suffix)])
             if suffix.startswith("自治"):  # '宁夏回族自治区' is called 宁夏, '湘西土家族苗族自治州' 湘西
-                forms.add(re.sub(r"(?:[\u4e00-\u9fff]{1,2}族)+$", "", name[: -len(suffix)]))
+                forms.add(re.sub(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,2}族)+$", r"\1", name[: -len(suffix)]))
             break
     return {f for f in forms if len(f) >= 2}
