@@ -12,6 +12,9 @@ states of the present its base year), role (rank; share: ratios and % of a whole
 份额; rate: % or multiple growth; change: a difference in the measure's own unit or in 个百分点; count: a level
 counted in things or people; else the status) and status (actual / target / base: a plan table's base year).
 
+Splits: 'dev' spans were labelled first and the extraction rules were tuned while reading their misses;
+'heldout' spans were sampled and labelled afterwards, before the extractor was run on them.
+
 Matching, within each labelled span (sentence or table row), one-to-one in reading order:
 - value+unit: the same value in the base unit (67665亿元 = 6.7665万亿元), units of one base ('' or a bare
   magnitude like '万' matches any);
@@ -47,12 +50,14 @@ if not CORPORA["reports-2026"].is_dir():
     CORPORA["reports-2026"] = Path("/work/shared/corpora/reports-2026")
 
 
-def load_labelled(corpus: str | None = None, limit: int | None = None, path: Path = LABELS) -> list[dict]:
-    """Labelled spans, optionally of one corpus, cut after `limit` labelled figures."""
+def load_labelled(corpus: str | None = None, limit: int | None = None, path: Path = LABELS, split: str | None = None) -> list[dict]:
+    """Labelled spans, optionally of one corpus and split ('dev': the rules were tuned on it; 'heldout':
+    labelled after the rules were written and scored once), cut after `limit` labelled figures."""
     items, n = [], 0
     for line in path.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        if corpus and item["corpus"] != corpus:
+        item.setdefault("split", "dev")
+        if corpus and item["corpus"] != corpus or split and item["split"] != split:
             continue
         if limit is not None and n >= limit:
             break
@@ -186,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         if not CORPORA[corpus].is_dir():
             print(f"== {corpus}: skipped, {CORPORA[corpus]} is absent")
             continue
-        report(corpus, score(load_labelled(corpus)), args.show)
+        for split in ("dev", "heldout", None):
+            report(f"{corpus} {split or 'all'}", score(load_labelled(corpus, split=split)), args.show if split == "heldout" else 0)
     return 0
 
 
