@@ -229,7 +229,7 @@ _LEAD_WORDS = re.compile(
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
     r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
-    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均|从|由)+$"
+    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|共计|占|人均|从|由|逐年|持续|不断|稳步|上升)+$"
 )
 
 
@@ -263,10 +263,17 @@ def _measure_after(text: str, end: int) -> str:
     if not tail:
         return ""
     phrase = tail.group(0).lstrip("的")
-    if phrase.startswith(_VERBS_AFTER):
-        return ""
+    if phrase.startswith(_VERBS_AFTER) or _starts_with_verb(phrase):
+        return ""  # '由162个整合为123个': what follows is what happened, not what was counted
     words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
     return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
+
+
+@lru_cache(maxsize=20000)
+def _starts_with_verb(phrase: str) -> bool:
+    """'整合为123个': a verb, then what it turned into."""
+    words = list(_posseg().cut(phrase[:8]))
+    return len(words) > 1 and words[0].flag.startswith("v") and words[0].flag != "vn" and words[1].word[:1] in "为成至到"
 
 
 def _names_counted_noun(sentence: str, end: int, unit: str) -> bool:
@@ -297,8 +304,18 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return said.measure + before  # '…354家，占全市的39%'
     if len(before) < 2 or before in _COMPARATIVES:
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
-        return after if len(after) >= 2 else said.measure
+        return after if len(after) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
     return before
+
+
+def _previous_clause_measure(sentence: str, at: int) -> str:
+    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own."""
+    head = sentence[:at]
+    cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS)
+    if cut <= 0:
+        return ""
+    start = max(head.rfind(mark, 0, cut) for mark in _CLAUSE_MARKS) + 1
+    return _measure_before(head[start:cut])
 
 
 _FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?第?\s?$")
@@ -374,7 +391,7 @@ def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> s
     return "actual" if ctx.report else "target" if ctx.plan else "actual"
 
 
-_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客)$"
+_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客|群众|居民|职工|农民|学生)$"
 
 
 def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
@@ -409,6 +426,7 @@ class _Said:
     measure: str = ""
     subject: str = ""
     end: int = 0
+    year: int | None = None
 
 
 def _explicit_year(before: str) -> int | None:
@@ -442,12 +460,13 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
     heading_year = _explicit_year(headings)
-    year = _from_year(clause, headings, before, ctx) or explicit or relative
+    listed = said.year is not None and re.fullmatch(r"\s?[、和与及]\s?", clause) is not None
+    year = _from_year(clause, headings, before, ctx) or (said.year if listed else None) or explicit or relative
     status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     subject = _subject(clause, ctx, said)
-    said.measure, said.subject, said.end = measure or said.measure, subject, q.end
+    said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
             "role": _role(q, measure, status, before)}
 

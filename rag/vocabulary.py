@@ -233,7 +233,7 @@ def short_place_forms(name: str) -> set[str]:
     forms = {name}
     for long, short in ZONE_SUFFIXES.items():
         if name.endswith(long):
-            forms |= {name[: -len(long)] + short}
+            forms |= {name[: -len(long)] + short, short}  # in its own plan, '淄博高新区' is '高新区'
     for suffix in ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             forms.add(name[: -len(suffix)])
