@@ -229,7 +229,8 @@ _LEAD_WORDS = re.compile(
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
     r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
-    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|共计|占|人均|从|由|逐年|持续|不断|稳步|上升)+$"
+    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|共计|占|人均|从|由|逐年|持续|不断|稳步|上升|"
+    r"迈上|跃上|跨上|连跨|继续|稳定在|稳定|首次|再次|" + "|".join(sorted(BOUND_BEFORE, key=len, reverse=True)) + r")+$"
 )
 
 
@@ -652,7 +653,7 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
 
 # -- the query side ----------------------------------------------------------------------------------------
 
-MIN_SCORE = 0.5  # below this a measure phrase is not the asked measure
+MIN_SCORE = 0.6  # below this a measure phrase is not the asked measure
 _MODIFIERS = re.compile(r"人均|比重|占比|占|增速|增长|增幅|率|单位|每|年均|强度|密度")
 
 
@@ -672,8 +673,10 @@ def lexical_similarity(query: str, phrase: str) -> float:
         return 1.0
     short, long = sorted((query, phrase), key=len)
     extra = long.replace(short, "", 1) if short in long else ""
-    if short in long:
-        score = 0.75 + 0.2 * len(short) / len(long)
+    if short in long and short == query:
+        score = 0.75 + 0.2 * len(short) / len(long)  # the asked measure, qualified: '城镇新增就业人数'
+    elif short in long:
+        score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'
     elif _in_order(short, long) and len(short) >= 3:
         score = 0.6 + 0.25 * len(short) / len(long)
         extra = "".join(ch for ch in long if ch not in short)
