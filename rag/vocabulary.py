@@ -32,8 +32,6 @@ BASE_UNITS: dict[str, str] = {
     "村": "count", "镇": "count", "校": "count", "园": "count", "床": "count", "宗": "count", "例": "count",
     "份": "count", "本": "count", "册": "count", "场": "count", "届": "count", "块": "count", "片": "count",
 }
-# Units written with a magnitude inside the number ('1.2万', '3千') and no unit after: a plain count.
-PERCENT_UNITS = ("%", "个百分点", "‰")
 # Written forms that mean the same unit.
 UNIT_SYNONYMS: dict[str, str] = {"％": "%", "百分点": "个百分点", "平方千米": "平方公里", "千米": "公里", "标箱": "标准箱", "TEU": "标准箱"}
 
@@ -53,7 +51,7 @@ RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
 INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大")
-DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小")
+DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
 # ... unless it says the level reached: '下降到254万吨', '提高至65%'
@@ -162,6 +160,14 @@ TABLE_EMPTY_CELLS = ("_", "-", "—", "——", "/", "－", "")
 
 # Question words (for the steps that read questions): what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
+# The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
+MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
+                 "密度", "寿命", "指数", "人口", "人数", "天数", "户数", "次数", "规模", "余额", "工资", "价格", "房价", "浓度",
+                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值")
+# The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
+SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
+# Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
+MEASURE_MODIFIERS = ("人均", "年均", "单位", "每", "亩均", "地均")
 
 
 def canonical_unit(unit: str) -> str:
