@@ -25,7 +25,7 @@ from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
-    LOOKING_BACK, MEASURE_END_VERBS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
+    LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
@@ -654,7 +654,7 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
 # -- the query side ----------------------------------------------------------------------------------------
 
 MIN_SCORE = 0.6  # below this a measure phrase is not the asked measure
-_MODIFIERS = re.compile(r"人均|比重|占比|占|增速|增长|增幅|率|单位|每|年均|强度|密度")
+_MODIFIERS = re.compile("|".join(MEASURE_MODIFIERS + SHARE_CUES + ("增速", "增长", "增幅", "率", "密度")))
 
 
 def _in_order(short: str, long: str) -> bool:
