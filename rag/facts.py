@@ -552,7 +552,39 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
         chunk = finder.find(at + q.start, at + q.end)
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
         out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start))
-    return out
+    return _distributed(out) if "分别" in sentence else out
+
+
+def _split_heads(measure: str) -> list[str]:
+    """'城镇居民、农村居民人均可支配收入' -> ['城镇居民人均可支配收入', '农村居民人均可支配收入']: the heads
+    listed before a shared tail, each with the tail; the tail starts where the last head ends like the first
+    one ('…制造业和装备制造业增加值'), else after as many characters as a short first head has."""
+    parts = [p for p in re.split(r"、|和|与|及", measure) if p]
+    if len(parts) < 2:
+        return [measure]
+    first, last = parts[0], parts[-1]
+    cut = next((last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last),
+               len(first) if len(first) <= 4 else len(last))
+    tail = last[cut:]
+    if len(tail) < 2:
+        return [measure]
+    return [p if p.endswith(tail) else p + tail for p in parts[:-1]] + [last]
+
+
+def _distributed(figures: list[Figure]) -> list[Figure]:
+    """'分别' gives each of a list of figures its own measure, in order: the k-th of n figures that share a
+    listed measure ('城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%') takes the k-th head."""
+    i = 0
+    while i < len(figures):
+        j = i
+        while j + 1 < len(figures) and figures[j + 1].measure == figures[i].measure:
+            j += 1
+        heads = _split_heads(figures[i].measure)
+        if len(heads) == j - i + 1 > 1:
+            for figure, head in zip(figures[i:j + 1], heads):
+                figure.measure, figure.canonical = head, canonical_measure(head)
+        i = j + 1
+    return figures
 
 
 # -- tables ------------------------------------------------------------------------------------------------

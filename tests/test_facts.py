@@ -236,3 +236,12 @@ def test_figures_tab_lists_rows_and_offers_a_csv(small_index, hash_embedder):
     app = build_app(pipeline, job)
     labels = [getattr(b, "label", None) for b in app.blocks.values()]
     assert "指标" in labels and "下载 CSV" in labels
+
+
+def test_fenbie_gives_each_listed_figure_its_own_measure():
+    text = ("2026年某省人民政府工作报告\n2026年2月3日在某省人民代表大会上\n一、2025年工作回顾\n"
+            "城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%，规模以上工业增加值增长6%。\n")
+    income_town, income_village, industry = _figures(text, "2026年某省人民政府工作报告")
+    assert (income_town.measure, income_town.value) == ("城镇居民人均可支配收入", 4.5)
+    assert (income_village.measure, income_village.value) == ("农村居民人均可支配收入", 5.7)
+    assert industry.measure == "规模以上工业增加值" and industry.role == "rate"
