@@ -622,6 +622,7 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     q = quantities[0]
     unit_m = re.search(r"[（(]\s*([^（）()]+?)\s*[）)]\s*$", name)
     measure = re.sub(r"[（(][^）)]*[）)]\s*$", "", name).strip()
+    measure = re.sub(r"^(?:[（(]\d+[）)]|\d+[.、．]|[①-⑳])\s*", "", measure)  # '(2)常住人口城镇化率': a list number
     unit = q.unit or (unit_m.group(1) if unit_m else "")
     q = Quantity(q.value, unit, q.start, q.end, q.text, q.low, q.high, q.bound, q.direction, q.compared, q.parts)
     year, rate = column
