@@ -715,7 +715,7 @@ def lexical_similarity(query: str, phrase: str) -> float:
         extra = "".join(ch for ch in long if ch not in short)
     else:
         return 0.6 * SequenceMatcher(None, query, phrase).ratio()
-    return score * (0.75 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)
+    return score * (0.6 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)
 
 
 def same_place(a: str, b: str) -> bool:
