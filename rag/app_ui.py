@@ -302,7 +302,8 @@ class Page:
         if not file:
             return f"请先选择一个文件（{DESCRIPTION}）。"
         try:
-            saved = save_upload(Path(file), Path(file).name, self.pipeline.settings.corpus_dir, self.pipeline.settings.max_file_mb)
+            settings = self.pipeline.settings
+            saved = save_upload(Path(file), Path(file).name, settings.corpus_dir, settings.max_file_mb, settings)
         except RagError as exc:
             return f"⚠ 上传失败：{exc}"
         if not self.job.start(f"添加文档 {saved.name} "):

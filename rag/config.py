@@ -25,7 +25,11 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "seeds"
     index_dir: Path = PROJECT_ROOT / "index"
     cache_dir: Path = field(default_factory=default_cache_dir)
-    max_file_mb: float = 50.0
+    max_file_mb: float = 50.0  # also bounds what a .docx or a PDF stream inflates to
+    max_pdf_pages: int = 2000  # PDF pages beyond this are not read (the warning names them)
+    ocr_seconds: float = 600.0  # OCR time per file; scanned pages after it are not read (named)
+    file_memory_mb: int = 2048  # reading one file (in its own process) may use this much memory, else it is skipped
+    file_seconds: float = 900.0  # reading one file may take this long, else it is skipped
     # vector store: "faiss" (embedded, default) or "milvus" (dense + BM25 + fusion inside Milvus); see rag.stores
     vector_store: str = "faiss"
     milvus_uri: str = ""  # a local *.db file -> Milvus Lite (default: index_dir/milvus.db); http(s)://host:19530 -> a server
@@ -46,6 +50,7 @@ class Settings:
     passage_chars: int = 160  # > 0: each passage in the prompt is cut to ~this many characters of its most relevant sentences
     heading_levels: int = 2  # > 0: the prompt shows only this many of a passage's deepest headings
     answer_parts: bool = True  # a question asking several things (A和B分别…) is asked one part at a time
+    fusion: str = "rrf"  # how dense and BM25 candidates are combined: "rrf" (weighted reciprocal rank) or "convex" (min-max scores)
     candidates: int = 30
     rrf_k: int = 60
     dense_weight: float = 1.0

@@ -1,5 +1,5 @@
 """Records derived from a document when it is (re)chunked at index time and kept beside its chunks in the
-chunk table (`records(doc_id, kind, data_json)`): figures today, sections next. Each kind has one builder
+chunk table (`records(doc_id, kind, data_json)`): figures and sections. Each kind has one builder
 here; indexing calls `derive` for a changed document and `carried` for an unchanged one, so every kind is
 computed once per document version and read back with `StoredIndex.records(kind)`."""
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from rag.config import Settings
 from rag.errors import ModelError
 from rag.facts import FigureIndex, figure_records
+from rag.sections import section_records
 from rag.store import load_index
 from rag.types import Chunk, Document
 
@@ -20,10 +21,11 @@ log = logging.getLogger(__name__)
 # kind -> builder(document, chunks) -> list of JSON-able dicts. Add a kind by adding a row.
 BUILDERS: dict[str, Callable[[Document, Sequence[Chunk]], list[dict]]] = {
     "figures": figure_records,
+    "sections": section_records,
 }
 # Bump when a builder's output changes: an index built with another version re-derives every document's
 # records (chunks and vectors are carried over as they are).
-VERSION = 1
+VERSION = 2  # 2: figures with offsets, counted nouns, 分别 lists
 
 
 def versions() -> dict[str, int]:

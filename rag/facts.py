@@ -25,7 +25,8 @@ from rag.numbers import Quantity, find_quantities, halfwidth
 from rag.types import Chunk, Document
 from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
-    LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
+    LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
+    RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
@@ -218,7 +219,7 @@ def document_subject(document: Document) -> str:
 
 _CLAUSE_MARKS = "，,；;。！？!?：:"
 _TIME_WORDS = re.compile(
-    r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?十[一二三四五六七八九]五[”\"]?"
+    r"(?:到|至|在|截至|截止)?(?:(?:19|20)\d{2}\s?年(?:底|末|初|前|上半年|全年)?|[“\"]?" + PLAN_WORD + r"[”\"]?"
     r"(?:期间|时期|末|期末|初)?|" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + "|"
     + "|".join(RELATIVE_SPANS) + r"|全年|年内|当前|目前|现在|届时)"
 )
@@ -319,7 +320,7 @@ def _previous_clause_measure(sentence: str, at: int) -> str:
     return _measure_before(head[start:cut])
 
 
-_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|十[一二三四五六七八九]五[”\"]?末?)?的?\s?第?\s?$")
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
 
 
 def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
@@ -341,7 +342,7 @@ def _years_before(text: str) -> list[tuple[int, int]]:
     """(position, year) of every explicit year or plan-period end in a text."""
     found = [(m.start(), int(m.group(2))) for m in _YEAR_RANGE.finditer(text)]
     found += [(m.start(), int(m.group(1))) for m in _YEAR_WORD.finditer(text) if not any(s <= m.start() < s + 12 for s, _ in found)]
-    for m in re.finditer(r"十([一二三四五六七八九])五", text):
+    for m in re.finditer(PLAN_NAME, text):
         found.append((m.start(), plan_base_target(plan_number(m.group(1)))[1]))
     return sorted(found)
 

@@ -21,7 +21,7 @@ from rag.embedding import Embedder
 from rag.errors import IndexStateError, InputError
 from rag.formats.base import file_sha256
 from rag.lexical import tokenize
-from rag.loaders import corpus_files, load_document
+from rag.loaders import corpus_files, display_path, hidden_entries, load_isolated
 from rag.store import StoredIndex, load_index, save_index, writer_lock
 from rag.stores import build_store, same_place
 from rag.types import Chunk, Document
@@ -142,7 +142,7 @@ def _take(path: Path, rel: str, prev: _Previous, settings: Settings, embedder: E
     sha = file_sha256(path)
     _claim(seen, sha, rel, f"与 {seen.get(sha)} 内容完全相同，只索引一次。")
     unchanged = prev.has(rel, sha)
-    doc = prev.document(rel) if unchanged else load_document(path, root, int(settings.max_file_mb * 2**20))
+    doc = prev.document(rel) if unchanged else load_isolated(path, root, settings)  # a worker process: no file can crash this one
     _check_unique(doc, rel, seen, docs)
     parts = None if unchanged else _fresh(doc, settings, embedder)
     (report.unchanged if unchanged else report.updated if prev.has(rel) else report.added).append(rel)
@@ -167,8 +167,9 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         prev = _Previous(_previous(settings, embedder, rebuild))
         files, docs, entries = {}, {}, []
         seen: dict[str, str] = {}  # raw-bytes and cleaned-text hashes -> the file indexed under them
+        report.skipped += hidden_entries(root)
         for path in corpus_files(root):
-            rel = path.relative_to(root).as_posix()
+            rel = display_path(path, root)  # a name that is not UTF-8 is indexed under a readable one
             try:
                 doc, parts = _take(path, rel, prev, settings, embedder, seen, docs, report, root)
             except InputError as exc:

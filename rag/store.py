@@ -68,6 +68,15 @@ class StoredIndex:
                     break
         return found
 
+    def chunks_by_id(self, chunk_ids: list[str]) -> list[Chunk]:
+        """The chunks with these ids, in the order asked (ids not in the index are left out)."""
+        wanted, found = set(chunk_ids), {}
+        for row in self.rows_of({c.split("#", 1)[0] for c in chunk_ids}):
+            chunk = self.chunks[int(row)]
+            if chunk.chunk_id in wanted:
+                found[chunk.chunk_id] = chunk
+        return [found[c] for c in chunk_ids if c in found]
+
     def records(self, kind: str) -> list[dict]:
         """The records of one kind derived from the documents at index time ('figures'), as dicts."""
         return self.chunks.records(kind)

@@ -66,7 +66,9 @@ COMPARED_WITH = ("比", "较", "同比", "环比", "比上年", "较上年")
 
 # Five-year plans: 十三五 = the 13th (2016-2020). The N-th plan began in 1966 + 5 * (N - 3).
 PLAN_NUMERALS = "一二三四五六七八九"
-PLAN_PERIOD = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
+PLAN_NAME = r"十([一二三四五六七八九])五"  # the group is the plan's digit
+PLAN_WORD = r"十[一二三四五六七八九]五"  # the same, inside a larger pattern
+PLAN_PERIOD = re.compile(PLAN_NAME + r"|第十([一二三四五六七八九])个五年")
 
 
 def plan_number(digit: str) -> int:
@@ -82,6 +84,12 @@ def plan_years(number: int) -> tuple[int, int]:
 
 def plan_name(number: int) -> str:
     return f"十{PLAN_NUMERALS[number - 11]}五" if 11 <= number <= 19 else ""
+
+
+def plan_ending(year: int) -> str:
+    """The plan that ends in `year` ('十三五' for 2020), or ''."""
+    first, last = plan_years(plan_of_year(year))
+    return plan_name(plan_of_year(year)) if last == year else ""
 
 
 def plan_base_target(number: int) -> tuple[int, int]:
@@ -131,6 +139,12 @@ GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区
                        "主城区", "中心城区", "城市", "都市", "城镇", "乡镇", "县域", "县区", "县市区", "市县", "开发区", "新区",
                        "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
 ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+# an item number a table row or list puts before a measure: "(5)", "（5）", "5.", "⑤"
+ITEM_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[①-⑳])\s*")
+ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short kind: alone, it names no one zone
+# the people an autonomous region is named for, dropped in its short name (宁夏回族自治区 -> 宁夏)
+ZONE_NAME = re.compile(r"([\u4e00-\u9fff]{2,4}?)(" + "|".join((*ZONE_SUFFIXES, *ZONE_KINDS)) + ")")  # 淄博高新技术产业开发区
+ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)+$")  # 湘西土家族苗族 -> 湘西
 
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
@@ -239,15 +253,16 @@ def is_admin_place(word: str) -> bool:
 
 
 def short_place_forms(name: str) -> set[str]:
-    """The names people use for a place: with and without its suffix; development zones abbreviated."""
+    """The names people use for a place: with and without its suffix (and the people an autonomous
+    region is named for); development zones abbreviated, and by their kind alone ('高新区')."""
     forms = {name}
-    for long, short in ZONE_SUFFIXES.items():
-        if name.endswith(long):
-            forms |= {name[: -len(long)] + short, short}  # in its own plan, '淄博高新区' is '高新区'
+    zone = ZONE_NAME.fullmatch(name)
+    if zone:
+        short = ZONE_SUFFIXES.get(zone.group(2), zone.group(2))
+        return {f for f in (name, zone.group(1) + short, short) if len(f) >= 2}
     for suffix in ADMIN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            forms.add(name[: -len(suffix)])
-            if suffix.startswith("自治"):  # '宁夏回族自治区' is called 宁夏, '湘西土家族苗族自治州' 湘西
-                forms.add(re.sub(r"^(.{2,}?)(?:[\u4e00-\u9fff]{1,2}族)+$", r"\1", name[: -len(suffix)]))
+            stem = name[: -len(suffix)]
+            forms |= {stem, ETHNIC_NAME.sub(r"\1", stem)}
             break
     return {f for f in forms if len(f) >= 2}

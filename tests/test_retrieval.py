@@ -1,4 +1,6 @@
-from rag.retrieval import fuse_rankings
+import pytest
+
+from rag.retrieval import fuse_rankings, fuse_scores
 
 
 def test_rrf_rewards_items_ranked_by_both():
@@ -16,13 +18,32 @@ def test_weights_shift_the_order():
 
 def test_empty_rankings():
     assert fuse_rankings([[], []], [1.0, 1.0]) == []
+    assert fuse_scores([[], []], [1.0, 1.0]) == []
+
+
+def test_score_fusion_keeps_a_clear_lead_that_rank_fusion_loses():
+    """BM25 is sure of item 7 (far ahead of its next); dense barely prefers 1 over 7. RRF, seeing ranks
+    only, puts 1 first (first and second); the convex combination of normalised scores puts 7 first."""
+    dense = [(1, 0.80), (3, 0.79), (7, 0.79), (9, 0.50)]
+    bm25 = [(7, 30.0), (1, 4.0), (3, 3.9), (9, 1.0)]
+    assert fuse_rankings([[i for i, _ in dense], [i for i, _ in bm25]], [1.0, 1.0])[0][0] == 1
+    fused = fuse_scores([dense, bm25], [1.0, 1.0])
+    assert [i for i, _ in fused] == [7, 1, 3, 9]
+    assert fused[0][1] == pytest.approx(0.5 * (0.29 / 0.30) + 0.5 * 1.0)
+
+
+def test_score_fusion_weights_and_one_sided_lists():
+    dense, bm25 = [(1, 0.9), (2, 0.1)], [(2, 9.0), (1, 1.0)]
+    assert fuse_scores([dense, bm25], [3.0, 1.0])[0][0] == 1
+    assert fuse_scores([dense, bm25], [1.0, 3.0])[0][0] == 2
+    assert fuse_scores([dense, []], [1.0, 1.0]) == [(1, 0.5), (2, 0.0)]  # a side with nothing adds nothing
+    assert fuse_scores([[(5, 2.0)], []], [1.0, 1.0]) == [(5, 0.5)]  # one candidate: full marks on its side
 
 
 # Retrieval over a real index, once per vector store (FAISS, Milvus Lite): the same dense results.
 
 import shutil  # noqa: E402
 
-import pytest  # noqa: E402
 
 from rag.indexing import build_index  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
@@ -101,3 +122,16 @@ def test_chunks_are_a_lazy_table_that_streams(retriever):
     assert stored.chunks[-1] == stored.chunks[len(stored.chunks) - 1]
     assert stored.rows_of([PINGDU_ID]).tolist() == [i for i, c in enumerate(rows) if c.doc_id == PINGDU_ID]
     assert sorted(stored.documents) == sorted({c.doc_id for c in rows})
+
+
+def test_convex_fusion_in_the_retriever(retriever):
+    """Score fusion where BM25 reports scores (FAISS + our BM25); RRF where it does not (Milvus)."""
+    retriever.settings = retriever.settings.with_overrides(fusion="convex", dense_weight=0.4, lexical_weight=0.6)
+    hits = retriever.search("平度市地区生产总值", k=5)
+    assert len(hits) == 5 and [p.score for p in hits] == sorted((p.score for p in hits), reverse=True)
+    if retriever.stored.vectors.ranks_text:
+        assert all(p.score < 0.05 for p in hits)  # RRF-sized scores
+    else:
+        assert 0.0 < hits[0].score <= 1.0 and any(p.lexical_rank == 0 for p in hits)
+    filtered = retriever.search("地区生产总值", k=5, doc_ids=[PINGDU_ID])
+    assert len(filtered) == 5 and all(p.chunk.doc_id == PINGDU_ID for p in filtered)

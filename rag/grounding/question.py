@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.conversation import PlaceFinder
-from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
+from rag.grounding.profile import CorpusProfile, squash
+from rag.vocabulary import PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -69,6 +70,7 @@ _NAMED_UNIT = re.compile(r"(?<=[给对在为和与])([\u4e00-\u9fff]{2,3}(?:区|
 _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|老|开发|功能|示范|试验|实验|保护|集聚|先行|核心|服务|"
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
+_HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化|少了\d")  # '比“十二五”末少了100天'
 
@@ -120,6 +122,11 @@ class QuestionFrame:
         return "；".join(parts)
 
 
+def asks_figure(question: str) -> bool:
+    """The question asks for a number ('多少', '几', '多大'), not for things or a description."""
+    return bool(_HOW_MUCH.search(question))
+
+
 def expand(question: str) -> str:
     """The question with the glossary's standard terms beside the common ones (for matching and retrieval)."""
     out = question
@@ -163,8 +170,8 @@ def _years(text: str) -> tuple[list[int], list[int]]:
     text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
-    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
-        number = period_number(m.group(1))
+    for m in re.finditer(PLAN_NAME + r"[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
+        number = plan_number(m.group(1))
         periods.append(number)
         first, last = plan_years(number)
         if m.group(2) in ("末", "收官", "最后一年"):
@@ -214,7 +221,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
@@ -234,6 +241,16 @@ class QuestionReader:
             run += word
         return terms
 
+    def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
+        """'去年', '今年', '明年' read against the year the asked place's documents were written in (a 2026
+        report's 去年 is 2025); [] when the documents do not say one year."""
+        words = [w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in text]
+        if not words:
+            return []
+        docs = [d for p in frame.places for d in self.profile.docs_of(p)] or None
+        year = self.profile.written_in(docs)
+        return [year + RELATIVE_YEARS[words[0]]] if year is not None else []
+
     def _indicator(self, text: str) -> str:
         inside = [i for i in self.profile.indicators if i in text]
         return max(inside, key=len) if inside else ""
@@ -243,6 +260,8 @@ class QuestionReader:
         frame = QuestionFrame(question)
         self._places(text, frame)
         frame.years, frame.periods = _years(text)
+        if not frame.years:
+            frame.years = self._relative_years(text, frame)
         frame.quoted = [q.strip() for q in _QUOTED.findall(text)]
         frame.given = [(n, u) for n, u in _GIVEN.findall(magnitudes(text))
                        if not (u == "年" and re.fullmatch(r"(?:19|20)\d{2}", n))]
