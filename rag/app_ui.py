@@ -18,7 +18,7 @@ from rag.config import Settings
 from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
 from rag.excerpt import renumber
-from rag.facts import FIGURE_COLUMNS, FigureIndex, figure_rows, rows_csv
+from rag.facts import BROWSE_MIN_SCORE, FIGURE_COLUMNS, FigureIndex, figure_rows, rows_csv
 from rag.pipeline import QAPipeline
 from rag.formats import DESCRIPTION, SUFFIXES
 from rag.types import Answer, Excerpt, Passage
@@ -340,7 +340,7 @@ class FiguresView:
             return [], None, f"索引尚未就绪，请稍候。{self.job.status()}"
         try:
             index = self.index()
-            rows = figure_rows(index.search(measure, k=0))
+            rows = figure_rows(index.search(measure, k=0, min_score=BROWSE_MIN_SCORE))
         except RagError as exc:
             return [], None, f"⚠ {exc}"
         if not rows:

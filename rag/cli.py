@@ -134,10 +134,11 @@ def cmd_eval(args, settings) -> int:
 
 def cmd_facts(args, settings) -> int:
     from rag.derived import figure_index
-    from rag.facts import figure_rows, rows_csv
+    from rag.facts import BROWSE_MIN_SCORE, figure_rows, rows_csv
 
     index = figure_index(settings, embed=not args.lexical)
-    rows = figure_rows(index.search(args.measure, places=args.place or None, years=args.year or None, k=0))
+    found = index.search(args.measure, places=args.place or None, years=args.year or None, k=0, min_score=BROWSE_MIN_SCORE)
+    rows = figure_rows(found)
     if not rows:
         near = "、".join(m for m, _, _ in index.measures(args.measure, k=5))
         print(f"文档中没有“{args.measure}”的数据。" + (f"相近的指标：{near}" if near else ""))

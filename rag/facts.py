@@ -688,6 +688,7 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
 # -- the query side ----------------------------------------------------------------------------------------
 
 MIN_SCORE = 0.6  # below this a measure phrase is not the asked measure
+BROWSE_MIN_SCORE = 0.45  # the 指标 view also lists the measure qualified ('研发经费投入增长', '…占地区生产总值比重')
 _MODIFIERS = re.compile("|".join(MEASURE_MODIFIERS + SHARE_CUES + ("增速", "增长", "增幅", "率", "密度")))
 
 
