@@ -1,4 +1,4 @@
-"""`rag` command line: index, ask, serve, models, eval. No logic of its own beyond printing."""
+"""`rag` command line: index, ask, facts, serve, models, eval. No logic of its own beyond printing."""
 
 from __future__ import annotations
 
@@ -132,6 +132,26 @@ def cmd_eval(args, settings) -> int:
     return 0
 
 
+def cmd_facts(args, settings) -> int:
+    from rag.derived import figure_index
+    from rag.facts import BROWSE_MIN_SCORE, figure_rows, rows_csv
+
+    index = figure_index(settings, embed=not args.lexical)
+    found = index.search(args.measure, places=args.place or None, years=args.year or None, k=0, min_score=BROWSE_MIN_SCORE)
+    rows = figure_rows(found)
+    if not rows:
+        near = "、".join(m for m, _, _ in index.measures(args.measure, k=5))
+        print(f"文档中没有“{args.measure}”的数据。" + (f"相近的指标：{near}" if near else ""))
+        return 1
+    for r in rows:
+        page = f" 第{r['页码']}页" if r["页码"] != "" else ""
+        print(f"{r['指标']} | {r['地区']} | {r['年份']} | {r['类型']} | {r['数值']} | 《{r['文件']}》{page} {r['章节']}\n    “{r['原文']}”")
+    if args.csv:
+        Path(args.csv).write_text(rows_csv(rows), encoding="utf-8-sig")
+        print(f"\n已写入 {args.csv}（{len(rows)} 行）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="政策文件问答（离线）")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -151,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("models", help="从软件包仓库组装默认模型（仅安装时需要网络）")
     p.set_defaults(func=cmd_models)
+    p = sub.add_parser("facts", help="查指标：每个地区×年份×类型的数值及出处")
+    p.add_argument("measure", help="指标名，如 城镇化率、研发经费投入")
+    p.add_argument("--place", action="append", help="只看某地（可重复）")
+    p.add_argument("--year", action="append", type=int, help="只看某年（可重复）")
+    p.add_argument("--csv", help="另存为 CSV 文件")
+    p.add_argument("--lexical", action="store_true", help="只按字面与同义词匹配（不加载向量模型）")
+    p.set_defaults(func=cmd_facts)
     p = sub.add_parser("eval", help="离线评测：检索、答案、拒答、忠实度、引用与延迟")
     p.add_argument("--set", help="JSONL 评测集（默认：eval/sets.toml 中语料在场的全部评测集，并排对比）")
     p.add_argument("--subset", type=int, help="按题型分层抽取 N 题（确定性）")

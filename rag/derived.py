@@ -6,11 +6,17 @@ computed once per document version and read back with `StoredIndex.records(kind)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 
-from rag.facts import figure_records
+from rag.config import Settings
+from rag.errors import ModelError
+from rag.facts import FigureIndex, figure_records
 from rag.sections import section_records
+from rag.store import load_index
 from rag.types import Chunk, Document
+
+log = logging.getLogger(__name__)
 
 # kind -> builder(document, chunks) -> list of JSON-able dicts. Add a kind by adding a row.
 BUILDERS: dict[str, Callable[[Document, Sequence[Chunk]], list[dict]]] = {
@@ -19,7 +25,7 @@ BUILDERS: dict[str, Callable[[Document, Sequence[Chunk]], list[dict]]] = {
 }
 # Bump when a builder's output changes: an index built with another version re-derives every document's
 # records (chunks and vectors are carried over as they are).
-VERSION = 1
+VERSION = 2  # 2: figures with offsets, counted nouns, 分别 lists
 
 
 def versions() -> dict[str, int]:
@@ -46,3 +52,19 @@ def carried(document: Document, chunks: Sequence[Chunk], previous) -> list[tuple
 
 def fresh(document: Document, chunks: Sequence[Chunk]) -> list[tuple[str, str, str]]:
     return rows(document.doc_id, derive(document, chunks))
+
+
+def figure_index(settings: Settings, embed: bool = True) -> FigureIndex:
+    """The figure index of the live index version. Measure phrases are embedded with the product's embedder
+    when it is installed (else matching is lexical and by synonym only)."""
+    encode = None
+    if embed:
+        from rag.assets import resolve_embedder
+        from rag.embedding import Embedder
+
+        try:
+            path, name = resolve_embedder(settings.embedder, settings.cache_dir)
+            encode = Embedder(path, name, settings.embed_batch_size).encode_passages
+        except (ModelError, OSError) as exc:
+            log.info("figure index without embeddings: %s", exc)
+    return FigureIndex.from_stored(load_index(settings.index_dir, settings), encode)

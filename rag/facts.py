@@ -24,11 +24,12 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    PLAN_WORD,
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, MEASURE_END_VERBS, NEW_THINGS, WEAK_TARGET_CUES,
-    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, RELATIVE_SPANS, RELATIVE_YEARS,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
+    LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
+    RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
-    canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
+    WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
+    plan_of_year, short_place_forms,
 )
 
 
@@ -187,6 +188,10 @@ def _places_in(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# a title's leading place before the kind of document: '甲县国民经济和社会发展…', '乙市人民政府关于…'
+_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:自治区|省|市|县|区|旗))(?=国民经济|人民政府|政府工作|县域|关于|“?十[一二三四五六七八九]五)")
+
+
 def document_subject(document: Document) -> str:
     """The place the document is about: the most specific place of the first run of places in its title
     ('(山东省)潍坊市高密市…规划' -> '高密市'; '2026年四川省人民政府工作报告' -> '四川省')."""
@@ -194,7 +199,7 @@ def document_subject(document: Document) -> str:
     zone = _ZONE.search(title)
     if zone:
         return zone.group(0)
-    places = _places_in(title)
+    places = _places_in(title) or _TITLE_PLACE.findall(title)
     if not places:  # '政府工作报告' / '——2026年1月28日在云南省第十四届人民代表大会…': the opening names it
         title = document.text[:300]
         places = _places_in(title) or _places_in(document.path)
@@ -223,7 +228,8 @@ _LEAD_WORDS = re.compile(
 _TAIL_WORDS = re.compile(
     r"(?:分别|达到|达|实现|完成|突破|超过|超|逾|为|是|有|约|近|保持|保持在|控制在|稳定在|增至|提高到|提升到|提高至|提升至|"
     r"下降到|降至|降低到|增长到|提高|提升|增长|增加|下降|降低|减少|同比|比上年|较上年|年均|平均|共|累计|总计|合计|"
-    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|总量|规模|共计|占|人均|从|由)+$"
+    r"达到了|了|的|在|以上|以内|左右|和|与|及|、|力争|预计|目标|预期|均|各|共计|占|人均|从|由|逐年|持续|不断|稳步|上升|"
+    r"迈上|跃上|跨上|连跨|继续|稳定在|稳定|首次|再次|" + "|".join(sorted(BOUND_BEFORE, key=len, reverse=True)) + r")+$"
 )
 
 
@@ -257,10 +263,17 @@ def _measure_after(text: str, end: int) -> str:
     if not tail:
         return ""
     phrase = tail.group(0).lstrip("的")
-    if phrase.startswith(_VERBS_AFTER):
-        return ""
+    if phrase.startswith(_VERBS_AFTER) or _starts_with_verb(phrase):
+        return ""  # '由162个整合为123个': what follows is what happened, not what was counted
     words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
     return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
+
+
+@lru_cache(maxsize=20000)
+def _starts_with_verb(phrase: str) -> bool:
+    """'整合为123个': a verb, then what it turned into."""
+    words = list(_posseg().cut(phrase[:8]))
+    return len(words) > 1 and words[0].flag.startswith("v") and words[0].flag != "vn" and words[1].word[:1] in "为成至到"
 
 
 def _names_counted_noun(sentence: str, end: int, unit: str) -> bool:
@@ -291,8 +304,18 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return said.measure + before  # '…354家，占全市的39%'
     if len(before) < 2 or before in _COMPARATIVES:
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
-        return after if len(after) >= 2 else said.measure
+        return after if len(after) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
     return before
+
+
+def _previous_clause_measure(sentence: str, at: int) -> str:
+    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own."""
+    head = sentence[:at]
+    cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS)
+    if cut <= 0:
+        return ""
+    start = max(head.rfind(mark, 0, cut) for mark in _CLAUSE_MARKS) + 1
+    return _measure_before(head[start:cut])
 
 
 _FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
@@ -368,7 +391,7 @@ def _status(before: str, headings: str, year: int | None, ctx: _DocContext) -> s
     return "actual" if ctx.report else "target" if ctx.plan else "actual"
 
 
-_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客)$"
+_PEOPLE = r"(?:人口|人数|人员|人才|户数|人次|游客|群众|居民|职工|农民|学生)$"
 
 
 def _role(quantity: Quantity, measure: str, status: str, before: str) -> str:
@@ -403,6 +426,7 @@ class _Said:
     measure: str = ""
     subject: str = ""
     end: int = 0
+    year: int | None = None
 
 
 def _explicit_year(before: str) -> int | None:
@@ -428,16 +452,21 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     """The fields of one prose figure that come from its sentence and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
     measure = _measure(q, sentence, clause, said)
+    for form in sorted(short_place_forms(ctx.subject) if ctx.subject else (), key=len, reverse=True):
+        if measure.startswith(form) and len(measure) > len(form) + 1:
+            measure = measure[len(form):]  # the document's own place is the subject, not part of the measure
+            break
     before = sentence[:q.start]
     explicit = _explicit_year(before)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
     heading_year = _explicit_year(headings)
-    year = _from_year(clause, headings, before, ctx) or explicit or relative
+    listed = said.year is not None and re.fullmatch(r"\s?[、和与及]\s?", clause) is not None
+    year = _from_year(clause, headings, before, ctx) or (said.year if listed else None) or explicit or relative
     status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     subject = _subject(clause, ctx, said)
-    said.measure, said.subject, said.end = measure or said.measure, subject, q.end
+    said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
             "role": _role(q, measure, status, before)}
 
@@ -522,7 +551,39 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
         chunk = finder.find(at + q.start, at + q.end)
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
         out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start))
-    return out
+    return _distributed(out) if "分别" in sentence else out
+
+
+def _split_heads(measure: str) -> list[str]:
+    """'城镇居民、农村居民人均可支配收入' -> ['城镇居民人均可支配收入', '农村居民人均可支配收入']: the heads
+    listed before a shared tail, each with the tail; the tail starts where the last head ends like the first
+    one ('…制造业和装备制造业增加值'), else after as many characters as a short first head has."""
+    parts = [p for p in re.split(r"、|和|与|及", measure) if p]
+    if len(parts) < 2:
+        return [measure]
+    first, last = parts[0], parts[-1]
+    cut = next((last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last),
+               len(first) if len(first) <= 4 else len(last))
+    tail = last[cut:]
+    if len(tail) < 2:
+        return [measure]
+    return [p if p.endswith(tail) else p + tail for p in parts[:-1]] + [last]
+
+
+def _distributed(figures: list[Figure]) -> list[Figure]:
+    """'分别' gives each of a list of figures its own measure, in order: the k-th of n figures that share a
+    listed measure ('城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%') takes the k-th head."""
+    i = 0
+    while i < len(figures):
+        j = i
+        while j + 1 < len(figures) and figures[j + 1].measure == figures[i].measure:
+            j += 1
+        heads = _split_heads(figures[i].measure)
+        if len(heads) == j - i + 1 > 1:
+            for figure, head in zip(figures[i:j + 1], heads):
+                figure.measure, figure.canonical = head, canonical_measure(head)
+        i = j + 1
+    return figures
 
 
 # -- tables ------------------------------------------------------------------------------------------------
@@ -560,6 +621,7 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     q = quantities[0]
     unit_m = re.search(r"[（(]\s*([^（）()]+?)\s*[）)]\s*$", name)
     measure = re.sub(r"[（(][^）)]*[）)]\s*$", "", name).strip()
+    measure = re.sub(r"^(?:[（(]\d+[）)]|\d+[.、．]|[①-⑳])\s*", "", measure)  # '(2)常住人口城镇化率': a list number
     unit = q.unit or (unit_m.group(1) if unit_m else "")
     q = Quantity(q.value, unit, q.start, q.end, q.text, q.low, q.high, q.bound, q.direction, q.compared, q.parts)
     year, rate = column
@@ -623,8 +685,9 @@ def extract_figures(document: Document, chunks: Sequence[Chunk], profile_info: d
 
 # -- the query side ----------------------------------------------------------------------------------------
 
-MIN_SCORE = 0.5  # below this a measure phrase is not the asked measure
-_MODIFIERS = re.compile(r"人均|比重|占比|占|增速|增长|增幅|率|单位|每|年均|强度|密度")
+MIN_SCORE = 0.6  # below this a measure phrase is not the asked measure
+BROWSE_MIN_SCORE = 0.45  # the 指标 view also lists the measure qualified ('研发经费投入增长', '…占地区生产总值比重')
+_MODIFIERS = re.compile("|".join(MEASURE_MODIFIERS + SHARE_CUES + ("增速", "增长", "增幅", "率", "密度")))
 
 
 def _in_order(short: str, long: str) -> bool:
@@ -643,20 +706,20 @@ def lexical_similarity(query: str, phrase: str) -> float:
         return 1.0
     short, long = sorted((query, phrase), key=len)
     extra = long.replace(short, "", 1) if short in long else ""
-    if short in long:
-        score = 0.75 + 0.2 * len(short) / len(long)
+    if short in long and short == query:
+        score = 0.75 + 0.2 * len(short) / len(long)  # the asked measure, qualified: '城镇新增就业人数'
+    elif short in long:
+        score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'
     elif _in_order(short, long) and len(short) >= 3:
         score = 0.6 + 0.25 * len(short) / len(long)
         extra = "".join(ch for ch in long if ch not in short)
     else:
         return 0.6 * SequenceMatcher(None, query, phrase).ratio()
-    return score * (0.75 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)
+    return score * (0.6 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)
 
 
 def same_place(a: str, b: str) -> bool:
-    """'高密' and '高密市' name one place; '高新区' and '淄博高新技术产业开发区' too."""
-    from rag.vocabulary import short_place_forms
-
+    """'高密' and '高密市' name one place; '淄博高新区' and '淄博高新技术产业开发区' too."""
     return a == b or bool(short_place_forms(a) & short_place_forms(b))
 
 
@@ -727,6 +790,42 @@ class FigureIndex:
                 found.append((figure, float(scores[i])))
         found.sort(key=lambda fs: (-fs[1], fs[0].subject, fs[0].year or 0, fs[0].role))
         return found[:k] if k else found
+
+
+FIGURE_COLUMNS = ("指标", "地区", "年份", "类型", "数值", "原文", "文件", "章节", "页码", "相似度")
+
+
+def figure_rows(found: Iterable[tuple[Figure, float]]) -> list[dict]:
+    """One row per figure for the 指标 view and `rag facts`: place × year × role, the value as written and
+    its citation (document title, heading path, page, the sentence)."""
+    rows = []
+    for f, score in found:
+        kind = ROLE_NAMES.get(f.role, f.role)
+        if f.role != f.status and f.status != "actual":
+            kind += f"（{ROLE_NAMES.get(f.status, f.status)}）"
+        rows.append(dict(zip(FIGURE_COLUMNS, (
+            f.measure, f.subject, f.year if f.year is not None else "", kind, _shown_with_bound(f), f.sentence,
+            f.title, f.heading_path, f.page if f.page is not None else "", round(score, 3)))))
+    return rows
+
+
+_BOUND_WORDS = {">": "超过", ">=": "不低于", "<": "低于", "<=": "不超过", "~": "约"}
+
+
+def _shown_with_bound(f: Figure) -> str:
+    return _BOUND_WORDS.get(f.bound, "") + f.shown
+
+
+def rows_csv(rows: list[dict]) -> str:
+    """The rows as CSV text (the caller writes it with a BOM so spreadsheet programs read the Chinese)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIGURE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def figure_records(document: Document, chunks: Sequence[Chunk], profile_info: dict | None = None) -> list[dict]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 import cn2an
 
 from rag.vocabulary import (
-    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, MAGNITUDES, NEW_THINGS,
+    BOUND_AFTER, BOUND_BEFORE, COMPARED_WITH, DECLINE_WORDS, DIRECTION_FILLERS, INCREASE_WORDS, NEW_THINGS,
     RANGE_JOINERS, TO_LEVEL, canonical_unit, dimension_of, split_unit, unit_pattern,
 )
 
@@ -34,8 +34,7 @@ _RATIO = re.compile(rf"(?<![\d.:：∶])(?:{_ARABIC})(?:\s?[:：∶]\s?(?:{_ARAB
 _AFTER = "|".join(re.escape(w) for w in sorted(BOUND_AFTER, key=len, reverse=True))
 _BEFORE = sorted(BOUND_BEFORE, key=len, reverse=True)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_NOT_AFTER = re.compile(r"\s?(?:年(?!代)|月|日|号|时(?!间)|届|期|代|版|级|型|路|楼|栋|层|次方|周年|G\b|[A-Za-z])")
-_CLASS_OR_SPAN = re.compile(r"\s?(?:级|内|来|间)")
+_CLASS_OR_SPAN = re.compile(r"\s?(?:级|内|来|间|翻)")
 _DATE_AFTER = re.compile(r"\s?(?:月|日|号|时\b|点\d)")
 
 

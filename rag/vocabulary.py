@@ -20,9 +20,12 @@ BASE_UNITS: dict[str, str] = {
     "%": "percent", "‰": "permille", "个百分点": "percentage point", "倍": "multiple", "成": "tenth",
     "人": "people", "人次": "visits", "户": "households", "名": "people", "位": "rank",
     "吨": "mass", "吨标准煤": "energy", "千瓦": "power", "兆瓦": "power", "MW": "power", "GW": "power",
-    "千瓦时": "energy", "标准箱": "containers", "标箱": "containers", "TEU": "containers",
-    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area", "斤": "mass", "公斤": "mass", "元/月": "money per month", "元/年": "money per year",
-    "个月": "duration", "场次": "count", "列": "count", "轮": "count", "起": "count", "户次": "count", "家次": "count", "伏": "voltage", "千伏": "voltage", "升": "volume", "千升": "volume",
+    "千瓦时": "energy", "兆瓦时": "energy", "吉瓦时": "energy", "吉瓦": "power",
+    "标准箱": "containers", "标箱": "containers", "TEU": "containers",
+    "平方公里": "area", "平方千米": "area", "平方米": "area", "亩": "area", "公顷": "area", "斤": "mass", "公斤": "mass",
+    "元/月": "money per month", "元/年": "money per year", "个月": "duration", "伏": "voltage", "千伏": "voltage",
+    "升": "volume", "千升": "volume",
+    "场次": "count", "列": "count", "轮": "count", "起": "count", "户次": "count", "家次": "count",
     "公里": "length", "千米": "length", "米": "length", "立方米": "volume", "吨/日": "capacity", "立方米/日": "capacity",
     "年": "duration", "天": "duration", "小时": "duration", "分钟": "duration", "岁": "age", "微克/立方米": "concentration",
     "件": "count", "个": "count", "家": "count", "项": "count", "所": "count", "座": "count", "条": "count",
@@ -32,8 +35,6 @@ BASE_UNITS: dict[str, str] = {
     "村": "count", "镇": "count", "校": "count", "园": "count", "床": "count", "宗": "count", "例": "count",
     "份": "count", "本": "count", "册": "count", "场": "count", "届": "count", "块": "count", "片": "count",
 }
-# Units written with a magnitude inside the number ('1.2万', '3千') and no unit after: a plain count.
-PERCENT_UNITS = ("%", "个百分点", "‰")
 # Written forms that mean the same unit.
 UNIT_SYNONYMS: dict[str, str] = {"％": "%", "百分点": "个百分点", "平方千米": "平方公里", "千米": "公里", "标箱": "标准箱", "TEU": "标准箱"}
 
@@ -53,7 +54,7 @@ RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
 INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大")
-DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小")
+DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
 # ... unless it says the level reached: '下降到254万吨', '提高至65%'
@@ -118,6 +119,8 @@ MEASURE_END_VERBS = ("开展", "开行", "实现", "完成", "达到", "入选",
                      "均", "已", "正在", "加快", "参与", "开工", "建成", "投运", "启动", "成功", "荣获", "获得", "纳入", "覆盖", "为", "到")
 # Role cue words. A figure's role: rank, share, rate, change, count, or by status target / base / actual.
 ROLES = ("actual", "target", "base", "rate", "change", "share", "rank", "count")
+ROLE_NAMES = {"actual": "实际", "target": "目标", "base": "基期", "rate": "增速", "change": "增减", "share": "占比",
+              "rank": "排名", "count": "数量"}  # what a reader sees
 STATUSES = ("actual", "target", "base")
 # cue words of a plan ('力争', '到2025年') and of what is done ('已', '完成了'); '达到', '实现' say neither
 TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预计", "规划", "努力", "届时", "控制在", "稳定在")
@@ -142,7 +145,7 @@ ITEM_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[�
 ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short kind: alone, it names no one zone
 # the people an autonomous region is named for, dropped in its short name (宁夏回族自治区 -> 宁夏)
 ZONE_NAME = re.compile(r"([\u4e00-\u9fff]{2,4}?)(" + "|".join((*ZONE_SUFFIXES, *ZONE_KINDS)) + ")")  # 淄博高新技术产业开发区
-ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)$")
+ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|维吾尔)+$")  # 湘西土家族苗族 -> 湘西
 
 # The everyday short names of measures people type, with the statistics' term each stands for; a question
 # is read and retrieved with the term beside its short name ('GDP（地区生产总值）').
@@ -167,6 +170,7 @@ MEASURE_VERBS = ("实现", "完成")
 MEASURE_NOISE = (
     "全省", "全市", "全区", "全县", "我省", "我市", "我区", "我县", "本市", "实现", "完成", "达到", "突破", "超过", "累计", "其中",
     "分别", "共", "总计", "合计", "年均", "平均", "同比", "比上年", "较上年", "预计", "力争", "确保", "今年", "去年", "全年",
+    "每年",
 )
 # table header and category cells that are not measures
 TABLE_NON_MEASURES = ("类别", "序号", "属性", "单位", "备注", "预期性", "约束性", "指标属性", "领域", "类型")
@@ -188,6 +192,14 @@ ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
+# The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
+MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
+                 "密度", "寿命", "指数", "人口", "人数", "天数", "户数", "次数", "规模", "余额", "工资", "价格", "房价", "浓度",
+                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值")
+# The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
+SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
+# Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
+MEASURE_MODIFIERS = ("人均", "年均", "单位", "每", "亩均", "地均")
 
 
 def canonical_unit(unit: str) -> str:
@@ -251,7 +263,7 @@ def canonical_measure(measure: str) -> str:
 
 def is_admin_place(word: str) -> bool:
     """A name ending in an administrative suffix that is not a generic word ('高密市', not '全市' or '城区')."""
-    return (len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
+    return ((len(word) >= 3 or word.endswith(("县", "旗"))) and len(word) >= 2 and word.endswith(ADMIN_SUFFIXES) and word not in GENERIC_PLACE_WORDS
             and word not in OWN_PLACE_WORDS and not word.startswith(("全", "本", "我", "各", "该", "每")))
 
 

@@ -107,7 +107,7 @@ def test_search_by_synonym_place_year_and_role():
     assert [f.value for f, _ in index.search("城镇化率", years=[2025], roles=["target"])] == [60.0, 65.0]  # by place, then year
     gdp = index.search("地区生产总值")
     assert gdp[0][0].value == 9.0 and gdp[0][1] == 1.0  # GDP = 地区生产总值
-    assert all(f.value != 8.0 or s < 0.9 for f, s in gdp)  # 人均地区生产总值 is another measure
+    assert all(f.value != 8.0 for f, s in gdp)  # 人均地区生产总值 is another measure: below the threshold
     assert index.search("研发经费投入占地区生产总值比重")[0][0].value == 2.4  # 强度 = 占GDP比重
     assert index.search("财政赤字率") == []  # nothing above the threshold: the documents do not state it
 
@@ -179,3 +179,69 @@ def test_a_table_without_records_reads_as_none(corpus, hash_embedder):
 
     assert ChunkTable(path).records("figures") == [] and ChunkTable(path).record_rows("x") == []
     assert np.isfinite(len(stored.manifest))
+
+
+# -- `rag facts` and the 指标 tab ---------------------------------------------------------------------------
+
+SMALL = ("甲县国民经济和社会发展第十四个五年规划纲要\n二〇二一年三月\n第一章 发展基础\n"
+         "“十三五”期间，甲县常住人口城镇化率达到58.2%。\n第二章 发展目标\n到2025年，甲县常住人口城镇化率达到65%。\n")
+
+
+@pytest.fixture
+def small_index(tmp_settings, hash_embedder, monkeypatch):
+    (tmp_settings.corpus_dir / "jia.txt").write_text(SMALL, encoding="utf-8")
+    build_index(tmp_settings, hash_embedder)
+    for key, value in (("INDEX_DIR", tmp_settings.index_dir), ("CORPUS_DIR", tmp_settings.corpus_dir),
+                       ("CACHE_DIR", tmp_settings.cache_dir)):
+        monkeypatch.setenv(f"RAG_{key}", str(value))
+    return tmp_settings
+
+
+def test_cli_facts_prints_place_year_role_and_citation_and_writes_csv(small_index, capsys, tmp_path):
+    from rag.cli import main
+
+    out_csv = tmp_path / "f.csv"
+    assert main(["facts", "城镇化率", "--lexical", "--csv", str(out_csv)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("常住人口城镇化率")]
+    assert rows == ["常住人口城镇化率 | 甲县 | 2020 | 实际 | 58.2% | 《甲县国民经济和社会发展第十四个五年规划纲要》 第一章 发展基础",
+                    "常住人口城镇化率 | 甲县 | 2025 | 目标 | 65% | 《甲县国民经济和社会发展第十四个五年规划纲要》 第二章 发展目标"]
+    assert "“到2025年，甲县常住人口城镇化率达到65%。”" in "\n".join(lines)
+    text = out_csv.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("指标,地区,年份,类型,数值,原文") and text.count("\n") == 3
+
+
+def test_cli_facts_says_when_the_documents_state_no_such_figure(small_index, capsys):
+    from rag.cli import main
+
+    assert main(["facts", "财政赤字率", "--lexical"]) == 1
+    assert "文档中没有“财政赤字率”的数据" in capsys.readouterr().out
+
+
+def test_figures_tab_lists_rows_and_offers_a_csv(small_index, hash_embedder):
+    from rag.app_ui import FiguresView, build_app
+    from rag.pipeline import QAPipeline
+    from rag.uploads import IndexJob
+
+    pipeline = QAPipeline(small_index, embedder=hash_embedder)
+    job = IndexJob(pipeline)
+    view = FiguresView(pipeline, job)
+    assert "尚未就绪" in view.lookup("城镇化率")[2]
+    job.ready = True
+    rows, csv_path, note = view.lookup("城镇化率")
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [("甲县", 2020, "实际", "58.2%"), ("甲县", 2025, "目标", "65%")]
+    assert csv_path.endswith(".csv") and "共 2 条" in note
+    assert "58.2%" in open(csv_path, encoding="utf-8-sig").read()
+    assert view.lookup("")[2].startswith("请输入指标名")
+    app = build_app(pipeline, job)
+    labels = [getattr(b, "label", None) for b in app.blocks.values()]
+    assert "指标" in labels and "下载 CSV" in labels
+
+
+def test_fenbie_gives_each_listed_figure_its_own_measure():
+    text = ("2026年某省人民政府工作报告\n2026年2月3日在某省人民代表大会上\n一、2025年工作回顾\n"
+            "城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%，规模以上工业增加值增长6%。\n")
+    income_town, income_village, industry = _figures(text, "2026年某省人民政府工作报告")
+    assert (income_town.measure, income_town.value) == ("城镇居民人均可支配收入", 4.5)
+    assert (income_village.measure, income_village.value) == ("农村居民人均可支配收入", 5.7)
+    assert industry.measure == "规模以上工业增加值" and industry.role == "rate"
