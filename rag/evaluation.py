@@ -337,6 +337,7 @@ def run_question(pipeline: QAPipeline, item: EvalItem, scorer: FaithfulnessScore
     return row | {
         "answer": answer.text,
         "refused": answer.refused,
+        "route": answer.route,  # which answer path answered (rag.answering.ROUTES)
         "withheld": answer.withheld,
         "retrieved": [p.chunk.chunk_id for p in ranked],
         "cited": [c.chunk_id for c in answer.citations],

@@ -188,6 +188,8 @@ OVERVIEW_WORDS = frozenset(
 # verbs that ask for an overview of a section, and words that ask for one thing (a year, a name), not a list
 OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "梳理", "说说", "列举", "列出")
 ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")
+# words that ask for a rank, not a value
+RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
 # words that join several things asked into one question ('基期值和目标', '分别', '各')
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
 # what asks for a figure

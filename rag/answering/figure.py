@@ -14,21 +14,23 @@ from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
-from rag.vocabulary import COORDINATION, ITEM_NUMBER, RATE_CUES, TARGET_CUES
+from rag.vocabulary import COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, TARGET_CUES
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Calibrated with grounding.evidence.MEASURE_MATCH.
 ANSWER_MATCH = 0.9
 _CHANGES = {"rate", "change"}
+CHANGE_FROM_LEVELS = {"difference", "growth", "ratio"}  # kinds whose sides are levels, whatever verb asks the change
 SEVERAL = re.compile("|".join(COORDINATION))  # '基期值和目标', '分别', '各': more than one figure asked
 _TARGET_WORDS = tuple(w for w in TARGET_CUES if len(w) >= 2)  # '目标', '预期', '力争'… not '要' or '到'
 
 
-def _fits(figure: Figure, status: str, rate: bool) -> bool:
-    return (not status or figure.status == status) and (figure.role in _CHANGES) == rate
+def _fits(figure: Figure, status: str, rate: bool, rank: bool) -> bool:
+    return (not status or figure.status == status) and (figure.role in _CHANGES) == rate and (figure.role == "rank") == rank
 
 
-def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[str] | None = None) -> list[Figure]:
+def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[str] | None = None,
+               rate: bool | None = None) -> list[Figure]:
     """Records of the measure in the asked place's documents (`docs`), for the year asked (`years`; by
     default the question's, '已经…' read as of the plan's base year), the status asked (a target when the
     question says so) and as a level or a rate of change ('增长多少', '增速')."""
@@ -39,15 +41,19 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
         docs &= set(q.doc_ids)
     question = q.frame.question
     status = "target" if any(w in question for w in _TARGET_WORDS) else ""
-    rate = any(w in question for w in RATE_CUES)
+    rate = any(w in question for w in RATE_CUES) if rate is None else rate
+    rank = any(w in question for w in RANK_QUESTION_WORDS)
     return [f for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
-            if f.doc_id in docs and _fits(f, status, rate) and s >= ANSWER_MATCH]
+            if f.doc_id in docs and _fits(f, status, rate, rank) and s >= ANSWER_MATCH]
 
 
 def agreed(found: list[Figure]) -> Figure | None:
-    """The one figure all matching records state (the same value, unit and year), else None; a bound or
-    round milestone ('突破6万亿元') gives way to an exact figure stated beside it (62661亿元)."""
+    """The one figure all matching records state (the same value, unit and year), else None. A bound
+    ('突破2万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上6万亿元台阶')
+    to the precise figure it introduces ('达到62661亿元')."""
     exact = [f for f in found if not f.bound] or found
+    if len({f.sentence for f in exact}) == 1 and len({f.year for f in exact}) == 1:
+        exact = [max(exact, key=lambda f: len(re.sub(r"\D", "", f.text)))]
     return exact[0] if exact and len({(f.value, f.unit, f.year) for f in exact}) == 1 else None
 
 
@@ -56,11 +62,12 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     year, the question's measure; None when the records are missing or disagree."""
     year, term = side_year(side, frame), measure(frame)
     docs = set(side.doc_ids or q.pipe.reader.profile.docs_of(side.place))
-    figure = agreed(candidates(q, term, [year], docs)) if year and term and docs else None
+    levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
+    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None)) if term and docs else None
     chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id]) if figure else []
     if not chunk:
         return None
-    answer = Answer(question=with_years(side.question, [year]), text=f"{_sentence(figure, chunk[0].text)}[1]。",
+    answer = Answer(question=with_years(side.question, [figure.year] if figure.year else []), text=f"{_sentence(figure, chunk[0].text)}[1]。",
                     passages=[Passage(chunk[0], 1.0)] + [p for p in passages if p.chunk.chunk_id != figure.chunk_id],
                     looked_up=True)
     attach_citations(answer).question = side.question
