@@ -125,7 +125,8 @@ class QAPipeline:
         retriever = self.retriever
         if self._reader is None or self._reader_for is not retriever:
             finder = self._reader.finder if self._reader is not None else None
-            self._reader = QuestionReader(build_profile(retriever.stored.chunks, retriever.stored.documents), finder)
+            measures = {f.canonical for f in self.evidence.figures.figures}
+            self._reader = QuestionReader(build_profile(retriever.stored.chunks, retriever.stored.documents, measures), finder)
             self._scoped = ScopedRetriever(retriever, self._reader.profile, self.settings.top_k)
             self._reader_for = retriever
         return self._reader

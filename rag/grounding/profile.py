@@ -22,6 +22,7 @@ from rag.types import Chunk, Document
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
 # table header/category cells and plan vocabulary that are not indicators
+_MEASURE_NAME = re.compile(r"[\u4e00-\u9fff]{4,16}")  # a figure record's measure usable as an indicator name
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
 _TARGET_VERB = re.compile(
     r"([\u4e00-\u9fffA-Za-z“”\"()（）]{2,18}?)\s*(?:达到|达|为|突破|超过|控制在|保持在|提高到|提升到|增长到|降低到|下降到|降至|增至)\s*\d"
@@ -193,9 +194,11 @@ def _opening(document: Document | None) -> str:
     return "\n".join(document.text.splitlines()[:4]) if document is not None else ""
 
 
-def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | None = None) -> CorpusProfile:
+def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | None = None,
+                  measures: Iterable[str] = ()) -> CorpusProfile:
     """`documents` (the index's, when there is one): each document's own year and, when its title names
-    no place, the place its opening lines name."""
+    no place, the place its opening lines name; `measures`: the measures the figure index read, which a
+    question names as the documents do ('城镇新增就业')."""
     documents = documents or {}
     by_doc: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
@@ -218,6 +221,7 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
         if d.subject:
             for form in sorted(short_place_forms(d.subject), key=len):
                 aliases.setdefault(form, d.subject)
+    indicators |= {m for m in measures if _MEASURE_NAME.fullmatch(m)}
     indicators = {i for i in indicators if i not in aliases and not (i.endswith(ADMIN_SUFFIXES) and len(i) <= 5)}
     corpus = "\n".join(d.text for d in docs.values())
     return CorpusProfile(docs, aliases, indicators, corpus)
