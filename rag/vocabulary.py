@@ -158,7 +158,7 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
-    "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
+    "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
 _SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(MEASURE_SYNONYMS, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
@@ -188,6 +188,10 @@ OVERVIEW_WORDS = frozenset(
 # verbs that ask for an overview of a section, and words that ask for one thing (a year, a name), not a list
 OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "梳理", "说说", "列举", "列出")
 ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")
+# what a question word makes of the name after it: '哪些县', '几个区', '各市' ask which ones, they name none
+ASKING_PREFIXES = ("哪", "几", "各", "每", "某", "什么", "多少")
+# the words that make a measure its rate of change ('规模以上工业增加值增速'): the rate is the record's role
+RATE_SUFFIXES = ("增长速度", "增长率", "增速", "增幅", "增长")
 # words that ask for a rank, not a value
 RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
 # words that join several things asked into one question ('基期值和目标', '分别', '各')

@@ -14,7 +14,7 @@ from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
-from rag.vocabulary import COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, TARGET_CUES
+from rag.vocabulary import COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES, TARGET_CUES
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Calibrated with grounding.evidence.MEASURE_MATCH.
@@ -42,6 +42,9 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
     question = q.frame.question
     status = "target" if any(w in question for w in _TARGET_WORDS) else ""
     rate = any(w in question for w in RATE_CUES) if rate is None else rate
+    stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
+    if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
+        term = stem
     rank = any(w in question for w in RANK_QUESTION_WORDS)
     return [f for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
             if f.doc_id in docs and _fits(f, status, rate, rank) and s >= ANSWER_MATCH]

@@ -12,7 +12,7 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
+from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -197,7 +197,7 @@ class QuestionReader:
         for span in self.finder.places(text):
             words += [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
         for word in [w for w in words if not any(w in u or u in w for u in units)] + units:
-            if len(word) < 2:
+            if len(word) < 2 or word.startswith(ASKING_PREFIXES):  # '哪些县' asks which counties: no place
                 continue
             canonical = self.profile.aliases.get(word)
             if canonical:
