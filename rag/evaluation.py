@@ -148,9 +148,11 @@ def sets_to_run(set_path: str | None, batch: str | None = None) -> tuple[list[Qu
 
 
 def settings_for_set(settings: Settings, qset: QuestionSet | None) -> Settings:
-    """The settings that answer a set over its own corpus: unchanged for the configured corpus (and for a set
-    that names none), else that corpus with its own index folder index_dir/corpora/<corpus>/, built on first use."""
-    if qset is None or not qset.corpus or qset.corpus_dir == Path(settings.corpus_dir).resolve():
+    """The settings that answer a set over its own corpus and index folder, index_dir/corpora/<corpus>/ (built
+    on first use). A set over the product's default corpus (seeds/), or naming none, is answered over the
+    configured one, so RAG_CORPUS_DIR can still swap in a copy of it in another format (docs/formats.md)."""
+    configured = (Settings().corpus_dir.resolve(), Path(settings.corpus_dir).resolve())
+    if qset is None or not qset.corpus or qset.corpus_dir in configured:
         return settings
     if not qset.corpus_dir.is_dir():
         raise InputError(f"评测集 {qset.name} 的语料目录 {qset.corpus_dir} 不存在（见 eval/sets.toml）。")

@@ -219,6 +219,9 @@ def test_a_set_over_another_corpus_gets_its_own_index_folder(tmp_settings, tmp_p
     assert moved.corpus_dir == other and moved.index_dir == tmp_settings.index_dir / "corpora" / "theirs-docs"
     unlisted = sets_to_run(str(tmp_path / "elsewhere.jsonl"))[0][0]
     assert settings_for_set(tmp_settings, unlisted) == tmp_settings
+    # the dev set (over seeds/) follows the configured corpus: a copy of seeds/ in another format (docs/formats.md)
+    dev = next(s for s in question_sets(PROJECT_ROOT / "eval" / "sets.toml") if s.name == "dev")
+    assert settings_for_set(tmp_settings, dev) == tmp_settings
 
 
 def test_sets_whose_corpus_is_absent_are_left_out_with_a_note(tmp_settings, tmp_path, monkeypatch):
