@@ -179,6 +179,9 @@ def run_isolated(path: Path, root: Path, limits: Limits, log_file: Path | None =
             if attempt:
                 raise
             continue
+        except BaseException:  # Ctrl-C or the like in the parent: the worker (which ignores SIGINT) goes too
+            worker.end()
+            raise
         _give_back(worker, outcome)
         log.info("read %s in a worker: %s, %.1f s, peak %.0f MB", name, outcome.status, outcome.seconds, outcome.peak_mb)
         return outcome
