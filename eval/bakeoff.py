@@ -427,7 +427,7 @@ def run_scores(runs: list[dict], fusion: Fusion, dim: int) -> dict:
 def fusion_grid() -> list[Fusion]:
     """A small grid: the sides alone, RRF (k, BM25 weight, depth), convex combination (weight, depth)."""
     grid = [Fusion("dense"), Fusion("bm25")]
-    grid += [Fusion("rrf", 1.0, lw, k, n) for k in (10, 30, 60) for lw in (1.0, 1.5, 2.0, 3.0) for n in (20, 30, 50)]
+    grid += [Fusion("rrf", 1.0, lw, k, n) for k in (10, 30, 60) for lw in (1.0, 1.5, 2.0, 3.0, 4.0) for n in (20, 30, 50)]
     grid += [Fusion("convex", dw, round(1 - dw, 2), 60, n) for dw in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7) for n in (10, 20, 30, 50)]
     return grid
 
@@ -461,6 +461,16 @@ def product_fusion(settings: Settings | None = None) -> Fusion:
 
 
 TODAY = Fusion("rrf", 1.0, 1.0, 60, 30)  # before issue 24
+PRESETS = PROJECT_ROOT / "presets"
+
+
+def preset_fusions() -> dict[str, tuple[str, Fusion]]:
+    """Embedder -> (where its setting comes from, its fusion): the defaults, then each presets/*.toml."""
+    found = {Settings().embedder: ("default", product_fusion())}
+    for path in sorted(PRESETS.glob("*.toml")):
+        settings = load_settings(path, env={})
+        found[settings.embedder] = (f"presets/{path.name}", product_fusion(settings))
+    return found
 
 
 def robust_pick(rows: list[dict], bm25: dict[str, dict], method: str) -> Fusion | None:
@@ -484,7 +494,7 @@ def fusion_table(rows: list[dict]) -> str:
     sets = sorted({r["set"] for r in rows}, key=list(SETS).index)
     head = "| embedder | dim | fusion | " + " | ".join(f"{s} recall@5 | {s} MRR@5 | {s} recall@3" for s in sets) + " |"
     lines = [head, "|" + " --- |" * (3 + 3 * len(sets))]
-    chosen = product_fusion()
+    presets = preset_fusions()
     bm25 = {r["set"]: r for r in rows if r["fusion"].method == "bm25"}
 
     def line(name: str, dim: object, label: str, by_set: dict) -> str:
@@ -498,7 +508,8 @@ def fusion_table(rows: list[dict]) -> str:
         pick = lambda f: {r["set"]: r for r in mine if r["fusion"] == f}  # noqa: E731
         lines.append(line(name, dim, "dense alone", pick(Fusion("dense"))))
         lines.append(line(name, dim, f"before: {TODAY.label}", pick(TODAY)))
-        lines.append(line(name, dim, f"**product: {chosen.label}**", pick(chosen)))
+        source, chosen = presets.get(name, ("default", product_fusion()))
+        lines.append(line(name, dim, f"**{source}: {chosen.label}**", pick(chosen)))
         for method in ("rrf", "convex"):
             robust = robust_pick(mine, bm25, method)
             if robust is not None:
@@ -730,7 +741,11 @@ def main(argv: list[str] | None = None) -> int:
         names = args.only or [n for n in EMBEDDERS if n != "bm25"]
         if args.part == "runs":
             run_sets(names, sets, args.lock)
-        update_doc("fusion", fusion_table(fusion_rows(names, sets)))
+        rows = fusion_rows(names, sets)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        saved = [r | {"fusion": r["fusion"].label} for r in rows]
+        (RESULTS / "fusion.json").write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+        update_doc("fusion", fusion_table(rows))
         print(f"[bakeoff] fusion table written to {DOC}", file=sys.stderr)
         return 0
     parts = ("retrieval", "llm") if args.part == "all" else (args.part,)
