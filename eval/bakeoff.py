@@ -3,6 +3,8 @@ write the tables into docs/models.md.
 
     .venv/bin/pip install -e '.[bakeoff]'              # the losers' runtimes (onnxruntime, USE, ...)
     .venv/bin/python -m eval.bakeoff [--part retrieval|llm|all] [--subset N]
+    .venv/bin/python -m eval.bakeoff --part runs --only NAME [--set seed|reports]   # candidates saved per question
+    .venv/bin/python -m eval.bakeoff --part fusion --only NAME ...                  # fusion grid over saved runs
 
 Each candidate runs in its own subprocess (so peak memory is its own) and, one at a time, under the
 shared heavy-job lock (/tmp/rag-heavy.lock, `--no-lock` when an outer `flock` already holds it).

@@ -55,6 +55,7 @@ def export(folder: Path, out_dir: Path) -> Path:
     ids = torch.tensor([[2, 1000, 1001, 1002, 1], [2, 1003, 1, 0, 0]])
     mask = (ids != 0).long()
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+    # the output is not called "embedding": the quantiser makes a node of that name and onnxruntime refuses the graph
     with torch.no_grad():
         torch.onnx.export(module, (ids, mask), str(work / FP32_FILE), input_names=["input_ids", "attention_mask"],
                           output_names=["sentence_embedding"], dynamo=True, opset_version=18, external_data=True,
