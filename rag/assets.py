@@ -228,7 +228,7 @@ def card_similarities(folder: Path) -> list[float]:
 def _export(model: ExportedEmbedder, cache_dir: Path, tmp: Path) -> None:
     """The base's tokenizer and configs, its int8 graph, the preset's dimensions; then the behaviour check."""
     from rag.embedding import ONNX_GRAPH, RUNTIME_FILE
-    from rag.onnx_export import export
+    from rag.onnx_export import export  # imports torch, onnx and onnxscript only when called
 
     base = build_embedder(EMBEDDERS[model.base], cache_dir)
     for name in _RUNTIME_FILES:
@@ -241,7 +241,10 @@ def _export(model: ExportedEmbedder, cache_dir: Path, tmp: Path) -> None:
     if sibling is not None:  # another preset of the same base already exported it: only the dimensions differ
         shutil.copy2(sibling, tmp / ONNX_GRAPH)
     else:
-        export(base, (tmp / ONNX_GRAPH).parent)
+        try:
+            export(base, (tmp / ONNX_GRAPH).parent)
+        except ImportError as exc:
+            raise ModelError(f"导出 {model.name} 需要 onnx 与 onnxscript（{exc.name}）：请先运行 `make setup` 安装依赖。") from exc
     got = card_similarities(tmp)
     if any(abs(a - b) > CARD_TOLERANCE for a, b in zip(got, CARD_SIMILARITIES)):
         raise ModelError(f"导出的向量模型 {model.name} 与模型卡的示例结果不符（{got}），已拒绝使用。")

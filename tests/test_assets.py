@@ -167,7 +167,7 @@ def test_installed_embeddinggemma_reproduces_the_model_card(name):
     ±0.001, the int8 export within its tolerance); only presets that `rag models` installed are checked."""
     from rag.assets import CARD_SIMILARITIES, CARD_TOLERANCE, card_similarities
 
-    folder = Settings().cache_dir / "models" / name
+    folder = load_settings().cache_dir / "models" / name
     if not (folder / "modules.json").is_file():
         pytest.skip(f"{name} is not installed (RAG_EMBEDDER={name} rag models)")
     got = card_similarities(folder)
