@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.config import load_settings  # noqa: E402
 from rag.evaluation import DEFAULT_SET, load_set, stratified_subset  # noqa: E402
+from rag.answering.model import fit  # noqa: E402
 from rag.pipeline import QAPipeline  # noqa: E402
 
 
@@ -106,7 +107,7 @@ def answer_one(pipeline: QAPipeline, question: str) -> dict[str, float]:
     row = {"embed": time.perf_counter() - started}
     for event in pipeline.stream(question):
         if event.kind == "passages":
-            messages = pipeline._fit(question, event.passages)[0]
+            messages = fit(pipeline, question, event.passages)[0]
             row["prompt_tokens"] = sum(pipeline.generator.count_tokens(m["content"]) for m in messages)
         if event.kind == "answer":
             row |= event.answer.timings

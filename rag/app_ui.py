@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from rag.config import Settings
 from rag.conversation import FollowUpRewriter, places_from_titles
 from rag.errors import RagError
 from rag.excerpt import renumber
+from rag.facts import BROWSE_MIN_SCORE, FIGURE_COLUMNS, FigureIndex, figure_rows, rows_csv
 from rag.pipeline import QAPipeline
 from rag.formats import DESCRIPTION, SUFFIXES
 from rag.types import Answer, Excerpt, Passage
@@ -300,7 +302,8 @@ class Page:
         if not file:
             return f"请先选择一个文件（{DESCRIPTION}）。"
         try:
-            saved = save_upload(Path(file), Path(file).name, self.pipeline.settings.corpus_dir, self.pipeline.settings.max_file_mb)
+            settings = self.pipeline.settings
+            saved = save_upload(Path(file), Path(file).name, settings.corpus_dir, settings.max_file_mb, settings)
         except RagError as exc:
             return f"⚠ 上传失败：{exc}"
         if not self.job.start(f"添加文档 {saved.name} "):
@@ -311,6 +314,56 @@ class Page:
         """Status line, document choices and whether to keep polling."""
         choices = [(ALL_DOCS, "")] + self.documents()
         return self.job.status(), gr.update(choices=choices), gr.Timer(active=self.job.running)
+
+
+class FiguresView:
+    """The 指标 tab: every figure the documents state for a measure (place × year × role) with its citation,
+    read from the figure index built at index time; one FigureIndex per index version."""
+
+    def __init__(self, pipeline: QAPipeline, job: IndexJob):
+        self.pipeline, self.job = pipeline, job
+        self._index: tuple[object, FigureIndex] | None = None
+
+    def index(self) -> FigureIndex:
+        stored = self.pipeline.retriever.stored
+        if self._index is None or self._index[0] is not stored:
+            embed = lambda texts: self.pipeline.embedder.encode_passages(list(texts))  # noqa: E731
+            self._index = (stored, FigureIndex.from_stored(stored, embed))
+        return self._index[1]
+
+    def lookup(self, measure: str) -> tuple[list[list], str | None, str]:
+        """(table rows, CSV file to download, message)."""
+        measure = (measure or "").strip()
+        if not measure:
+            return [], None, "请输入指标名，例如：城镇化率、研发经费投入。"
+        if not self.job.ready:
+            return [], None, f"索引尚未就绪，请稍候。{self.job.status()}"
+        try:
+            index = self.index()
+            rows = figure_rows(index.search(measure, k=0, min_score=BROWSE_MIN_SCORE))
+        except RagError as exc:
+            return [], None, f"⚠ {exc}"
+        if not rows:
+            near = "、".join(m for m, _, _ in index.measures(measure, k=5))
+            return [], None, f"文档中没有“{html.escape(measure)}”的数据。" + (f"相近的指标：{html.escape(near)}" if near else "")
+        name = re.sub(r"[^\w]+", "_", measure)
+        path = Path(tempfile.mkdtemp(prefix="rag-facts-")) / f"指标-{name}.csv"
+        path.write_text(rows_csv(rows), encoding="utf-8-sig")
+        return [list(r.values()) for r in rows], str(path), f"共 {len(rows)} 条（点击表头排序）。"
+
+
+def figures_tab(view: FiguresView) -> None:
+    """A tab with a measure box, a sortable table of its figures and a CSV download."""
+    with gr.Tab("指标", elem_id="figures-tab"):
+        gr.Markdown("### 指标查询\n输入指标名，列出各地区、各年份的数值（实际、目标、基期、增速等）及出处。")
+        with gr.Row():
+            measure = gr.Textbox(label="指标", placeholder="例如：城镇化率、研发经费投入、地区生产总值", scale=4, elem_id="figures-measure")
+            find = gr.Button("查询", variant="primary", scale=1, elem_id="figures-find")
+        note = gr.Markdown(elem_id="figures-note")
+        table = gr.Dataframe(headers=list(FIGURE_COLUMNS), interactive=False, wrap=True, elem_id="figures-table")
+        download = gr.File(label="下载 CSV", elem_id="figures-csv")
+        for trigger in (find.click, measure.submit):
+            trigger(view.lookup, measure, [table, download, note], api_visibility="private")
 
 
 def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
@@ -337,6 +390,7 @@ def build_app(pipeline: QAPipeline, job: IndexJob) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### 来源")
                 sources = gr.HTML(NO_SOURCES, elem_id="sources")
+        figures_tab(FiguresView(pipeline, job))
         plain = gr.Textbox(visible=False)
         outputs = [chat, sources, box, asked, plain, turns]
         for trigger in (send.click, box.submit):

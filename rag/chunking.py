@@ -113,6 +113,8 @@ def _table_chunks(block: _Block, size: int) -> list[tuple[str, int, int, list[tu
     """Pack rows under a repeated header; an empty first cell inherits the category above it. Each chunk
     comes with its rows' (position in the chunk, offset in the document), for their pages."""
     rows = [(o, l) for o, l in block.lines if not re.fullmatch(r"\|[\s\-:|]+\|", l)]
+    if not rows:
+        return []  # only separator or empty rows ('| | |'): nothing to index
     header_offset, header = rows[0]
     head = (f"表：{block.caption}\n" if block.caption else "") + header
     out: list[tuple[str, int, int, list[tuple[int, int]]]] = []

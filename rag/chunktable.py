@@ -21,8 +21,10 @@ _DOC_COLUMNS = "doc_id, title, path, text, sha256, encoding, page_starts, outlin
 _BATCH = 2000  # rows per round trip when streaming
 
 
-def write_table(path: Path, chunks: Sequence[Chunk], tokens: Sequence[list[str]], documents: Iterable[Document]) -> None:
-    """Write a new table file in one transaction; the doc_id index is built after the rows (faster)."""
+def write_table(path: Path, chunks: Sequence[Chunk], tokens: Sequence[list[str]], documents: Iterable[Document],
+                records: Iterable[tuple[str, str, str]] = ()) -> None:
+    """Write a new table file in one transaction; the doc_id index is built after the rows (faster).
+    `records` are (doc_id, kind, data_json) rows derived from the documents at index time (rag.derived)."""
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=OFF")
@@ -38,6 +40,9 @@ def write_table(path: Path, chunks: Sequence[Chunk], tokens: Sequence[list[str]]
         conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          ((d.doc_id, d.title, d.path, d.text, d.sha256, d.encoding, json.dumps(d.page_starts),
                            json.dumps(d.outline)) for d in documents))
+        conn.execute("CREATE TABLE records (doc_id TEXT, kind TEXT, data TEXT)")
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?)", records)
+        conn.execute("CREATE INDEX records_kind ON records (kind, doc_id)")
         conn.execute("CREATE INDEX chunks_doc ON chunks (doc_id)")
         conn.execute("CREATE UNIQUE INDEX documents_id ON documents (doc_id)")
         conn.commit()
@@ -126,6 +131,22 @@ class ChunkTable(Sequence[Chunk]):
             query = f"SELECT row, tokens FROM chunks WHERE row IN ({','.join('?' * len(part))})"
             found.update((r, _tokens(t)) for r, t in self._db.execute(query, part))
         return [found[r] for r in rows]
+
+    def _has_records(self) -> bool:
+        """A table written before records existed has none (its documents are re-derived on the next build)."""
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").fetchone() is not None
+
+    def records(self, kind: str) -> list[dict]:
+        """Every derived record of one kind ('figures'), in document order."""
+        if not self._has_records():
+            return []
+        return [json.loads(d) for (d,) in self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY rowid", (kind,))]
+
+    def record_rows(self, doc_id: str) -> list[tuple[str, str, str]]:
+        """One document's (doc_id, kind, data_json) rows, to carry into the next version unchanged."""
+        if not self._has_records():
+            return []
+        return self._db.execute("SELECT doc_id, kind, data FROM records WHERE doc_id = ? ORDER BY rowid", (doc_id,)).fetchall()
 
     def iter_tokens(self) -> Iterator[list[str]]:
         for _, _, tokens in self.iter_rows(with_tokens=True):

@@ -1,4 +1,4 @@
-"""`rag` command line: index, ask, serve, models, eval. No logic of its own beyond printing."""
+"""`rag` command line: index, ask, facts, serve, models, eval. No logic of its own beyond printing."""
 
 from __future__ import annotations
 
@@ -111,16 +111,44 @@ def cmd_models(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
-    from rag.eval_report import summary_text, write_reports
-    from rag.evaluation import DEFAULT_SET, default_out_dir, evaluate, load_set, select_batch, stratified_subset
+    from rag.eval_report import side_by_side, summary_text, write_reports
+    from rag.evaluation import default_out_dir, evaluate, load_set, select_batch, sets_to_run, settings_for_set, stratified_subset
 
-    path = Path(args.set) if args.set else DEFAULT_SET
-    items = stratified_subset(select_batch(load_set(path), args.batch), args.subset)
-    print(f"评测集 {path}：{len(items)} 题", file=sys.stderr)
-    report = evaluate(settings, items, k=args.k, set_path=str(path))
-    paths = write_reports(report, Path(args.out) if args.out else default_out_dir())
-    print(summary_text(report))
-    print("\n报告：" + "，".join(str(p) for p in paths))
+    qsets, notes = sets_to_run(args.set, args.batch)
+    for note in notes:
+        print(note, file=sys.stderr)
+    out = Path(args.out) if args.out else default_out_dir()
+    reports = {}
+    for qset in qsets:
+        items = stratified_subset(select_batch(load_set(qset.path), args.batch), args.subset)
+        print(f"评测集 {qset.path}：{len(items)} 题", file=sys.stderr)
+        report = evaluate(settings_for_set(settings, qset), items, k=args.k, set_path=str(qset.path), corpus=qset.corpus)
+        paths = write_reports(report, out if len(qsets) == 1 else out / qset.name)
+        print(summary_text(report))
+        print("\n报告：" + "，".join(str(p) for p in paths) + "\n")
+        reports[qset.name] = report
+    if len(reports) > 1:
+        print(side_by_side(reports))
+    return 0
+
+
+def cmd_facts(args, settings) -> int:
+    from rag.derived import figure_index
+    from rag.facts import BROWSE_MIN_SCORE, figure_rows, rows_csv
+
+    index = figure_index(settings, embed=not args.lexical)
+    found = index.search(args.measure, places=args.place or None, years=args.year or None, k=0, min_score=BROWSE_MIN_SCORE)
+    rows = figure_rows(found)
+    if not rows:
+        near = "、".join(m for m, _, _ in index.measures(args.measure, k=5))
+        print(f"文档中没有“{args.measure}”的数据。" + (f"相近的指标：{near}" if near else ""))
+        return 1
+    for r in rows:
+        page = f" 第{r['页码']}页" if r["页码"] != "" else ""
+        print(f"{r['指标']} | {r['地区']} | {r['年份']} | {r['类型']} | {r['数值']} | 《{r['文件']}》{page} {r['章节']}\n    “{r['原文']}”")
+    if args.csv:
+        Path(args.csv).write_text(rows_csv(rows), encoding="utf-8-sig")
+        print(f"\n已写入 {args.csv}（{len(rows)} 行）")
     return 0
 
 
@@ -143,8 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("models", help="从软件包仓库组装默认模型（仅安装时需要网络）")
     p.set_defaults(func=cmd_models)
+    p = sub.add_parser("facts", help="查指标：每个地区×年份×类型的数值及出处")
+    p.add_argument("measure", help="指标名，如 城镇化率、研发经费投入")
+    p.add_argument("--place", action="append", help="只看某地（可重复）")
+    p.add_argument("--year", action="append", type=int, help="只看某年（可重复）")
+    p.add_argument("--csv", help="另存为 CSV 文件")
+    p.add_argument("--lexical", action="store_true", help="只按字面与同义词匹配（不加载向量模型）")
+    p.set_defaults(func=cmd_facts)
     p = sub.add_parser("eval", help="离线评测：检索、答案、拒答、忠实度、引用与延迟")
-    p.add_argument("--set", help="JSONL 评测集（默认 eval/dev.jsonl）")
+    p.add_argument("--set", help="JSONL 评测集（默认：eval/sets.toml 中语料在场的全部评测集，并排对比）")
     p.add_argument("--subset", type=int, help="按题型分层抽取 N 题（确定性）")
     p.add_argument("--batch", help="只评测某一批次的题（如 original、hard；默认全部）")
     p.add_argument("--out", help="报告目录（默认 eval/reports/<时间戳>）")

@@ -25,7 +25,11 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "seeds"
     index_dir: Path = PROJECT_ROOT / "index"
     cache_dir: Path = field(default_factory=default_cache_dir)
-    max_file_mb: float = 50.0
+    max_file_mb: float = 50.0  # also bounds what a .docx or a PDF stream inflates to
+    max_pdf_pages: int = 2000  # PDF pages beyond this are not read (the warning names them)
+    ocr_seconds: float = 600.0  # OCR time per file; scanned pages after it are not read (named)
+    file_memory_mb: int = 2048  # reading one file (in its own process) may use this much memory, else it is skipped
+    file_seconds: float = 900.0  # reading one file may take this long, else it is skipped
     # vector store: "faiss" (embedded, default) or "milvus" (dense + BM25 + fusion inside Milvus); see rag.stores
     vector_store: str = "faiss"
     milvus_uri: str = ""  # a local *.db file -> Milvus Lite (default: index_dir/milvus.db); http(s)://host:19530 -> a server

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg
 
+from rag.vocabulary import ADMIN_SUFFIXES
+
 jieba.setLogLevel(60)
 
 _LEAD_IN = re.compile(r"^(?:那么|那(?![些个里儿样])|还有|另外|换成|如果是)\s*")
@@ -25,7 +27,6 @@ _TIME = re.compile(
     r"(?:19|20)\d{2}\s*(?:年|—|-|至|到)(?:\s*(?:19|20)\d{2}\s*年)?(?:底|末|初|前|以来)?"
     r"|[“\"]?十[一二三四五六七八九][五]\s*[”\"]?\s*(?:期间|时期|末|初)?"
 )
-_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "街道")
 _AREA_WORDS = {"高新区", "开发区", "新区", "经济区", "示范区", "试验区", "保税区", "园区"}
 _GENERIC = {"地区", "城区", "社区", "园区", "全市", "全区", "全县", "全省", "本市", "该市", "市区", "辖区", "片区",
             "山区", "街区", "景区", "库区", "港区", "老城区", "主城区", "中心城区", "城市", "都市", "城镇", "乡镇"}
@@ -47,7 +48,7 @@ def places_from_titles(titles: Iterable[str]) -> set[str]:
             found.add(span.text)
             for token in finder.tokens(span.text):
                 word = token[0]
-                if len(word) >= 3 and word.endswith(_SUFFIXES) and word not in _GENERIC:
+                if len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and word not in _GENERIC:
                     found.add(word)
                     found.add(word[:-1])
     return {p for p in found if len(p) >= 2}
@@ -82,7 +83,7 @@ class PlaceFinder:
             return True
         if word in _AREA_WORDS:
             return after_place
-        return len(word) >= 3 and word.endswith(_SUFFIXES) and bool(re.fullmatch(r"[\u4e00-\u9fff]+", word))
+        return len(word) >= 3 and word.endswith(ADMIN_SUFFIXES) and bool(re.fullmatch(r"[\u4e00-\u9fff]+", word))
 
     def places(self, text: str) -> list[Span]:
         """Consecutive place tokens form one span ('威海市环翠区', '淄博高新区')."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import re
 import time
+import tomllib
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
@@ -19,13 +21,21 @@ import numpy as np
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import InputError, RagError
-from rag.faithfulness import DEFAULT_MIN_COVERAGE, DEFAULT_THRESHOLD, EmbedderEncoder, Encoder, FaithfulnessScorer, normalize
+from rag.faithfulness import (
+    DEFAULT_MIN_COVERAGE, DEFAULT_THRESHOLD, EmbedderEncoder, Encoder, FaithfulnessScorer, normalize, numbers_in,
+)
 from rag.pipeline import QAPipeline, validate_question
 from rag.types import Answer, Chunk, Document, Passage
 
 
 DEFAULT_SET = PROJECT_ROOT / "eval" / "dev.jsonl"
 DEFAULT_BATCH = "original"  # a question without a `batch` field belongs to the original dev set
+SETS_FILE = PROJECT_ROOT / "eval" / "sets.toml"  # which corpus each question set is about
+SHARED_ENV = "RAG_SHARED_DIR"  # where ../shared (data beside the project) is, when not beside it
+# Overview questions ("X面临哪些挑战") ask for an enumerated section: their keywords are the items' key
+# phrases, and an answer is right when it names this share of them (not every one, as for a figure).
+KEY_PHRASE_TYPES = {"overview"}
+KEY_PHRASE_SHARE = 0.6
 
 
 def default_out_dir() -> Path:
@@ -81,6 +91,70 @@ def load_set(path: Path) -> list[EvalItem]:
     if not items:
         raise InputError(f"评测集 {path} 中没有题目。")
     return items
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """A question set as eval/sets.toml lists it: its file and the corpus its evidence is quoted from."""
+
+    name: str
+    path: Path
+    corpus: str
+    corpus_dir: Path
+
+
+def project_path(raw: str) -> Path:
+    """A path of sets.toml, relative to the project root. '../shared/…' is the data folder beside the project;
+    RAG_SHARED_DIR says where it is when it is elsewhere (a git worktree's parent is not the project's)."""
+    parts = Path(raw).parts
+    if parts[:2] == ("..", "shared") and os.environ.get(SHARED_ENV):
+        return Path(os.environ[SHARED_ENV], *parts[2:]).resolve()
+    return (PROJECT_ROOT / raw).resolve()
+
+
+def question_sets(sets_file: Path | None = None) -> list[QuestionSet]:
+    """Every set of sets.toml (SETS_FILE by default), paths resolved against the project root."""
+    sets_file = sets_file or SETS_FILE
+    try:
+        table = tomllib.loads(Path(sets_file).read_text(encoding="utf-8"))
+        return [QuestionSet(s["name"], project_path(s["file"]), s["corpus"], project_path(s["corpus_dir"]))
+                for s in table.get("set", [])]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"评测集清单 {sets_file} 无法读取：{exc}") from exc
+
+
+def set_of(path: Path, sets_file: Path | None = None) -> QuestionSet | None:
+    """The listed set stored at `path` (None for a set sets.toml does not list)."""
+    path = Path(path).resolve()
+    return next((s for s in question_sets(sets_file) if s.path == path), None)
+
+
+def sets_to_run(set_path: str | None, batch: str | None = None) -> tuple[list[QuestionSet], list[str]]:
+    """What `rag eval` answers: the set named (an unlisted file is answered over the configured corpus), or
+    every listed set whose corpus is present and that holds the batch asked for; and why others were left out."""
+    if set_path:
+        return [set_of(Path(set_path)) or QuestionSet(Path(set_path).stem, Path(set_path), "", Path())], []
+    chosen, notes = [], []
+    for qset in question_sets():
+        if not qset.corpus_dir.is_dir():
+            notes.append(f"跳过评测集 {qset.name}：语料目录 {qset.corpus_dir} 不存在。")
+        elif batch and batch not in {i.batch for i in load_set(qset.path)}:
+            notes.append(f"跳过评测集 {qset.name}：没有批次“{batch}”的题目。")
+        else:
+            chosen.append(qset)
+    if not chosen:
+        raise InputError("没有可评测的评测集：" + "".join(notes))
+    return chosen, notes
+
+
+def settings_for_set(settings: Settings, qset: QuestionSet | None) -> Settings:
+    """The settings that answer a set over its own corpus: unchanged for the configured corpus (and for a set
+    that names none), else that corpus with its own index folder index_dir/corpora/<corpus>/, built on first use."""
+    if qset is None or not qset.corpus or qset.corpus_dir == Path(settings.corpus_dir).resolve():
+        return settings
+    if not qset.corpus_dir.is_dir():
+        raise InputError(f"评测集 {qset.name} 的语料目录 {qset.corpus_dir} 不存在（见 eval/sets.toml）。")
+    return settings.with_overrides(corpus_dir=qset.corpus_dir, index_dir=Path(settings.index_dir) / "corpora" / qset.corpus)
 
 
 def select_batch(items: list[EvalItem], batch: str | None) -> list[EvalItem]:
@@ -199,12 +273,14 @@ def retrieval_scores(
 
 def answer_scores(item: EvalItem, answer: Answer) -> dict:
     """Correct: an unanswerable question refused; an answerable one not refused and holding every keyword
-    (None when the item has no keywords). Refusal is right when it matches unanswerability."""
+    (KEY_PHRASE_SHARE of them for an overview; None when the item has no keywords). Refusal is right when
+    it matches unanswerability."""
     found = [keyword_found(k, answer.text) for k in item.keywords]
+    needed = KEY_PHRASE_SHARE * len(found) if item.type in KEY_PHRASE_TYPES else len(found)
     if not item.answerable:
         correct = answer.refused
     else:
-        correct = (not answer.refused and all(found)) if item.keywords else None
+        correct = (not answer.refused and sum(found) >= needed) if item.keywords else None
     return {
         "correct": correct,
         "keyword_recall": ((0.0 if answer.refused else sum(found) / len(found)) if found else None),
@@ -213,9 +289,27 @@ def answer_scores(item: EvalItem, answer: Answer) -> dict:
     }
 
 
+_ENUMERATOR = re.compile(r"^\s*(\d{1,2})[.、)）]\s*")  # '5. 提高养老质量…': a list item's number, no figure
+
+
+def figures_not_in_cited(claims: list, question: str) -> list[str]:
+    """Figures the answer states that the passages its sentence relies on (the ones it cites; all given
+    passages when it cites none) do not hold, as the faithfulness scorer found them; the question's own
+    figures are its frame (a year), not the answer's, a list item's number is no figure, and a result shown
+    with its calculation is grounded."""
+    asked = numbers_in(question)
+    figures = []
+    for claim in claims:
+        item = _ENUMERATOR.match(claim["text"])
+        skip = asked | (numbers_in(item.group(1)) if item else set())
+        figures += [f for f in claim["missing"] if f in numbers_in(f) and f not in skip]
+    return list(dict.fromkeys(figures))
+
+
 def faithfulness_scores(answer: Answer, scorer: FaithfulnessScorer) -> dict:
     """Claims of a shown answer against the passages it was given; a refusal makes no claims."""
-    empty = {"faithfulness": None, "citation_precision": None, "citation_recall": None, "claims": []}
+    empty = {"faithfulness": None, "citation_precision": None, "citation_recall": None, "claims": [],
+             "figures_not_in_cited": []}
     if answer.refused or not answer.text.strip():
         return empty
     result = scorer.score(answer.text, [p.chunk.embedding_text() for p in answer.passages])
@@ -226,6 +320,7 @@ def faithfulness_scores(answer: Answer, scorer: FaithfulnessScorer) -> dict:
         "citation_precision": result.citation_precision,
         "citation_recall": result.citation_recall,
         "claims": claims,
+        "figures_not_in_cited": figures_not_in_cited(claims, answer.question),
     }
 
 
@@ -285,6 +380,8 @@ def aggregate(rows: list[dict]) -> dict:
         "faithfulness": _mean(col("faithfulness")),
         "citation_precision": _mean(col("citation_precision")),
         "citation_recall": _mean(col("citation_recall")),
+        # answers stating a figure absent from what they cite (target 0)
+        "figures_not_in_cited": sum(bool(r.get("figures_not_in_cited")) for r in rows),
         "first_token_p50": _percentile(col("first_token"), 50),
         "first_token_p95": _percentile(col("first_token"), 95),
         "total_p50": _percentile(col("total"), 50),
@@ -321,6 +418,7 @@ def evaluate(
     min_coverage: float = DEFAULT_MIN_COVERAGE,
     progress: bool = True,
     set_path: str = "",
+    corpus: str = "",
 ) -> dict:
     """Run every item through a QA pipeline (built from `settings` unless given) and return the report:
     {"meta", "overall", "by_type", "by_batch", "questions"}. The index is built from settings.corpus_dir if missing."""
@@ -336,10 +434,14 @@ def evaluate(
     for item in bar:
         rows.append(run_question(pipeline, item, scorer, locator, k))
         bar.set_postfix(acc=_mean([r.get("correct") for r in rows]), faith=_mean([r.get("faithfulness") for r in rows]))
+    stored = pipeline.retriever.stored
     meta = {
-        "set": set_path, "questions": len(rows), "k": k, "threshold": threshold, "min_coverage": min_coverage,
+        "set": set_path, "corpus": corpus or Path(pipeline.settings.corpus_dir).name,
+        "corpus_dir": str(pipeline.settings.corpus_dir), "index_dir": str(pipeline.settings.index_dir),
+        "index_version": stored.version.name if stored.version else "",
+        "questions": len(rows), "k": k, "threshold": threshold, "min_coverage": min_coverage,
         "started": started_at, "seconds": round(time.perf_counter() - started, 1),
-        "load_seconds": round(load_seconds, 1), "index_chunks": len(pipeline.retriever.stored.chunks),
+        "load_seconds": round(load_seconds, 1), "index_chunks": len(stored.chunks),
         "machine": f"{platform.machine()} {platform.system()}, python {platform.python_version()}",
         "settings": _settings_dict(pipeline.settings),
     }

@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.assets import SCORER_EMBEDDER  # DEFAULT_THRESHOLD was calibrated with it
 from rag.citations import cited_numbers, is_refusal, split_claims, verified_results
+from rag.numbers import years_as_digits
 from rag.prompting import PREMISE_MARK
 
 # Calibrated for multilingual-e5-small with the "query: " prompt on both sides (see eval/README.md).
@@ -28,8 +29,6 @@ DEFAULT_MIN_COVERAGE = 0.5  # share of the claim's content words that must occur
 ENTITY_TAGS = {"ns", "nt", "nz", "nr", "nrt", "nrfg"}  # jieba: place, organisation, other proper noun, person
 _REGION = re.compile(r"^[\u4e00-\u9fff]{2,8}[省市县区镇乡]$")  # 高密市, 环翠区: jieba often tags these plain n
 _GENERIC_REGION = {"全市", "本市", "城市", "市区", "城区", "全区", "本区", "全省", "全县", "地区", "园区", "社区", "小区"}
-_CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
-_CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]{4}(?=年)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPAN = re.compile(r"[^。！？；\n]+")
 _MARK = re.compile(r"\[\d+\]")
@@ -50,7 +49,7 @@ class Encoder(Protocol):
 def normalize(text: str) -> str:
     """Full-width to half-width, no whitespace, no thousands separators, '二〇三五年' -> '2035年'."""
     text = unicodedata.normalize("NFKC", text)
-    text = _CN_YEAR.sub(lambda m: m.group(0).translate(_CN_DIGITS), text)
+    text = years_as_digits(text)
     text = re.sub(r"\s+", "", text)
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 

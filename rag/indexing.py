@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from rag import derived
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexStateError, InputError
 from rag.formats.base import file_sha256
 from rag.lexical import tokenize
-from rag.loaders import corpus_files, load_document
+from rag.loaders import corpus_files, display_path, hidden_entries, load_isolated
 from rag.store import StoredIndex, load_index, save_index, writer_lock
 from rag.stores import build_store, same_place
 from rag.types import Chunk, Document
@@ -141,7 +142,7 @@ def _take(path: Path, rel: str, prev: _Previous, settings: Settings, embedder: E
     sha = file_sha256(path)
     _claim(seen, sha, rel, f"与 {seen.get(sha)} 内容完全相同，只索引一次。")
     unchanged = prev.has(rel, sha)
-    doc = prev.document(rel) if unchanged else load_document(path, root, int(settings.max_file_mb * 2**20))
+    doc = prev.document(rel) if unchanged else load_isolated(path, root, settings)  # a worker process: no file can crash this one
     _check_unique(doc, rel, seen, docs)
     parts = None if unchanged else _fresh(doc, settings, embedder)
     (report.unchanged if unchanged else report.updated if prev.has(rel) else report.added).append(rel)
@@ -166,8 +167,9 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         prev = _Previous(_previous(settings, embedder, rebuild))
         files, docs, entries = {}, {}, []
         seen: dict[str, str] = {}  # raw-bytes and cleaned-text hashes -> the file indexed under them
+        report.skipped += hidden_entries(root)
         for path in corpus_files(root):
-            rel = path.relative_to(root).as_posix()
+            rel = display_path(path, root)  # a name that is not UTF-8 is indexed under a readable one
             try:
                 doc, parts = _take(path, rel, prev, settings, embedder, seen, docs, report, root)
             except InputError as exc:
@@ -185,7 +187,8 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
         if not docs:
             raise _nothing_indexable(root, report)
         same_store = prev.stored is not None and same_place(prev.stored.manifest.get("vector_store", {}), settings)
-        if same_store and not (report.added or report.updated or report.removed):
+        current = same_store and prev.stored.manifest.get("derived") == derived.versions()  # else re-derive records
+        if current and not (report.added or report.updated or report.removed):
             report.chunks = len(prev.stored.chunks)
             report.seconds = time.perf_counter() - started
             return report
@@ -196,9 +199,11 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
 
 def _write(settings: Settings, embedder_name: str, entries: list, prev: _Previous, files: dict, report: IndexReport) -> None:
     """Carry over the unchanged files' parts, then write the new version (vectors, table, BM25)."""
-    chunks, tokens, matrices, docs = [], [], [], []
+    chunks, tokens, matrices, docs, records = [], [], [], [], []
     for rel, doc, parts in entries:
+        carried = parts is None
         parts = parts or prev.parts(doc.doc_id)
+        records += derived.carried(doc, parts[0], prev.stored) if carried else derived.fresh(doc, parts[0])
         files[rel] = {"sha256": doc.sha256, "doc_id": doc.doc_id, "title": doc.title, "chunks": len(parts[0])}
         chunks += parts[0]
         tokens += parts[1]
@@ -206,7 +211,8 @@ def _write(settings: Settings, embedder_name: str, entries: list, prev: _Previou
         docs.append(doc)
     vectors = np.vstack(matrices)
     dim = vectors.shape[1]
-    manifest = {"embedder": {"name": embedder_name, "dim": dim}, "chunker": _chunker(settings), "files": files}
-    save_index(settings.index_dir, manifest, build_store(vectors, dim, settings, chunks), chunks, tokens, docs)
+    manifest = {"embedder": {"name": embedder_name, "dim": dim}, "chunker": _chunker(settings), "files": files,
+                "derived": derived.versions()}
+    save_index(settings.index_dir, manifest, build_store(vectors, dim, settings, chunks), chunks, tokens, docs, records)
     report.chunks = len(chunks)
     report.written = True

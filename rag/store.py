@@ -68,6 +68,19 @@ class StoredIndex:
                     break
         return found
 
+    def chunks_by_id(self, chunk_ids: list[str]) -> list[Chunk]:
+        """The chunks with these ids, in the order asked (ids not in the index are left out)."""
+        wanted, found = set(chunk_ids), {}
+        for row in self.rows_of({c.split("#", 1)[0] for c in chunk_ids}):
+            chunk = self.chunks[int(row)]
+            if chunk.chunk_id in wanted:
+                found[chunk.chunk_id] = chunk
+        return [found[c] for c in chunk_ids if c in found]
+
+    def records(self, kind: str) -> list[dict]:
+        """The records of one kind derived from the documents at index time ('figures'), as dicts."""
+        return self.chunks.records(kind)
+
     def vector_matrix(self) -> np.ndarray:
         """All vectors, in chunk order, so unchanged documents can be carried into the next version."""
         return self.vectors.reconstruct()
@@ -88,13 +101,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 def save_index(index_dir: Path, manifest: dict, vectors: VectorStore, chunks: Sequence[Chunk],
-               tokens: Sequence[list[str]], documents: Iterable[Document]) -> Path:
+               tokens: Sequence[list[str]], documents: Iterable[Document], records: Iterable[tuple[str, str, str]] = ()) -> Path:
     """Write a complete new version, then point CURRENT at it; call under writer_lock."""
     version = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = version.with_name(version.name + ".partial")
     tmp.mkdir(parents=True)
     vectors.save(tmp)
-    write_table(tmp / TABLE_FILE, chunks, tokens, documents)
+    write_table(tmp / TABLE_FILE, chunks, tokens, documents, records)
     if not vectors.ranks_text:
         LexicalIndex.build(tokens).save(tmp)
     checksums = {f.relative_to(tmp).as_posix(): _checksum(f) for f in _data_files(tmp)}  # hand edits, torn files

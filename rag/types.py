@@ -110,3 +110,16 @@ class Answer:
     sub_questions: list[str] = field(default_factory=list)  # what a decomposed question was split into
     excerpt: Excerpt | None = None  # shown first; not an answer when the answer is refused or withheld
     looked_up: bool = False  # its figure was read in code from a table row or sentence, not written by the model
+    route: str = ""  # which answerer answered it (rag.answering.ROUTES): refusal, correction, figure, model, ...
+
+
+@dataclass
+class Event:
+    """What a streaming ask emits: the passages first, then the excerpt (possibly None), then text pieces,
+    then the checked Answer."""
+
+    kind: str  # "passages" | "excerpt" | "token" | "answer"
+    passages: list[Passage] | None = None
+    excerpt: Excerpt | None = None
+    text: str = ""
+    answer: Answer | None = None

@@ -11,23 +11,42 @@ import threading
 import time
 from pathlib import Path
 
+from rag.config import Settings
 from rag.errors import IndexStateError, InputError, RagError
-from rag.formats import DESCRIPTION, SUFFIXES, check_file
+from rag.formats import DESCRIPTION, SUFFIXES
+from rag.loaders import STAGING_PREFIX, read_isolated
 from rag.pipeline import QAPipeline
 
 log = logging.getLogger(__name__)
 UPLOAD_FOLDER = "uploads"
+NAME_BYTES = 150  # a saved name's UTF-8 length: file systems allow 255, the checking folder's prefix and a margin included
 
 
 def safe_name(name: str) -> str:
-    """Keep letters (any script), digits, '-', '_' and '.'; nothing that could leave the folder."""
-    stem = re.sub(r"[^\w.\-]+", "_", Path(name).name).strip("._") or "document"
-    return stem[:120]
+    """Keep letters (any script), digits, '-', '_' and '.'; nothing that could leave the folder. A long
+    name is shortened (counted in UTF-8 bytes, as file systems count) keeping its extension."""
+    cleaned = re.sub(r"[^\w.\-]+", "_", Path(name).name).strip("._") or "document"
+    stem, suffix = (cleaned, "") if "." not in cleaned else cleaned.rsplit(".", 1)
+    suffix = "." + suffix if suffix else ""
+    if len(suffix.encode()) > 16:
+        stem, suffix = cleaned, ""
+    budget = NAME_BYTES - len(suffix.encode())
+    stem = stem.encode()[:budget].decode("utf-8", errors="ignore").rstrip("._") or "document"
+    return stem + suffix
 
 
-def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) -> Path:
-    """Accept only readable files of a supported format under the size limit; an upload with an existing
-    name replaces it, but only once the new file has passed the check."""
+def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float, settings: Settings | None = None) -> Path:
+    """Accept only readable files of a supported format under the limits indexing applies (checked in a
+    worker process, as indexing reads them); an upload with an existing name replaces it, but only once
+    the new file has passed the check."""
+    try:
+        return _save_checked(src, original_name, corpus_dir, max_mb, settings or Settings(corpus_dir=corpus_dir))
+    except OSError as exc:  # a name the file system refuses, a full disk: said in Chinese, never a traceback
+        log.info("saving upload %r failed", original_name, exc_info=exc)
+        raise InputError(f"无法保存文件：{exc.strerror or '文件系统错误'}；请缩短文件名或检查磁盘空间后重试。") from exc
+
+
+def _save_checked(src: Path, original_name: str, corpus_dir: Path, max_mb: float, settings: Settings) -> Path:
     suffix = Path(original_name).suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}：只能上传 {DESCRIPTION} 文件。")
@@ -37,10 +56,11 @@ def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) 
     folder = corpus_dir / UPLOAD_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     name = safe_name(Path(original_name).stem + suffix)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".checking-") as tmp:
+    with tempfile.TemporaryDirectory(dir=folder, prefix=STAGING_PREFIX) as tmp:
         staged = Path(tmp) / name
         shutil.copyfile(src, staged)
-        check_file(staged)  # refuses empty, binary, undecodable, encrypted and damaged files now
+        # refuses empty, binary, undecodable, encrypted, damaged, inflating and parser-choking files now
+        read_isolated(staged, Path(tmp), settings.with_overrides(max_file_mb=max_mb), check=True).result()
         dest = folder / name
         staged.replace(dest)
     return dest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,20 @@ from rag.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+# Data beside the project, not in it (a development corpus, external benchmarks): a clone of this repository
+# alone has none of it. Tests that need it skip with the reason shown (`-ra`); CI sets RAG_REQUIRE_SHARED=1
+# (.ci/run) so that there a missing folder fails instead of skipping. RAG_SHARED_DIR moves it (rag.evaluation).
+REQUIRE_SHARED = "RAG_REQUIRE_SHARED"
+
+
+def require_shared(path: Path, what: str) -> Path:
+    """The path, when it exists; otherwise skip the test with where it looked, or fail under RAG_REQUIRE_SHARED=1."""
+    if path.exists():
+        return path
+    reason = f"{what} not found at {path} (data beside the project, not in this repository)"
+    if os.environ.get(REQUIRE_SHARED, "") not in ("", "0"):
+        pytest.fail(f"{reason}; {REQUIRE_SHARED} is set, so missing shared data is a failure", pytrace=False)
+    pytest.skip(reason)
 
 
 class HashEmbedder:

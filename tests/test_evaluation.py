@@ -11,6 +11,7 @@ import pytest
 from rag.cleaning import clean_text
 from rag.chunking import chunk_document
 from rag.cli import build_parser
+from rag.config import PROJECT_ROOT
 from rag.errors import InputError
 from rag.eval_report import summary_text, write_reports
 from rag.evaluation import (
@@ -21,10 +22,15 @@ from rag.evaluation import (
     answer_scores,
     chunk_covers,
     evaluate,
+    figures_not_in_cited,
     keyword_found,
     load_set,
+    project_path,
+    question_sets,
     retrieval_scores,
     select_batch,
+    sets_to_run,
+    settings_for_set,
     stratified_subset,
 )
 from rag.pipeline import QAPipeline
@@ -109,8 +115,9 @@ def test_bad_sets_are_refused_with_the_line(tmp_path, content, message):
 
 def test_stratified_subset_covers_types_deterministically():
     everything = load_set(DEFAULT_SET)
-    whole = stratified_subset(everything, 12)
-    assert {i.type for i in whole} == {i.type for i in everything} and len(whole) == 12
+    n_types = len({i.type for i in everything})
+    whole = stratified_subset(everything, n_types)
+    assert {i.type for i in whole} == {i.type for i in everything} and len(whole) == n_types
     items = select_batch(everything, "original")  # the CI gate's subset (eval/floors.json)
     subset = stratified_subset(items, 12)
     assert len(subset) == 12 and subset == stratified_subset(items, 12)
@@ -151,6 +158,80 @@ def test_answer_scores():
     assert answer_scores(unanswerable, Answer(unanswerable.question, "张三[1]。"))["refusal_ok"] is False
     no_keywords = EvalItem("a", "q", "ambiguous", True)
     assert answer_scores(no_keywords, Answer("q", "随便"))["correct"] is None
+
+
+def test_an_overview_needs_a_share_of_its_key_phrases_not_all():
+    item = EvalItem("o1", "高密面临哪些挑战？", "overview", True, keywords=["产业体系", "生态环境", "区域竞争", "公共服务", "人才"])
+    three = Answer(item.question, "一是产业体系不健全；二是生态环境约束；三是区域竞争优势不明显[1]。")
+    two = Answer(item.question, "一是产业体系不健全；二是生态环境约束[1]。")
+    assert answer_scores(item, three)["correct"] is True  # 3 of 5 = 60%
+    assert answer_scores(item, two)["correct"] is False and answer_scores(item, two)["keyword_recall"] == 0.4
+    listed = EvalItem("l1", "高密有哪些挑战？", "list", True, keywords=item.keywords)
+    assert answer_scores(listed, three)["correct"] is False  # any other type needs every keyword
+
+
+def test_figures_not_in_cited_skip_the_questions_own_and_list_numbers():
+    claims = [{"text": "5. 提高养老质量[1]。", "missing": ["5"]},
+              {"text": "2025年目标为12%[1]。", "missing": ["2025", "12", "高密市"]},
+              {"text": "3、新建医院7家[2]。", "missing": ["7", "12"]}]
+    assert figures_not_in_cited(claims, "高密市2025年的目标是多少？") == ["12", "7"]
+    assert figures_not_in_cited([], "q") == []
+
+
+# --- question sets and their corpora -----------------------------------------------------------
+
+def test_the_listed_sets_name_their_corpora(monkeypatch):
+    monkeypatch.delenv("RAG_SHARED_DIR", raising=False)
+    sets = {s.name: s for s in question_sets()}
+    assert sets["dev"].path == DEFAULT_SET and sets["dev"].corpus_dir == PROJECT_ROOT / "seeds"
+    assert sets["reports2026"].corpus == "reports-2026"
+    assert sets["reports2026"].corpus_dir == (PROJECT_ROOT / "../shared/corpora/reports-2026").resolve()
+
+
+def test_rag_shared_dir_moves_only_the_shared_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("RAG_SHARED_DIR", raising=False)
+    assert project_path("../shared/corpora/x") == (PROJECT_ROOT.parent / "shared" / "corpora" / "x").resolve()
+    monkeypatch.setenv("RAG_SHARED_DIR", str(tmp_path))
+    assert project_path("../shared/corpora/x") == tmp_path / "corpora" / "x"
+    assert project_path("seeds") == PROJECT_ROOT / "seeds"
+
+
+def _sets_file(tmp_path, corpora: dict[str, object]) -> object:
+    """A sets.toml listing one set per corpus folder (absolute paths), each a copy of _items()."""
+    lines = []
+    for name, folder in corpora.items():
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(json.dumps(i.__dict__, ensure_ascii=False) for i in _items()), encoding="utf-8")
+        lines += ["[[set]]", f'name = "{name}"', f'file = "{tmp_path / name}.jsonl"', f'corpus = "{name}-docs"', f'corpus_dir = "{folder}"', ""]
+    path = tmp_path / "sets.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_set_over_another_corpus_gets_its_own_index_folder(tmp_settings, tmp_path, monkeypatch):
+    import rag.evaluation
+
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setattr(rag.evaluation, "SETS_FILE", _sets_file(tmp_path, {"mine": tmp_settings.corpus_dir, "theirs": other}))
+    mine, theirs = sets_to_run(None)[0]
+    assert settings_for_set(tmp_settings, mine) == tmp_settings  # the configured corpus keeps its index
+    moved = settings_for_set(tmp_settings, theirs)
+    assert moved.corpus_dir == other and moved.index_dir == tmp_settings.index_dir / "corpora" / "theirs-docs"
+    unlisted = sets_to_run(str(tmp_path / "elsewhere.jsonl"))[0][0]
+    assert settings_for_set(tmp_settings, unlisted) == tmp_settings
+
+
+def test_sets_whose_corpus_is_absent_are_left_out_with_a_note(tmp_settings, tmp_path, monkeypatch):
+    import rag.evaluation
+
+    monkeypatch.setattr(rag.evaluation, "SETS_FILE", _sets_file(tmp_path, {"mine": tmp_settings.corpus_dir, "gone": tmp_path / "gone"}))
+    chosen, notes = sets_to_run(None)
+    assert [s.name for s in chosen] == ["mine"] and "gone" in notes[0] and "不存在" in notes[0]
+    assert [s.name for s in sets_to_run(None, "hard")[0]] == ["mine"]
+    with pytest.raises(InputError, match="没有可评测的评测集"):
+        sets_to_run(None, "no-such-batch")
+    with pytest.raises(InputError, match="语料目录"):
+        settings_for_set(tmp_settings, question_sets()[1])
 
 
 # --- retrieval ---------------------------------------------------------------------------------
@@ -230,6 +311,7 @@ def fake_pipeline(tmp_settings) -> QAPipeline:
     (tmp_settings.corpus_dir / "pingdu.txt").write_text(PINGDU, encoding="utf-8")
     pipeline = QAPipeline(tmp_settings.with_overrides(top_k=6), embedder=HashEmbedder(), generator=ScriptedGenerator())
     pipeline.index()
+    pipeline.evidence.figures.search = lambda *a, **k: []  # every answer is the scripted model's, to be scored
     return pipeline
 
 
@@ -241,12 +323,15 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     assert rows["h1"]["batch"] == "hard" and rows["g1"]["batch"] == "original"
     assert rows["g1"]["faithfulness"] == 1.0 and rows["g1"]["citation_precision"] == 1.0
     assert rows["g2"]["faithfulness"] == 0.5 and "12" in rows["g2"]["claims"][1]["missing"]
+    # the made-up target is a figure its cited passage does not hold; the question's own year is not counted
+    assert rows["g2"]["figures_not_in_cited"] == ["12"] and rows["g1"]["figures_not_in_cited"] == []
     assert rows["u1"]["refused"] and rows["u1"]["faithfulness"] is None and rows["u1"]["recall_at_k"] is None
     assert rows["p1"]["recall_at_k"] == 1.0
     # what the user sees of each citation: its page (None for a text file) and its quote
     assert rows["g1"]["cited_pages"] == [None] * len(rows["g1"]["cited"]) and "510.3" in rows["g1"]["cited_quotes"][0]
     overall = report["overall"]
     assert overall["n"] == 6 and overall["accuracy"] == pytest.approx(4 / 6, abs=1e-3)
+    assert overall["figures_not_in_cited"] == 1
     # h1 is answered side by side: the Gaomi side is found, the Pingdu side is not (the scripted model
     # refuses it), so it is a partial answer, not a refusal, and still not correct
     assert not rows["h1"]["refused"] and "510.3" in rows["h1"]["answer"]
@@ -266,7 +351,7 @@ def test_evaluate_scores_a_run_and_writes_the_reports(fake_pipeline, tmp_path):
     assert [p.name for p in paths] == ["report.json", "report.md", "metrics_by_type.png"]
     assert json.loads(paths[0].read_text(encoding="utf-8"))["overall"] == overall
     markdown = paths[1].read_text(encoding="utf-8")
-    assert "| g2 | table_lookup | ✗ |" in markdown and "12" in markdown
+    assert "| g2 | table_lookup | ✗ |" in markdown and "所引段落中没有的数字：12" in markdown
     batch_part = markdown.split("## 按批次")[1].split("## 逐题")[0]
     assert "| original | 4 |" in batch_part and "| hard | 2 |" in batch_part
     assert paths[2].read_bytes()[:4] == b"\x89PNG"
@@ -297,3 +382,22 @@ def test_rag_eval_command_writes_reports_and_prints_the_summary(fake_pipeline, t
     assert "recall@5" in out and "table_lookup" in out and str(tmp_path / "r" / "report.md") in out
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     assert report["meta"]["questions"] == 3 and list(report["by_batch"]) == ["original"]
+
+
+def test_rag_eval_without_a_set_runs_every_listed_set_side_by_side(fake_pipeline, tmp_path, monkeypatch, capsys):
+    import rag.cli
+    import rag.evaluation
+
+    corpus = fake_pipeline.settings.corpus_dir
+    monkeypatch.setattr(rag.evaluation, "SETS_FILE", _sets_file(tmp_path, {"one": corpus, "two": corpus, "gone": tmp_path / "gone"}))
+    monkeypatch.setattr(rag.cli, "load_settings", lambda: fake_pipeline.settings)
+    monkeypatch.setattr(rag.evaluation, "QAPipeline", lambda settings: fake_pipeline)
+    monkeypatch.setattr(rag.evaluation, "EmbedderEncoder", lambda embedder: HashEncoder())
+    assert rag.cli.main(["eval", "--subset", "2", "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    assert "gone" in captured.err and "不存在" in captured.err
+    table = captured.out.split("报告：")[-1]
+    assert table.splitlines()[2].split() == ["one", "two"] and "答案准确率" in table and "所引段落中没有数字的回答" in table
+    for name in ("one", "two"):
+        meta = json.loads((tmp_path / "r" / name / "report.json").read_text(encoding="utf-8"))["meta"]
+        assert meta["corpus"] == f"{name}-docs" and meta["index_version"].startswith("v-") and meta["questions"] == 2

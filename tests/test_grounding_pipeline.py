@@ -71,6 +71,7 @@ def test_the_base_value_is_not_given_as_the_target(pipe, monkeypatch):
     documents give for 2020; the 2025 figure is then read from the place's document in code."""
     table_only = [c for c in pipe.retriever.stored.chunks if "| 2020年 |" in c.text]
     monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(table_only[0], 1.0)])
+    monkeypatch.setattr(pipe.evidence.figures, "search", lambda *a, **k: [])  # the model's path, not the index's
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["2025年地区生产总值为300.5亿元[1]。"]))
     answer = pipe.ask("莱西市2025年地区生产总值是多少？")
     assert "2020年的数值" in answer.reason and "300.5" in answer.withheld
@@ -94,6 +95,7 @@ def test_a_refused_question_asking_what_is_done_is_answered_for_the_plans_base_y
     assert not answer.refused and "150家" in answer.text and "300" not in answer.text
     assert pipe.ask("胶州市高新技术企业有多少家？").refused  # a target or the base: not said
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["高新技术企业达到300家[1]。"]))
+    monkeypatch.setattr(pipe.evidence.figures, "search", lambda *a, **k: [])  # the model's path, not the index's
     answer = pipe.ask("胶州市高新技术企业已经有多少家了？")  # the 2025 target given as done
     assert "300家" in answer.withheld and "2025" in answer.reason and "150家" in answer.text
 

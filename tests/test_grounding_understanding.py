@@ -9,7 +9,9 @@ from grounding_corpus import chunks, passage, profile, reader
 from rag.chunking import chunk_document
 from rag.grounding.answerability import asked_head, check_answerable, mentioned
 from rag.grounding.premise import check_premise
-from rag.grounding.profile import build_profile, named_years, plan_years, short_forms, years_in
+from rag.grounding.profile import build_profile, named_years, years_in
+from rag.vocabulary import plan_years
+from rag.vocabulary import short_place_forms as short_forms
 from rag.grounding.question import QuestionReader
 from rag.types import Chunk, Document, Passage
 

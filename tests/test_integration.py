@@ -81,3 +81,12 @@ def test_the_excerpt_comes_before_the_models_first_token_and_holds_the_figure(pi
         excerpt = event.excerpt if event.kind == "excerpt" else excerpt
     assert kinds[:3] == ["passages", "excerpt", "token"] and kinds[-1] == "answer"
     assert excerpt is not None and "510.3" in _squash(excerpt.text) and "高密市" in excerpt.title
+
+
+@pytest.mark.parametrize("question", __import__("rag.app_ui", fromlist=["EXAMPLES"]).EXAMPLES)
+def test_every_example_question_on_the_page_is_answered(pipeline, question):
+    """The page offers these questions: each is answered (not refused), cited, and its claims supported."""
+    answer = pipeline.ask(question)
+    assert not answer.refused, (answer.route, answer.reason, answer.text)
+    assert answer.citations and answer.invalid_citations == []
+    assert all(c.supported for c in answer.claims if re.search(r"\d", c.text)), answer.claims

@@ -139,7 +139,7 @@ def test_pipeline_answers_through_the_remote_backend(tmp_settings, hash_embedder
         settings = tmp_settings.with_overrides(llm_backend="openai", llm_base_url=url)
         pipe = QAPipeline(settings, embedder=hash_embedder)
         pipe.index()
-        answer = pipe.ask("高密市有哪些发展成效？")  # a what question: the fake answers it
+        answer = pipe.ask("高密市为什么能取得发展成效？")  # a why question: the model answers it (no section lists it)
     assert answer.text == "".join(ANSWER) and answer.citations and answer.citations[0].number == 1
     assert "高密" in requests[0]["body"]["messages"][-1]["content"]  # the numbered passages went to the server
 
@@ -151,7 +151,7 @@ def _sent_passages(tmp_settings, hash_embedder, context: int | None) -> tuple[in
                                                passage_chars=0, n_ctx=100_000)
         pipe = QAPipeline(settings, embedder=hash_embedder)
         pipe.index()
-        answer = pipe.ask("高密市有哪些发展成效？")
+        answer = pipe.ask("高密市为什么能取得发展成效？")
     chat = [r for r in requests if r["path"].endswith("/chat/completions")]
     return len(answer.passages), chat + [r for r in requests if r["path"] == "/tokenize"]
 

@@ -1,6 +1,7 @@
 """The RGB adapter (eval/rgb.py): answer-element matching with aliases, seeded passage drawing, the
 sample, scoring and the report (fast, no model), and a 3-question run with the real models (slow).
-The RGB data is required (it is on CI at ../shared/external/rgb); it is read, never copied here."""
+The RGB data is read from ../shared/external/rgb (or RAG_RGB_DIR), never copied here: the tests that need it
+skip with the reason shown when it is absent, and fail instead under RAG_REQUIRE_SHARED=1 (CI)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,14 @@ from rag.errors import InputError
 from rag.pipeline import QAPipeline
 from rag.prompting import REFUSAL
 from rag.types import Answer
+from tests.conftest import require_shared
 
 RGB = data_dir()
 
 
 @pytest.fixture(scope="module")
 def rgb_dir():
-    if not (RGB / "zh_refine.json").is_file():
-        pytest.fail(f"RGB data not found at {RGB}: these tests need it (set RAG_RGB_DIR or put the Chinese "
-                    "RGB files at ../shared/external/rgb beside the project)", pytrace=False)
+    require_shared(RGB / "zh_refine.json", "RGB data (set RAG_RGB_DIR or put the Chinese RGB files at ../shared/external/rgb)")
     return RGB
 
 

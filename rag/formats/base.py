@@ -4,9 +4,10 @@ extracted pages (or one unpaged body) into cleaned text with exact page starts a
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rag.cleaning import clean_text, normalize_spaces
 from rag.errors import InputError
@@ -15,6 +16,20 @@ from rag.types import Document
 _NOTICE_TITLE = re.compile(r"关于印发(.+?)的通知")
 _NOT_A_TITLE = re.compile(r"(人民政府|委员会)?文件$|〔\d{4}〕\d+号$|^标题$|^目录$")
 _SENTENCE_END = ("。", "！", "？", "；", "：", "”", "」", "）", ")", ".", "!", "?", ":")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What reading one file may cost, checked before and while it is read (see rag.formats.worker):
+    `max_bytes` bounds the file and what it inflates to (a .docx's parts, each PDF stream); pages beyond
+    `max_pages` and scanned pages once `ocr_seconds` of OCR are spent are not read (and named);
+    `memory_mb` and `seconds` bound the reader's process, which is ended when it goes beyond them."""
+
+    max_bytes: int | None = None
+    max_pages: int = 2000
+    ocr_seconds: float = 600.0
+    memory_mb: int = 2048
+    seconds: float = 900.0
 
 
 @dataclass
@@ -61,9 +76,37 @@ def extract_title(text: str, fallback: str) -> str:
     return fallback
 
 
+def display_path(path: Path, root: Path) -> str:
+    """The relative path as text any table or terminal takes. A name that is not UTF-8 on disk (a GBK
+    name unpacked from a Windows zip) reaches Python with lone surrogates, which SQLite, JSON and the
+    terminal refuse: its bytes are read as GB18030 if they are that, else with replacement characters."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        raw = os.fsencode(rel)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
 def doc_id_for(path: Path, root: Path) -> str:
     """Stable across runs and machines: the relative path without its suffix."""
-    return path.relative_to(root).with_suffix("").as_posix()
+    return PurePosixPath(display_path(path, root)).with_suffix("").as_posix()
+
+
+def page_ranges(numbers: list[int], most: int = 8) -> str:
+    """'3–5、9' for pages [3, 4, 5, 9]; past `most` ranges the rest is counted, not listed."""
+    ranges: list[list[int]] = []
+    for n in numbers:
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    shown = "、".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:most])
+    return shown + (f" 等 {len(numbers)} 页" if len(ranges) > most else "")
 
 
 def check_size(path: Path, max_bytes: int | None) -> int:
@@ -151,11 +194,12 @@ def build_document(extracted: Extracted, path: Path, root: Path, kind: str) -> D
     if not text.strip():
         raise InputError(f"文件 {path.name} 中没有可提取的文字。")
     title = clean_text(extracted.title).strip() if extracted.title else ""
-    fallback = clean_text(extracted.fallback_title).strip() or path.stem
+    shown = display_path(path, root)
+    fallback = clean_text(extracted.fallback_title).strip() or PurePosixPath(shown).stem
     return Document(
         doc_id=doc_id_for(path, root),
         title=title or extract_title(text[:4000], fallback=fallback),
-        path=path.relative_to(root).as_posix(),
+        path=shown,
         text=text,
         sha256=file_sha256(path),
         encoding=kind,

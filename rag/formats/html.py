@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.errors import InputError
 from rag.formats.base import Extracted, build_document, check_size
-from rag.formats.text import looks_binary
+from rag.formats.text import looks_binary, utf16_encoding
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,11 @@ def _markdown_lines(markdown: str) -> tuple[list[str], list[tuple[str, int]], st
 def extract_html(path: Path) -> Extracted:
     import trafilatura
 
-    data = path.read_bytes()
-    if looks_binary(data[:8192]):
+    data: bytes | str = path.read_bytes()
+    utf16 = utf16_encoding(data[:8192])
+    if utf16:  # trafilatura sniffs 8-bit encodings only: hand it the text
+        data = data.decode(utf16, errors="replace")
+    elif looks_binary(data[:8192]):
         raise InputError(f"文件 {path.name} 看起来是二进制文件，不是网页。")
     markdown = trafilatura.extract(
         data, output_format="markdown", include_tables=True, include_formatting=True, include_links=False,

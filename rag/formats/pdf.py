@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import re
 import statistics
+import zlib
 from pathlib import Path
 
 from rag.cleaning import running_lines
 from rag.errors import InputError
-from rag.formats.base import Extracted, TextLine, build_document, check_size
+from rag.formats.base import Extracted, Limits, TextLine, build_document, check_size, page_ranges
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ _SENTENCE_END = ("。", "！", "？", "；", "：", "!", "?", ";", ":")
 _CLOSERS = ("）", ")", "”", "」")  # end a paragraph ("（市发改委牵头）") as often as a line inside a sentence
 _NUMBERED = re.compile(r"(第[一二三四五六七八九十百]+[章节条部分]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))")
 _MIN_PATHS = 4  # a page drawing fewer path objects holds no ruled table
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_INFLATE_STEP = 1 << 20
 
 
 def open_pdf(path: Path):
@@ -32,7 +35,7 @@ def open_pdf(path: Path):
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise InputError(f"PDF 文件 {path.name} 受密码保护，无法读取；请用 PDF 阅读器取消密码（或另存一份无密码的副本）后再添加。") from exc
-        log.warning("%s: %s", path.name, exc)
+        log.info("%s: pdfium cannot open it", path.name, exc_info=exc)
         raise InputError(f"PDF 文件 {path.name} 已损坏或不完整，无法打开；请重新下载或重新导出后再添加。") from exc
     if len(pdf) == 0:
         raise InputError(f"PDF 文件 {path.name} 没有任何页面；文件可能已损坏或不完整。")
@@ -131,18 +134,59 @@ def _without_running(pages: list[list[TextLine]]) -> list[list[TextLine]]:
     return out
 
 
-def _read_pages(path: Path, pdf) -> list[list[TextLine]]:
+def inflated_size(data: bytes, start: int, limit: int) -> int:
+    """How much the Flate stream starting at `start` inflates to, counted while inflating and given up
+    past `limit` (0 for a stream that is not Flate data); a piece in memory at a time, never the whole."""
+    inflater, size, at = zlib.decompressobj(), 0, start
+    view = memoryview(data)
+    try:
+        while not inflater.eof and (inflater.unconsumed_tail or at < len(data)):
+            piece = inflater.unconsumed_tail
+            if not piece:
+                piece, at = view[at : at + _INFLATE_STEP], at + _INFLATE_STEP
+            size += len(inflater.decompress(piece, _INFLATE_STEP))
+            if size > limit:
+                break
+    except zlib.error:
+        pass
+    return size
+
+
+def refuse_inflating(path: Path, max_bytes: int | None) -> None:
+    """Before pdfium inflates anything: no stream of the file may inflate beyond the file size limit (a
+    few kilobytes can inflate to gigabytes, which pdfium holds whole)."""
+    if max_bytes is None:
+        return
+    data = path.read_bytes()
+    for match in _STREAM_START.finditer(data):
+        if inflated_size(data, match.end(), max_bytes) > max_bytes:
+            raise InputError(f"PDF 文件 {path.name} 中有数据流解压后超过上限 {max_bytes / 2**20:.0f} MB（max_file_mb）；"
+                             "文件可能是异常构造的，未读取。")
+
+
+def _page_count(path: Path, pdf, limits: Limits) -> int:
+    """Pages to read: at most `max_pages`, the rest named."""
+    total = len(pdf)
+    if total > limits.max_pages:
+        log.warning("%s：共 %d 页，超过页数上限 %d（max_pdf_pages），第 %d–%d 页未读取、不会被索引",
+                    path.name, total, limits.max_pages, limits.max_pages + 1, total)
+    return min(total, limits.max_pages)
+
+
+def _read_pages(path: Path, pdf, limits: Limits) -> list[list[TextLine]]:
     """Every page's lines: text layer (with ruled tables), or OCR for a page that has none."""
     from rag.formats.ocr import OcrRun
 
-    pages, plumber = [], None
-    ocr = OcrRun(path.name)
-    for number in range(1, len(pdf) + 1):
+    pages, plumber, damaged = [], None, []
+    ocr = OcrRun(path.name, limits.ocr_seconds)
+    count = _page_count(path, pdf, limits)
+    for number in range(1, count + 1):
         try:
             page = pdf[number - 1]
             lines = _pdfium_lines(page)
         except Exception as exc:  # one damaged page: say so and keep the others (and the page numbering)
-            log.warning("%s：第 %d 页已损坏，无法读取（%r），此页不会被索引", path.name, number, exc)
+            log.info("%s: page %d unreadable", path.name, number, exc_info=exc)
+            damaged.append(number)
             pages.append([])
             continue
         if not lines:
@@ -152,17 +196,35 @@ def _read_pages(path: Path, pdf) -> list[list[TextLine]]:
             plumber = plumber or _open_plumber(path)
             lines = _with_tables(lines, _page_tables(plumber, number, path.name)) if plumber else lines
         pages.append(lines)
-    ocr.finish(len(pdf))
+    ocr.finish(count)
+    if damaged:
+        log.warning("%s：第 %s 页已损坏，无法读取，这些页不会被索引", path.name, page_ranges(damaged))
     if plumber:
         plumber.close()
     return pages
+
+
+def check_pdf(path: Path, limits: Limits) -> None:
+    """The upload check: what indexing would refuse (locked, damaged, inflating) is refused, and every
+    page it would read is parsed once, so a page that needs more memory or time than the limits allow
+    fails here, in the checking worker, rather than later."""
+    refuse_inflating(path, limits.max_bytes)
+    pdf = open_pdf(path)
+    try:
+        for number in range(min(len(pdf), limits.max_pages)):
+            page = pdf[number]
+            page.get_textpage().close()
+            page.close()
+    finally:
+        pdf.close()
 
 
 def _page_tables(plumber, number: int, name: str):
     try:
         return _tables(plumber.pages[number - 1])
     except Exception as exc:  # pdfminer on an odd page: its text layer is kept, only table rows are lost
-        log.warning("%s：第 %d 页的表格无法识别（%r），按普通文字读取", name, number, exc)
+        log.info("%s: page %d tables unreadable", name, number, exc_info=exc)
+        log.warning("%s：第 %d 页的表格无法识别，按普通文字读取", name, number)
         return []
 
 
@@ -184,14 +246,17 @@ def _open_plumber(path: Path):
     try:
         return pdfplumber.open(str(path))
     except Exception as exc:  # tables are a bonus: the text layer is already read
-        log.warning("%s: tables not read (%r)", path.name, exc)
+        log.info("%s: pdfplumber cannot open it", path.name, exc_info=exc)
+        log.warning("%s：表格无法识别，按普通文字读取", path.name)
         return None
 
 
-def extract_pdf(path: Path) -> Extracted:
+def extract_pdf(path: Path, limits: Limits | None = None) -> Extracted:
+    limits = limits or Limits()
+    refuse_inflating(path, limits.max_bytes)
     pdf = open_pdf(path)
     try:
-        pages = _read_pages(path, pdf)
+        pages = _read_pages(path, pdf, limits)
         title = (pdf.get_metadata_dict().get("Title") or "").strip()
     finally:
         pdf.close()
@@ -201,9 +266,9 @@ def extract_pdf(path: Path) -> Extracted:
                      runs_on=[bool(lines) and runs_on(lines[-1], full) for lines in pages])
 
 
-def load_pdf(path: Path, root: Path, max_bytes: int | None = None) -> Document:
-    check_size(path, max_bytes)
-    extracted = extract_pdf(path)
+def load_pdf(path: Path, root: Path, limits: Limits) -> Document:
+    check_size(path, limits.max_bytes)
+    extracted = extract_pdf(path, limits)
     if not any(page.strip() for page in extracted.pages):
         raise InputError(f"PDF 文件 {path.name} 中没有识别出任何文字（扫描页 OCR 也未得到文字）；请提供带文字层的 PDF。")
     return build_document(extracted, path, root, "pdf")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from charset_normalizer import from_bytes
 
 from rag.cleaning import clean_text
 from rag.errors import InputError
-from rag.formats.base import check_size, doc_id_for, extract_title
+from rag.formats.base import check_size, display_path, doc_id_for, extract_title
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ SUFFIXES = (".txt", ".md")
 BLOCK_BYTES = 1 << 20
 SECTION_CHARS = 1 << 20  # cleaned one at a time; a file below this is cleaned whole
 _CONTROL_BYTES = [*range(1, 9), *range(14, 27), *range(28, 32), 127]
+_TEXT_CHARS = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2010-\u2027\u00b7\x20-\x7e\s]")
 
 
 def looks_binary(head: bytes) -> bool:
@@ -53,12 +55,12 @@ def _lenient_encoding(sample: bytes, name: str) -> str:
     for encoding in ("utf-8", "gb18030"):
         text = sample.decode(encoding, errors="replace")
         if text.count("\ufffd") <= max(2, len(text) // 1000):
-            log.warning("%s: a few bytes are not valid %s; they are replaced", name, encoding)
+            log.warning("%s：少量字节不是有效的 %s 编码，已替换为 �", name, encoding.upper())
             return encoding
     best = from_bytes(sample).best()
     if best is None:
         raise InputError(f"无法识别文件 {name} 的编码；请将其另存为 UTF-8 后重试。")
-    log.warning("%s: encoding guessed as %s", name, best.encoding)
+    log.warning("%s：编码无法确定，按 %s 读取；如有乱码请另存为 UTF-8 后重试", name, best.encoding)
     return best.encoding
 
 
@@ -68,10 +70,40 @@ def _read_blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
+def _plausible_text(text: str) -> bool:
+    """Nearly all Chinese, CJK or full-width punctuation, printable ASCII or white space."""
+    return bool(text) and len(_TEXT_CHARS.findall(text)) >= 0.95 * len(text)
+
+
+def utf16_encoding(head: bytes) -> str | None:
+    """UTF-16 with a byte-order mark (what Windows Notepad calls "Unicode"), or without one when the head
+    is not UTF-8 (or has a NUL byte in one pair in ten) and reads as Chinese text in one byte order. ASCII read as UTF-16
+    looks like CJK too, hence only when UTF-8 does not fit; GBK read as UTF-16 lands in Hangul, surrogates
+    and private-use code points, far from the threshold."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:8192]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample)
+        if max(sample[0::2].count(0), sample[1::2].count(0)) < len(sample) // 20:
+            return None  # valid UTF-8 with a stray NUL is not UTF-16: ASCII there has a NUL in every pair
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample)
+        except UnicodeDecodeError:
+            continue
+        if _plausible_text(text):
+            return encoding
+    return None
+
+
 def _candidates(head: bytes, name: str) -> list[str]:
     """Encodings worth trying, judged from the first block; refuses binary data."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return ["utf-16"]  # what Windows Notepad calls "Unicode"
+    utf16 = utf16_encoding(head)
+    if utf16:
+        return [utf16]
     if looks_binary(head[:8192]):
         raise InputError(f"文件 {name} 看起来是二进制文件，不是文本；请提供 .txt、.md 文本文件或 PDF、Word（.docx）、网页（.html）文件。")
     return ["utf-8", "gb18030"]
@@ -142,10 +174,11 @@ def load_text(path: Path, root: Path, max_bytes: int | None = None) -> Document:
         raise InputError(f"文件 {path.name} 只有空白，没有可索引的文字。")
     text = "\n".join(parts)
     del parts
+    shown = display_path(path, root)
     return Document(
         doc_id=doc_id_for(path, root),
-        title=extract_title(text[:4000], fallback=path.stem),
-        path=path.relative_to(root).as_posix(),
+        title=extract_title(text[:4000], fallback=Path(shown).stem),
+        path=shown,
         text=text,
         sha256=sha256,
         encoding=encoding,

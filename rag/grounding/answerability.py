@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import jieba
 
+from rag.grounding.evidence import Evidence
 from rag.grounding.lookup import shares_stated
-from rag.grounding.profile import ADMIN_NAME, CorpusProfile, named_years, squash, years_in
-from rag.grounding.question import GLOSSARY, QuestionFrame
+from rag.grounding.profile import CorpusProfile, named_years, squash, years_in
+from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
 from rag.types import Passage
+from rag.vocabulary import ADMIN_NAME, PLAN_WORD
 
-_GENERIC_NAME = re.compile(r"^(?:十[一二三四五六七八九]五|[\d+、，,]+)$")
+_GENERIC_NAME = re.compile(r"^(?:" + PLAN_WORD + r"|[\d+、，,]+)$")
 
 
 @dataclass
@@ -101,12 +103,22 @@ def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
     return Verdict(True)
 
 
-def _terms_covered(frame: QuestionFrame, profile: CorpusProfile) -> Verdict:
+def _absent(term: str, doc_ids: list[str], where: str, evidence: Evidence) -> Verdict:
+    """A term the documents do not name in its words is refused only when nothing they state or head a
+    section with means it either; the refusal says what comes closest."""
+    if evidence.has(term, doc_ids):
+        return Verdict(True)
+    near_by = evidence.nearest(term, doc_ids)
+    have = f"文档中相近的指标有：{'、'.join(near_by)}。" if near_by else ""
+    return Verdict(False, f"{where}中没有提到“{term}”。{have}")
+
+
+def _terms_covered(frame: QuestionFrame, profile: CorpusProfile, evidence: Evidence) -> Verdict:
     doc_ids, where = _scope(frame, profile)
     text = profile.text_of(doc_ids)
     for term in frame.metric_terms:
-        if not mentioned(term, text):
-            return Verdict(False, f"{where}中没有提到“{term}”。")
+        if not mentioned(term, text) and not (verdict := _absent(term, doc_ids, where, evidence)).answerable:
+            return verdict
     for name in frame.quoted:
         if not _GENERIC_NAME.match(name) and not mentioned(name, profile.text):
             return Verdict(False, f"文档中没有找到“{name}”。")
@@ -153,7 +165,6 @@ def asked_names(frame: QuestionFrame, tokens: list[tuple[str, str]]) -> list[str
 _WHO_WHAT = {"谁", "什么", "哪些", "哪个", "哪位", "哪部", "哪家", "哪支", "哪国", "哪里"}
 _LINKS = {"是", "有", "为", "包括", "的", "都", "还"}
 _MEASURED = "量数额率值号"
-_HOW_MUCH = re.compile(r"多少|几|多[大高长远重快久]")
 _THING = {"n", "nz", "j", "nt", "nw"}  # a role or a thing; not a person's or a place's name
 # what kind of answer is wanted, not a relation the passages must name: '开幕时间', '研发国家', '哪个城市'
 _ANSWER_KINDS = {"时间", "日期", "地点", "地方", "地址", "类型", "名字", "名称", "结果", "成绩", "内容", "原因", "用途",
@@ -196,7 +207,7 @@ def asked_head(tokens: list[tuple[str, str]]) -> str:
     measure has its own checks) and for words that only say what kind of answer is wanted ('时间')."""
     tokens = [(w, f) for w, f in tokens if w.strip() and not re.fullmatch(r"[？?！!。，,\s]+", w)]
     words = [w for w, _ in tokens]
-    if not tokens or _HOW_MUCH.search("".join(words)):
+    if not tokens or asks_figure("".join(words)):
         return ""
     asks = [i for i, w in enumerate(words) if w in _WHO_WHAT]
     if asks and asks[0] <= 1 and words[0] in _WHO_WHAT | {"是"}:  # '谁是…的旗手'
@@ -232,7 +243,8 @@ def _head_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[P
     return Verdict(False, f"{where}中没有提到“{head}”。")
 
 
-def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]]) -> Verdict:
+def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tuple[str, str]],
+                   evidence: Evidence) -> Verdict:
     """The compound name a number question asks about, whose every word the place's documents use but
     never together: the thing itself is not in them (everyday words the documents do not use are not
     judged: '老楼院子' may well be their 老旧小区)."""
@@ -242,17 +254,21 @@ def _names_covered(frame: QuestionFrame, profile: CorpusProfile, tokens: list[tu
         if any(run in term for term in frame.metric_terms):  # the tail of a measure judged whole ('…占GDP比重')
             continue
         words = [w for w, _ in tokens if w in run]
-        if all(w in text for w in words) and not mentioned(run, text):
-            return Verdict(False, f"{where}中没有提到“{run}”。")
+        if all(w in text for w in words) and not mentioned(run, text) \
+                and not (verdict := _absent(run, doc_ids, where, evidence)).answerable:
+            return verdict
     return Verdict(True)
 
 
 def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
-                     tokens: list[tuple[str, str]] = ()) -> Verdict:
+                     tokens: list[tuple[str, str]] = (), evidence: Evidence | None = None) -> Verdict:
     """The first failing check's verdict, or answerable; `tokens`: the question's words with their parts
-    of speech (no compound-name check without them)."""
+    of speech (no compound-name check without them); `evidence`: the figure and section indexes, whose
+    measures and headings keep a term worded otherwise from being refused."""
+    evidence = evidence or Evidence()
     for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
-                  lambda: _terms_covered(frame, profile), lambda: _names_covered(frame, profile, tokens),
+                  lambda: _terms_covered(frame, profile, evidence),
+                  lambda: _names_covered(frame, profile, tokens, evidence),
                   lambda: _head_covered(frame, profile, passages, tokens)):
         verdict = check()
         if not verdict.answerable:

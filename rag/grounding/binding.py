@@ -17,9 +17,9 @@ from rag.grounding.figures import Figure, context_years, counted_in, figures_in,
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
+from rag.vocabulary import ADMIN_NAME
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-_ADMIN = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗)$")
 _CHANGE_ASKED = re.compile(r"增加|增长|提高|提升|减少|下降|降低|变化|多了|少了|差|相比|比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
@@ -68,7 +68,7 @@ def counted_thing(question: str) -> str:
 
 def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> str:
     """Why this figure is not the one asked for ('' when it may be)."""
-    places = [p for p in frame.mentioned if _ADMIN.match(p) and p not in frame.above]  # 峡山区 in 潍坊's plan
+    places = [p for p in frame.mentioned if ADMIN_NAME.fullmatch(p) and p not in frame.above]  # 峡山区 in 潍坊's plan
     found = [(p, c) for p in passages for c in contexts(figure.text, p)]
     if not found:
         return ""

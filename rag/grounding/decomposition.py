@@ -14,10 +14,11 @@ from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
 from rag.grounding.lookup import (INCREMENT, increment_asked, rate_value, ratio_value, relative_value, sentence_value,
                                   written_as)
-from rag.grounding.profile import CorpusProfile, period_name, plan_years, squash
+from rag.grounding.profile import CorpusProfile, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
+from rag.vocabulary import PLAN_WORD, plan_ending, plan_years
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
@@ -25,7 +26,7 @@ _KIND_WORDS = re.compile(
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
-_SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|十[一二三四五六七八九]五[”\"]?(?:末|初)?)(?:的|相比)?")
+_SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|" + PLAN_WORD + r"[”\"]?(?:末|初)?)(?:的|相比)?")
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     return "，".join(p for p in parts if p)
 
 
-_TIME = re.compile(r"(?:到|至)?[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:到|至)?(?:19|20)\d{2}年(?:底|末)?")
+_TIME = re.compile(r"(?:到|至)?[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:到|至)?(?:19|20)\d{2}年(?:底|末)?")
 
 
 def _topic(frame: QuestionFrame, rest: str) -> str:
@@ -197,7 +198,7 @@ def _time_said(year: int, passage: Passage) -> str:
     """The year as the answer writes it: '2020年' when its passage writes that year; else the plan period it
     ends ('“十三五”末'), as a plan's review of the period before it speaks of its figures."""
     chunk = passage.chunk
-    name = period_name(year)
+    name = plan_ending(year)
     written = str(year) in squash(f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}")
     return f"“{name}”末" if name and not written else f"{year}年"
 

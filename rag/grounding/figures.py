@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash, years_in
+from rag.grounding.profile import CorpusProfile, squash, years_in
 from rag.grounding.question import ACHIEVED, QuestionFrame
 from rag.types import Chunk, Passage
+from rag.vocabulary import PLAN_NAME, PLAN_PERIOD, plan_base_target, plan_number, plan_years
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
@@ -78,13 +79,12 @@ def _table_year(line: str, header: str, number: str) -> set[int]:
 
 
 _LOOKING_BACK = re.compile(r"发展基础|进展|成就|成效|回顾|现状|发展环境")
-_PLAN = re.compile(r"十([一二三四五六七八九])五|第十([一二三四五六七八九])个五年")
 
 
 def base_year(title: str) -> int | None:
     """The last year before the plan a title names began (2020 for a 十四五 plan): what it reports as done."""
-    plan = _PLAN.search(title)
-    return plan_years(period_number(plan.group(1) or plan.group(2)))[0] - 1 if plan else None
+    plan = PLAN_PERIOD.search(title)
+    return plan_base_target(plan_number(plan.group(1) or plan.group(2)))[0] if plan else None
 
 
 def place_base_year(profile: CorpusProfile, place: str) -> int | None:
@@ -137,13 +137,13 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
     return found
 
 
-_YEAR_MARK = re.compile(r"((?:19|20)\d{2})(?=年|[-—~至到])|十([一二三四五六七八九])五[”\"]?(?:末|期末|时期|期间)")
+_YEAR_MARK = re.compile(r"((?:19|20)\d{2})(?=年|[-—~至到])|" + PLAN_NAME + r"[”\"]?(?:末|期末|时期|期间)")
 
 
 def _years_of(clause: str, at: int | None = None) -> set[int]:
     """The years a clause states ('2020年', '“十二五”末' -> 2015); for the figure at `at`, the one said
     nearest before it ('由“十二五”末的43.06亿元增至2020年的51.37亿元': 43.06 is 2015's), else those after."""
-    marks = [(m.start(), int(m.group(1)) if m.group(1) else plan_years(period_number(m.group(2)))[1])
+    marks = [(m.start(), int(m.group(1)) if m.group(1) else plan_years(plan_number(m.group(2)))[1])
              for m in _YEAR_MARK.finditer(clause)]
     if at is None:
         return {year for _, year in marks}

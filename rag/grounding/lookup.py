@@ -15,7 +15,7 @@ from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY
 from rag.types import Chunk, Passage
 
-_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + ")")
+_NUMBER = re.compile(r"(?<![\d.])(?!(?:19|20)\d{2}\s*年)(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + ")")  # '2020年' is a when
 _QUALIFIER = re.compile(r"^(?:左右|以上|以内|以下|上下)")
 # between the measure and its figure: a verb and a few words ('跨上新台阶，达'), never another measure
 # ('年均增长', '比重', '人均') that would make the figure a rate, a share or an increment of it

@@ -19,6 +19,7 @@ import jieba.posseg as pseg
 from rag.grounding.binding import unnamed
 from rag.prompting import REFUSAL
 from rag.types import Answer
+from rag.vocabulary import PLAN_WORD
 
 MAX_PARTS = 4
 _CONJ_ORDER = ("、", "和", "以及", "及", "与")  # 与 last: it often sits inside a title (速度与激情)
@@ -46,7 +47,7 @@ _COUNTER = re.compile(r"[个名项家种位所类批座条]$")
 _QUESTION_WORD = re.compile(r"谁|什么|哪|多少|几|何时|怎么|怎样|如何|吗|是否")
 _PRONOUN = re.compile(r"^(?:它|其(?![中他余次]))")
 _NOT_JOINT = {"以上", "以下", "其他", "其它", "时"}  # 省级及以上, 及时: not a joint
-_DATED = re.compile(r"^(?:\d{4}年|“?十[一二三四五六七八九]五”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
+_DATED = re.compile(r"^(?:\d{4}年|“?" + PLAN_WORD + r"”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
 _BACK_REFERENCE = re.compile(r"^(?:该|这|那|此|上述)")
 
 
@@ -93,7 +94,7 @@ def _topic(piece: str, dated: bool) -> str:
     if title:
         return title.group(1)
     if dated:
-        return re.split(r"\d{4}年?|“?十[一二三四五六七八九]五|" + _QUESTION_WORD.pattern + "|是", piece)[0]
+        return re.split(r"\d{4}年?|“?" + PLAN_WORD + r"|" + _QUESTION_WORD.pattern + "|是", piece)[0]
     head = piece[: piece.index("的", 1)] if "的" in piece[1:] else ""
     if head:
         return head if len(head) <= 12 and not _QUESTION_WORD.search(head) else ""

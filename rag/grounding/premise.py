@@ -14,6 +14,7 @@ from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
+from rag.vocabulary import PLAN_WORD
 
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
@@ -176,7 +177,7 @@ def _said_of(frame: QuestionFrame, profile: CorpusProfile) -> str:
         return ""
     text = squash(frame.question)
     before = re.split(r"[，,。？?！!；;：:]", text[: text.find(frame.given[0][0])])[-1]
-    before = re.sub(r"(?:到|至)?(?:19|20)\d{2}年(?:底|末)?|[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|期间)?", "", before)
+    before = re.sub(r"(?:到|至)?(?:19|20)\d{2}年(?:底|末)?|[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|期间)?", "", before)
     before = _VERB.sub("", before)
     for name in sorted(profile.aliases, key=len, reverse=True):
         before = before.replace(name, "")
@@ -195,7 +196,7 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     text = squash(frame.question)
     for name in sorted(profile.aliases, key=len, reverse=True):
         text = text.replace(name, "|")
-    periods = r"(?:19|20)\d{2}年?|十[一二三四五六七八九]五"
+    periods = r"(?:19|20)\d{2}年?|" + PLAN_WORD
     text = re.sub(periods, "|", text)
     stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
     quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title

@@ -8,25 +8,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import jieba.posseg
 
 from rag.conversation import PlaceFinder
-from rag.types import Chunk
+from rag.facts import document_year
+from rag.numbers import years_as_digits
+from rag.vocabulary import ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
+from rag.types import Chunk, Document
 
-_CN_DIGITS = str.maketrans("〇零Oo一二三四五六七八九", "0000123456789")
-_CN_YEAR = re.compile(r"[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九]\s*[〇零Oo一二三四五六七八九](?=\s*年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
-_PERIOD = re.compile(r"十([一二三四五六七八九])五")
-# Development zones are named by a rule of the language: 淄博高新技术产业开发区 is called 淄博高新区.
-_ZONE = re.compile(r"([\u4e00-\u9fff]{2,4}?)(高新技术产业开发区|经济技术开发区|高新区|经开区|经济开发区|新区)")
-_ZONE_SHORT = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
-_ZONE_TYPES = {"高新区", "经开区", "开发区", "新区"}
-_ADMIN = ("省", "市", "区", "县", "州", "旗")
-ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|旗)")  # an administrative place's name
 # table header/category cells and plan vocabulary that are not indicators
 _NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
 _TARGET_VERB = re.compile(
@@ -38,7 +32,7 @@ _CLAUSE_CUT = re.compile(r".*[，,、；;：:。的在和与及到年]")
 def normalize_years(text: str) -> str:
     """NFKC and '二〇三五年' -> '2035年', so years are found however they are written."""
     text = unicodedata.normalize("NFKC", text)
-    return _CN_YEAR.sub(lambda m: re.sub(r"\s", "", m.group(0)).translate(_CN_DIGITS), text)
+    return years_as_digits(text)
 
 
 def squash(text: str) -> str:
@@ -46,29 +40,13 @@ def squash(text: str) -> str:
     return re.sub(r"[ \t\r\u3000]+", "", normalize_years(text))
 
 
-def plan_years(number: int) -> tuple[int, int]:
-    """The N-th five-year plan's years: the 3rd began in 1966 and every later one five years on."""
-    start = 1966 + 5 * (number - 3)
-    return start, start + 4
-
-
-def period_name(year: int) -> str:
-    """The five-year plan that ends in `year` ('十三五' for 2020), or ''."""
-    number = (year - 1970) // 5 + 3 if (year - 1970) % 5 == 0 else 0  # the 3rd plan ended in 1970
-    return f"十{'一二三四五六七八九'[number - 11]}五" if 11 <= number <= 19 else ""
-
-
-def period_number(digit: str) -> int:
-    return 10 + "一二三四五六七八九".index(digit) + 1
-
-
 def years_in(text: str) -> set[int]:
     """Explicit years (as '2025年', '2021-2025', '二〇三五年') and the end years of plan periods said to end
     ('“十三五”末', '十三五期间'): what a document gives figures for."""
     text = normalize_years(text)
     found = {int(y) for y in _YEAR.findall(text)} | {int(y) for y in _RANGE_END.findall(text)}
-    for m in re.finditer(r"十([一二三四五六七八九])五\W{0,2}(?:末|期间|时期|以来)", text):
-        found.add(plan_years(period_number(m.group(1)))[1])
+    for m in re.finditer(PLAN_NAME + r"\W{0,2}(?:末|期间|时期|以来)", text):
+        found.add(plan_years(plan_number(m.group(1)))[1])
     return found
 
 
@@ -81,19 +59,7 @@ def named_years(text: str) -> set[int]:
 
 
 def periods_in(text: str) -> set[int]:
-    return {period_number(d) for d in _PERIOD.findall(text)}
-
-
-def short_forms(name: str) -> set[str]:
-    """The names people use for a place: with and without its administrative suffix, zones abbreviated."""
-    forms = {name}
-    m = _ZONE.fullmatch(name)
-    if m:
-        short = _ZONE_SHORT.get(m.group(2), m.group(2))
-        forms |= {m.group(1) + short, short}
-    elif name.endswith(_ADMIN) and len(name) >= 3:
-        forms.add(name[:-1])
-    return {f for f in forms if len(f) >= 2}
+    return {plan_number(d) for d in re.findall(PLAN_NAME, text)}
 
 
 @dataclass
@@ -105,17 +71,18 @@ class DocProfile:
     years: set[int] = field(default_factory=set)
     periods: set[int] = field(default_factory=set)
     text: str = ""  # its title, headings and chunk texts, squashed: for presence checks
+    year: int | None = None  # the year it was written in: what its '今年/去年' mean (None when it does not say)
 
 
 def title_places(title: str, finder: PlaceFinder) -> tuple[str, list[str]]:
     """(subject, parents): the most specific place of the first run of places in the title."""
     head = normalize_years(title)
-    zone = _ZONE.search(head)
+    zone = ZONE_NAME.search(head)
     spans = finder.places(head)
     chain: list[str] = []
     for span in spans:
         chain += [w for w, _ in finder.tokens(span.text) if len(w) >= 2]
-    chain = [p for p in chain if p.endswith(_ADMIN) or p in finder.known] or [s.text for s in spans]
+    chain = [p for p in chain if (p.endswith(ADMIN_SUFFIXES) or p in finder.known) and p not in ADMIN_SUFFIXES] or [s.text for s in spans]
     if zone:
         parents = [p for p in chain if p != zone.group(0) and p not in zone.group(0)]
         return zone.group(0), parents + ([zone.group(1)] if zone.group(1) not in parents else [])
@@ -170,13 +137,18 @@ class CorpusProfile:
             self._joined[key] = "\n".join(self.docs[d].text for d in key if d in self.docs)
         return self._joined[key]
 
+    def written_in(self, doc_ids: Iterable[str] | None = None) -> int | None:
+        """The year these documents (all, when None) were written in, when they agree on one."""
+        years = {d.year for k, d in self.docs.items() if doc_ids is None or k in doc_ids}
+        return years.pop() if len(years) == 1 and None not in years else None
+
     def years_of(self, doc_ids: Iterable[str]) -> set[int]:
         return set().union(*(self.docs[d].years for d in doc_ids if d in self.docs))
 
     def names_of(self, place: str) -> set[str]:
         """The place's names that identify it in any document ('高新区' alone could be any zone)."""
         canonical = self.aliases.get(place, place)
-        return {a for a, c in self.aliases.items() if c == canonical and a not in _ZONE_TYPES} | {canonical}
+        return {a for a, c in self.aliases.items() if c == canonical and a not in ZONE_KINDS} | {canonical}
 
     def most_specific(self, places: list[str]) -> str:
         """高密, not 潍坊 whose plan speaks of it ('' when none)."""
@@ -204,7 +176,7 @@ class CorpusProfile:
         for d in self.docs.values():
             if d.subject == canonical:
                 for p in d.parents:
-                    out |= short_forms(p)
+                    out |= short_place_forms(p)
         return out
 
 
@@ -215,7 +187,16 @@ def chunks_with(needle: str, chunks: Iterable[Chunk], profile: CorpusProfile) ->
     return [c for c in chunks if c.doc_id in docs and needle in squash(c.text)] if docs else []
 
 
-def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
+def _opening(document: Document | None) -> str:
+    """The lines under a document's title (a subtitle, the date line '在贵州省…会议上'): where a document
+    whose title names no place says whose it is."""
+    return "\n".join(document.text.splitlines()[:4]) if document is not None else ""
+
+
+def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | None = None) -> CorpusProfile:
+    """`documents` (the index's, when there is one): each document's own year and, when its title names
+    no place, the place its opening lines name."""
+    documents = documents or {}
     by_doc: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
         by_doc[chunk.doc_id].append(chunk)
@@ -225,14 +206,18 @@ def build_profile(chunks: Iterable[Chunk]) -> CorpusProfile:
     for doc_id, parts in by_doc.items():
         title = parts[0].title
         text = normalize_years("\n".join([title] + [f"{c.heading_path}\n{c.text}" for c in parts]))
+        document = documents.get(doc_id)
         subject, parents = title_places(title, finder)
-        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text))
+        if not subject:
+            subject, parents = title_places(_opening(document), finder)
+        year = document_year(document) if document is not None else None
+        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text), year)
         indicators |= table_indicators(text) | target_indicators(text)
     aliases: dict[str, str] = {}
     for d in docs.values():
         if d.subject:
-            for form in sorted(short_forms(d.subject), key=len):
+            for form in sorted(short_place_forms(d.subject), key=len):
                 aliases.setdefault(form, d.subject)
-    indicators = {i for i in indicators if i not in aliases and not (i.endswith(_ADMIN) and len(i) <= 5)}
+    indicators = {i for i in indicators if i not in aliases and not (i.endswith(ADMIN_SUFFIXES) and len(i) <= 5)}
     corpus = "\n".join(d.text for d in docs.values())
     return CorpusProfile(docs, aliases, indicators, corpus)

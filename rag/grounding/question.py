@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.conversation import PlaceFinder
-from rag.grounding.profile import CorpusProfile, period_number, plan_years, squash
+from rag.grounding.profile import CorpusProfile, squash
+from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -20,8 +21,7 @@ _METRIC = re.compile(
     r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
 )
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
-# the GDP's other names: standard terms of Chinese statistics, applied to every corpus alike
-GLOSSARY = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
+GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
@@ -61,7 +61,6 @@ _AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均�
 # what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
 _ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者边]")  # '三地', '两个': which ones, not what
-_SUFFIXES = ("省", "市", "区", "县", "镇", "乡", "旗", "州")
 _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![长委级民场政])")  # not 市长, 区委
 # a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
 # said of it; kinds of area that are not places (工业园区, 示范区) are left out
@@ -69,6 +68,7 @@ _NAMED_UNIT = re.compile(r"(?<=[给对在为和与])([\u4e00-\u9fff]{2,3}(?:区|
 _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|老|开发|功能|示范|试验|实验|保护|集聚|先行|核心|服务|"
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
+_HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
 _QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化|少了\d")  # '比“十二五”末少了100天'
 
@@ -120,6 +120,11 @@ class QuestionFrame:
         return "；".join(parts)
 
 
+def asks_figure(question: str) -> bool:
+    """The question asks for a number ('多少', '几', '多大'), not for things or a description."""
+    return bool(_HOW_MUCH.search(question))
+
+
 def expand(question: str) -> str:
     """The question with the glossary's standard terms beside the common ones (for matching and retrieval)."""
     out = question
@@ -163,8 +168,8 @@ def _years(text: str) -> tuple[list[int], list[int]]:
     text = season_named(text)
     years: list[int] = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", text)]
     periods: list[int] = []
-    for m in re.finditer(r"十([一二三四五六七八九])五[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
-        number = period_number(m.group(1))
+    for m in re.finditer(PLAN_NAME + r"[”\"]?\s*(末|收官|最后一年|初|开局|第一年|首年|期间|时期)?", text):
+        number = plan_number(m.group(1))
         periods.append(number)
         first, last = plan_years(number)
         if m.group(2) in ("末", "收官", "最后一年"):
@@ -206,7 +211,7 @@ class QuestionReader:
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
         frame.unknown = [u for u in dict.fromkeys(frame.unknown)
-                         if (u.endswith(_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
+                         if (u.endswith(ADMIN_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
         parents = {name for place in self.profile.places for name in self.profile.parents(place)}
         frame.above = [m for m in frame.mentioned if m in parents]
 
@@ -214,7 +219,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?十[一二三四五六七八九]五[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
@@ -234,6 +239,16 @@ class QuestionReader:
             run += word
         return terms
 
+    def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
+        """'去年', '今年', '明年' read against the year the asked place's documents were written in (a 2026
+        report's 去年 is 2025); [] when the documents do not say one year."""
+        words = [w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in text]
+        if not words:
+            return []
+        docs = [d for p in frame.places for d in self.profile.docs_of(p)] or None
+        year = self.profile.written_in(docs)
+        return [year + RELATIVE_YEARS[words[0]]] if year is not None else []
+
     def _indicator(self, text: str) -> str:
         inside = [i for i in self.profile.indicators if i in text]
         return max(inside, key=len) if inside else ""
@@ -243,6 +258,8 @@ class QuestionReader:
         frame = QuestionFrame(question)
         self._places(text, frame)
         frame.years, frame.periods = _years(text)
+        if not frame.years:
+            frame.years = self._relative_years(text, frame)
         frame.quoted = [q.strip() for q in _QUOTED.findall(text)]
         frame.given = [(n, u) for n, u in _GIVEN.findall(magnitudes(text))
                        if not (u == "年" and re.fullmatch(r"(?:19|20)\d{2}", n))]

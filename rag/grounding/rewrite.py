@@ -10,6 +10,7 @@ import re
 
 from rag.grounding.profile import CorpusProfile
 from rag.grounding.question import QuestionFrame
+from rag.vocabulary import OVERVIEW_WORDS
 
 MIN_EVERYDAY = 2  # content words the corpus never uses, before a question counts as everyday speech
 MAX_TOKENS = 48
@@ -27,7 +28,7 @@ EXAMPLE = ("这几年村里的路修了多少？", "农村公路新建和改造�
 
 def everyday_words(frame: QuestionFrame, tokens: list[tuple[str, str]], profile: CorpusProfile) -> list[str]:
     """The question's content words that no indexed document uses ('老楼', '院子', '修整')."""
-    skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(profile.aliases) | _ASKING
+    skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(profile.aliases) | _ASKING | OVERVIEW_WORDS
     words = [w for w, tag in tokens if len(w) >= 2 and not tag.startswith(_FUNCTION_TAGS) and w not in skip]
     return [w for w in dict.fromkeys(words) if w not in profile.text]
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 from rag.grounding.figures import context_years
-from rag.grounding.profile import CorpusProfile, period_name
+from rag.grounding.profile import CorpusProfile
 from rag.grounding.question import QuestionFrame, expand
 from rag.retrieval import Retriever
 from rag.types import Passage
+from rag.vocabulary import PLAN_WORD, plan_ending
 
 # ~0.003 is five ranks of one scorer in the fused score: a tie-breaker among near neighbours
 YEAR_BONUS = 0.003
@@ -43,8 +44,8 @@ class ScopedRetriever:
 
     def _rerank(self, question: str, passages: list[Passage], k: int) -> list[Passage]:
         """The 2025 target and the 2020 base sit in neighbouring passages: the one the question names first."""
-        marks = re.findall(r"(?:19|20)\d{2}|十[一二三四五六七八九]五", question)
-        marks += [period_name(int(m)) for m in marks if m.isdigit() and period_name(int(m))]  # 2020: 十三五 ends
+        marks = re.findall(r"(?:19|20)\d{2}|" + PLAN_WORD, question)
+        marks += [plan_ending(int(m)) for m in marks if m.isdigit() and plan_ending(int(m))]  # 2020: 十三五 ends
         if not marks:
             return passages[:k]
         years = {int(m) for m in marks if m.isdigit()}

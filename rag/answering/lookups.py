@@ -1,0 +1,109 @@
+"""Answers read in code from the documents, no model: the members of a named list, a sum or maximum over
+them, and each place's figure when a number question names no place. Each gives way (returns False) when
+what it reads is not there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from rag.answering.asked import Asked, said
+from rag.answering.model import look_up
+from rag.citations import attach_citations
+from rag.grounding.decomposition import Side, SideResult, compose
+from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
+                                  summed_list, superlative)
+from rag.grounding.lookup import measure_forms
+from rag.grounding.question import GLOSSARY, measure
+from rag.types import Event, Passage
+
+
+def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
+    """The passages, then the chunks of the asked places' documents that name one of `words`."""
+    profile, passages = q.pipe.reader.profile, q.answer.passages
+    docs = [d for p in q.frame.places for d in profile.docs_of(p) if q.doc_ids is None or d in q.doc_ids]
+    if not docs or q.given:
+        return list(passages)
+    seen = {p.chunk.chunk_id for p in passages}
+    return list(passages) + [p for p in q.pipe.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
+
+
+class OverList:
+    """A sum, or the highest, over a list the documents name by its parts: the members read from the
+    sentence naming the list, each member's figure from its own sentence for the year asked, the
+    arithmetic done here."""
+
+    name = "list_figures"
+
+    def applies(self, q: Asked) -> bool:
+        frame = q.frame
+        return len(frame.years) == 1 and (frame.kind == "sum" or superlative(frame.question)) \
+            and summed_list(frame.question) is not None
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        frame = q.frame
+        glossed = [full for short, full in GLOSSARY.items() if short in frame.question]  # '营收' for 营业收入
+        term = measure(frame) or next(iter(glossed), "")
+        if not term:
+            return False
+        parts, phrase = summed_list(frame.question)
+        pool = _with_place_chunks(q, ["+".join(map(str, parts)), *measure_forms(term)])
+        listed = members(parts, phrase, pool)
+        found = member_figures(listed.items, term, frame.years[0], pool) if listed else []
+        got = over_members(listed.items, found, listed, term, frame.years[0], frame.question, pool) if listed else None
+        if got is None:
+            return False
+        q.answer.text, q.answer.calculation, q.answer.passages = got
+        q.answer.looked_up, q.answer.reason = True, "名单和各项数字直接取自文档原文，计算由程序完成。"
+        yield from said(q)
+
+
+class NamedList:
+    """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
+    enumerates it, in the passages, else in the asked place's documents."""
+
+    name = "named_list"
+
+    def applies(self, q: Asked) -> bool:
+        return asked_list(q.frame.question) is not None
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        answer, asked = q.answer, asked_list(q.frame.question)
+        pool = _with_place_chunks(q, [asked.head])
+        found = find_list(asked, q.frame.question, pool)
+        if found is None:
+            return False
+        if found.passage > len(answer.passages):  # from the place's documents: shown after the retrieved ones
+            answer.passages, found.passage = answer.passages + [pool[found.passage - 1]], len(answer.passages) + 1
+        answer.text, answer.looked_up = list_text(asked, found), True
+        answer.reason = "以上条目直接取自文档列举该名称的原句。"
+        yield from said(q)
+
+
+class EveryPlace:
+    """A number question naming no place over a corpus of several places: each place's figure read in
+    code from its own documents, one line each, cited; places whose documents state none are named in
+    the reason."""
+
+    name = "every_place"
+
+    def applies(self, q: Asked) -> bool:
+        frame = q.frame  # (given passages: a benchmark's, with no corpus of places behind them)
+        return not (q.given or frame.places or frame.mentioned or frame.unknown) and frame.kind == "fact" \
+            and bool(re.search(r"多少|几", frame.question)) and bool(measure(frame)) \
+            and len(q.pipe.reader.profile.places) >= 2
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        profile, results = q.pipe.reader.profile, []
+        for place in profile.places:
+            side = Side(place, f"{place}{q.frame.question}", profile.docs_of(place) or None, place)
+            found = look_up(q, side, q.frame, [])
+            if found is not None and not found.refused:
+                results.append(SideResult(side, found))
+        if not results:
+            return False
+        q.answer.text, q.answer.passages, _ = compose(q.frame, results)
+        left = [p for p in profile.places if p not in {r.side.place for r in results}]
+        q.answer.reason = "问题没有指明地区，以上是文档中各地区的数字（直接取自原文）" + (f"；{'、'.join(left)}的文档没有给出。" if left else "。")
+        q.answer.looked_up = True
+        yield from said(q)

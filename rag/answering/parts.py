@@ -1,0 +1,69 @@
+"""A question asking several things: the model asked once per part over the same passages, the parts
+joined in one answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rag.answering.asked import Asked
+from rag.answering.model import bound, generate
+from rag.citations import attach_citations
+from rag.grounding.answerability import check_answerable
+from rag.grounding.list_completion import complete_list
+from rag.grounding.part_sources import PartCheck, check_part, cited_in_whole, part_keys
+from rag.grounding.parts import check_shared, distinct, join_parts
+from rag.grounding.question import QuestionFrame
+from rag.prompting import REFUSAL
+from rag.types import Answer, Event, Passage
+
+
+def _answer_part(q: Asked, sub: Answer, frame: QuestionFrame, label: str = "") -> Iterator[Event]:
+    """One part asked of the model (each passage trimmed for its part, the budget grown with the number
+    of parts); its citations must name the numbers that set it apart (its year)."""
+    yield from generate(q, sub, label, chars=q.pipe.settings.passage_chars * len(q.parts))
+    question, sub.question = sub.question, distinct(sub.question, q.parts)
+    bound(sub, frame)
+    sub.question = question
+    complete_list(sub)
+
+
+def _own_sources(q: Asked, sub: Answer, check: PartCheck, passages: list[Passage], frame: QuestionFrame) -> Answer:
+    """A part refused, or answered from passages that do not name its own word (女子 for 男子), asked
+    again over the passages that do; said not found when that fails and it rested on a sibling's."""
+    if check.passages:
+        retry = Answer(question=sub.question, text="", passages=[passages[i] for i in check.passages])
+        for _ in _answer_part(q, retry, frame):
+            pass  # not streamed: its [n] count the passages asked over, renumbered below
+        if not retry.refused:
+            retry.text, retry.passages = cited_in_whole(retry.text, check.passages), passages
+            return attach_citations(retry)
+    if check.refuse and not sub.refused:
+        sub.withheld, sub.refused, sub.reason, sub.claims = sub.text, True, check.reason, []
+        sub.text = f"{REFUSAL}。{check.reason}"
+    return sub
+
+
+class PartsAnswer:
+    """A part the passages cannot answer says so, the others are still answered. A part's citations must
+    name the numbers that set it apart (its year); those all parts share, the joined answer's."""
+
+    name = "parts"
+
+    def applies(self, q: Asked) -> bool:
+        return len(q.parts) >= 2 and q.correction is None
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        answer, results, keys = q.answer, [], part_keys(q.parts)
+        for number, part in enumerate(q.parts):
+            frame, sub = q.reader.read(part), Answer(question=part, text="", passages=answer.passages)
+            verdict = check_answerable(frame, q.reader.profile, answer.passages, q.reader.finder.tokens(part),
+                                       None if q.given else q.pipe.evidence)
+            if verdict.answerable:
+                yield from _answer_part(q, sub, frame, "\n" if number else "")
+                check = check_part(sub.text, sub.refused, number, keys, answer.passages)
+                sub = _own_sources(q, sub, check, answer.passages, frame)
+            else:
+                sub.text, sub.refused, sub.reason = f"{REFUSAL}。{verdict.reason}", True, verdict.reason
+            results.append(sub)
+        if not join_parts(answer, results).refused:
+            check_shared(attach_citations(answer), q.parts)
