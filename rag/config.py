@@ -50,11 +50,13 @@ class Settings:
     passage_chars: int = 160  # > 0: each passage in the prompt is cut to ~this many characters of its most relevant sentences
     heading_levels: int = 2  # > 0: the prompt shows only this many of a passage's deepest headings
     answer_parts: bool = True  # a question asking several things (A和B分别…) is asked one part at a time
-    fusion: str = "rrf"  # how dense and BM25 candidates are combined: "rrf" (weighted reciprocal rank) or "convex" (min-max scores)
-    candidates: int = 30
+    # dense + BM25 fusion, tuned on both dev sets (docs/models.md, "Fusion"): "rrf" (weighted reciprocal rank) or
+    # "convex" (min-max normalised scores); k stays 60, the fused-score scale grounding's tie-breakers assume
+    fusion: str = "rrf"
+    candidates: int = 50  # per side
     rrf_k: int = 60
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 3.0  # e5's dense ranking is the weaker vote (EmbeddingGemma's preset: 2)
     # generation: a known model name (see rag.assets), a .gguf path, or a transformers folder
     llm: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
     llm_backend: str = "auto"  # auto | llama_cpp | transformers | openai (an OpenAI-compatible server)

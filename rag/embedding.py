@@ -39,7 +39,10 @@ class OnnxModel:
         self.max_length = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
         self.full_dim = int(self.session.get_outputs()[0].shape[-1])
 
-    def encode(self, texts: list[str], prompt_name: str | None, batch_size: int, dim: int) -> np.ndarray:
+    def encode(self, texts: list[str], prompt_name: str | None = None, batch_size: int = 32, dim: int = 0,
+               **_: object) -> np.ndarray:
+        """Normalised vectors; called like SentenceTransformer.encode (extra keywords ignored)."""
+        dim = dim or self.full_dim
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), dim), dtype="float32")
@@ -80,7 +83,7 @@ class Embedder:
 
     def _encode(self, texts: list[str], prompt: str | None, show_progress: bool = False) -> np.ndarray:
         if isinstance(self.model, OnnxModel):
-            return self.model.encode(texts, prompt, self.batch_size, self.dim)
+            return self.model.encode(texts, prompt_name=prompt, batch_size=self.batch_size, dim=self.dim)
         vectors = self.model.encode(
             texts, prompt_name=prompt, batch_size=self.batch_size, normalize_embeddings=False,
             convert_to_tensor=True, show_progress_bar=show_progress,

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.assets import SCORER_EMBEDDER  # DEFAULT_THRESHOLD was calibrated with it
 from rag.citations import cited_numbers, is_refusal, split_claims, verified_results
 from rag.numbers import years_as_digits
 from rag.prompting import PREMISE_MARK
@@ -212,11 +213,28 @@ def _stated(claim: str) -> str:
 
 
 class EmbedderEncoder:
-    """The project's Embedder as an `Encoder`: e5 wants the "query: " prompt on both sides for similarity."""
+    """The project's Embedder as an `Encoder`: e5 wants the "query: " prompt on both sides for similarity.
+    The threshold is calibrated for e5's similarities, so whatever embedder retrieves, claims are scored
+    with e5 (loaded on first use when retrieval runs another model): eval figures stay comparable across
+    embedders (docs/models.md, EmbeddingGemma)."""
 
     def __init__(self, embedder):
         self.embedder = embedder
+        self._scorer = None
+
+    @property
+    def scorer(self):
+        if self._scorer is None:
+            if getattr(self.embedder, "name", SCORER_EMBEDDER) == SCORER_EMBEDDER:
+                self._scorer = self.embedder
+            else:
+                from rag.assets import resolve_embedder
+                from rag.config import load_settings
+                from rag.embedding import Embedder
+
+                self._scorer = Embedder(*resolve_embedder(SCORER_EMBEDDER, load_settings().cache_dir))
+        return self._scorer
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        model = self.embedder.model
-        return model.encode(texts, prompt_name=self.embedder.query_prompt, normalize_embeddings=True, convert_to_numpy=True)
+        model = self.scorer.model
+        return model.encode(texts, prompt_name=self.scorer.query_prompt, normalize_embeddings=True, convert_to_numpy=True)

@@ -55,9 +55,10 @@ def export(folder: Path, out_dir: Path) -> Path:
     ids = torch.tensor([[2, 1000, 1001, 1002, 1], [2, 1003, 1, 0, 0]])
     mask = (ids != 0).long()
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+    # the output is not called "embedding": the quantiser makes a node of that name and onnxruntime refuses the graph
     with torch.no_grad():
         torch.onnx.export(module, (ids, mask), str(work / FP32_FILE), input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"], dynamo=True, opset_version=18, external_data=True,
+                          output_names=["sentence_embedding"], dynamo=True, opset_version=18, external_data=True,
                           dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}})
     del module, model
     quantize_dynamic(str(work / FP32_FILE), str(out_dir / INT8_FILE), weight_type=QuantType.QInt8, per_channel=True,

@@ -8,9 +8,12 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.errors import IndexStateError
+from rag.errors import IndexStateError, RagError
 from rag.store import StoredIndex
 from rag.types import Passage
+
+
+FUSIONS = ("rrf", "convex")
 
 
 def fuse_rankings(rankings: list[list[int]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
@@ -48,6 +51,8 @@ class Retriever:
                 f"索引是用向量模型 {stored.manifest.get('embedder')} 建立的，当前配置的是 {expected}；"
                 "请运行 `rag index --rebuild` 重建索引。"
             )
+        if settings.fusion not in FUSIONS:
+            raise RagError(f"配置项 fusion 的值 {settings.fusion!r} 无效：可选 {'、'.join(FUSIONS)}。")
         self.stored = stored
         self.embedder = embedder
         self.settings = settings

@@ -167,10 +167,21 @@ def test_installed_embeddinggemma_reproduces_the_model_card(name):
     ±0.001, the int8 export within its tolerance); only presets that `rag models` installed are checked."""
     from rag.assets import CARD_SIMILARITIES, CARD_TOLERANCE, card_similarities
 
-    folder = Settings().cache_dir / "models" / name
+    folder = load_settings().cache_dir / "models" / name
     if not (folder / "modules.json").is_file():
         pytest.skip(f"{name} is not installed (RAG_EMBEDDER={name} rag models)")
     got = card_similarities(folder)
     tolerance = CARD_TOLERANCE if "int8" in name else 0.001
     assert got == pytest.approx(list(CARD_SIMILARITIES), abs=tolerance)
     assert max(range(4), key=got.__getitem__) == 1  # Mars, the right answer, first
+
+
+def test_every_preset_file_loads_and_names_a_known_embedder():
+    """presets/*.toml are rag.toml files (RAG_CONFIG=presets/<name>.toml): known keys, a packaged embedder."""
+    from rag.config import PROJECT_ROOT
+
+    presets = sorted((PROJECT_ROOT / "presets").glob("*.toml"))
+    assert presets
+    for path in presets:
+        settings = load_settings(path, env={})
+        assert settings.embedder in EMBEDDERS and settings.embedder != Settings().embedder, path.name

@@ -80,5 +80,5 @@ def test_fusion_table_shows_bm25_before_product_and_best(monkeypatch):
             for f in (Fusion("dense"), Fusion("bm25"), Fusion("rrf"), Fusion("convex", 0.5, 0.5, 60, 30))]
     table = fusion_table(rows)
     assert "| — | — | BM25 alone | 0.5 |" in table and "| toy | 8 | dense alone | 1 |" in table
-    assert "before: rrf k=60 w=1:1 n=30" in table and "**product:" in table and "best on seed: convex" in table
+    assert "before: rrf k=60 w=1:1 n=30" in table and "**default:" in table and "best on seed: convex" in table
     assert all(line.count("|") == table.splitlines()[0].count("|") for line in table.splitlines() if line.startswith("|"))

@@ -165,3 +165,21 @@ def test_a_checked_calculation_is_judged_on_its_inputs():
     assert not wrong.claims[0].supported
     unsourced = scorer.score("两者相差275.4亿元（300.5−24.1=276.4）[1][2]。", passages)
     assert not unsourced.claims[0].supported  # 24.1 is in no cited passage
+
+
+def test_claims_are_scored_with_the_calibrated_embedder_whatever_retrieves(monkeypatch):
+    """The threshold is e5's: a pipeline retrieving with another model scores claims with e5 all the same."""
+    import rag.assets
+    import rag.embedding
+    from rag.assets import SCORER_EMBEDDER
+    from rag.faithfulness import EmbedderEncoder
+
+    loaded = []
+    monkeypatch.setattr(rag.assets, "resolve_embedder", lambda name, cache: (cache, name))
+    monkeypatch.setattr(rag.embedding, "Embedder", lambda path, name: loaded.append(name) or HashEmbedder())
+    same = HashEmbedder()
+    same.name = SCORER_EMBEDDER
+    assert EmbedderEncoder(same).scorer is same and loaded == []
+    other = HashEmbedder()
+    other.name = "embeddinggemma-300m-int8"
+    assert EmbedderEncoder(other).scorer is not other and loaded == [SCORER_EMBEDDER]

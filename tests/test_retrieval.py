@@ -89,12 +89,16 @@ def test_doc_filter_and_more_wanted_than_allowed(retriever):
     assert retriever.search("地区生产总值", k=5, doc_ids=["no-such-doc"]) == []
 
 
-def test_hybrid_search_returns_ranked_passages(retriever):
+@pytest.mark.parametrize("lexical_weight", [1.0, 3.0])
+def test_hybrid_search_returns_ranked_passages(retriever, lexical_weight):
+    retriever.settings = retriever.settings.with_overrides(dense_weight=1.0, lexical_weight=lexical_weight)
     hits = retriever.search("高密市2020年地区生产总值", k=4)
     assert len(hits) == 4
     assert [p.score for p in hits] == sorted((p.score for p in hits), reverse=True)
-    if retriever.stored.vectors.ranks_text:  # fused inside Milvus: RRF scores, no per-side ranks reported
-        assert all(0 < p.score <= 2 / (retriever.settings.rrf_k + 1) + 1e-6 for p in hits)
+    top = (1 + lexical_weight) / (retriever.settings.rrf_k + 1) + 1e-6
+    assert all(0 < p.score <= top for p in hits)
+    if retriever.stored.vectors.ranks_text and lexical_weight == 1.0:  # fused inside Milvus: no per-side ranks
+        assert all(p.dense_rank is None and p.lexical_rank is None for p in hits)
     else:
         assert any(p.dense_rank is not None and p.lexical_rank is not None for p in hits)
 
@@ -135,3 +139,10 @@ def test_convex_fusion_in_the_retriever(retriever):
         assert 0.0 < hits[0].score <= 1.0 and any(p.lexical_rank == 0 for p in hits)
     filtered = retriever.search("地区生产总值", k=5, doc_ids=[PINGDU_ID])
     assert len(filtered) == 5 and all(p.chunk.doc_id == PINGDU_ID for p in filtered)
+
+
+def test_an_unknown_fusion_is_refused_in_chinese(retriever):
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="fusion"):
+        Retriever(retriever.stored, retriever.embedder, retriever.settings.with_overrides(fusion="max"))
