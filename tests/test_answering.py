@@ -153,3 +153,16 @@ def test_a_section_that_does_not_speak_of_the_questions_topic_gives_way(pipe):
 def test_a_side_is_read_from_the_figure_index_for_its_year(pipe):
     answer = pipe.ask("婺源县和莱西市十三五末地区生产总值哪个更大？")
     assert answer.route == "sides" and "180亿元" in answer.text and "300.5亿元" in answer.text
+
+
+def test_a_document_over_the_records_limit_is_indexed_without_records(monkeypatch):
+    from rag import derived
+    from rag.chunking import chunk_document
+    from rag.types import Document
+
+    title, body = PLAN
+    doc = Document("big", title, "big.txt", f"{title}\n{body}", "0" * 64, "utf-8")
+    chunks = chunk_document(doc, size=200, overlap=0)
+    assert derived.derive(doc, chunks)["figures"]  # a short plan states figures
+    monkeypatch.setattr(derived, "MAX_CHARS", 100)
+    assert derived.derive(doc, chunks) == {kind: [] for kind in derived.BUILDERS}
