@@ -190,11 +190,11 @@ OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "�
 ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")
 # what a question word makes of the name after it: '哪些县', '几个区', '各市' ask which ones, they name none
 ASKING_PREFIXES = ("哪", "几", "各", "每", "某", "什么", "多少")
-# the words that make a measure its rate of change ('规模以上工业增加值增速'): the rate is the record's role
+# the words that make a measure its rate of change ('…增加值增速'): the rate is the record's role
 RATE_SUFFIXES = ("增长速度", "增长率", "增速", "增幅", "增长")
 # words that ask for a rank, not a value
 RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
-# words that join several things asked into one question ('基期值和目标', '分别', '各')
+# words that join several things asked into one question ('A和B', '分别', '各')
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")

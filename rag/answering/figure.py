@@ -17,11 +17,12 @@ from rag.types import Answer, Event, Passage
 from rag.vocabulary import COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES, TARGET_CUES
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
-# standard synonym); lower matches are left to the model. Calibrated with grounding.evidence.MEASURE_MATCH.
+# standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
+# right/taken counts on both dev sets (eval/baseline-report.md, session 15).
 ANSWER_MATCH = 0.9
 _CHANGES = {"rate", "change"}
 CHANGE_FROM_LEVELS = {"difference", "growth", "ratio"}  # kinds whose sides are levels, whatever verb asks the change
-SEVERAL = re.compile("|".join(COORDINATION))  # '基期值和目标', '分别', '各': more than one figure asked
+SEVERAL = re.compile("|".join(COORDINATION))  # 'A和B', '分别', '各': more than one figure asked
 _TARGET_WORDS = tuple(w for w in TARGET_CUES if len(w) >= 2)  # '目标', '预期', '力争'… not '要' or '到'
 
 
@@ -52,8 +53,8 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
 
 def agreed(found: list[Figure]) -> Figure | None:
     """The one figure all matching records state (the same value, unit and year), else None. A bound
-    ('突破2万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上6万亿元台阶')
-    to the precise figure it introduces ('达到62661亿元')."""
+    ('突破X万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上X万亿元台阶')
+    to the precise figure it introduces ('达到XXXXX亿元')."""
     exact = [f for f in found if not f.bound] or found
     if len({f.sentence for f in exact}) == 1 and len({f.year for f in exact}) == 1:
         exact = [max(exact, key=lambda f: len(re.sub(r"\D", "", f.text)))]

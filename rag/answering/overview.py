@@ -33,7 +33,7 @@ def _asks_overview(question: str, kind: str) -> bool:
 
 def _topic_words(q: Asked) -> list[str]:
     """The noun phrases that say what the question is about: runs of nouns that are not its places, times,
-    question words or the section concept it asks for ('湖北今年在夜经济方面有什么具体目标' -> 夜经济)."""
+    question words or the section concept it asks for ('婺源县在旅游方面面临哪些挑战' -> 旅游)."""
     places = set(q.reader.profile.aliases) | {n for p in q.frame.places for n in q.reader.profile.names_of(p)}
     text = _TIME.sub("，", squash(q.asked))
     for name in sorted(places, key=len, reverse=True):
@@ -50,8 +50,8 @@ def _topic_words(q: Asked) -> list[str]:
 
 
 def _in_order(phrase: str, text: str) -> bool:
-    """The phrase's characters in order within twice its length ('县域经济实施方案' in
-    '县域经济高质量发展实施方案'; '夜经济' is not in '…经济…')."""
+    """The phrase's characters in order within twice its length: an abbreviation of the documents' name
+    ('乡村振兴规划' in '乡村振兴战略规划'), not its last word alone ('夜间经济' is not in '…经济…')."""
     for start in (m.start() for m in re.finditer(re.escape(phrase[0]), text)):
         at = start
         for char in phrase[1:]:
