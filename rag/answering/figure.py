@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
-from rag.facts import Figure
 from rag.citations import attach_citations
+from rag.facts import Figure
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
@@ -61,6 +61,15 @@ def agreed(found: list[Figure]) -> Figure | None:
     return exact[0] if exact and len({(f.value, f.unit, f.year) for f in exact}) == 1 else None
 
 
+def cited_first(q: Asked, figure: Figure, passages: list[Passage]) -> list[Passage] | None:
+    """The passages with the figure's own chunk first (it is what [1] cites); None when the index no longer
+    holds that chunk."""
+    chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id])
+    if not chunk:
+        return None
+    return [Passage(chunk[0], 1.0)] + [p for p in passages if p.chunk.chunk_id != figure.chunk_id]
+
+
 def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
     """A comparison's or calculation's side answered from the figure index: its place's documents, its
     year, the question's measure; None when the records are missing or disagree."""
@@ -68,12 +77,11 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     docs = set(side.doc_ids or q.pipe.reader.profile.docs_of(side.place))
     levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
     figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None)) if term and docs else None
-    chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id]) if figure else []
-    if not chunk:
+    cited = cited_first(q, figure, passages) if figure else None
+    if cited is None:
         return None
-    answer = Answer(question=with_years(side.question, [figure.year] if figure.year else []), text=f"{_sentence(figure, chunk[0].text)}[1]。",
-                    passages=[Passage(chunk[0], 1.0)] + [p for p in passages if p.chunk.chunk_id != figure.chunk_id],
-                    looked_up=True)
+    answer = Answer(question=with_years(side.question, [figure.year] if figure.year else []),
+                    text=f"{_sentence(figure, cited[0].chunk.text)}[1]。", passages=cited, looked_up=True)
     attach_citations(answer).question = side.question
     return answer
 
@@ -109,12 +117,10 @@ class FigureRecord:
         figure = agreed(candidates(q, measure(q.frame)))
         if figure is None:  # no record, or records that disagree (another year, role or part)
             return False  # the model reads the passages
-        chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id])
-        if not chunk:
+        cited = cited_first(q, figure, q.answer.passages)
+        if cited is None:
             return False
-        others = [p for p in q.answer.passages if p.chunk.chunk_id != figure.chunk_id]
-        q.answer.passages = [Passage(chunk[0], 1.0)] + others
-        q.answer.text = stated(figure, chunk[0].text)
+        q.answer.passages, q.answer.text = cited, stated(figure, cited[0].chunk.text)
         q.answer.looked_up = True
         q.answer.reason = "数字直接取自文档原文（索引时读出的数据）。"
         yield from said(q)

@@ -8,10 +8,10 @@ import operator
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import agreed, candidates, stated
+from rag.answering.figure import agreed, candidates, cited_first, stated
 from rag.grounding.question import measure
 from rag.numbers import find_quantities
-from rag.types import Event, Passage
+from rag.types import Event
 from rag.vocabulary import BOUND_BEFORE, split_unit
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -53,12 +53,12 @@ class YesNoFigure:
         figure = agreed([f for f in candidates(q, measure(q.frame)) if split_unit(f.unit)[1] == base])
         if figure is None:
             return False
-        chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id])
-        if not chunk:
+        cited = cited_first(q, figure, q.answer.passages)
+        if cited is None:
             return False
         yes = _holds(figure.value * split_unit(figure.unit)[0], relation, claim.value * scale)
-        q.answer.passages = [Passage(chunk[0], 1.0)] + [p for p in q.answer.passages if p.chunk.chunk_id != figure.chunk_id]
-        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, chunk[0].text)}"
+        q.answer.passages = cited
+        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}"
         q.answer.looked_up = True
         q.answer.reason = "是否成立由程序比较问题中的数字与文档原文的数字得出。"
         yield from said(q)
