@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
     LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
     RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
@@ -63,6 +63,7 @@ class Figure:
     heading_path: str = ""
     parts: list[float] | None = None  # a ratio's terms
     offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
+    average: bool = False  # a yearly average over a span ('年均增长4.5%'), not the year's own figure
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -178,8 +179,8 @@ def _places_in(text: str) -> tuple[str, ...]:
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
             organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:自治区|省|市|县|区)", word) if flag == "nt" else None
-            if (flag.startswith("ns") or after_place and len(word) <= 5) and is_admin_place(word):
-                found.append(word)  # jieba tags '高密市' after '潍坊市' as a plain noun
+            if (flag.startswith("ns") or (after_place or i == 0) and len(word) <= 5) and is_admin_place(word):
+                found.append(word)  # jieba tags '高密市' after '潍坊市' or opening a clause as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
                 found.append(organisation.group(0))  # '四川省人民政府'
             elif flag.startswith("ns") and nxt[:1] in "省市县区州" and is_admin_place(word + nxt[:1]):
@@ -266,7 +267,18 @@ def _measure_after(text: str, end: int) -> str:
     if phrase.startswith(_VERBS_AFTER) or _starts_with_verb(phrase):
         return ""  # '由162个整合为123个': what follows is what happened, not what was counted
     words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
-    return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
+    return _before_adverb(re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" "))
+
+
+@lru_cache(maxsize=20000)
+def _before_adverb(phrase: str) -> str:
+    """'民生实事项目如期' -> '民生实事项目': the counted noun ends where an adverb or time word begins."""
+    out = ""
+    for word in _posseg().cut(phrase):
+        if out and word.flag in ("d", "ad", "t"):
+            break
+        out += word.word
+    return out
 
 
 @lru_cache(maxsize=20000)
@@ -452,9 +464,11 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     """The fields of one prose figure that come from its sentence and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
     measure = _measure(q, sentence, clause, said)
-    for form in sorted(short_place_forms(ctx.subject) if ctx.subject else (), key=len, reverse=True):
+    subject = _subject(clause, ctx, said)
+    forms = set().union(*(short_place_forms(p) for p in {ctx.subject, subject} if p))
+    for form in sorted(forms, key=len, reverse=True):
         if measure.startswith(form) and len(measure) > len(form) + 1:
-            measure = measure[len(form):]  # the document's own place is the subject, not part of the measure
+            measure = measure[len(form):]  # the place is the figure's subject, not part of its measure
             break
     before = sentence[:q.start]
     explicit = _explicit_year(before)
@@ -465,10 +479,12 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     status = _status(before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
-    subject = _subject(clause, ctx, said)
     said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
+    average = any(w in clause for w in AVERAGE_WORDS)
+    if average and not period and year:
+        period = plan_name(plan_of_year(year))
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
-            "role": _role(q, measure, status, before)}
+            "role": _role(q, measure, status, before), "average": average}
 
 
 class _ChunkFinder:
@@ -498,7 +514,7 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
         page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None, offset=offset,
+        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False),
     )
 
 
@@ -556,17 +572,26 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
 
 def _split_heads(measure: str) -> list[str]:
     """'城镇居民、农村居民人均可支配收入' -> ['城镇居民人均可支配收入', '农村居民人均可支配收入']: the heads
-    listed before a shared tail, each with the tail; the tail starts where the last head ends like the first
+    listed before a shared tail ('一二三产增加值': numerals), each with the tail; the tail starts where the last head ends like the first
     one ('…制造业和装备制造业增加值'), else after as many characters as a short first head has."""
-    parts = [p for p in re.split(r"、|和|与|及", measure) if p]
+    parts, part = [], ""
+    for word in _posseg().cut(measure):  # '和' and '及' as words: '普及率' is one
+        if word.word in ("、", "和", "与", "及"):
+            parts, part = parts + [part], ""
+        else:
+            part += word.word
+    parts = [p for p in parts + [part] if p]
+    run = re.match(r"[一二三四五六七八九]{2,}", measure)
+    if len(parts) < 2 and run:  # '一二三产增加值': the numerals listed before one shared rest
+        return [n + measure[run.end():] for n in run.group(0)]
     if len(parts) < 2:
         return [measure]
     first, last = parts[0], parts[-1]
     cut = next((last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last),
                len(first) if len(first) <= 4 else len(last))
     tail = last[cut:]
-    if len(tail) < 2:
-        return [measure]
+    if len(tail) < 2:  # no shared tail: each head is a whole measure ('关键工序数控化率、数字化研发设计工具普及率')
+        return parts if all(len(p) >= 3 for p in parts) else [measure]
     return [p if p.endswith(tail) else p + tail for p in parts[:-1]] + [last]
 
 
@@ -706,7 +731,9 @@ def lexical_similarity(query: str, phrase: str) -> float:
         return 1.0
     short, long = sorted((query, phrase), key=len)
     extra = long.replace(short, "", 1) if short in long else ""
-    if short in long and short == query:
+    if short in long and long.endswith(extra) and extra in GENERIC_TAILS:
+        score = 0.95  # the same thing counted: '民生实事' and '民生实事项目', '城镇新增就业人数'
+    elif short in long and short == query:
         score = 0.75 + 0.2 * len(short) / len(long)  # the asked measure, qualified: '城镇新增就业人数'
     elif short in long:
         score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'

@@ -53,7 +53,7 @@ BOUND_AFTER: dict[str, str] = {
 RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
-INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大")
+INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大", "涨")
 DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
@@ -127,6 +127,9 @@ TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预�
 WEAK_TARGET_CUES = ("将", "要")  # also '将现有部门整合为…' (the 把 construction): weaker than a section heading
 ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "取得", "成功")
 SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
+# words that name the counting of a thing, not another thing: '民生实事项目' is '民生实事', '…就业人数' '…就业'
+GENERIC_TAILS = ("项目", "数量", "总数", "人数", "个数", "总量", "数")
+AVERAGE_WORDS = ("年均", "平均每年")  # a yearly average over a span, not one year's figure
 RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
 RANK_CUES = ("第", "位", "名", "居", "排名", "列")
 COUNT_DIMENSIONS = ("count", "people", "households", "visits")
@@ -149,7 +152,8 @@ ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|�
 
 # The everyday short names of measures people type, with the statistics' term each stands for; a question
 # is read and retrieved with the term beside its short name ('GDP（地区生产总值）').
-ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
+ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值",
+                                 "经济增长": "地区生产总值增长", "经济增速": "地区生产总值增速", "R&D": "研发", "营收": "营业收入"}
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
     **ABBREVIATIONS,
@@ -196,6 +200,15 @@ RATE_SUFFIXES = ("增长速度", "增长率", "增速", "增幅", "增长")
 RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
 # words that join several things asked into one question ('A和B', '分别', '各')
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
+# the verbs and particles around a figure a question claims ('要做到173亿元', '已经突破700亿元了')
+CLAIM_VERBS = ("要", "将", "计划", "预计", "已经", "已", "做到", "达到", "实现", "完成", "突破", "超过", "过", "是", "为", "有",
+               "到", "至", "年底", "末", "了", "约", "近")
+# what asks a value per unit ('平均每个项目', '平均每户'): the character after it is the unit counted
+PER_UNIT_WORDS = ("平均每", "每")
+# what asks a change in per cent rather than in the figures' unit
+PERCENT_ASKED = ("百分之", "百分比", "%", "％", "几成")
+# what makes a clause a question (a question's premise is followed by what it asks)
+QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 # The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
