@@ -460,8 +460,9 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     return named[-1] if named else said.subject or ctx.subject
 
 
-def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str) -> dict:
-    """The fields of one prose figure that come from its sentence and section."""
+def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str, lead: str = "") -> dict:
+    """The fields of one prose figure that come from its sentence (and the `lead` introducing the list it
+    is an item of) and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
     measure = _measure(q, sentence, clause, said)
     subject = _subject(clause, ctx, said)
@@ -471,12 +472,14 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
             measure = measure[len(form):]  # the place is the figure's subject, not part of its measure
             break
     before = sentence[:q.start]
-    explicit = _explicit_year(before)
+    explicit = _explicit_year(before) or _explicit_year(lead)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
+    if explicit is None and relative is None:
+        relative, span = _relative_year(lead, ctx.year)
     heading_year = _explicit_year(headings)
     listed = said.year is not None and re.fullmatch(r"\s?[、和与及]\s?", clause) is not None
     year = _from_year(clause, headings, before, ctx) or (said.year if listed else None) or explicit or relative
-    status = _status(before, headings, year or heading_year, ctx)
+    status = _status(lead + before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
@@ -522,6 +525,20 @@ _BREAK = re.compile(r"[。！？；;!?]\s*$")
 _HEADING_LINE = 30  # a line shorter than this that ends without punctuation is a heading, not a broken sentence
 
 
+def _with_leads(sentences: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(offset, sentence, lead): an item of a list a sentence introduces ('今年…主要预期目标是：…；城镇新增
+    就业50万人；…') keeps the introduction as its lead, for the time and status the item does not restate."""
+    out, lead = [], ""
+    for at, sentence in sentences:
+        out.append((at, sentence, lead))
+        intro = max(sentence.rfind("："), sentence.rfind(":"))
+        if sentence.endswith(("；", ";")):
+            lead = sentence[:intro + 1] if intro >= 0 else lead
+        else:
+            lead = ""
+    return out
+
+
 def _prose_sentences(text: str) -> list[tuple[int, str]]:
     """(offset, sentence) of the prose: lines broken inside a sentence (PDF-derived text, even across an
     empty line) are joined; table rows and short heading lines end a run."""
@@ -546,12 +563,12 @@ def _prose_sentences(text: str) -> list[tuple[int, str]]:
 
 def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
     finder, out = _ChunkFinder(chunks), []
-    for at, sentence in _prose_sentences(ctx.document.text):
-        out += _sentence_figures(ctx, finder, sentence, at)
+    for at, sentence, lead in _with_leads(_prose_sentences(ctx.document.text)):
+        out += _sentence_figures(ctx, finder, sentence, at, lead)
     return out
 
 
-def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int) -> list[Figure]:
+def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int, lead: str = "") -> list[Figure]:
     quantities = find_quantities(sentence)
     if not quantities:
         return []
@@ -561,7 +578,7 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
     for q in quantities:
         if not q.unit and not q.parts:
             continue  # a bare number in prose names something ('哪吒2'), it measures nothing
-        fields_ = _figure_in_sentence(q, sentence, ctx, said, headings)
+        fields_ = _figure_in_sentence(q, sentence, ctx, said, headings, lead)
         if not fields_["measure"]:
             continue  # a number the sentence says nothing about is not a figure we can index
         chunk = finder.find(at + q.start, at + q.end)
@@ -587,8 +604,10 @@ def _split_heads(measure: str) -> list[str]:
     if len(parts) < 2:
         return [measure]
     first, last = parts[0], parts[-1]
-    cut = next((last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last),
-               len(first) if len(first) <= 4 else len(last))
+    cuts = [last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last]
+    cut = next((c for c in cuts if last[:c] != first), len(first) if len(first) <= 4 else len(last))
+    if last[:cut] == first:  # '工业、制造业、工业技改投资': heads are distinct, the shared tail is the last word
+        cut = len(last) - len(list(_posseg().cut(last))[-1].word)
     tail = last[cut:]
     if len(tail) < 2:  # no shared tail: each head is a whole measure ('关键工序数控化率、数字化研发设计工具普及率')
         return parts if all(len(p) >= 3 for p in parts) else [measure]
@@ -738,8 +757,8 @@ def lexical_similarity(query: str, phrase: str) -> float:
     elif short in long:
         score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'
     elif _in_order(short, long) and len(short) >= 3:
-        score = 0.6 + 0.25 * len(short) / len(long)
         extra = "".join(ch for ch in long if ch not in short)
+        score = 0.95 if extra in GENERIC_TAILS else 0.6 + 0.25 * len(short) / len(long)  # '粮食总产量
     else:
         return 0.6 * SequenceMatcher(None, query, phrase).ratio()
     return score * (0.6 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)

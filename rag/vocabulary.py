@@ -127,8 +127,9 @@ TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预�
 WEAK_TARGET_CUES = ("将", "要")  # also '将现有部门整合为…' (the 把 construction): weaker than a section heading
 ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "取得", "成功")
 SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
-# words that name the counting of a thing, not another thing: '民生实事项目' is '民生实事', '…就业人数' '…就业'
-GENERIC_TAILS = ("项目", "数量", "总数", "人数", "个数", "总量", "数")
+# words that name the counting of a thing, not another thing: '民生实事项目' is '民生实事', '…就业人数' '…就业',
+# '粮食总产量' '粮食产量'
+GENERIC_TAILS = ("项目", "数量", "总数", "人数", "个数", "总量", "数", "总")
 AVERAGE_WORDS = ("年均", "平均每年")  # a yearly average over a span, not one year's figure
 RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
 RANK_CUES = ("第", "位", "名", "居", "排名", "列")
@@ -207,6 +208,9 @@ CLAIM_VERBS = ("要", "将", "计划", "预计", "已经", "已", "做到", "达
 PER_UNIT_WORDS = ("平均每", "每")
 # what asks a change in per cent rather than in the figures' unit
 PERCENT_ASKED = ("百分之", "百分比", "%", "％", "几成")
+# what a comparison asks of its first side ('A比B高吗')
+MORE_WORDS = ("高", "多", "快", "大", "强", "领先")
+LESS_WORDS = ("低", "少", "慢", "小", "弱", "落后")
 # what makes a clause a question (a question's premise is followed by what it asks)
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what asks for a figure

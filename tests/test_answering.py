@@ -200,3 +200,12 @@ def test_each_part_asking_one_figure_is_read_from_the_figure_index(pipe):
 
 def test_this_year_against_last_year_reads_both_years(pipe):
     assert pipe.reader.read("甘肃今年的城镇新增就业比去年多多少？").years == [2025, 2026]
+
+
+def test_a_yes_no_question_without_a_figure_is_answered_from_the_records(pipe):
+    answer = pipe.ask("甘肃今年给城镇新增就业定目标了吗？")
+    assert answer.route == "verdict_records" and answer.text.startswith("是") and "45万人" in answer.text
+    answer = pipe.ask("甘肃今年的地区生产总值增长目标比去年实际增速高吗？")  # 5%左右 against 5.1%
+    assert answer.route == "verdict_records" and answer.text.startswith("不是")
+    assert "5%左右[1]" in answer.text and "5.1%[2]" in answer.text
+    assert pipe.ask("甘肃今年给房价定目标了吗？").route != "verdict_records"  # no such record: the model reads

@@ -16,7 +16,7 @@ from rag.answering.model import ModelAnswer
 from rag.answering.overview import SectionItems
 from rag.answering.parts import PartsAnswer
 from rag.answering.sides import Calculation, Correction, Refusal, SideBySide
-from rag.answering.verdict import StatedFigure, YesNoFigure
+from rag.answering.verdict import StatedFigure, YesNoFigure, YesNoRecords
 from rag.types import Event
 
 
@@ -33,6 +33,7 @@ ROUTES: list[Answerer] = [
     Refusal(),
     YesNoFigure(),  # a yes/no question stating a figure: 是/不是 decided in code from the figure index
     StatedFigure(),  # a figure the question presumes, contradicted by the figure index: corrected
+    YesNoRecords(),  # a yes/no question stating no figure: whether the records give it, or how two years compare
     Correction(),
     PerUnit(),  # '平均每个…多少': total ÷ count, both from one sentence of the figure index
     GivenChange(),  # the change between two figures the question gives

@@ -33,12 +33,13 @@ def _fits(figure: Figure, status: str, rate: bool, rank: bool, average: bool) ->
 
 
 def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[str] | None = None,
-               rate: bool | None = None, rank: bool | None = None, frame: QuestionFrame | None = None) -> list[Figure]:
+               rate: bool | None = None, rank: bool | None = None, frame: QuestionFrame | None = None,
+               status: str | None = None) -> list[Figure]:
     """Records of the measure in the asked place's documents (`docs`), for the year asked (`years`; by
     default the question's, '已经…' read as of the plan's base year), the status asked (a target when the
     question says so), as a level or a rate of change ('增长多少', '增速'), a rank, and a year's own figure
     or a yearly average over a span ('年均增长'); `frame`: the (sub-)question whose words say so, by default
-    the question's."""
+    the question's; `status`: 'target', 'actual' or '' (any), by default as the question's words say."""
     profile, frame = q.pipe.reader.profile, frame or q.frame
     years = as_of(frame, profile).years if years is None else years
     place = "" if docs else profile.most_specific(frame.places)  # also stated of it in another's document
@@ -47,7 +48,8 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
         docs &= set(q.doc_ids)
         place = ""
     question = frame.question
-    status = "target" if any(w in question for w in _TARGET_WORDS) else ""
+    if status is None:
+        status = "target" if any(w in question for w in _TARGET_WORDS) else ""
     rate = any(w in question for w in RATE_CUES) if rate is None else rate
     stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
     if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
@@ -64,8 +66,9 @@ def agreed(found: list[Figure]) -> Figure | None:
     ('突破X万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上X万亿元台阶')
     to the precise figure it introduces ('达到XXXXX亿元')."""
     exact = [f for f in found if not f.bound] or found
-    if len({(f.sentence, f.year, f.subject) for f in exact}) == 1:
-        exact = [max(exact, key=lambda f: len(re.sub(r"\D", "", f.text)))]
+    digits = sorted((len(re.sub(r"\D", "", f.text)), i) for i, f in enumerate(exact))
+    if len({(f.sentence, f.year, f.subject) for f in exact}) == 1 and len(digits) > 1 and digits[-1][0] > digits[-2][0]:
+        exact = [exact[digits[-1][1]]]  # a round milestone and the precise figure it introduces
     return exact[0] if exact and len({(f.value, f.unit, f.year) for f in exact}) == 1 else None
 
 

@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked, said
 from rag.answering.figure import agreed, candidates, cited_first, stated
 from rag.answering.sides import Correction as CorrectionRoute
+from rag.grounding.decomposition import with_years
 from rag.grounding.premise import Correction
 from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
-from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, QUESTION_WORDS, RATE_CUES, short_place_forms, split_unit
+from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, LESS_WORDS, MORE_WORDS, QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -165,3 +166,67 @@ class StatedFigure:
         rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
         q.correction = Correction(text, cited[:2] if note else cited[:1], rest)
         yield from CorrectionRoute().answer(q)
+
+
+def _compared(question: str) -> tuple[str, str, str] | None:
+    """'A比B高吗' -> (A, B, '>'): the two things compared and what the question asks of A."""
+    at = question.find("比")
+    if at <= 0:
+        return None
+    rest = question[at + 1:]
+    word = next((w for w in sorted(MORE_WORDS + LESS_WORDS, key=len, reverse=True) if w in rest), "")
+    return (question[:at], rest, ">" if word in MORE_WORDS else "<") if word else None
+
+
+class YesNoRecords:
+    """A yes/no question stating no figure, answered from the records: whether the documents set or give
+    the figure asked ('…定增长目标了吗？'), or how one year's figure compares with another's ('今年的目标
+    比去年实际增速高吗？'). Anything else (a comparison with what the documents do not give) gives way."""
+
+    name = "verdict_records"
+
+    def applies(self, q: Asked) -> bool:
+        frame = q.frame
+        return not q.given and frame.kind == "yesno" and not frame.given and len(frame.places) == 1 \
+            and bool(measure(frame))
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        question, term = q.frame.question, measure(q.frame)
+        compared = _compared(question)
+        if compared and len(q.frame.years) == 2:
+            return (yield from self._two_years(q, term, compared))
+        if compared or any(w in question for w in BOUND_BEFORE) or len(q.frame.years) > 1:
+            return False  # '有没有超过全国平均水平': compared with what the records do not hold
+        figure = agreed(candidates(q, term))
+        cited = cited_first(q, figure, q.answer.passages) if figure else None
+        if cited is None:
+            return False
+        q.answer.passages, q.answer.text = cited, f"是，{stated(figure, cited[0].chunk.text)}"
+        q.answer.looked_up, q.answer.reason = True, "文档给出了所问的数字。"
+        yield from said(q)
+
+    def _two_years(self, q: Asked, term: str, compared: tuple[str, str, str]) -> Iterator[Event]:
+        first, second, relation = compared
+        sides = []
+        for part in (first, second):
+            years = q.reader.read(q.frame.places[0] + part).years  # '去年' read against the place's documents
+            target = any(w in part for w in TARGET_CUES)
+            found = agreed(candidates(q, term, years, status="target" if target else "")) if len(years) == 1 else None
+            if found is None:
+                return False
+            sides.append(found)
+        a, b = sides
+        cited = cited_first(q, a, q.answer.passages)
+        other = cited_first(q, b, []) if cited else None
+        if not cited or not other:
+            return False
+        yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
+        passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
+        said_b = stated(b, other[0].chunk.text).split("[1]")[0]
+        q.answer.passages = passages
+        q.answer.text = (f"{'是' if yes else '不是'}，{a.year}年{stated(a, cited[0].chunk.text).split('[1]')[0]}[1]，"
+                         f"{b.year}年{said_b}[2]。")
+        q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
+        asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
+        yield from said(q)  # the years read from '今年/去年' are the question's, not claims
+        q.answer.question = asked

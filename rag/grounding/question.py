@@ -12,7 +12,8 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS,
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, PLAN_NAME, PLAN_WORD, RATE_CUES,
+                            RELATIVE_YEARS,
                             plan_number, plan_years)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
@@ -280,7 +281,7 @@ class QuestionReader:
             frame.years = [first - 1, last]  # '“十三五”期间提高了几个百分点': from the end of the one before
         each = any(w in text for w in ("各", "分别"))
         if frame.kind == "difference" and len(frame.places) < 2 and len(frame.years) < 2 and not frame.periods \
-                and not any(w in text for w in COMPARED_WITH) and ("增长" in text or each):
+                and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
             frame.kind = "each" if each else "fact"  # '去年增长了多少': a rate the documents state, not a sum
         if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
             frame.kind = "fact"  # '公园一共有多少个': the total the documents state, nothing to add up
