@@ -24,7 +24,7 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, MEASURE_HEADS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
     LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
     RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
     SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
@@ -327,7 +327,21 @@ def _previous_clause_measure(sentence: str, at: int) -> str:
     if cut <= 0:
         return ""
     start = max(head.rfind(mark, 0, cut) for mark in _CLAUSE_MARKS) + 1
-    return _measure_before(head[start:cut])
+    return _to_head(_measure_before(head[start:cut]))
+
+
+@lru_cache(maxsize=20000)
+def _to_head(phrase: str) -> str:
+    """'地区生产总值跨上新台阶' -> '地区生产总值': a clause naming a measure, then what it did, is cut at the
+    verb after the measure's head word ('城镇新增就业' is kept: nothing before its verb is a measure)."""
+    if phrase.endswith(MEASURE_HEADS):
+        return phrase
+    done = ""
+    for word in _posseg().cut(phrase):
+        if done.endswith(MEASURE_HEADS) and word.flag[:1] in ("v", "d", "a"):
+            return done
+        done += word.word
+    return phrase
 
 
 _FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
@@ -740,6 +754,14 @@ def _in_order(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def _share_of(measure: str) -> str | None:
+    """What a share measures ('X占…比重', 'X占比', 'X比重' -> X); None for a measure that is no share."""
+    if "占" in measure:
+        return measure[:measure.index("占")]
+    ending = next((w for w in ("比重", "比例", "占比") if measure.endswith(w)), "")
+    return measure[:-len(ending)] if ending else None
+
+
 def lexical_similarity(query: str, phrase: str) -> float:
     """1 for the same canonical measure; less for one inside the other or an abbreviation, less again
     when what the longer adds changes the measure ('人均地区生产总值' is not '地区生产总值'); else the
@@ -749,6 +771,9 @@ def lexical_similarity(query: str, phrase: str) -> float:
     if query == phrase:
         return 1.0
     short, long = sorted((query, phrase), key=len)
+    stems = {_share_of(query), _share_of(phrase)}
+    if len(stems) == 1 and len(stems.pop() or "") >= 2:
+        return 0.92  # one thing's share, its whole named or not: 'X占比', 'X占规模以上工业总产值比重'
     extra = long.replace(short, "", 1) if short in long else ""
     if short in long and long.endswith(extra) and extra in GENERIC_TAILS:
         score = 0.95  # the same thing counted: '民生实事' and '民生实事项目', '城镇新增就业人数'

@@ -161,11 +161,13 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "国内生产总值": "地区生产总值", "生产总值": "地区生产总值", "地区生产总值总量": "地区生产总值", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
     "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
+    "外贸进出口总额": "进出口总额", "货物进出口总额": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
     "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
-_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(MEASURE_SYNONYMS, key=len, reverse=True)))
+_CANONICAL = {**{v: v for v in MEASURE_SYNONYMS.values()}, **MEASURE_SYNONYMS}  # a canonical name is kept whole
+_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
@@ -265,7 +267,7 @@ def canonical_measure(measure: str) -> str:
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
     text = re.sub(r"[（(][^）)]*[）)]", "", text)
-    text = _SYNONYM.sub(lambda m: MEASURE_SYNONYMS[m.group(0)], text)  # one pass, longest form first
+    text = _SYNONYM.sub(lambda m: _CANONICAL[m.group(0)], text)  # one pass, longest form first
     for verb in MEASURE_VERBS:
         text = text.replace(verb, "") if len(text) > len(verb) + 1 else text
     if text.endswith(INTENSITY[0]):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
 from rag.facts import Figure, same_place
+from rag.vocabulary import canonical_measure
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
@@ -51,6 +52,9 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
     if status is None:
         status = "target" if any(w in question for w in _TARGET_WORDS) else ""
     rate = any(w in question for w in RATE_CUES) if rate is None else rate
+    for word in AVERAGE_WORDS:  # '经济年均增速': the average is the record's mark, the measure '经济增速'
+        term = term.replace(word, "")
+    term = canonical_measure(term)
     stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
     if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
         term = stem
@@ -87,8 +91,10 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     year, term = side_year(side, frame), measure(frame)
     docs = set(side.doc_ids or q.pipe.reader.profile.docs_of(side.place))
     levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
-    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None, frame=frame)) \
-        if term and docs else None
+    earlier = len(frame.years) > 1 and year == min(frame.years)  # an earlier year asks what was, not a target
+    target = "target" if any(w in side.question for w in _TARGET_WORDS) and not earlier else ""
+    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None, frame=frame,
+                               status=target)) if term and docs else None
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None

@@ -19,7 +19,7 @@ from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
-from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, LESS_WORDS, MORE_WORDS, QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit
+from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS, QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -37,6 +37,10 @@ def _claim(question: str):
     claim = found[0]
     before = question[max(0, claim.start - 4): claim.start]
     word, relation = next(((w, rel) for w, rel in _RELATIONS if before.endswith(w)), ("", "~"))
+    if claim.direction:  # '增长了5.4%': the claim is the rise as much as the figure
+        lead = question[max(0, claim.start - 6):claim.start]
+        found = [lead.rfind(w) for w in INCREASE_WORDS + DECLINE_WORDS if w in lead]
+        word = lead[max(found):] if found else ""
     return claim, relation, question[claim.start - len(word): claim.end]
 
 
