@@ -27,7 +27,7 @@ from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, MEASURE_HEADS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
     LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
     RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
-    SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
+    SHARE_CUES, TABLE_EMPTY_CELLS, TO_LEVEL, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
 )
@@ -281,6 +281,13 @@ def _before_adverb(phrase: str) -> str:
     return out
 
 
+def _only_verb(phrase: str, clause: str) -> bool:
+    """The phrase before a figure is only what happened to it ('调整为', '提升到'): it names no measure."""
+    words = list(_posseg().cut(phrase))
+    verb = len(words) == 1 and words[0].flag.startswith("v")
+    return verb and (words[0].flag != "vn" or clause.rstrip().endswith(TO_LEVEL))
+
+
 @lru_cache(maxsize=20000)
 def _starts_with_verb(phrase: str) -> bool:
     """'整合为123个': a verb, then what it turned into."""
@@ -314,19 +321,27 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
     if before.startswith("占") and said.measure:
         return said.measure + before  # '…354家，占全市的39%'
-    if len(before) < 2 or before in _COMPARATIVES:
+    if len(before) < 2 or before in _COMPARATIVES or _only_verb(before, clause):  # '调整为8.3∶41.4∶50.3' names nothing
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
-        return after if len(after) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
+        if len(after) >= 2:
+            return after
+        # '…，三次产业结构进一步优化，调整为…': a clause between names the measure; a list of places
+        # ('…，青州市达到800亿元左右，高密市达到750亿元左右') keeps the one the sentence named first
+        named = "" if _places_in(clause) else _previous_clause_measure(sentence, q.start, said.end)
+        return named if len(named) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
     return before
 
 
-def _previous_clause_measure(sentence: str, at: int) -> str:
-    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own."""
+def _previous_clause_measure(sentence: str, at: int, after: int = -1) -> str:
+    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own; with
+    `after`, only a clause that starts after that point (not the one stating the figure before)."""
     head = sentence[:at]
     cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS)
     if cut <= 0:
         return ""
     start = max(head.rfind(mark, 0, cut) for mark in _CLAUSE_MARKS) + 1
+    if after >= 0 and start < after:
+        return ""
     return _to_head(_measure_before(head[start:cut]))
 
 
@@ -755,11 +770,12 @@ def _in_order(short: str, long: str) -> bool:
 
 
 def _share_of(measure: str) -> str | None:
-    """What a share measures ('X占…比重', 'X占比', 'X比重' -> X); None for a measure that is no share."""
+    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X); None for a measure that is no share."""
     if "占" in measure:
         return measure[:measure.index("占")]
-    ending = next((w for w in ("比重", "比例", "占比") if measure.endswith(w)), "")
-    return measure[:-len(ending)] if ending else None
+    ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
+    stem = measure[:-len(ending)] if ending else None
+    return stem[:-2] if stem and stem.endswith("结构") else stem  # '三次产业结构比例' is '三次产业结构'''s
 
 
 def lexical_similarity(query: str, phrase: str) -> float:

@@ -270,3 +270,11 @@ def test_a_yearly_average_is_marked_and_a_counted_noun_ends_before_an_adverb():
     average, items = _figures(text, "2026年某省人民政府工作报告")
     assert average.average and average.role == "rate" and not items.average
     assert items.measure == "民生实事项目" and items.value == 30
+
+
+def test_a_clause_between_figures_names_the_next_ones_measure_unless_it_lists_places():
+    text = ("2026年某省人民政府工作报告\n一、2025年工作回顾\n装备制造业增加值增长18.1%，三次产业结构进一步优化，"
+            "调整为8.3∶41.4∶50.3。力争到2025年，青岭市地区生产总值达到900亿元左右，云溪县达到500亿元左右。\n")
+    _, structure, first, second = _figures(text, "2026年某省人民政府工作报告")
+    assert structure.measure == "三次产业结构" and structure.parts == [8.3, 41.4, 50.3]
+    assert second.measure == first.measure == "地区生产总值" and second.value == 500
