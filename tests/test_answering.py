@@ -179,6 +179,9 @@ def test_a_premise_the_figure_index_contradicts_is_corrected_then_the_rest_answe
     answer = pipe.ask("婺源县茶产业2025年要做到150亿元营收，靠什么？")  # the measure read from the claim
     assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
     assert pipe.ask("甘肃去年地区生产总值增长了5.1%，达到了多少亿元？").route != "premise"  # borne out
+    answer = pipe.ask("甘肃今年地区生产总值达到9800亿元，增速是多少？")  # another year's figure
+    assert answer.route == "premise" and "9800亿元在文档中是甘肃省2025年的数值[1]，不是2026年的" in answer.text
+    assert "5.1%" in answer.text  # the rest asked of the year the figure belongs to
 
 
 def test_a_value_per_unit_is_computed_from_one_sentences_total_and_count(pipe):

@@ -137,6 +137,23 @@ def _one_place(q: Asked) -> str:
     return place if place and all(p == place or short_place_forms(p) & profile.parents(place) for p in places) else ""
 
 
+def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[int], question: str) -> Iterator[Event]:
+    """No record for the year asked, but the question's figure is the documents' figure of another year
+    ('2026年…达到32765亿元' when 32765亿元 is 2025's): said so, then the rest is answered."""
+    scale, place = split_unit(claim.unit)[0], _one_place(q)
+    found = [f for f in candidates(q, term, [], rate=rate, rank=False) if f.year and f.year not in years
+             and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= _rounding(claim.text) * scale]
+    cited = cited_first(q, found[0], q.answer.passages) if found else None
+    if cited is None:
+        return False
+    kind = "目标" if found[0].status == "target" else "数值"
+    asked = f"，不是{'、'.join(map(str, years))}年的" if years else ""
+    text = f"{PREMISE_MARK}问题中的{claim.text}在文档中是{place}{found[0].year}年的{kind}[1]{asked}。"
+    rest = _still_asked(question, claim, f"{place}{found[0].year}年", term)  # of the figure's own year
+    q.correction = Correction(text, cited[:1], rest)
+    yield from CorrectionRoute().answer(q)
+
+
 class StatedFigure:
     """A question presuming a figure the records contradict: corrected with the documents' figure (and,
     when the question's figure is another year's or place's, that one), then the rest is answered."""
@@ -156,7 +173,9 @@ class StatedFigure:
         place, scale = _one_place(q), split_unit(claim.unit)[0]
         years = q.reader.read(question[:claim.end]).years or None  # '今年…65%，比去年…': the claim's year
         figure = _checked(q, claim, term, rate, claim.unit in ("位", "名"), years)
-        cited = cited_first(q, figure, q.answer.passages) if figure else None
+        if figure is None:
+            return (yield from _another_year(q, claim, term, rate, years or [], question))
+        cited = cited_first(q, figure, q.answer.passages)
         if cited is None:
             return False
         if _holds(figure.value * split_unit(figure.unit)[0], relation, claim, scale):

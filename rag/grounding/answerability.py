@@ -16,7 +16,7 @@ from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
 from rag.types import Passage
-from rag.vocabulary import ADMIN_NAME, PLAN_WORD
+from rag.vocabulary import ADMIN_NAME, PLAN_WORD, RATE_SUFFIXES
 
 _GENERIC_NAME = re.compile(r"^(?:" + PLAN_WORD + r"|[\d+、，,]+)$")
 
@@ -121,6 +121,8 @@ def _terms_covered(frame: QuestionFrame, profile: CorpusProfile, evidence: Evide
     doc_ids, where = _scope(frame, profile)
     text = profile.text_of(doc_ids)
     for term in frame.metric_terms:
+        if term in RATE_SUFFIXES:
+            continue  # '增速' alone is how a measure changed, asked of the measure the question names
         if not mentioned(term, text) and not (verdict := _absent(term, doc_ids, where, evidence)).answerable:
             return verdict
     for name in frame.quoted:

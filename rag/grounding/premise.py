@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
+from rag.grounding.figures import place_base_year
 from rag.grounding.lookup import SECTORS, industry_ratio, sector
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import ACHIEVED, QuestionFrame, measure
+from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
 from rag.vocabulary import PLAN_WORD
@@ -89,27 +89,6 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
             return correction
         if note and at > 0 and _ASSERTED.search(text[:at]) and f"{number}{unit}" not in profile.text and asked:
             return Correction("", question=asked, note=f"问题中的{number}{unit}在文档中找不到，以下是文档给出的数据。")
-    return None
-
-
-def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """A figure of the place's documents given for the wrong year: the 2025 target stated as the 2020
-    value, or as already reached."""
-    place = frame.places[0]
-    for number, unit in frame.given:
-        found = [c for c in chunks_with(f"{number}{unit}", chunks, profile) if _belongs(c, place, profile)]
-        bindings = [(c, b) for c in found for b in bound_years(number, squash(c.text), context_years(c))]
-        if not bindings or any(not b for _, b in bindings):
-            continue
-        years = set().union(*(b for _, b in bindings))
-        asked = set(frame.years)
-        base = base_year(found[0].title)
-        claims_done = not asked and ACHIEVED.search(frame.question) and base is not None and min(years) > base
-        if (asked and not asked & years) or claims_done:
-            which = "、".join(map(str, sorted(years)))
-            kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
-            said = f"{quoted_clause(number + unit, bindings[0][0])}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
-            return Correction(f"{PREMISE_MARK}{said}[1]。", [Passage(bindings[0][0], 1.0)])
     return None
 
 
@@ -228,7 +207,7 @@ def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     figure or title, a target given as reached, a first within another scope, a decline the documents call
     a rise. (A figure the figure index contradicts is corrected by the answering route StatedFigure.)"""
     if len(frame.places) == 1:
-        correction = _given_figure(frame, profile, chunks, note=False) or _given_figure_year(frame, profile, chunks) \
+        correction = _given_figure(frame, profile, chunks, note=False) \
             or _given_figure(frame, profile, chunks) or _borrowed_phrase(frame, profile, chunks) \
             or _rank_claim(frame, profile, chunks) or _top_industry(frame, profile, chunks)
         if correction:
