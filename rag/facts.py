@@ -472,6 +472,7 @@ class _Said:
     subject: str = ""
     end: int = 0
     year: int | None = None
+    average: bool = False
 
 
 def _explicit_year(before: str) -> int | None:
@@ -516,7 +517,8 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
     said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
-    average = any(w in clause for w in AVERAGE_WORDS)
+    average = any(w in clause for w in AVERAGE_WORDS) or listed and said.average  # '年均增长6.9%和7.5%'
+    said.average = average
     if average and not period and year:
         period = plan_name(plan_of_year(year))
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
@@ -649,11 +651,12 @@ def _split_heads(measure: str) -> list[str]:
 
 def _distributed(figures: list[Figure]) -> list[Figure]:
     """'分别' gives each of a list of figures its own measure, in order: the k-th of n figures that share a
-    listed measure ('城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%') takes the k-th head."""
+    listed measure and unit ('城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%') takes the k-th head; a second
+    run in another unit ('…分别达到5.18万元和2.26万元，年均增长6.9%和7.5%') is split the same way."""
     i = 0
     while i < len(figures):
         j = i
-        while j + 1 < len(figures) and figures[j + 1].measure == figures[i].measure:
+        while j + 1 < len(figures) and (figures[j + 1].measure, figures[j + 1].unit) == (figures[i].measure, figures[i].unit):
             j += 1
         heads = _split_heads(figures[i].measure)
         if len(heads) == j - i + 1 > 1:

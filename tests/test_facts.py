@@ -278,3 +278,12 @@ def test_a_clause_between_figures_names_the_next_ones_measure_unless_it_lists_pl
     _, structure, first, second = _figures(text, "2026年某省人民政府工作报告")
     assert structure.measure == "三次产业结构" and structure.parts == [8.3, 41.4, 50.3]
     assert second.measure == first.measure == "地区生产总值" and second.value == 500
+
+
+def test_fenbie_runs_in_two_units_are_each_split_and_a_listed_average_stays_an_average():
+    text = ("某县国民经济和社会发展第十四个五年规划\n第一章 发展基础\n“十三五”时期，城镇和农村居民人均可支配收入分别达到"
+            "4.1万元和2.2万元，年均增长6.1%和7.2%。\n")
+    found = _figures(text, "某县国民经济和社会发展第十四个五年规划")
+    assert [(f.measure, f.value, f.average) for f in found] == [
+        ("城镇居民人均可支配收入", 4.1, False), ("农村居民人均可支配收入", 2.2, False),
+        ("城镇居民人均可支配收入", 6.1, True), ("农村居民人均可支配收入", 7.2, True)]
