@@ -13,13 +13,13 @@ import jieba.posseg
 from rag.answering.asked import Asked, said
 from rag.grounding.profile import squash
 from rag.grounding.question import asks_figure
-from rag.sections import CONCEPTS, MATCH_THRESHOLD, Section, overview_answer
+from rag.sections import MATCH_THRESHOLD, Section, overview_answer
 from rag.types import Event, Passage
-from rag.vocabulary import ONE_THING, OVERVIEW_VERBS, OVERVIEW_WORDS, PLAN_WORD, RELATIVE_YEARS
+from rag.vocabulary import NOW_WORDS, ONE_THING, OVERVIEW_VERBS, OVERVIEW_WORDS, PLAN_WORD, RELATIVE_YEARS, SECTION_CONCEPTS
 
 OVERVIEW_KINDS = {"fact", "list", "each"}  # not a comparison, calculation, yes/no or why
-_CONCEPT_WORDS = {w for words in CONCEPTS.values() for w in words}
-_TIME = re.compile(r"(?:19|20)\d{2}年?|" + PLAN_WORD + r"|期间|时期|" + "|".join(RELATIVE_YEARS))
+_CONCEPT_WORDS = {w for words in SECTION_CONCEPTS.values() for w in words}
+_TIME = re.compile(r"(?:19|20)\d{2}年?|" + PLAN_WORD + r"|期间|时期|" + "|".join([*RELATIVE_YEARS, *NOW_WORDS]))
 
 
 def _asks_overview(question: str, kind: str) -> bool:
