@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import jieba
+import jieba.posseg
 import numpy as np
 
 from rag.chunking import heading_of
@@ -62,6 +63,10 @@ LIST_PART_SEP = re.compile(r"[；;]")
 NAMED_LIST = re.compile(r"“\s*(?P<name>[^“”]{2,14}?)\s*”")
 NAMED_LIST_DEFINES = re.compile(r"^[\u4e00-\u9fff]{0,6}\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")  # “两区一带”格局，即…
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
+ITEM_SPLIT = re.compile(r"、|以及|及|和")  # the parts of a series before its name: A、B及C
+# a name counting the parts listed right before it, to the clause's end: 四大主导产业, 3个千亿级产业集群, “3+2+1”主导产业
+COUNTED_NAME = re.compile(rf"(?:(?<![第\d“\"])(?P<n>[{_CN}两]{{1,2}}|\d{{1,2}})(?:大|个|项|类|种|条|家)"
+                          rf"|[“\"](?P<sum>\d+(?:\+\d+)+)[”\"])[\u4e00-\u9fff]{{2,20}}")
 QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
 PLAN_PERIOD = re.compile(PLAN_NAME)  # “十四五” is a period, not a list of 十+四+五 parts
 PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
@@ -73,6 +78,7 @@ SNIPPET = 90  # characters of an item's text shown after its lead in an overview
 EMBED_FLOOR, EMBED_CEIL = 0.78, 0.92
 EMBED_WEIGHT = 0.4
 LEAD_WEIGHT = 0.7  # a match on a section's opening text counts for less than one on its heading
+NAME_TIE = 0.01  # two lists named in one sentence match it alike: the one whose name has the question's words wins
 
 
 @dataclass
@@ -386,7 +392,10 @@ def _introduced_lists(paragraphs: list[tuple[int, str]], parent: Section) -> lis
 
 
 def _count_of(name: str) -> int | None:
-    """How many parts a named list announces: “三区一窗口” = 4, “双招双引” = 4; None without numerals."""
+    """How many parts a named list announces: “三区一窗口” = 4, “双招双引” = 4, “3+2+1” = 6; None without
+    numerals."""
+    if re.fullmatch(r"\d+(?:\+\d+)+", name):
+        return sum(int(n) for n in name.split("+"))
     total, counted = 0, False
     for char in name:
         if char in _CN_VALUE and char != "百":
@@ -409,11 +418,18 @@ def _named_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Sec
                 title, parts, begin = found
                 items = [Item(_lead_of(p), p, "named", offset + begin + at, offset + begin + at + len(p))
                          for p, at in parts]
-                clause = max(line.rfind(c, 0, m.start()) for c in "。；;！？") + 1
-                out.append(Section(parent.doc_id, parent.title_path + [title], parent.level + 1,
-                                   offset + m.start(), offset + begin + parts[-1][1] + len(parts[-1][0]),
-                                   items=items, kind="named", lead=line[clause : clause + SNIPPET]))
+                end = begin + parts[-1][1] + len(parts[-1][0])
+                out.append(Section(parent.doc_id, parent.title_path + [title], parent.level + 1, offset + m.start(),
+                                   offset + end, items=items, kind="named", lead=_named_by(line, m.start(), end)))
     return out
+
+
+def _named_by(line: str, start: int, end: int) -> str:
+    """The sentence that names a list ("加快优化区域布局，实施“…”战略，……"): what the name is for, not the
+    sentences after it about other things."""
+    sentence = max(line.rfind(c, 0, start) for c in "。；;！？") + 1
+    close = min((i for i in (line.find(c, end) for c in "。；;！？") if i >= 0), default=len(line))
+    return line[sentence : min(close, sentence + 2 * SNIPPET)]
 
 
 def _quoted_series(line: str, m: re.Match[str]) -> tuple[str, list[tuple[str, int]], int] | None:
@@ -434,7 +450,7 @@ def _counted_parts(line: str, m: re.Match[str], name: str) -> tuple[str, list[tu
     parts, begin = _parts_after(line, m.end(), count)
     in_series = line[m.start() - 1 : m.start()] == "、" or not re.match(r"[，,。；;：:]|$", line[m.end() :])
     if not parts and not in_series:
-        parts, begin = _parts_before(line, m.start(), count)
+        parts, begin = _series_before(line, m.start(), count)
     if not parts or any(re.search(r"[“”]", p) for p, _ in parts):
         return None
     return f"“{name}”", parts, begin
@@ -460,16 +476,73 @@ def _parts_after(line: str, at: int, count: int) -> tuple[list[tuple[str, int]],
     return (parts[:count], begin) if len(parts) >= count else ([], 0)
 
 
-def _parts_before(line: str, at: int, count: int) -> tuple[list[tuple[str, int]], int]:
-    """"建设A、B、C、D的“三区一窗口”": the last clause before the name lists exactly its count of parts."""
+def _series_before(line: str, at: int, count: int) -> tuple[list[tuple[str, int]], int]:
+    """"优化提升A、B、C、D四大主导产业", "建设A、B和C的“三区一窗口”": the 、 series in the clause right before a
+    name, exactly `count` short parts, the verbs opening the first dropped; (parts with their offsets from
+    `begin`, begin)."""
     begin = max(line.rfind(c, 0, at) for c in "。；;，,：:") + 1
     span = re.sub(r"(?:的|等)$", "", line[begin:at])
-    parts = [p for p in _split_parts(span) if len(p[0]) >= 2]
-    if "、" not in span or any(len(p) > LEAD_MAX // 2 for p, _ in parts):  # parts before a name are a 、 series; a comma clause is prose
-        return [], 0
-    if len(parts) != count or count > 8:
-        return [], 0
-    return parts, begin
+    cuts = [0] + [x for m in ITEM_SPLIT.finditer(span) for x in (m.start(), m.end())] + [len(span)]
+    parts = [(span[a:b], a) for a, b in zip(cuts[::2], cuts[1::2])]
+    series = "、" in span or count == 2 and "和" in span  # A、B、C; a pair may be A和B
+    if not series or len(parts) != count or any(not 2 <= len(p) <= LEAD_MAX // 2 for p, _ in parts):
+        return [], 0  # parts before a name are a 、 series of short names; a comma clause is prose
+    first, at0 = parts[0]
+    name = _strip_verbs(first)
+    parts[0] = (name, at0 + len(first) - len(name))
+    if any(len(p) < 2 or p.count("“") != p.count("”") for p, _ in parts):
+        return [], 0  # a quote opened in one part and closed in the next: not a series of names
+    return [_unquoted(p, a) for p, a in parts], begin
+
+
+def _strip_verbs(item: str) -> str:
+    """'优化提升智能家电' -> '智能家电': the verbs that open an enumeration are not part of its first item."""
+    words = list(jieba.posseg.cut(item))
+    last = max((i for i, w in enumerate(words[:-1]) if w.flag in ("v", "vn", "d", "p", "ad", "l", "i")), default=-1)
+    if 0 <= last < len(words) - 2 and words[last + 1].flag == "a" and len(words[last + 1].word) > 1:
+        last += 1  # '培育壮大新能源': 壮大 is tagged as an adjective
+    return "".join(w.word for w in words[last + 1:]) or item
+
+
+def _unquoted(item: str, at: int) -> tuple[str, int]:
+    """Quote marks around the whole item go ('“双碳”绿能' keeps its own)."""
+    if item[:1] in "“\"" and item[-1:] in "”\"" and item.count("“") == 1:
+        return item[1:-1], at + 1
+    return item, at
+
+
+def split_items(clause: str) -> list[str]:
+    """An enumerating clause's items: split at 、/和/及/以及, quote marks around a whole item dropped."""
+    return [_unquoted(i.strip(), 0)[0] for i in ITEM_SPLIT.split(clause)]
+
+
+def items_before(line: str, at: int, count: int) -> list[str]:
+    """The `count` items enumerated right before a name at `at` ('…智能家电、高端化工、食品饮料、高端装备四大主导
+    产业'), or none."""
+    return [p for p, _ in _series_before(line, at, count)[0]]
+
+
+def _counted_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
+    """"A、B、C三大新兴产业", "A、B 2个平台获评……": a name counting its parts right after the series of them
+    becomes a named section titled by the name."""
+    out = []
+    for offset, line in paragraphs:
+        found: list[Section] = []  # this paragraph's, for a sum of them named after (A、B两大X，C、D、E三大Y的“2+3”Z)
+        for m in COUNTED_NAME.finditer(line):
+            count = _ordinal(m.group("n")) if m.group("n") else _count_of(m.group("sum"))
+            parts, begin = _series_before(line, m.start(), count or 0)
+            items = [Item(p, p, "named", offset + begin + a, offset + begin + a + len(p)) for p, a in parts]
+            if m.group("sum") and not items:
+                counts = [int(n) for n in m.group("sum").split("+")]
+                summed = found[-len(counts):]
+                if [len(f.items) for f in summed] == counts:
+                    items, begin = [i for f in summed for i in f.items], summed[0].start - offset
+            if count and count >= 2 and items:
+                found.append(Section(parent.doc_id, parent.title_path + [m.group()], parent.level + 1,
+                                     offset + begin, offset + m.end(), items=items, kind="named",
+                                     lead=_named_by(line, m.start(), m.end())))
+        out += found
+    return out
 
 
 # ---- build -----------------------------------------------------------------------------------------
@@ -507,7 +580,7 @@ def build_sections(document: Document, chunks: Sequence[Chunk]) -> list[Section]
         section.lead = normalise(" ".join(line for _, line in paragraphs))[:SNIPPET]
         section.items = _own_items(paragraphs)
         inline += _colon_lists(paragraphs, section) + _enumeration_lists(paragraphs, section)
-        inline += _introduced_lists(paragraphs, section)
+        inline += _introduced_lists(paragraphs, section) + _counted_lists(paragraphs, section)
         inline += _named_lists(paragraphs, section)
     for i in sorted(children, key=lambda i: -tree[i][0].level):  # deepest parents first
         section = tree[i][0]
@@ -525,14 +598,17 @@ def _repeats_parent(listed: Section, tree: list[tuple[Section, int, int | None]]
     """A list section whose items are exactly its heading's items adds nothing but a second name, unless
     that name counts them ("三个方面")."""
     starts = [i.start for i in listed.items if i.depth == 0]
-    if _counted(listed.title) == len(starts):
+    if counted(listed.title) == len(starts):
         return False
     return any(s.title_path == listed.title_path[:-1] and [i.start for i in s.items if i.depth == 0] == starts
                for s, _, _ in tree)
 
 
-def _counted(title: str) -> int | None:
-    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9."""
+def counted(title: str) -> int | None:
+    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “3+2+1”主导产业 -> 6."""
+    summed = re.search(r"\d+(?:\+\d+)+", title)
+    if summed:
+        return _count_of(summed.group())
     m = re.search(rf"([{_CN}两]+|\d{{1,2}})(?:个|大|项|件|类|条|方面)", title)
     return _ordinal(m.group(1).replace("两", "二")) if m else None
 
@@ -667,7 +743,8 @@ class SectionIndex:
         if section.kind != "heading":  # an author's heading names its section; a list's clause may not,
             lead = normalise(section.lead)  # and a quoted name never does: the sentence around it does
             named = named | concepts_of(lead) if section.kind == "named" else named or concepts_of(lead)
-            score = max(score, LEAD_WEIGHT * self._overlap(tokens, text, lead, set(_tokens(lead)), context, True))
+            on_lead = self._overlap(tokens, text, lead, set(_tokens(lead)), context, True)
+            score = max(score, LEAD_WEIGHT * on_lead + NAME_TIE * score)
         asked = asked_concepts(text)
         if not asked:
             return score

@@ -5,7 +5,7 @@ past, two words of one concept). Hand-made texts of an imaginary province."""
 
 import pytest
 
-from rag.answering.overview import _TIME
+from rag.answering.overview import _TIME, named_section
 from rag.chunking import chunk_document
 from rag.cleaning import clean_text
 from rag.grounding.parts import split_parts
@@ -141,3 +141,55 @@ def test_present_time_words_are_not_topics():
 def test_two_words_of_one_concept_are_one_question():
     assert split_parts("青州面临的主要困难和挑战有哪些？") == []
     assert split_parts("青州的发展目标和主要任务分别是什么？") == ["青州的发展目标是什么？", "青州的主要任务是什么？"]
+
+
+# lists named by a count after the series of their parts, in a plan's review and in its targets
+PLAN = """莱西市国民经济和社会发展第十四个五年规划纲要
+第一章 发展基础
+“十三五”时期，食品饮料、机械制造、纺织服装、新能源汽车四大主导产业集聚度达到70%以上。
+第五章 产业
+优化提升食品饮料、机械制造、绿色化工、现代种业四大主导产业，培育壮大氢能、新材料、数字经济三大新兴产业。
+重点发展新材料、生物医药及现代物流、数字创意“2+2”主导产业，聚力打造“双碳”绿能、智能装备2个百亿级产业集群。
+发展壮大氢能和海洋装备两大新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。
+坚定拥护“两个确立”、坚决做到“两个维护”。
+"""
+
+
+@pytest.fixture(scope="module")
+def plan() -> SectionIndex:
+    doc = Document("laixi", "莱西市国民经济和社会发展第十四个五年规划纲要", "laixi.txt", clean_text(PLAN), "0", "utf-8")
+    return SectionIndex(build_sections(doc, chunk_document(doc)), {doc.doc_id: doc.title})
+
+
+def items_of(section: Section | None) -> list[str]:
+    return [i.text for i in section.items] if section else []
+
+
+def test_a_counted_name_after_its_series_is_a_named_section(plan):
+    named = {s.title: items_of(s) for s in plan.sections if s.kind == "named"}
+    assert named["三大新兴产业"] == ["氢能", "新材料", "数字经济"]  # the verbs opening the series dropped
+    assert named["2个百亿级产业集群"] == ["“双碳”绿能", "智能装备"]  # a quote inside an item is kept
+    assert named["“2+2”主导产业"] == ["新材料", "生物医药", "现代物流", "数字创意"]  # 及 joins the series too
+    assert named["两大新兴产业"] == ["氢能", "海洋装备"]  # a pair may be joined by 和
+
+
+def test_a_sum_name_after_its_counted_parts_gathers_them(plan):
+    summed = next(s for s in plan.sections if s.title == "“2+3”工业产业集群")
+    assert items_of(summed) == ["氢能", "海洋装备", "纺织", "食品", "五金"]
+
+
+def test_a_quoted_name_inside_a_series_is_no_counted_list(plan):
+    assert not any("两个维护" in s.title or "两个确立" in s.title for s in plan.sections)
+
+
+def test_the_named_list_asked_is_the_one_sharing_the_questions_words(plan):
+    found = named_section(plan, "莱西市“十四五”期间重点优化提升哪四大主导产业？", None)
+    assert items_of(found) == ["食品饮料", "机械制造", "绿色化工", "现代种业"]
+    found = named_section(plan, "莱西“十三五”时期集聚度达到70%的是哪四大主导产业？", None)
+    assert items_of(found) == ["食品饮料", "机械制造", "纺织服装", "新能源汽车"]
+    assert items_of(named_section(plan, "青岛高新区“2+2”主导产业具体指哪些？", None))[-1] == "数字创意"
+
+
+def test_a_count_the_documents_do_not_give_is_no_named_list(plan):
+    assert named_section(plan, "莱西市重点优化提升哪五大主导产业？", None) is None
+    assert named_section(plan, "莱西市有哪些主导产业？", None) is None  # no count asked
