@@ -3,8 +3,9 @@ at indexing time, so a list or overview question ("概括一下……的战略�
 from all the items of the section it names, not from the one passage that retrieval happened to rank first.
 
 A section is a heading (第X章, 第X节, 一、, （一）, 1., or a Word/HTML outline line, as chunking reads them)
-or an inline list that a sentence introduces ("主要预期目标是：a；b；c", a quoted named list such as
-"“两区一带”" with its parts). Its items are, in order of preference: its sub-headings, paragraphs opened
+or an inline list that a sentence introduces ("主要预期目标是：a；b；c", "要重点把握三个方面：" before marked
+paragraphs, a quoted named list such as "“两区一带”" with its parts, a counted name after the series of its
+parts, "A、B、C三大新兴产业", a quoted series "“甲乙带动、丙丁支撑、三区协同”"). Its items are, in order of preference: its sub-headings, paragraphs opened
 by a marker (一是, （一）, 1., ①, ——), paragraphs opened by a short lead sentence, markers inside one
 paragraph (一是…二是…), and table rows; an item's own inline enumeration follows it one level deeper.
 Matching a question to a section is by meaning: jieba tokens weighted by their rarity among headings,

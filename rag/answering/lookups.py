@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
 from rag.answering.model import look_up
-from rag.citations import attach_citations
 from rag.grounding.decomposition import Side, SideResult, compose
 from rag.grounding.listing import member_figures, members, over_members, summed_list, superlative
 from rag.grounding.lookup import measure_forms
