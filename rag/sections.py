@@ -5,9 +5,10 @@ from all the items of the section it names, not from the one passage that retrie
 A section is a heading (第X章, 第X节, 一、, （一）, 1., or a Word/HTML outline line, as chunking reads them)
 or an inline list that a sentence introduces ("主要预期目标是：a；b；c", "要重点把握三个方面：" before marked
 paragraphs, a quoted named list such as "“两区一带”" with its parts, a counted name after the series of its
-parts, "A、B、C三大新兴产业", a quoted series "“甲乙带动、丙丁支撑、三区协同”"). Its items are, in order of preference: its sub-headings, paragraphs opened
-by a marker (一是, （一）, 1., ①, ——), paragraphs opened by a short lead sentence, markers inside one
-paragraph (一是…二是…), and table rows; an item's own inline enumeration follows it one level deeper.
+parts, "A、B、C三大新兴产业", a quoted series "“甲乙带动、丙丁支撑、三区协同”"). Its items are, in order of
+preference: its sub-headings, paragraphs opened by a marker (一是, （一）, 1., ①, ——), paragraphs opened
+by a short lead sentence, markers inside one paragraph (一是…二是…), and table rows; an item's own inline
+enumeration follows it one level deeper.
 Matching a question to a section is by meaning: jieba tokens weighted by their rarity among headings,
 concept synonyms (挑战 ~ 困难), characters in order (abbreviations), and optionally an embedding cosine,
 combined into a score in [0, 1] that a caller thresholds (MATCH_THRESHOLD).
@@ -611,7 +612,7 @@ def counted(title: str) -> int | None:
     if summed:
         return _count_of(summed.group())
     m = re.search(rf"([{_CN}两]+|\d{{1,2}})(?:个|大|项|件|类|条|方面)", title)
-    return _ordinal(m.group(1).replace("两", "二")) if m else None
+    return _ordinal(m.group(1)) if m else None
 
 
 def _child_items(parent: Section, kids: list[Section]) -> list[Item]:
