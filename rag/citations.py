@@ -108,7 +108,8 @@ def _invented(answer: Answer) -> bool:
     answer up (small models do this for questions the documents cannot answer), so it is not shown."""
     if not answer.claims or any(c.supported for c in answer.claims):
         return False
-    known = _numbers(" ".join(p.chunk.text for p in answer.passages)) | _numbers(answer.question)
+    known = _numbers(" ".join(p.chunk.text for p in answer.passages)) | _numbers(answer.question) \
+        | verified_results(answer.text)  # a result its written calculation derives is not invented
     return any(x not in known for x in _numbers(re.sub(r"\[\d+\]", "", answer.text)))
 
 

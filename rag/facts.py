@@ -24,10 +24,10 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, MEASURE_HEADS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
     LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
     RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
-    SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
+    SHARE_CUES, TABLE_EMPTY_CELLS, TO_LEVEL, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
 )
@@ -63,6 +63,7 @@ class Figure:
     heading_path: str = ""
     parts: list[float] | None = None  # a ratio's terms
     offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
+    average: bool = False  # a yearly average over a span ('年均增长4.5%'), not the year's own figure
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -178,8 +179,8 @@ def _places_in(text: str) -> tuple[str, ...]:
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
             organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:自治区|省|市|县|区)", word) if flag == "nt" else None
-            if (flag.startswith("ns") or after_place and len(word) <= 5) and is_admin_place(word):
-                found.append(word)  # jieba tags '高密市' after '潍坊市' as a plain noun
+            if (flag.startswith("ns") or (after_place or i == 0) and len(word) <= 5) and is_admin_place(word):
+                found.append(word)  # jieba tags '高密市' after '潍坊市' or opening a clause as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
                 found.append(organisation.group(0))  # '四川省人民政府'
             elif flag.startswith("ns") and nxt[:1] in "省市县区州" and is_admin_place(word + nxt[:1]):
@@ -266,7 +267,25 @@ def _measure_after(text: str, end: int) -> str:
     if phrase.startswith(_VERBS_AFTER) or _starts_with_verb(phrase):
         return ""  # '由162个整合为123个': what follows is what happened, not what was counted
     words = "|".join(sorted(MEASURE_END_VERBS + tuple(BOUND_BEFORE), key=len, reverse=True))
-    return re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" ")
+    return _before_adverb(re.split(rf"[和与及等]|{words}", phrase)[0].strip("“”\" "))
+
+
+@lru_cache(maxsize=20000)
+def _before_adverb(phrase: str) -> str:
+    """'民生实事项目如期' -> '民生实事项目': the counted noun ends where an adverb or time word begins."""
+    out = ""
+    for word in _posseg().cut(phrase):
+        if out and word.flag in ("d", "ad", "t"):
+            break
+        out += word.word
+    return out
+
+
+def _only_verb(phrase: str, clause: str) -> bool:
+    """The phrase before a figure is only what happened to it ('调整为', '提升到'): it names no measure."""
+    words = list(_posseg().cut(phrase))
+    verb = len(words) == 1 and words[0].flag.startswith("v")
+    return verb and (words[0].flag != "vn" or clause.rstrip().endswith(TO_LEVEL))
 
 
 @lru_cache(maxsize=20000)
@@ -302,20 +321,42 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
     if before.startswith("占") and said.measure:
         return said.measure + before  # '…354家，占全市的39%'
-    if len(before) < 2 or before in _COMPARATIVES:
+    if len(before) < 2 or before in _COMPARATIVES or _only_verb(before, clause):  # '调整为8.3∶41.4∶50.3' names nothing
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
-        return after if len(after) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
+        if len(after) >= 2:
+            return after
+        # '…，三次产业结构进一步优化，调整为…': a clause between names the measure; a list of places
+        # ('…，青州市达到800亿元左右，高密市达到750亿元左右') keeps the one the sentence named first
+        named = "" if _places_in(clause) else _previous_clause_measure(sentence, q.start, said.end)
+        return named if len(named) >= 2 else said.measure or _previous_clause_measure(sentence, q.start)
     return before
 
 
-def _previous_clause_measure(sentence: str, at: int) -> str:
-    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own."""
+def _previous_clause_measure(sentence: str, at: int, after: int = -1) -> str:
+    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own; with
+    `after`, only a clause that starts after that point (not the one stating the figure before)."""
     head = sentence[:at]
     cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS)
     if cut <= 0:
         return ""
     start = max(head.rfind(mark, 0, cut) for mark in _CLAUSE_MARKS) + 1
-    return _measure_before(head[start:cut])
+    if after >= 0 and start < after:
+        return ""
+    return _to_head(_measure_before(head[start:cut]))
+
+
+@lru_cache(maxsize=20000)
+def _to_head(phrase: str) -> str:
+    """'地区生产总值跨上新台阶' -> '地区生产总值': a clause naming a measure, then what it did, is cut at the
+    verb after the measure's head word ('城镇新增就业' is kept: nothing before its verb is a measure)."""
+    if phrase.endswith(MEASURE_HEADS):
+        return phrase
+    done = ""
+    for word in _posseg().cut(phrase):
+        if done.endswith(MEASURE_HEADS) and word.flag[:1] in ("v", "d", "a"):
+            return done
+        done += word.word
+    return phrase
 
 
 _FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
@@ -448,27 +489,34 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     return named[-1] if named else said.subject or ctx.subject
 
 
-def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str) -> dict:
-    """The fields of one prose figure that come from its sentence and section."""
+def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str, lead: str = "") -> dict:
+    """The fields of one prose figure that come from its sentence (and the `lead` introducing the list it
+    is an item of) and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
     measure = _measure(q, sentence, clause, said)
-    for form in sorted(short_place_forms(ctx.subject) if ctx.subject else (), key=len, reverse=True):
+    subject = _subject(clause, ctx, said)
+    forms = set().union(*(short_place_forms(p) for p in {ctx.subject, subject} if p))
+    for form in sorted(forms, key=len, reverse=True):
         if measure.startswith(form) and len(measure) > len(form) + 1:
-            measure = measure[len(form):]  # the document's own place is the subject, not part of the measure
+            measure = measure[len(form):]  # the place is the figure's subject, not part of its measure
             break
     before = sentence[:q.start]
-    explicit = _explicit_year(before)
+    explicit = _explicit_year(before) or _explicit_year(lead)
     relative, span = _relative_year(before, ctx.year) if explicit is None else (None, "")
+    if explicit is None and relative is None:
+        relative, span = _relative_year(lead, ctx.year)
     heading_year = _explicit_year(headings)
     listed = said.year is not None and re.fullmatch(r"\s?[、和与及]\s?", clause) is not None
     year = _from_year(clause, headings, before, ctx) or (said.year if listed else None) or explicit or relative
-    status = _status(before, headings, year or heading_year, ctx)
+    status = _status(lead + before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
-    subject = _subject(clause, ctx, said)
     said.measure, said.subject, said.end, said.year = measure or said.measure, subject, q.end, year
+    average = any(w in clause for w in AVERAGE_WORDS)
+    if average and not period and year:
+        period = plan_name(plan_of_year(year))
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
-            "role": _role(q, measure, status, before)}
+            "role": _role(q, measure, status, before), "average": average}
 
 
 class _ChunkFinder:
@@ -498,12 +546,26 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
         page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None, offset=offset,
+        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False),
     )
 
 
 _BREAK = re.compile(r"[。！？；;!?]\s*$")
 _HEADING_LINE = 30  # a line shorter than this that ends without punctuation is a heading, not a broken sentence
+
+
+def _with_leads(sentences: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(offset, sentence, lead): an item of a list a sentence introduces ('今年…主要预期目标是：…；城镇新增
+    就业50万人；…') keeps the introduction as its lead, for the time and status the item does not restate."""
+    out, lead = [], ""
+    for at, sentence in sentences:
+        out.append((at, sentence, lead))
+        intro = max(sentence.rfind("："), sentence.rfind(":"))
+        if sentence.endswith(("；", ";")):
+            lead = sentence[:intro + 1] if intro >= 0 else lead
+        else:
+            lead = ""
+    return out
 
 
 def _prose_sentences(text: str) -> list[tuple[int, str]]:
@@ -530,12 +592,12 @@ def _prose_sentences(text: str) -> list[tuple[int, str]]:
 
 def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
     finder, out = _ChunkFinder(chunks), []
-    for at, sentence in _prose_sentences(ctx.document.text):
-        out += _sentence_figures(ctx, finder, sentence, at)
+    for at, sentence, lead in _with_leads(_prose_sentences(ctx.document.text)):
+        out += _sentence_figures(ctx, finder, sentence, at, lead)
     return out
 
 
-def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int) -> list[Figure]:
+def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int, lead: str = "") -> list[Figure]:
     quantities = find_quantities(sentence)
     if not quantities:
         return []
@@ -545,7 +607,7 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
     for q in quantities:
         if not q.unit and not q.parts:
             continue  # a bare number in prose names something ('哪吒2'), it measures nothing
-        fields_ = _figure_in_sentence(q, sentence, ctx, said, headings)
+        fields_ = _figure_in_sentence(q, sentence, ctx, said, headings, lead)
         if not fields_["measure"]:
             continue  # a number the sentence says nothing about is not a figure we can index
         chunk = finder.find(at + q.start, at + q.end)
@@ -556,17 +618,28 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
 
 def _split_heads(measure: str) -> list[str]:
     """'城镇居民、农村居民人均可支配收入' -> ['城镇居民人均可支配收入', '农村居民人均可支配收入']: the heads
-    listed before a shared tail, each with the tail; the tail starts where the last head ends like the first
+    listed before a shared tail ('一二三产增加值': numerals), each with the tail; the tail starts where the last head ends like the first
     one ('…制造业和装备制造业增加值'), else after as many characters as a short first head has."""
-    parts = [p for p in re.split(r"、|和|与|及", measure) if p]
+    parts, part = [], ""
+    for word in _posseg().cut(measure):  # '和' and '及' as words: '普及率' is one
+        if word.word in ("、", "和", "与", "及"):
+            parts, part = parts + [part], ""
+        else:
+            part += word.word
+    parts = [p for p in parts + [part] if p]
+    run = re.match(r"[一二三四五六七八九]{2,}", measure)
+    if len(parts) < 2 and run:  # '一二三产增加值': the numerals listed before one shared rest
+        return [n + measure[run.end():] for n in run.group(0)]
     if len(parts) < 2:
         return [measure]
     first, last = parts[0], parts[-1]
-    cut = next((last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last),
-               len(first) if len(first) <= 4 else len(last))
+    cuts = [last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last]
+    cut = next((c for c in cuts if last[:c] != first), len(first) if len(first) <= 4 else len(last))
+    if last[:cut] == first:  # '工业、制造业、工业技改投资': heads are distinct, the shared tail is the last word
+        cut = len(last) - len(list(_posseg().cut(last))[-1].word)
     tail = last[cut:]
-    if len(tail) < 2:
-        return [measure]
+    if len(tail) < 2:  # no shared tail: each head is a whole measure ('关键工序数控化率、数字化研发设计工具普及率')
+        return parts if all(len(p) >= 3 for p in parts) else [measure]
     return [p if p.endswith(tail) else p + tail for p in parts[:-1]] + [last]
 
 
@@ -696,6 +769,15 @@ def _in_order(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def _share_of(measure: str) -> str | None:
+    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X); None for a measure that is no share."""
+    if "占" in measure:
+        return measure[:measure.index("占")]
+    ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
+    stem = measure[:-len(ending)] if ending else None
+    return stem[:-2] if stem and stem.endswith("结构") else stem  # '三次产业结构比例' is '三次产业结构'''s
+
+
 def lexical_similarity(query: str, phrase: str) -> float:
     """1 for the same canonical measure; less for one inside the other or an abbreviation, less again
     when what the longer adds changes the measure ('人均地区生产总值' is not '地区生产总值'); else the
@@ -705,14 +787,19 @@ def lexical_similarity(query: str, phrase: str) -> float:
     if query == phrase:
         return 1.0
     short, long = sorted((query, phrase), key=len)
+    stems = {_share_of(query), _share_of(phrase)}
+    if len(stems) == 1 and len(stems.pop() or "") >= 2:
+        return 0.92  # one thing's share, its whole named or not: 'X占比', 'X占规模以上工业总产值比重'
     extra = long.replace(short, "", 1) if short in long else ""
-    if short in long and short == query:
+    if short in long and long.endswith(extra) and extra in GENERIC_TAILS:
+        score = 0.95  # the same thing counted: '民生实事' and '民生实事项目', '城镇新增就业人数'
+    elif short in long and short == query:
         score = 0.75 + 0.2 * len(short) / len(long)  # the asked measure, qualified: '城镇新增就业人数'
     elif short in long:
         score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'
     elif _in_order(short, long) and len(short) >= 3:
-        score = 0.6 + 0.25 * len(short) / len(long)
         extra = "".join(ch for ch in long if ch not in short)
+        score = 0.95 if extra in GENERIC_TAILS else 0.6 + 0.25 * len(short) / len(long)  # '粮食总产量
     else:
         return 0.6 * SequenceMatcher(None, query, phrase).ratio()
     return score * (0.6 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)

@@ -18,7 +18,7 @@ from rag import derived
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.errors import IndexStateError, InputError
+from rag.errors import IndexStateError, InputError, os_reason
 from rag.formats.base import file_sha256
 from rag.lexical import tokenize
 from rag.loaders import corpus_files, display_path, hidden_entries, load_isolated
@@ -177,7 +177,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, r
                 continue
             except OSError as exc:  # unreadable now (locked, being replaced): keep what the last build read
                 kept = prev.has(rel)
-                report.skipped.append((rel, f"无法读取：{exc.strerror or exc}" + ("；保留上次索引的内容" if kept else "")))
+                report.skipped.append((rel, f"无法读取：{os_reason(exc)}" + ("；保留上次索引的内容" if kept else "")))
                 if not kept:
                     continue
                 doc, parts = prev.document(rel), None

@@ -53,7 +53,7 @@ BOUND_AFTER: dict[str, str] = {
 RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
-INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大")
+INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大", "涨")
 DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
@@ -129,6 +129,10 @@ TARGET_CUES = ("目标", "预期", "力争", "争取", "确保", "计划", "预�
 WEAK_TARGET_CUES = ("将", "要")  # also '将现有部门整合为…' (the 把 construction): weaker than a section heading
 ACHIEVED_CUES = ("已", "已经", "实现了", "完成了", "达到了", "累计完成", "取得", "成功")
 SHARE_CUES = ("比重", "占比", "所占比例", "比例", "占", "强度", "覆盖率", "份额")
+# words that name the counting of a thing, not another thing: '民生实事项目' is '民生实事', '…就业人数' '…就业',
+# '粮食总产量' '粮食产量'
+GENERIC_TAILS = ("项目", "数量", "总数", "人数", "个数", "总量", "数", "总")
+AVERAGE_WORDS = ("年均", "平均每年")  # a yearly average over a span, not one year's figure
 RATE_CUES = ("增长", "增速", "增幅", "增长率", "下降", "降低", "提高", "减少", "年均", "同比")
 RANK_CUES = ("第", "位", "名", "居", "排名", "列")
 COUNT_DIMENSIONS = ("count", "people", "households", "visits")
@@ -151,18 +155,21 @@ ETHNIC_NAME = re.compile(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{1,2}族|�
 
 # The everyday short names of measures people type, with the statistics' term each stands for; a question
 # is read and retrieved with the term beside its short name ('GDP（地区生产总值）').
-ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值", "R&D": "研发", "营收": "营业收入"}
+ABBREVIATIONS: dict[str, str] = {"GDP": "地区生产总值", "gdp": "地区生产总值", "经济总量": "地区生产总值",
+                                 "经济增长": "地区生产总值增长", "经济增速": "地区生产总值增速", "R&D": "研发", "营收": "营业收入"}
 # Standard synonyms of Chinese statistics: every form -> the canonical one. Applied to measure phrases.
 MEASURE_SYNONYMS: dict[str, str] = {
     **ABBREVIATIONS,
     "国内生产总值": "地区生产总值", "生产总值": "地区生产总值", "地区生产总值总量": "地区生产总值", "Ｒ＆Ｄ": "研发", "研究与试验发展": "研发", "研究与开发": "研发",
     "一般公共预算收入": "一般公共预算收入", "地方一般公共预算收入": "一般公共预算收入",
     "社会消费品零售总额": "社会消费品零售总额", "社消零": "社会消费品零售总额", "外贸进出口": "进出口总额",
+    "外贸进出口总额": "进出口总额", "货物进出口总额": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
     "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
-_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(MEASURE_SYNONYMS, key=len, reverse=True)))
+_CANONICAL = {**{v: v for v in MEASURE_SYNONYMS.values()}, **MEASURE_SYNONYMS}  # a canonical name is kept whole
+_SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
@@ -228,12 +235,24 @@ RATE_SUFFIXES = ("增长速度", "增长率", "增速", "增幅", "增长")
 RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
 # words that join several things asked into one question ('A和B', '分别', '各')
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
+# the verbs and particles around a figure a question claims ('要做到173亿元', '已经突破700亿元了')
+CLAIM_VERBS = ("要", "将", "计划", "预计", "已经", "已", "做到", "达到", "实现", "完成", "突破", "超过", "过", "是", "为", "有",
+               "到", "至", "年底", "末", "了", "约", "近")
+# what asks a value per unit ('平均每个项目', '平均每户'): the character after it is the unit counted
+PER_UNIT_WORDS = ("平均每", "每")
+# what asks a change in per cent rather than in the figures' unit
+PERCENT_ASKED = ("百分之", "百分比", "%", "％", "几成")
+# what a comparison asks of its first side ('A比B高吗')
+MORE_WORDS = ("高", "多", "快", "大", "强", "领先")
+LESS_WORDS = ("低", "少", "慢", "小", "弱", "落后")
+# what makes a clause a question (a question's premise is followed by what it asks)
+QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 # The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
 MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
                  "密度", "寿命", "指数", "人口", "人数", "天数", "户数", "次数", "规模", "余额", "工资", "价格", "房价", "浓度",
-                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值")
+                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值", "结构")
 # The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
 SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
 # Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
@@ -280,7 +299,7 @@ def canonical_measure(measure: str) -> str:
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
     text = re.sub(r"[（(][^）)]*[）)]", "", text)
-    text = _SYNONYM.sub(lambda m: MEASURE_SYNONYMS[m.group(0)], text)  # one pass, longest form first
+    text = _SYNONYM.sub(lambda m: _CANONICAL[m.group(0)], text)  # one pass, longest form first
     for verb in MEASURE_VERBS:
         text = text.replace(verb, "") if len(text) > len(verb) + 1 else text
     if text.endswith(INTENSITY[0]):

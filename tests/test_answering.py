@@ -14,12 +14,14 @@ PLAN = (
     "婺源县国民经济和社会发展第十四个五年规划纲要",
     "第一章 发展环境\n第一节 发展基础\n“十三五”时期，全县地区生产总值达到180亿元。城镇和农村居民人均可支配收入分别达到4.2万元和2.1万元。\n"
     "第二节 面临的挑战\n一是产业结构偏重，新兴产业规模小。二是科技创新能力不强，高端人才短缺。三是城乡发展不平衡，公共服务短板明显。\n"
-    "第二章 主要目标\n到2025年，全社会研发经费投入占地区生产总值比重达到2.6%，地区生产总值达到260亿元。\n",
+    "第二章 主要目标\n到2025年，全社会研发经费投入占地区生产总值比重达到2.6%，地区生产总值达到260亿元。\n"
+    "到2025年，茶产业实现营业收入超过80亿元。\n",
 )
 REPORT = (
     "2026年甘肃省政府工作报告",
     "——2026年1月20日在甘肃省第十届人民代表大会第三次会议上\n各位代表：\n"
-    "一、2025年工作回顾\n过去一年，全省地区生产总值达到9800亿元，增长5.1%。\n"
+    "一、2025年工作回顾\n过去一年，全省地区生产总值达到9800亿元，增长5.1%。固定资产投资下降3.3%。"
+    "500个省重点项目完成投资3000亿元。\n"
     "二、2026年主要预期目标\n今年全省经济社会发展的主要预期目标是：地区生产总值增长5%左右；城镇新增就业45万人以上；"
     "居民消费价格涨幅2%左右；粮食产量稳定在1200万吨以上。\n",
 )
@@ -166,3 +168,47 @@ def test_a_document_over_the_records_limit_is_indexed_without_records(monkeypatc
     assert derived.derive(doc, chunks)["figures"]  # a short plan states figures
     monkeypatch.setattr(derived, "MAX_CHARS", 100)
     assert derived.derive(doc, chunks) == {kind: [] for kind in derived.BUILDERS}
+
+
+def test_a_premise_the_figure_index_contradicts_is_corrected_then_the_rest_answered(pipe):
+    answer = pipe.ask("甘肃去年地区生产总值增长了6.1%，达到了多少亿元？")
+    assert answer.route == "premise" and "增长5.1%[1]" in answer.text and "“增长了6.1%”" in answer.text
+    assert "9800亿元" in answer.text  # the rest of the question, from the figure index
+    answer = pipe.ask("甘肃去年固定资产投资增长了3.3%，主要靠哪些项目？")  # a decline given as a rise
+    assert answer.route == "premise" and "下降3.3%" in answer.text
+    answer = pipe.ask("婺源县茶产业2025年要做到150亿元营收，靠什么？")  # the measure read from the claim
+    assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
+    assert pipe.ask("甘肃去年地区生产总值增长了5.1%，达到了多少亿元？").route != "premise"  # borne out
+    answer = pipe.ask("甘肃今年地区生产总值达到9800亿元，增速是多少？")  # another year's figure
+    assert answer.route == "premise" and "9800亿元在文档中是甘肃省2025年的数值[1]，不是2026年的" in answer.text
+    assert "5.1%" in answer.text  # the rest asked of the year the figure belongs to
+
+
+def test_a_value_per_unit_is_computed_from_one_sentences_total_and_count(pipe):
+    answer = pipe.ask("甘肃省重点项目平均每个完成投资多少亿元？")
+    assert answer.route == "per_unit" and "约6亿元" in answer.text and "3000÷500≈6" in answer.calculation
+    assert "500个省重点项目" in answer.passages[0].chunk.text and not answer.refused
+
+
+def test_the_change_between_two_figures_the_question_gives_is_computed(pipe):
+    answer = pipe.ask("甘肃人均收入从4万元涨到5万元，涨了百分之多少？")
+    assert answer.route == "given_change" and "25%" in answer.text and "(5−4)÷4" in answer.calculation
+
+
+def test_each_part_asking_one_figure_is_read_from_the_figure_index(pipe):
+    answer = pipe.ask("婺源县城镇居民人均可支配收入和农村居民人均可支配收入各是多少？")
+    assert not answer.refused and "4.2万元" in answer.text and "2.1万元" in answer.text
+    assert not pipe.generator.questions  # no part needed the model
+
+
+def test_this_year_against_last_year_reads_both_years(pipe):
+    assert pipe.reader.read("甘肃今年的城镇新增就业比去年多多少？").years == [2025, 2026]
+
+
+def test_a_yes_no_question_without_a_figure_is_answered_from_the_records(pipe):
+    answer = pipe.ask("甘肃今年给城镇新增就业定目标了吗？")
+    assert answer.route == "verdict_records" and answer.text.startswith("是") and "45万人" in answer.text
+    answer = pipe.ask("甘肃今年的地区生产总值增长目标比去年实际增速高吗？")  # 5%左右 against 5.1%
+    assert answer.route == "verdict_records" and answer.text.startswith("不是")
+    assert "5%左右[1]" in answer.text and "5.1%[2]" in answer.text
+    assert pipe.ask("甘肃今年给房价定目标了吗？").route != "verdict_records"  # no such record: the model reads

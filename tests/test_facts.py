@@ -245,3 +245,36 @@ def test_fenbie_gives_each_listed_figure_its_own_measure():
     assert (income_town.measure, income_town.value) == ("城镇居民人均可支配收入", 4.5)
     assert (income_village.measure, income_village.value) == ("农村居民人均可支配收入", 5.7)
     assert industry.measure == "规模以上工业增加值" and industry.role == "rate"
+
+
+@pytest.mark.parametrize("listed, heads", [
+    ("关键工序数控化率、数字化研发设计工具普及率分别达到60.1%和70.2%", ["关键工序数控化率", "数字化研发设计工具普及率"]),
+    ("工业、制造业、工业技改投资分别增长8.1%、9.2%、4.3%", ["工业投资", "制造业投资", "工业技改投资"]),
+    ("一二三产增加值分别增长3%、5%、6%", ["一产增加值", "二产增加值", "三产增加值"]),
+])
+def test_fenbie_lists_of_whole_measures_shared_tails_and_numerals(listed, heads):
+    text = f"2026年某省人民政府工作报告\n一、2025年工作回顾\n{listed}。\n"
+    assert [f.measure for f in _figures(text, "2026年某省人民政府工作报告")] == heads
+
+
+def test_list_items_take_the_year_and_status_of_the_sentence_introducing_them():
+    text = ("2026年某省人民政府工作报告\n2026年2月3日在某省人民代表大会上\n三、重点工作\n"
+            "今年经济社会发展的主要预期目标是：地区生产总值增长5%左右；城镇新增就业50万人；粮食产量513万吨以上。\n")
+    growth, jobs, grain = _figures(text, "2026年某省人民政府工作报告")
+    assert [(f.year, f.status) for f in (jobs, grain)] == [(2026, "target"), (2026, "target")]
+
+
+def test_a_yearly_average_is_marked_and_a_counted_noun_ends_before_an_adverb():
+    text = ("2026年某省人民政府工作报告\n2026年2月3日在某省人民代表大会上\n一、2025年和“十四五”时期工作回顾\n"
+            "地区生产总值年均增长4.5%。全年30项民生实事项目如期完成。\n")
+    average, items = _figures(text, "2026年某省人民政府工作报告")
+    assert average.average and average.role == "rate" and not items.average
+    assert items.measure == "民生实事项目" and items.value == 30
+
+
+def test_a_clause_between_figures_names_the_next_ones_measure_unless_it_lists_places():
+    text = ("2026年某省人民政府工作报告\n一、2025年工作回顾\n装备制造业增加值增长18.1%，三次产业结构进一步优化，"
+            "调整为8.3∶41.4∶50.3。力争到2025年，青岭市地区生产总值达到900亿元左右，云溪县达到500亿元左右。\n")
+    _, structure, first, second = _figures(text, "2026年某省人民政府工作报告")
+    assert structure.measure == "三次产业结构" and structure.parts == [8.3, 41.4, 50.3]
+    assert second.measure == first.measure == "地区生产总值" and second.value == 500

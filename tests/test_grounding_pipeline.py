@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from rag.prompting import PREMISE_MARK
+
 from grounding_corpus import DOCS, RecordingModel
 from rag.pipeline import QAPipeline
 from rag.types import Chunk, Passage
@@ -137,7 +139,7 @@ def test_an_everyday_question_is_checked_against_the_measure_its_rewrite_names(p
 
 
 @pytest.mark.parametrize("question, said", [
-    ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "2020年的地区生产总值是300.5亿元[1]"),  # year read from '已经'
+    ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "2020年地区生产总值为300.5亿元[1]"),  # year read from '已经'
     ("莱西市2025年GDP要过千亿，靠哪些产业？", "过1000亿元"),  # figure read from '千亿'
 ])
 def test_a_contradicted_premise_is_shown_not_withheld(pipe, question, said):
@@ -199,3 +201,26 @@ def test_a_number_question_naming_no_place_gets_each_places_figure(pipe):
     assert "300.5亿元" in by_place["莱西市"] and "1200亿元" in by_place["胶州市"] and "210亿元" in by_place["青岛高新技术产业开发区"]
     assert answer.looked_up and "问题没有指明地区" in answer.reason and pipe.generator.questions == []
     assert all(c.number <= len(answer.passages) for c in answer.citations)
+
+
+def test_a_stated_figure_the_records_contradict_is_corrected(pipe):
+    """The figure a question presumes is checked against the figure index: corrected with the documents'
+    figure for the year asked ('已经' = the plan's base year), then the rest of the question is answered."""
+    answer = pipe.ask("莱西市的森林覆盖率已经超过30%了，下一步怎么提高？")
+    assert answer.route == "premise" and answer.text.startswith(PREMISE_MARK)
+    assert "2020年" in answer.text and "20.1%" in answer.text and "超过30%" in answer.text
+    answer = pipe.ask("莱西市2025年GDP要过千亿，靠哪些产业？")
+    assert "420亿元[1]" in answer.text and "过1000亿元" in answer.text
+    assert "420" in answer.passages[0].chunk.text and pipe.generator.questions[-1].startswith("莱西市")
+    assert "哪些产业" in pipe.generator.questions[-1]
+    for agreeing in ("莱西市2025年GDP要超过400亿元，靠哪些产业？", "莱西市2025年地区生产总值要达到420亿元，靠什么？"):
+        assert not pipe.ask(agreeing).text.startswith(PREMISE_MARK)
+    assert pipe.ask("2025年地区生产总值达到420亿元的是哪个市？").route != "premise"  # a condition, no place
+
+
+@pytest.mark.parametrize("question", ["莱西市2020年地区生产总值已经达到420亿元了吗？", "莱西市地区生产总值已经达到420亿元了吗？"])
+def test_a_target_given_as_reached_is_answered_no_with_both_years(pipe, question):
+    """'已经' with no year asks about the plan's base year (2020); 420亿元 is the 2025 target."""
+    answer = pipe.ask(question)
+    assert answer.text.startswith("不是") and "300.5亿元[1]" in answer.text and "2025年的数值[2]" in answer.text
+    assert "300.5" in answer.passages[0].chunk.text and "420" in answer.passages[1].chunk.text

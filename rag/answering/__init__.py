@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from rag.answering.asked import Asked
+from rag.answering.computed import GivenChange, PerUnit
 from rag.answering.figure import FigureRecord
 from rag.answering.lookups import EveryPlace, OverList
 from rag.answering.model import ModelAnswer
 from rag.answering.overview import NamedList, SectionItems
 from rag.answering.parts import PartsAnswer
 from rag.answering.sides import Calculation, Correction, Refusal, SideBySide
-from rag.answering.verdict import YesNoFigure
+from rag.answering.verdict import StatedFigure, YesNoFigure, YesNoRecords
 from rag.types import Event
 
 
@@ -31,7 +32,11 @@ ROUTES: list[Answerer] = [
     PartsAnswer(),  # several things asked: each part checks its own answerability
     Refusal(),
     YesNoFigure(),  # a yes/no question stating a figure: 是/不是 decided in code from the figure index
+    StatedFigure(),  # a figure the question presumes, contradicted by the figure index: corrected
+    YesNoRecords(),  # a yes/no question stating no figure: whether the records give it, or how two years compare
     Correction(),
+    PerUnit(),  # '平均每个…多少': total ÷ count, both from one sentence of the figure index
+    GivenChange(),  # the change between two figures the question gives
     SideBySide(),
     OverList(),
     NamedList(),

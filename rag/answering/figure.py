@@ -9,12 +9,14 @@ from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
-from rag.facts import Figure
+from rag.facts import Figure, same_place
+from rag.vocabulary import canonical_measure
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
-from rag.vocabulary import COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES, TARGET_CUES
+from rag.vocabulary import (AVERAGE_WORDS, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES,
+                            TARGET_CUES)
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
@@ -26,29 +28,41 @@ SEVERAL = re.compile("|".join(COORDINATION))  # 'A和B', '分别', '各': more t
 _TARGET_WORDS = tuple(w for w in TARGET_CUES if len(w) >= 2)  # '目标', '预期', '力争'… not '要' or '到'
 
 
-def _fits(figure: Figure, status: str, rate: bool, rank: bool) -> bool:
-    return (not status or figure.status == status) and (figure.role in _CHANGES) == rate and (figure.role == "rank") == rank
+def _fits(figure: Figure, status: str, rate: bool, rank: bool, average: bool) -> bool:
+    return (not status or figure.status == status) and (figure.role in _CHANGES) == rate \
+        and (figure.role == "rank") == rank and figure.average == average
 
 
 def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[str] | None = None,
-               rate: bool | None = None) -> list[Figure]:
+               rate: bool | None = None, rank: bool | None = None, frame: QuestionFrame | None = None,
+               status: str | None = None) -> list[Figure]:
     """Records of the measure in the asked place's documents (`docs`), for the year asked (`years`; by
     default the question's, '已经…' read as of the plan's base year), the status asked (a target when the
-    question says so) and as a level or a rate of change ('增长多少', '增速')."""
-    profile = q.pipe.reader.profile
-    years = as_of(q.frame, profile).years if years is None else years
-    docs = docs or {d for p in q.frame.places for d in profile.docs_of(p)} or set(profile.docs)
+    question says so), as a level or a rate of change ('增长多少', '增速'), a rank, and a year's own figure
+    or a yearly average over a span ('年均增长'); `frame`: the (sub-)question whose words say so, by default
+    the question's; `status`: 'target', 'actual' or '' (any), by default as the question's words say."""
+    profile, frame = q.pipe.reader.profile, frame or q.frame
+    years = as_of(frame, profile).years if years is None else years
+    place = "" if docs else profile.most_specific(frame.places)  # also stated of it in another's document
+    docs = docs or set(profile.docs_of(place)) if place else docs or set(profile.docs)
     if q.doc_ids is not None:
         docs &= set(q.doc_ids)
-    question = q.frame.question
-    status = "target" if any(w in question for w in _TARGET_WORDS) else ""
+        place = ""
+    question = frame.question
+    if status is None:
+        status = "target" if any(w in question for w in _TARGET_WORDS) else ""
     rate = any(w in question for w in RATE_CUES) if rate is None else rate
+    for word in AVERAGE_WORDS:  # '经济年均增速': the average is the record's mark, the measure '经济增速'
+        term = term.replace(word, "")
+    term = canonical_measure(term)
     stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
     if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
         term = stem
-    rank = any(w in question for w in RANK_QUESTION_WORDS)
+    rank = any(w in question for w in RANK_QUESTION_WORDS) if rank is None else rank
+    average = any(w in question for w in AVERAGE_WORDS)
     return [f for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
-            if f.doc_id in docs and _fits(f, status, rate, rank) and s >= ANSWER_MATCH]
+            if (f.doc_id in docs or place and same_place(place, f.subject)) and _fits(f, status, rate, rank, average)
+            and s >= ANSWER_MATCH]
 
 
 def agreed(found: list[Figure]) -> Figure | None:
@@ -56,8 +70,9 @@ def agreed(found: list[Figure]) -> Figure | None:
     ('突破X万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上X万亿元台阶')
     to the precise figure it introduces ('达到XXXXX亿元')."""
     exact = [f for f in found if not f.bound] or found
-    if len({f.sentence for f in exact}) == 1 and len({f.year for f in exact}) == 1:
-        exact = [max(exact, key=lambda f: len(re.sub(r"\D", "", f.text)))]
+    digits = sorted((len(re.sub(r"\D", "", f.text)), i) for i, f in enumerate(exact))
+    if len({(f.sentence, f.year, f.subject) for f in exact}) == 1 and len(digits) > 1 and digits[-1][0] > digits[-2][0]:
+        exact = [exact[digits[-1][1]]]  # a round milestone and the precise figure it introduces
     return exact[0] if exact and len({(f.value, f.unit, f.year) for f in exact}) == 1 else None
 
 
@@ -76,7 +91,10 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     year, term = side_year(side, frame), measure(frame)
     docs = set(side.doc_ids or q.pipe.reader.profile.docs_of(side.place))
     levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
-    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None)) if term and docs else None
+    earlier = len(frame.years) > 1 and year == min(frame.years)  # an earlier year asks what was, not a target
+    target = "target" if any(w in side.question for w in _TARGET_WORDS) and not earlier else ""
+    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None, frame=frame,
+                               status=target)) if term and docs else None
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None
@@ -94,11 +112,17 @@ def stated(figure: Figure, passage: str) -> str:
 
 
 def _sentence(figure: Figure, passage: str) -> str:
-    """'2020年地区生产总值为300.5亿元': the figure as written, with the unit a table gives in its header; a
-    year only when the passage writes it (a report's '过去一年' is not restated as a number it lacks)."""
+    """'2020年地区生产总值为300.5亿元' ('…增长5.5%', '…下降3.3%' for a rate): the figure as written, with the
+    unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
+    restated as a number it lacks)."""
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
     written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
-    return f"{year}{ITEM_NUMBER.sub('', figure.measure or figure.canonical)}为{written}"
+    verb = "为"
+    if figure.role in _CHANGES:
+        verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
+        verb = "年均" + verb if figure.average else verb
+    named = figure.measure if re.search(r"[\u4e00-\u9fff]", figure.measure) else figure.canonical  # not 'gdp'
+    return f"{year}{ITEM_NUMBER.sub('', named)}{verb}{written}"
 
 
 class FigureRecord:

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked
 from rag.answering.model import generate, sub_answer
 from rag.citations import attach_citations
-from rag.grounding.decomposition import (SideResult, calculate_from_answer, compose, figures_question,
+from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          missing_figures, pick_figure, plan, renumber, with_years)
 from rag.grounding.profile import years_in
-from rag.grounding.question import magnitudes
+from rag.grounding.question import asks_figure, magnitudes
 from rag.prompting import REFUSAL
 from rag.types import Answer, Event
+from rag.vocabulary import RANK_QUESTION_WORDS
 
 CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
 
@@ -48,8 +49,12 @@ class Correction:
         if correction.text:
             yield Event("token", text=correction.text)
         if correction.question:
-            scope = q.pipe.scoped.scope(q.pipe.reader.read(correction.question))
-            for item in sub_answer(q, correction.question, scope, "\n"):
+            frame = q.pipe.reader.read(correction.question)
+            place, profile = q.pipe.reader.profile.most_specific(frame.places), q.pipe.reader.profile
+            figure = frame.kind == "fact" and asks_figure(frame.question) \
+                and not any(w in frame.question for w in RANK_QUESTION_WORDS)
+            side = Side(place, correction.question, profile.docs_of(place) or None, place) if place and figure else None
+            for item in sub_answer(q, correction.question, q.pipe.scoped.scope(frame), "\n", side, frame if side else None):
                 if not isinstance(item, Answer):
                     yield item
                 elif not item.refused or not answer.text:

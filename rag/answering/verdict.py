@@ -1,40 +1,86 @@
-"""A yes/no question that states a figure ('…突破4000亿元了吗？', '…增速达到7%了吗？') is verified against the
-figure index, never agreed to by default: the answer opens with 是 or 不是 and gives the documents' figure
-with its citation. Without records of the measure it gives way (the model answers, its figures checked)."""
+"""A figure the question states is checked against the figure index. A yes/no question ('…突破4000亿元了吗？',
+'…增速达到7%了吗？') is verified, never agreed to by default: the answer opens with 是 or 不是 and gives the
+documents' figure with its citation. A question that presumes a figure ('…增长了6.5%，总量达到多少？') the
+records contradict (another value, a decline for a rise, another year's figure) gets a correction with the
+documents' figure, then the rest of what it asks. Without records of the measure both give way."""
 
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
 from rag.answering.figure import agreed, candidates, cited_first, stated
-from rag.grounding.question import measure
-from rag.numbers import find_quantities
+from rag.answering.sides import Correction as CorrectionRoute
+from rag.grounding.decomposition import with_years
+from rag.grounding.premise import Correction
+from rag.grounding.question import magnitudes, measure
+from rag.numbers import Quantity, find_quantities
+from rag.prompting import PREMISE_MARK
 from rag.types import Event
-from rag.vocabulary import BOUND_BEFORE, split_unit
+from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS, QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
+_RELATIONS = sorted([*BOUND_BEFORE.items(), ("过", ">"), *((w, ">=") for w in _REACHED)], key=lambda w: -len(w[0]))
 
 
 def _claim(question: str):
-    """The figure the question states and how it relates the truth to it ('突破' >=, '超过' >, '不到' <,
-    '达到' >=; otherwise about equal)."""
+    """The figure the question states, how it relates the truth to it ('突破' >=, '超过' >, '不到' <, '达到'
+    >=; otherwise about equal) and how the question words it ('突破700亿元'); round figures written as words
+    ('过千亿') read as numbers."""
+    question = magnitudes(question)
     found = [q for q in find_quantities(question) if q.unit]
     if len(found) != 1:
-        return None, ""
+        return None, "", ""
     claim = found[0]
     before = question[max(0, claim.start - 4): claim.start]
-    relation = next((rel for word, rel in sorted(BOUND_BEFORE.items(), key=lambda w: -len(w[0])) if before.endswith(word)),
-                    ">=" if before.endswith(_REACHED) else "~")
-    return claim, relation
+    word, relation = next(((w, rel) for w, rel in _RELATIONS if before.endswith(w)), ("", "~"))
+    if claim.direction:  # '增长了5.4%': the claim is the rise as much as the figure
+        lead = question[max(0, claim.start - 6):claim.start]
+        found = [lead.rfind(w) for w in INCREASE_WORDS + DECLINE_WORDS if w in lead]
+        word = lead[max(found):] if found else ""
+    return claim, relation, question[claim.start - len(word): claim.end]
 
 
-def _holds(actual: float, relation: str, claimed: float) -> bool:
+def _rounding(written: str) -> float:
+    """Half a unit of the last digit a figure is written with ('5.3' -> 0.05, '40' -> 0.5)."""
+    digits = re.search(r"\d+(?:\.(\d+))?", written)
+    return 0.5 * 10 ** -len(digits.group(1) or "") if digits else 0.0
+
+
+def _holds(actual: float, relation: str, claimed: Quantity, scale: float = 1.0) -> bool:
+    """Does the documents' figure bear out the question's ('突破' >=, '不到' <; else equal up to the rounding
+    the question writes it with, or 1%)?"""
+    value = claimed.value * scale
     if relation in _HOLDS:
-        return _HOLDS[relation](actual, claimed)
-    return abs(actual - claimed) <= 0.005 * max(abs(claimed), 1e-9)
+        return _HOLDS[relation](actual, value)
+    return abs(actual - value) <= max(_rounding(claimed.text) * scale, 0.01 * abs(value), 1e-9)
+
+
+def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, rank: bool | None = None,
+             years: list[int] | None = None):
+    """The documents' one figure of the measure for the question's place and year in the claim's unit, or None."""
+    base = split_unit(claim.unit)[1]
+    found = candidates(q, term, years, rate=rate, rank=rank)
+    return agreed([f for f in found if split_unit(f.unit)[1] == base])
+
+
+def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, cited: list) -> tuple[str, list]:
+    """Where the question's figure comes from when the records give it to another year or place ('问题中的
+    420亿元是文档中2025年的数值[2]'), with that record's passage second; ('', cited) when nowhere."""
+    scale = split_unit(claim.unit)[0]
+    found = sorted((f for f in candidates(q, term, [], set(q.reader.profile.docs), rate, False)
+                    if f is not figure and abs(f.value * split_unit(f.unit)[0] - claim.value * scale)
+                    <= _rounding(claim.text) * scale),  # the same figure as the question writes it
+                   key=lambda f: f.doc_id != figure.doc_id)  # the same documents' other year first
+    other = cited_first(q, found[0], []) if found else None
+    if not other:
+        return "", cited
+    f = found[0]
+    whose = ("" if f.doc_id == figure.doc_id else f.subject) + (f"{f.year}年" if f.year else "")
+    return f"问题中的{claim.text}是文档中{whose}的数值[2]。", cited[:1] + other[:1] + cited[1:]
 
 
 class YesNoFigure:
@@ -46,19 +92,164 @@ class YesNoFigure:
         return not q.given and q.frame.kind == "yesno" and len(q.frame.places) <= 1 and bool(measure(q.frame))
 
     def answer(self, q: Asked) -> Iterator[Event]:
-        claim, relation = _claim(q.frame.question)
+        claim, relation, _ = _claim(q.frame.question)
         if claim is None:
             return False
-        scale, base = split_unit(claim.unit)
-        figure = agreed([f for f in candidates(q, measure(q.frame)) if split_unit(f.unit)[1] == base])
-        if figure is None:
-            return False
-        cited = cited_first(q, figure, q.answer.passages)
+        figure = _checked(q, claim, measure(q.frame))
+        cited = cited_first(q, figure, q.answer.passages) if figure else None
         if cited is None:
             return False
-        yes = _holds(figure.value * split_unit(figure.unit)[0], relation, claim.value * scale)
-        q.answer.passages = cited
-        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}"
+        yes = _holds(figure.value * split_unit(figure.unit)[0], relation, claim, split_unit(claim.unit)[0])
+        note, q.answer.passages = _elsewhere(q, measure(q.frame), figure, claim, None, cited) if not yes else ("", cited)
+        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}{note}"
         q.answer.looked_up = True
         q.answer.reason = "是否成立由程序比较问题中的数字与文档原文的数字得出。"
         yield from said(q)
+
+
+def _still_asked(question: str, claim: Quantity, place: str, term: str) -> str:
+    """What the question asks beyond its premise ('…增长了6.5%，总量达到多少？' -> '…总量达到多少？'), about
+    the place and its measure; '' when it asks nothing more."""
+    rest = re.split(r"[，,；;]", question[claim.end:], maxsplit=1)
+    ask = rest[1].strip() if len(rest) > 1 else ""
+    if not any(w in ask for w in QUESTION_WORDS):
+        return ""
+    return f"{place}{'' if term in ask else term}{ask}"
+
+
+def _claimed_measure(q: Asked, question: str, start: int) -> str:
+    """What the question states its figure of when it names no measure the reader knows ('…钓具产业2025年
+    要做到173亿元营收' -> '钓具产业营收'): its clause without places, years, verbs and the figure."""
+    clause = re.split(r"[，,。？?！!；;]", question[:start])[-1] + re.split(r"[，,。？?！!；;]", question[start:])[0]
+    for name in sorted(q.reader.profile.aliases, key=len, reverse=True):
+        clause = clause.replace(name, "")
+    clause = re.sub(r"(?:19|20)\d{2}年?|[\d.]+\S?[%亿万元]*", "", clause)
+    for word in sorted(CLAIM_VERBS, key=len, reverse=True):
+        clause = clause.replace(word, "")
+    return clause if 2 <= len(clause) <= 12 and all("\u4e00" <= ch <= "\u9fff" for ch in clause) else ""
+
+
+def _one_place(q: Asked) -> str:
+    """The place a question is about when it names one, or one and the larger places it lies in ('潍坊…
+    方案要求高密…' is about 高密); '' otherwise."""
+    profile, places = q.reader.profile, q.frame.places
+    place = profile.most_specific(places)
+    return place if place and all(p == place or short_place_forms(p) & profile.parents(place) for p in places) else ""
+
+
+def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[int], question: str) -> Iterator[Event]:
+    """No record for the year asked, but the question's figure is the documents' figure of another year
+    ('2026年…达到32765亿元' when 32765亿元 is 2025's): said so, then the rest is answered."""
+    scale, place = split_unit(claim.unit)[0], _one_place(q)
+    found = [f for f in candidates(q, term, [], rate=rate, rank=False) if f.year and f.year not in years
+             and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= _rounding(claim.text) * scale]
+    cited = cited_first(q, found[0], q.answer.passages) if found else None
+    if cited is None:
+        return False
+    kind = "目标" if found[0].status == "target" else "数值"
+    asked = f"，不是{'、'.join(map(str, years))}年的" if years else ""
+    text = f"{PREMISE_MARK}问题中的{claim.text}在文档中是{place}{found[0].year}年的{kind}[1]{asked}。"
+    rest = _still_asked(question, claim, f"{place}{found[0].year}年", term)  # of the figure's own year
+    q.correction = Correction(text, cited[:1], rest)
+    yield from CorrectionRoute().answer(q)
+
+
+class StatedFigure:
+    """A question presuming a figure the records contradict: corrected with the documents' figure (and,
+    when the question's figure is another year's or place's, that one), then the rest is answered."""
+
+    name = "premise"
+
+    def applies(self, q: Asked) -> bool:
+        return not q.given and bool(q.frame.given) and bool(_one_place(q))
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        claim, relation, written = _claim(q.frame.question)
+        question = magnitudes(q.frame.question)
+        term = measure(q.frame) or (_claimed_measure(q, question, claim.start) if claim else "")
+        if claim is None or not term:
+            return False
+        rate = bool(claim.direction) or any(w in question[:claim.end] for w in RATE_CUES)  # of the claim, not the rest
+        place, scale = _one_place(q), split_unit(claim.unit)[0]
+        years = q.reader.read(question[:claim.end]).years or None  # '今年…65%，比去年…': the claim's year
+        figure = _checked(q, claim, term, rate, claim.unit in ("位", "名"), years)
+        if figure is None:
+            return (yield from _another_year(q, claim, term, rate, years or [], question))
+        cited = cited_first(q, figure, q.answer.passages)
+        if cited is None:
+            return False
+        if _holds(figure.value * split_unit(figure.unit)[0], relation, claim, scale):
+            q.correction = None  # the records bear the premise out: nothing to correct
+            return False
+        said_text = stated(figure, cited[0].chunk.text).split("[1]")[0]
+        year = f"{figure.year}年" if figure.year and not said_text.startswith(str(figure.year)) else ""
+        text = f"{PREMISE_MARK}文档中{place}{year}{said_text}[1]，不是问题所说的“{written}”。"
+        note, cited = _elsewhere(q, term, figure, claim, rate, cited)
+        text += note
+        rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
+        q.correction = Correction(text, cited[:2] if note else cited[:1], rest)
+        yield from CorrectionRoute().answer(q)
+
+
+def _compared(question: str) -> tuple[str, str, str] | None:
+    """'A比B高吗' -> (A, B, '>'): the two things compared and what the question asks of A."""
+    at = question.find("比")
+    if at <= 0:
+        return None
+    rest = question[at + 1:]
+    word = next((w for w in sorted(MORE_WORDS + LESS_WORDS, key=len, reverse=True) if w in rest), "")
+    return (question[:at], rest, ">" if word in MORE_WORDS else "<") if word else None
+
+
+class YesNoRecords:
+    """A yes/no question stating no figure, answered from the records: whether the documents set or give
+    the figure asked ('…定增长目标了吗？'), or how one year's figure compares with another's ('今年的目标
+    比去年实际增速高吗？'). Anything else (a comparison with what the documents do not give) gives way."""
+
+    name = "verdict_records"
+
+    def applies(self, q: Asked) -> bool:
+        frame = q.frame
+        return not q.given and frame.kind == "yesno" and not frame.given and len(frame.places) == 1 \
+            and bool(measure(frame))
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        question, term = q.frame.question, measure(q.frame)
+        compared = _compared(question)
+        if compared and len(q.frame.years) == 2:
+            return (yield from self._two_years(q, term, compared))
+        if compared or any(w in question for w in BOUND_BEFORE) or len(q.frame.years) > 1:
+            return False  # '有没有超过全国平均水平': compared with what the records do not hold
+        figure = agreed(candidates(q, term))
+        cited = cited_first(q, figure, q.answer.passages) if figure else None
+        if cited is None:
+            return False
+        q.answer.passages, q.answer.text = cited, f"是，{stated(figure, cited[0].chunk.text)}"
+        q.answer.looked_up, q.answer.reason = True, "文档给出了所问的数字。"
+        yield from said(q)
+
+    def _two_years(self, q: Asked, term: str, compared: tuple[str, str, str]) -> Iterator[Event]:
+        first, second, relation = compared
+        sides = []
+        for part in (first, second):
+            years = q.reader.read(q.frame.places[0] + part).years  # '去年' read against the place's documents
+            target = any(w in part for w in TARGET_CUES)
+            found = agreed(candidates(q, term, years, status="target" if target else "")) if len(years) == 1 else None
+            if found is None:
+                return False
+            sides.append(found)
+        a, b = sides
+        cited = cited_first(q, a, q.answer.passages)
+        other = cited_first(q, b, []) if cited else None
+        if not cited or not other:
+            return False
+        yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
+        passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
+        said_b = stated(b, other[0].chunk.text).split("[1]")[0]
+        q.answer.passages = passages
+        q.answer.text = (f"{'是' if yes else '不是'}，{a.year}年{stated(a, cited[0].chunk.text).split('[1]')[0]}[1]，"
+                         f"{b.year}年{said_b}[2]。")
+        q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
+        asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
+        yield from said(q)  # the years read from '今年/去年' are the question's, not claims
+        q.answer.question = asked

@@ -16,7 +16,7 @@ from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
 from rag.types import Passage
-from rag.vocabulary import ADMIN_NAME, PLAN_WORD
+from rag.vocabulary import ADMIN_NAME, PLAN_WORD, RATE_SUFFIXES
 
 _GENERIC_NAME = re.compile(r"^(?:" + PLAN_WORD + r"|[\d+、，,]+)$")
 
@@ -91,10 +91,14 @@ def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
     return Verdict(True)
 
 
-def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage]) -> Verdict:
+def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
+                   evidence: Evidence | None) -> Verdict:
+    """The years asked are written in the documents, in the passages, or are the years of their figures
+    ('从26.7%提高到52.1%' under a 十四五 review heading is the figure of 2020)."""
     doc_ids, where = _scope(frame, profile)
     pool = "\n".join(p.chunk.text for p in passages)
     known = profile.years_of(doc_ids) | years_in(pool) | named_years(pool)
+    known |= evidence.years(doc_ids) if evidence is not None else set()
     missing = [y for y in frame.years if y not in known]
     if missing:
         given = "、".join(str(y) for y in sorted(known) if y >= 2000)
@@ -117,6 +121,8 @@ def _terms_covered(frame: QuestionFrame, profile: CorpusProfile, evidence: Evide
     doc_ids, where = _scope(frame, profile)
     text = profile.text_of(doc_ids)
     for term in frame.metric_terms:
+        if term in RATE_SUFFIXES:
+            continue  # '增速' alone is how a measure changed, asked of the measure the question names
         if not mentioned(term, text) and not (verdict := _absent(term, doc_ids, where, evidence)).answerable:
             return verdict
     for name in frame.quoted:
@@ -266,7 +272,7 @@ def check_answerable(frame: QuestionFrame, profile: CorpusProfile, passages: lis
     of speech (no compound-name check without them); `evidence`: the figure and section indexes, whose
     measures and headings keep a term worded otherwise from being refused."""
     evidence = evidence or Evidence()
-    for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages),
+    for check in (lambda: _place_covered(frame, profile, passages), lambda: _years_covered(frame, profile, passages, evidence),
                   lambda: _terms_covered(frame, profile, evidence),
                   lambda: _names_covered(frame, profile, tokens, evidence),
                   lambda: _head_covered(frame, profile, passages, tokens)):

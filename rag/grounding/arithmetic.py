@@ -30,7 +30,7 @@ def ratio(a: str, b: str) -> tuple[float, str] | None:
     if float(b) == 0:
         return None
     value = float(a) / float(b)
-    return value, f"{a}÷{b}≈{fmt(value)}"
+    return value, f"{a}÷{b}≈{fmt(value, 1 if abs(value) >= 1 else 2)}"  # '约11.9倍', '约0.67
 
 
 def growth(new: str, old: str) -> tuple[float, str] | None:

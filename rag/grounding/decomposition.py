@@ -18,7 +18,7 @@ from rag.grounding.profile import CorpusProfile, squash
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
-from rag.vocabulary import PLAN_WORD, plan_ending, plan_years
+from rag.vocabulary import PLAN_WORD, RATE_CUES, plan_ending, plan_years
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
@@ -101,6 +101,8 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
     by_place = len(frame.places) >= 2 and frame.sides == frame.places
     if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
+    if frame.kind == "comparison" and any(w in frame.question for w in RATE_CUES) and not any(w in rest for w in RATE_CUES):
+        rest += "增速"  # '谁增长得快': each side's rate, not its level
     if by_place:
         return [Side(_as_asked(p, frame, profile), f"{p}{rest}{ask}", profile.docs_of(p) or None, p) for p in frame.places]
     # by year: about the most specific place named (高密, not 潍坊 whose plan speaks of it), from all their documents

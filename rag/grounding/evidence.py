@@ -40,6 +40,13 @@ class Evidence:
         sections = self.sections.match(term, doc_ids, k=1) if self.sections is not None else []
         return bool(sections) and sections[0][1] >= MATCH_THRESHOLD
 
+    def years(self, doc_ids: list[str] | None) -> set[int]:
+        """The years the documents' figures are of (all documents when `doc_ids` is None)."""
+        if self.figures is None:
+            return set()
+        allowed = set(doc_ids) if doc_ids else None
+        return {f.year for f in self.figures.figures if f.year and (allowed is None or f.doc_id in allowed)}
+
     def nearest(self, term: str, doc_ids: list[str] | None, k: int = 3) -> list[str]:
         """What the documents do have that comes closest, for the refusal's message."""
         return [name for name, _ in self._measures(term, doc_ids)[:k]]

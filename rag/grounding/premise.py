@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding.figures import base_year, bound_years, context_years, place_base_year
-from rag.grounding.lookup import SECTORS, industry_ratio, measure_forms, sector, sentence_value, written_as
+from rag.grounding.figures import place_base_year
+from rag.grounding.lookup import SECTORS, industry_ratio, sector
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import ACHIEVED, QuestionFrame, magnitudes, measure
+from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
 from rag.vocabulary import PLAN_WORD
@@ -90,105 +90,6 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
         if note and at > 0 and _ASSERTED.search(text[:at]) and f"{number}{unit}" not in profile.text and asked:
             return Correction("", question=asked, note=f"问题中的{number}{unit}在文档中找不到，以下是文档给出的数据。")
     return None
-
-
-def _given_figure_year(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """A figure of the place's documents given for the wrong year: the 2025 target stated as the 2020
-    value, or as already reached."""
-    place = frame.places[0]
-    for number, unit in frame.given:
-        found = [c for c in chunks_with(f"{number}{unit}", chunks, profile) if _belongs(c, place, profile)]
-        bindings = [(c, b) for c in found for b in bound_years(number, squash(c.text), context_years(c))]
-        if not bindings or any(not b for _, b in bindings):
-            continue
-        years = set().union(*(b for _, b in bindings))
-        asked = set(frame.years)
-        base = base_year(found[0].title)
-        claims_done = not asked and ACHIEVED.search(frame.question) and base is not None and min(years) > base
-        if (asked and not asked & years) or claims_done:
-            which = "、".join(map(str, sorted(years)))
-            kind = "目标" if claims_done or max(years) > max(asked, default=0) else "数值"
-            said = f"{quoted_clause(number + unit, bindings[0][0])}在文档中是{which}年的{kind}" + (f"，不是{'、'.join(map(str, sorted(asked)))}年的" if asked else "，并非已经实现")
-            return Correction(f"{PREMISE_MARK}{said}[1]。", [Passage(bindings[0][0], 1.0)])
-    return None
-
-
-_ABOVE = re.compile(r"(?:超过|突破|过|高于|多于|超|逾)$")
-_BELOW = re.compile(r"(?:不到|低于|不足|少于|未达|未到)$")
-CLOSE = 0.05  # a stated figure within 5% of the documents' is the same figure, rounded
-
-
-def _agrees(stated: float, said: float, before: str) -> bool:
-    """Does the question's '超过90%' / '不到500亿元' / '是510亿元' hold for the documents' figure?"""
-    if _ABOVE.search(before):
-        return said >= stated
-    if _BELOW.search(before):
-        return said < stated
-    return abs(said - stated) <= CLOSE * max(abs(stated), 1e-9)
-
-
-def _still_asked(after: str, place: str, term: str) -> str:
-    """What the question asks beyond its premise ('…突破700亿元，主要是靠哪几个产业拉动的？'), about the
-    place and its measure."""
-    rest = re.split(r"[，,；;]", after, maxsplit=1)
-    ask = rest[1].strip() if len(rest) > 1 else ""
-    if not re.search(r"哪|什么|怎么|怎样|如何|多少|多大|多高|几|为什么|为何", ask):
-        return ""
-    return f"{place}{'' if term in ask else term}{ask}"
-
-
-def _given_figure_contradicted(frame: QuestionFrame, profile: CorpusProfile,
-                               chunks: Sequence[Chunk]) -> Correction | bool:
-    """A figure the question states for the place's measure ('高密的城镇化率已经超过90%', '潍坊方案要求高密
-    GDP过千亿') that the documents contradict: they state the measure for that year (the plan's base year
-    for '已经') as another figure, in the place's own documents or in a list of places' figures."""
-    place = profile.most_specific(frame.places)
-    term = measure(frame) or _said_of(frame, profile)
-    base = place_base_year(profile, place)
-    year = frame.years[0] if len(frame.years) == 1 else (base if ACHIEVED.search(frame.question) else None)
-    if not term or not year:
-        return False
-    own, names = set(profile.docs_of(place)), sorted(profile.names_of(place), key=len, reverse=True)
-    found = [Passage(c, 1.0) for form in measure_forms(term) for c in chunks_with(form, chunks, profile)
-             if c.doc_id in own or any(n in c.text for n in names)]
-    got = sentence_value(found, term, year, own, names) if found else None
-    text = magnitudes(squash(frame.question))
-    for number, unit in frame.given:
-        at = text.find(number)
-        before = text[:at].rstrip("了约近")
-        if got is None or got.figure.unit != unit or re.match(r"(?:左右|以上)?的", text[at + len(number) + len(unit):]):
-            continue  # '达到500亿元左右的县市区': a condition, not a premise
-        if _agrees(float(number), got.figure.value, before):
-            return True
-        stated = "".join(m.group(0) for m in [_ABOVE.search(before) or _BELOW.search(before)] if m) + number + unit
-        source = found[got.passage - 1]
-        return Correction(f"{PREMISE_MARK}文档中{place}{year}年的{written_as(term, source.chunk)}是{got.figure.shown()}"
-                          f"{got.qualifier}[1]，不是问题所说的“{stated}”。", [source], _still_asked(text[at:], place, term))
-    return False
-
-
-_VERB = re.compile(r"(?:要|将|计划|预计|已经|已)?(?:做到|达到|实现|完成|突破|超过|是|为|有)?$")
-
-
-def _said_of(frame: QuestionFrame, profile: CorpusProfile) -> str:
-    """What the question states its figure of when it names no measure ('环翠区钓具产业2025年要做到173亿元'
-    -> 钓具产业): the words before the figure, without place, time and verb."""
-    if not frame.given:
-        return ""
-    text = squash(frame.question)
-    before = re.split(r"[，,。？?！!；;：:]", text[: text.find(frame.given[0][0])])[-1]
-    before = re.sub(r"(?:到|至)?(?:19|20)\d{2}年(?:底|末)?|[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|期间)?", "", before)
-    before = _VERB.sub("", before)
-    for name in sorted(profile.aliases, key=len, reverse=True):
-        before = before.replace(name, "")
-    return before if re.fullmatch(r"[\u4e00-\u9fff]{3,12}", before) else ""
-
-
-def _with_actual(correction: Correction, actual: Correction) -> Correction:
-    """'500家在文档中是2025年的目标[1]' and what the documents give for the year asked ('…是252家[2]')."""
-    said = actual.text.split("：", 1)[-1].split("，不是问题所说的")[0].replace("[1]", f"[{len(correction.passages) + 1}]")
-    return Correction(f"{correction.text}{said}。", correction.passages + actual.passages, correction.question,
-                      correction.note)
 
 
 def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
@@ -302,17 +203,12 @@ def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
 
 def check_premise(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
                   passages: list[Passage]) -> Correction | None:
-    single = len(frame.places) == 1
-    # another place's figure, or a target given as reached, say more than a contradicting figure
-    correction = (_given_figure(frame, profile, chunks, note=False) or _given_figure_year(frame, profile, chunks)) \
-        if single else None
-    stated = _given_figure_contradicted(frame, profile, chunks) if frame.places and frame.given else False
-    if correction:
-        return _with_actual(correction, stated) if isinstance(stated, Correction) else correction
-    if isinstance(stated, Correction):
-        return stated
-    if single:  # a figure the documents confirm (stated is True) is not noted as missing
-        correction = (None if stated else _given_figure(frame, profile, chunks)) or _borrowed_phrase(frame, profile, chunks) \
+    """What the question presumes that the documents say otherwise, read from their text: another place's
+    figure or title, a target given as reached, a first within another scope, a decline the documents call
+    a rise. (A figure the figure index contradicts is corrected by the answering route StatedFigure.)"""
+    if len(frame.places) == 1:
+        correction = _given_figure(frame, profile, chunks, note=False) \
+            or _given_figure(frame, profile, chunks) or _borrowed_phrase(frame, profile, chunks) \
             or _rank_claim(frame, profile, chunks) or _top_industry(frame, profile, chunks)
         if correction:
             return correction

@@ -12,7 +12,9 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, PLAN_NAME, PLAN_WORD, RELATIVE_YEARS, plan_number, plan_years
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, PLAN_NAME, PLAN_WORD, RATE_CUES,
+                            RELATIVE_YEARS,
+                            plan_number, plan_years)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -242,12 +244,18 @@ class QuestionReader:
     def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
         """'去年', '今年', '明年' read against the year the asked place's documents were written in (a 2026
         report's 去年 is 2025); [] when the documents do not say one year."""
-        words = [w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in text]
-        if not words:
-            return []
+        taken: list[tuple[int, int]] = []
+        offsets = set()
+        for word in sorted(RELATIVE_YEARS, key=len, reverse=True):  # '上年度' before '上年', each span once
+            at = text.find(word)
+            while at >= 0:
+                if not any(s < at + len(word) and at < e for s, e in taken):
+                    taken.append((at, at + len(word)))
+                    offsets.add(RELATIVE_YEARS[word])
+                at = text.find(word, at + 1)
         docs = [d for p in frame.places for d in self.profile.docs_of(p)] or None
-        year = self.profile.written_in(docs)
-        return [year + RELATIVE_YEARS[words[0]]] if year is not None else []
+        year = self.profile.written_in(docs) if offsets else None
+        return sorted(year + offset for offset in offsets) if year is not None else []
 
     def _indicator(self, text: str) -> str:
         inside = [i for i in self.profile.indicators if i in text]
@@ -271,6 +279,10 @@ class QuestionReader:
         if frame.kind == "difference" and not frame.years and len(frame.periods) == 1 and not _AVERAGE.search(text):
             first, last = plan_years(frame.periods[0])
             frame.years = [first - 1, last]  # '“十三五”期间提高了几个百分点': from the end of the one before
+        each = any(w in text for w in ("各", "分别"))
+        if frame.kind == "difference" and len(frame.places) < 2 and len(frame.years) < 2 and not frame.periods \
+                and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
+            frame.kind = "each" if each else "fact"  # '去年增长了多少': a rate the documents state, not a sum
         if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
             frame.kind = "fact"  # '公园一共有多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:

@@ -1,0 +1,135 @@
+"""Figures computed in code from figures stated elsewhere, each input cited: a value per unit ('平均每个
+项目完成投资多少') from the total and the count one sentence of the figure index states together, and the
+change between two figures the question itself gives ('从5.6万元涨到7.8万元，涨了百分之多少'). Each gives
+way when its inputs are not there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+
+from rag.answering.asked import Asked, said
+from rag.answering.figure import cited_first
+from rag.facts import Figure
+from rag.grounding import arithmetic
+from rag.grounding.question import asks_figure, magnitudes
+from rag.numbers import find_quantities
+from rag.types import Event, Passage
+from rag.vocabulary import DECLINE_WORDS, INCREASE_WORDS, PER_UNIT_WORDS, PERCENT_ASKED, split_unit, unit_pattern
+
+_UNIT_AT = re.compile(rf"个?({unit_pattern()})")
+
+
+def _asked_unit(question: str) -> str:
+    """The unit the answer is asked in: '多少亿元' -> '亿元', '几个人' -> '人'."""
+    for word in ("多少", "几"):
+        at = question.find(word)
+        m = _UNIT_AT.match(question, at + len(word)) if at >= 0 else None
+        if m:
+            return m.group(1)
+    return ""
+
+
+def _counter(question: str) -> str:
+    """What one unit is counted in: '平均每个' -> '个', '每户' -> '户'."""
+    for word in sorted(PER_UNIT_WORDS, key=len, reverse=True):
+        at = question.find(word)
+        if at >= 0 and at + len(word) < len(question):
+            return question[at + len(word)]
+    return ""
+
+
+def _named(question: str, figure: Figure) -> int:
+    """How much of the figure's measure the question names (the longest stretch both write)."""
+    measure = figure.measure or figure.canonical
+    return SequenceMatcher(None, question, measure, autojunk=False).find_longest_match().size
+
+
+def _shown(value: float, unit: str) -> str:
+    return f"{arithmetic.fmt(value, 1 if abs(value) >= 1 else 2)}{unit}"
+
+
+class PerUnit:
+    """'平均每个/每户…多少': the total divided by the count one sentence states with it, for the place asked."""
+
+    name = "per_unit"
+
+    def applies(self, q: Asked) -> bool:
+        question = q.frame.question
+        return not q.given and len(q.frame.places) == 1 and "平均" in question and bool(_counter(question)) \
+            and bool(_asked_unit(question))
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        question, profile = q.frame.question, q.pipe.reader.profile
+        counter, asked = _counter(question), _asked_unit(question)
+        docs = set(profile.docs_of(q.frame.places[0]))
+        figures = [f for f in q.pipe.evidence.figures.figures if f.doc_id in docs
+                   and (not q.frame.years or f.year in q.frame.years)]
+        pairs = [(count, total) for count in figures if split_unit(count.unit)[1] == counter
+                 for total in figures if total.sentence == count.sentence and total is not count
+                 and split_unit(total.unit)[1] == split_unit(asked)[1]]
+        pairs = [p for p in pairs if _named(question, p[0]) >= 2 and _named(question, p[1]) >= 2]
+        if not pairs:
+            return False
+        count, total = max(pairs, key=lambda p: _named(question, p[0]) + _named(question, p[1]))
+        cited = cited_first(q, count, q.answer.passages)
+        if cited is None or count.value == 0:
+            return False
+        value = total.value * split_unit(total.unit)[0] / (count.value * split_unit(count.unit)[0]) / split_unit(asked)[0]
+        written = arithmetic.ratio(arithmetic.fmt(total.value, 4), arithmetic.fmt(count.value, 4))
+        if written is None or abs(written[0] - value) > 1e-9 * max(abs(value), 1):
+            return False  # magnitudes that do not cancel ('亿元' per '万人'): not shown as a checkable sum
+        q.answer.passages = cited
+        q.answer.text = (f"{count.measure}{count.text}，{total.measure}{total.text}[1]，平均每{counter}约"
+                         f"{_shown(value, asked)}（{written[1]}）。")
+        q.answer.calculation = written[1]
+        q.answer.looked_up = True
+        q.answer.reason = "平均值由程序用文档原文同一句中的总量和数量计算得出。"
+        yield from said(q)
+
+
+class GivenChange:
+    """The change between the two figures the question gives ('从5.6万元涨到7.8万元'), in per cent when it
+    asks '百分之多少', else as a difference; a record stating either figure for the place is cited."""
+
+    name = "given_change"
+
+    def applies(self, q: Asked) -> bool:
+        text = q.frame.question
+        return not q.given and len(q.frame.given) == 2 and any(w in text for w in INCREASE_WORDS + DECLINE_WORDS) \
+            and q.frame.given[0][1] == q.frame.given[1][1] and asks_figure(text) and q.frame.kind != "why"
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        found = [x for x in find_quantities(magnitudes(q.frame.question)) if x.unit]
+        if len(found) != 2 or found[0].unit != found[1].unit:
+            return False
+        old, new = (arithmetic.fmt(x.value, 4) for x in found)
+        percent = any(w in q.frame.question for w in PERCENT_ASKED)
+        got = arithmetic.growth(new, old) if percent else arithmetic.difference(new, old)
+        if got is None:
+            return False
+        value, shown = got
+        cited = self._sources(q, found)
+        verb = "增长" if value >= 0 else "下降"
+        amount = f"{arithmetic.fmt(abs(value), 1)}%" if percent else f"{arithmetic.fmt(abs(value), 4)}{found[0].unit}"
+        source = "".join(f"[{i + 1}]" for i in range(len(cited))) or "（按问题所给的数字计算，文档中未找到这两个数字）"
+        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in {c.chunk.chunk_id for c in cited}]
+        q.answer.text = f"从{found[0].text}到{found[1].text}，{verb}约{amount}（{shown}）{source}。"
+        q.answer.calculation = shown
+        q.answer.reason = "变化由程序用问题中的两个数字计算得出。"
+        yield from said(q)
+
+    @staticmethod
+    def _sources(q: Asked, found) -> list[Passage]:
+        """The passages of the place's records stating the question's figures, one each, in order."""
+        docs = {d for p in q.frame.places for d in q.pipe.reader.profile.docs_of(p)}
+        out: list[Passage] = []
+        for x in found:
+            record = next((f for f in q.pipe.evidence.figures.figures if f.doc_id in docs and f.unit == x.unit
+                           and abs(f.value - x.value) < 1e-9), None)
+            passage = cited_first(q, record, [])[:1] if record else []
+            if not passage or passage[0].chunk.chunk_id in {p.chunk.chunk_id for p in out}:
+                return out if passage else []
+            out += passage
+        return out
