@@ -321,7 +321,7 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
     if before.startswith("占") and said.measure:
         return said.measure + before  # '…354家，占全市的39%'
-    if len(before) < 2 or before in _COMPARATIVES or _only_verb(before, clause):  # '调整为8.3∶41.4∶50.3' names nothing
+    if len(before) < 2 or before.rstrip("".join(TO_LEVEL)) in _COMPARATIVES or _only_verb(before, clause):  # '调整为8.3∶41.4∶50.3' names nothing
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
         if len(after) >= 2:
             return after
@@ -359,15 +359,19 @@ def _to_head(phrase: str) -> str:
     return phrase
 
 
-_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?)?的?\s?第?\s?$")
+_FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?|上年)?的?\s?第?\s?$")
 
 
 def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
     """The year of a from-value ('经营主体从689万户增至951万户'): the year written after 从, else the base
-    year of the plan period the sentence or its section reviews, else the year before the document's."""
+    year of the plan period the sentence or its section reviews, else the year before the document's ('由上年':
+    the year before the one its section reviews)."""
     m = _FROM.search(clause)
     if not m:
         return None
+    if "上年" in m.group(0):  # '常住人口由上年729万人增加到732万人': the year before the one reviewed
+        reviewed = _explicit_year(headings) or (ctx.year - 1 if ctx.year else None)
+        return reviewed - 1 if reviewed else None
     written = _years_before(m.group(0))
     if written:
         return written[-1][1] if "十" not in m.group(0) else plan_base_target(plan_of_year(written[-1][1]))[1]

@@ -240,6 +240,9 @@ CLAIM_VERBS = ("要", "将", "计划", "预计", "已经", "已", "做到", "达
                "到", "至", "年底", "末", "了", "约", "近")
 # what asks a value per unit ('平均每个项目', '平均每户'): the character after it is the unit counted
 PER_UNIT_WORDS = ("平均每", "每")
+# a value per head is the measure over the resident population of its year
+PER_HEAD = "人均"
+POPULATION = "常住人口"
 # what asks a change in per cent rather than in the figures' unit
 PERCENT_ASKED = ("百分之", "百分比", "%", "％", "几成")
 # what a comparison asks of its first side ('A比B高吗')

@@ -21,7 +21,7 @@ REPORT = (
     "2026年甘肃省政府工作报告",
     "——2026年1月20日在甘肃省第十届人民代表大会第三次会议上\n各位代表：\n"
     "一、2025年工作回顾\n过去一年，全省地区生产总值达到9800亿元，增长5.1%。固定资产投资下降3.3%。"
-    "500个省重点项目完成投资3000亿元。\n"
+    "500个省重点项目完成投资3000亿元。常住人口由上年2460万人减少到2450万人。\n"
     "二、2026年主要预期目标\n今年全省经济社会发展的主要预期目标是：地区生产总值增长5%左右；城镇新增就业45万人以上；"
     "居民消费价格涨幅2%左右；粮食产量稳定在1200万吨以上。\n",
 )
@@ -188,6 +188,12 @@ def test_a_value_per_unit_is_computed_from_one_sentences_total_and_count(pipe):
     answer = pipe.ask("甘肃省重点项目平均每个完成投资多少亿元？")
     assert answer.route == "per_unit" and "约6亿元" in answer.text and "3000÷500≈6" in answer.calculation
     assert "500个省重点项目" in answer.passages[0].chunk.text and not answer.refused
+
+
+def test_a_value_per_head_divides_the_total_by_the_population_of_its_year(pipe):
+    answer = pipe.ask("按甘肃去年的地区生产总值和常住人口算，人均地区生产总值是多少万元？")
+    assert answer.route == "per_head" and "约4万元" in answer.text and answer.calculation == "9800÷2450≈4"
+    assert "2460" not in answer.text  # the year before's population ('由上年…') is not the year's
 
 
 def test_the_change_between_two_figures_the_question_gives_is_computed(pipe):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from rag.answering.asked import Asked
-from rag.answering.computed import GivenChange, PerUnit
+from rag.answering.computed import GivenChange, PerHead, PerUnit
 from rag.answering.figure import FigureRecord
 from rag.answering.lookups import EveryPlace, OverList
 from rag.answering.model import ModelAnswer
@@ -42,6 +42,7 @@ ROUTES: list[Answerer] = [
     NamedList(),
     SectionItems(),  # an overview: every item of the section the question names
     FigureRecord(),  # one figure the documents state, read at indexing time
+    PerHead(),  # '人均…' no record states: the total over the resident population of its year
     EveryPlace(),
     Calculation(),
     ModelAnswer(),  # always applies

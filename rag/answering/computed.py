@@ -1,7 +1,7 @@
 """Figures computed in code from figures stated elsewhere, each input cited: a value per unit ('平均每个
-项目完成投资多少') from the total and the count one sentence of the figure index states together, and the
-change between two figures the question itself gives ('从5.6万元涨到7.8万元，涨了百分之多少'). Each gives
-way when its inputs are not there."""
+项目完成投资多少') from the total and the count one sentence of the figure index states together, a value per
+head ('人均…') from the total and the resident population of its year, and the change between two figures the
+question itself gives ('从5.6万元涨到7.8万元，涨了百分之多少'). Each gives way when its inputs are not there."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import cited_first
+from rag.answering.figure import agreed, candidates, cited_first
 from rag.facts import Figure
 from rag.grounding import arithmetic
-from rag.grounding.question import asks_figure, magnitudes
+from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import DECLINE_WORDS, INCREASE_WORDS, PER_UNIT_WORDS, PERCENT_ASKED, split_unit, unit_pattern
+from rag.vocabulary import (DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION, split_unit,
+                            unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
 
@@ -73,20 +74,50 @@ class PerUnit:
         if not pairs:
             return False
         count, total = max(pairs, key=lambda p: _named(question, p[0]) + _named(question, p[1]))
-        cited = cited_first(q, count, q.answer.passages)
-        if cited is None or count.value == 0:
+        return (yield from _quotient(q, total, count, f"平均每{counter}", asked))
+
+
+def _quotient(q: Asked, total: Figure, count: Figure, each: str, asked: str) -> Iterator[Event]:
+    """The answer 'total ÷ count' in the asked unit, both records cited (one passage when one sentence
+    states both); gives way when the written numbers' quotient is not the value in the asked unit."""
+    if count.value == 0:
+        return False
+    value = total.value * split_unit(total.unit)[0] / (count.value * split_unit(count.unit)[0]) / split_unit(asked)[0]
+    written = arithmetic.ratio(arithmetic.fmt(total.value, 4), arithmetic.fmt(count.value, 4))
+    if written is None or abs(written[0] - value) > 1e-9 * max(abs(value), 1):
+        return False  # magnitudes that do not cancel ('亿元' per '人'): not shown as a checkable sum
+    cited = cited_first(q, total, q.answer.passages)
+    other = [] if count.chunk_id == total.chunk_id else (cited_first(q, count, []) or [])[:1]
+    if cited is None or (count.chunk_id != total.chunk_id and not other):
+        return False
+    q.answer.passages = cited[:1] + other + [p for p in cited[1:] if not other or p.chunk.chunk_id != count.chunk_id]
+    n = 2 if other else 1
+    q.answer.text = (f"{total.measure}{total.text}[1]，{count.measure}{count.text}[{n}]，{each}约"
+                     f"{_shown(value, asked)}（{written[1]}）。")
+    q.answer.calculation = written[1]
+    q.answer.looked_up = True
+    q.answer.reason = "结果由程序用文档原文的总量和数量计算得出。"
+    yield from said(q)
+
+
+class PerHead:
+    """'人均…多少' that no record states: the measure's total for the year divided by the resident
+    population of that year, both from the figure index."""
+
+    name = "per_head"
+
+    def applies(self, q: Asked) -> bool:
+        question = q.frame.question
+        return not q.given and len(q.frame.places) == 1 and PER_HEAD in question and bool(_asked_unit(question)) \
+            and bool(measure(q.frame))
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        term = measure(q.frame).replace(PER_HEAD, "")
+        total = agreed(candidates(q, term, rate=False, rank=False)) if term else None
+        people = agreed(candidates(q, POPULATION, [total.year], rate=False, rank=False)) if total and total.year else None
+        if people is None:
             return False
-        value = total.value * split_unit(total.unit)[0] / (count.value * split_unit(count.unit)[0]) / split_unit(asked)[0]
-        written = arithmetic.ratio(arithmetic.fmt(total.value, 4), arithmetic.fmt(count.value, 4))
-        if written is None or abs(written[0] - value) > 1e-9 * max(abs(value), 1):
-            return False  # magnitudes that do not cancel ('亿元' per '万人'): not shown as a checkable sum
-        q.answer.passages = cited
-        q.answer.text = (f"{count.measure}{count.text}，{total.measure}{total.text}[1]，平均每{counter}约"
-                         f"{_shown(value, asked)}（{written[1]}）。")
-        q.answer.calculation = written[1]
-        q.answer.looked_up = True
-        q.answer.reason = "平均值由程序用文档原文同一句中的总量和数量计算得出。"
-        yield from said(q)
+        return (yield from _quotient(q, total, people, PER_HEAD, _asked_unit(q.frame.question)))
 
 
 class GivenChange:
