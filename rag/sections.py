@@ -3,10 +3,12 @@ at indexing time, so a list or overview question ("概括一下……的战略�
 from all the items of the section it names, not from the one passage that retrieval happened to rank first.
 
 A section is a heading (第X章, 第X节, 一、, （一）, 1., or a Word/HTML outline line, as chunking reads them)
-or an inline list that a sentence introduces ("主要预期目标是：a；b；c", a quoted named list such as
-"“两区一带”" with its parts). Its items are, in order of preference: its sub-headings, paragraphs opened
-by a marker (一是, （一）, 1., ①, ——), paragraphs opened by a short lead sentence, markers inside one
-paragraph (一是…二是…), and table rows; an item's own inline enumeration follows it one level deeper.
+or an inline list that a sentence introduces ("主要预期目标是：a；b；c", "要重点把握三个方面：" before marked
+paragraphs, a quoted named list such as "“两区一带”" with its parts, a counted name after the series of its
+parts, "A、B、C三大新兴产业", a quoted series "“甲乙带动、丙丁支撑、三区协同”"). Its items are, in order of
+preference: its sub-headings, paragraphs opened by a marker (一是, （一）, 1., ①, ——), paragraphs opened
+by a short lead sentence, markers inside one paragraph (一是…二是…), and table rows; an item's own inline
+enumeration follows it one level deeper.
 Matching a question to a section is by meaning: jieba tokens weighted by their rarity among headings,
 concept synonyms (挑战 ~ 困难), characters in order (abbreviations), and optionally an embedding cosine,
 combined into a score in [0, 1] that a caller thresholds (MATCH_THRESHOLD).
@@ -24,11 +26,12 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import jieba
+import jieba.posseg
 import numpy as np
 
 from rag.chunking import heading_of
 from rag.types import Chunk, Document
-from rag.vocabulary import OVERVIEW_WORDS, PLAN_NAME
+from rag.vocabulary import OVERVIEW_WORDS, PLAN_NAME, asked_concepts, concepts_of
 
 jieba.setLogLevel(60)
 
@@ -53,6 +56,7 @@ INLINE_MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("(1)", re.compile(r"(?:^|(?<=[。；;：:，,]))\s*[（(](?P<n>\d{1,2})[)）]")),
     ("①", re.compile(rf"(?P<n>[{_CIRCLED}])")),
 ]
+PROSE_ITEMS = ("row", "lead", "paragraph")  # items read from unmarked text or a table, not an author's list
 _ORDINAL_WORDS = {"首先": 1, "其次": 2, "再次": 3, "最后": 4}
 # "……主要预期目标是：a；b；c" — the clause before the colon names the list
 LIST_INTRO = re.compile(r"[：:]")
@@ -61,29 +65,22 @@ LIST_PART_SEP = re.compile(r"[；;]")
 NAMED_LIST = re.compile(r"“\s*(?P<name>[^“”]{2,14}?)\s*”")
 NAMED_LIST_DEFINES = re.compile(r"^[\u4e00-\u9fff]{0,6}\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")  # “两区一带”格局，即…
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
-# section concepts: a question word and a heading word in one group mean the same kind of section
-CONCEPTS: dict[str, tuple[str, ...]] = {
-    "挑战": ("挑战", "困难", "问题", "短板", "不足", "制约", "瓶颈", "弱项"),
-    "举措": ("举措", "措施", "行动", "任务", "工程", "重点工作", "工作安排", "重点任务", "抓手", "路径"),
-    "定位": ("定位", "战略定位", "功能定位", "发展定位", "角色"),
-    "目标": ("目标", "主要目标", "预期目标", "发展目标", "指标", "远景目标"),
-    "机遇": ("机遇", "机会", "有利条件", "优势"),
-    "原则": ("原则", "基本原则", "遵循"),
-    "成就": ("成就", "成绩", "成效", "进展", "回顾", "总结", "发展基础"),
-    "保障": ("保障", "保障措施", "组织保障", "实施保障", "支撑"),
-    "思路": ("思路", "考虑", "总体要求", "指导思想", "总体思路"),
-    "布局": ("布局", "格局", "空间布局", "发展格局"),
-}
+ITEM_SPLIT = re.compile(r"、|以及|及|和")  # the parts of a series before its name: A、B及C
+# a name counting the parts listed right before it, to the clause's end: 四大主导产业, 3个千亿级产业集群, “3+2+1”主导产业
+COUNTED_NAME = re.compile(rf"(?:(?<![第\d“\"])(?P<n>[{_CN}两]{{1,2}}|\d{{1,2}})(?:大|个|项|类|种|条|家)"
+                          rf"|[“\"](?P<sum>\d+(?:\+\d+)+)[”\"])[\u4e00-\u9fff]{{2,20}}")
 QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
 PLAN_PERIOD = re.compile(PLAN_NAME)  # “十四五” is a period, not a list of 十+四+五 parts
 PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
 MATCH_THRESHOLD = 0.5  # a best score below this: the documents have no section on what is asked
+QUOTED_PART_MAX = 8  # a quoted series' phrases are short (“双招双引、项目为王、环境是金”); longer ones are prose
 LEAD_MAX = 30  # a paragraph's first sentence up to this long is its lead phrase
 SNIPPET = 90  # characters of an item's text shown after its lead in an overview answer
 # an embedding cosine is mapped linearly from [EMBED_FLOOR, EMBED_CEIL] onto [0, 1]
 EMBED_FLOOR, EMBED_CEIL = 0.78, 0.92
 EMBED_WEIGHT = 0.4
 LEAD_WEIGHT = 0.7  # a match on a section's opening text counts for less than one on its heading
+NAME_TIE = 0.01  # two lists named in one sentence match it alike: the one whose name has the question's words wins
 
 
 @dataclass
@@ -374,8 +371,33 @@ def _enumeration_lists(paragraphs: list[tuple[int, str]], parent: Section) -> li
     return out
 
 
+def _introduced_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
+    """"要重点把握三个方面：" closing a paragraph, then paragraphs opened by 一是/（一）/1.… — the marked
+    paragraphs that follow become a section titled by the introducing clause."""
+    out = []
+    for n, (offset, line) in enumerate(paragraphs):
+        if not re.search(r"[：:]\s*$", line):
+            continue
+        run = []
+        for paragraph in paragraphs[n + 1 :]:
+            if not _marker_kind(paragraph[1]):
+                break
+            run.append(paragraph)
+        top = [i for i in _paragraph_items(run) if i.marker != "lead"]
+        title = _intro_title(line.rstrip()[:-1])
+        if len(top) < 2 or not 4 <= len(title) <= LEAD_MAX:
+            continue
+        items = [x for item in top for x in [item, *_inline_items(item.text, item.start, depth=1)]]
+        begin = line.rfind(title)
+        out.append(_list_section(parent, title, [], line, offset, 0, max(begin, 0), "", items))
+    return out
+
+
 def _count_of(name: str) -> int | None:
-    """How many parts a named list announces: “三区一窗口” = 4, “双招双引” = 4; None without numerals."""
+    """How many parts a named list announces: “三区一窗口” = 4, “双招双引” = 4, “3+2+1” = 6; None without
+    numerals."""
+    if re.fullmatch(r"\d+(?:\+\d+)+", name):
+        return sum(int(n) for n in name.split("+"))
     total, counted = 0, False
     for char in name:
         if char in _CN_VALUE and char != "百":
@@ -384,28 +406,56 @@ def _count_of(name: str) -> int | None:
 
 
 def _named_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
-    """“两区一带”，即A、B和C — a quoted name with a count and the parts the text gives for it."""
+    """“两区一带”，即A、B和C — a quoted name with a count and the parts the text gives for it; or a quoted
+    series that is its own list of parts (实施“甲乙带动、丙丁支撑”战略)."""
     out, seen = [], set()
     for offset, line in paragraphs:
         for m in NAMED_LIST.finditer(line):
             name = normalise(m.group("name"))
             if name in seen:  # the first definition of a name is the one that lists its parts
                 continue
-            count = _count_of(name)
-            if not count or count < 2 or PLAN_PERIOD.fullmatch(name):
-                continue
-            parts, begin = _parts_after(line, m.end(), count)
-            in_series = line[m.start() - 1 : m.start()] == "、" or not re.match(r"[，,。；;：:]|$", line[m.end() :])
-            if not parts and not in_series:
-                parts, begin = _parts_before(line, m.start(), count)
-            if parts and not any(re.search(r"[“”]", p) for p, _ in parts):
+            found = _quoted_series(line, m) or _counted_parts(line, m, name)
+            if found:
                 seen.add(name)
+                title, parts, begin = found
                 items = [Item(_lead_of(p), p, "named", offset + begin + at, offset + begin + at + len(p))
                          for p, at in parts]
-                out.append(Section(parent.doc_id, parent.title_path + [f"“{name}”"], parent.level + 1,
-                                   offset + m.start(), offset + begin + parts[-1][1] + len(parts[-1][0]),
-                                   items=items, kind="named", lead=line[m.start() : m.start() + SNIPPET]))
+                end = begin + parts[-1][1] + len(parts[-1][0])
+                out.append(Section(parent.doc_id, parent.title_path + [title], parent.level + 1, offset + m.start(),
+                                   offset + end, items=items, kind="named", lead=_named_by(line, m.start(), end)))
     return out
+
+
+def _named_by(line: str, start: int, end: int) -> str:
+    """The sentence that names a list ("加快优化区域布局，实施“…”战略，……"): what the name is for, not the
+    sentences after it about other things."""
+    sentence = max(line.rfind(c, 0, start) for c in "。；;！？") + 1
+    close = min((i for i in (line.find(c, end) for c in "。；;！？") if i >= 0), default=len(line))
+    return line[sentence : min(close, sentence + 2 * SNIPPET)]
+
+
+def _quoted_series(line: str, m: re.Match[str]) -> tuple[str, list[tuple[str, int]], int] | None:
+    """A quoted series of short parallel phrases, “甲乙带动、丙丁支撑、三区协同”战略: the phrases are the items,
+    the quote and the noun after it the name. Three phrases at least: two are a slogan more often than a list."""
+    parts = [(p, at) for p, at in _split_parts(m.group("name")) if 2 <= len(p) <= QUOTED_PART_MAX]
+    if len(parts) < 3 or "、" not in m.group("name") or len(parts) != len(NAMED_PART_SEP.split(m.group("name"))):
+        return None
+    head = re.match(r"[\u4e00-\u9fff]{0,6}", line[m.end() :]).group()
+    return f"“{normalise(m.group('name'))}”{head}", parts, m.start("name")
+
+
+def _counted_parts(line: str, m: re.Match[str], name: str) -> tuple[str, list[tuple[str, int]], int] | None:
+    """The parts a quoted name with a count (“三区一窗口”) is given after it (即…) or right before it."""
+    count = _count_of(name)
+    if not count or count < 2 or PLAN_PERIOD.fullmatch(name):
+        return None
+    parts, begin = _parts_after(line, m.end(), count)
+    in_series = line[m.start() - 1 : m.start()] == "、" or not re.match(r"[，,。；;：:]|$", line[m.end() :])
+    if not parts and not in_series:
+        parts, begin = _series_before(line, m.start(), count)
+    if not parts or any(re.search(r"[“”]", p) for p, _ in parts):
+        return None
+    return f"“{name}”", parts, begin
 
 
 def _split_parts(span: str) -> list[tuple[str, int]]:
@@ -428,16 +478,73 @@ def _parts_after(line: str, at: int, count: int) -> tuple[list[tuple[str, int]],
     return (parts[:count], begin) if len(parts) >= count else ([], 0)
 
 
-def _parts_before(line: str, at: int, count: int) -> tuple[list[tuple[str, int]], int]:
-    """"建设A、B、C、D的“三区一窗口”": the last clause before the name lists exactly its count of parts."""
+def _series_before(line: str, at: int, count: int) -> tuple[list[tuple[str, int]], int]:
+    """"优化提升A、B、C、D四大主导产业", "建设A、B和C的“三区一窗口”": the 、 series in the clause right before a
+    name, exactly `count` short parts, the verbs opening the first dropped; (parts with their offsets from
+    `begin`, begin)."""
     begin = max(line.rfind(c, 0, at) for c in "。；;，,：:") + 1
     span = re.sub(r"(?:的|等)$", "", line[begin:at])
-    parts = [p for p in _split_parts(span) if len(p[0]) >= 2]
-    if "、" not in span or any(len(p) > LEAD_MAX // 2 for p, _ in parts):  # parts before a name are a 、 series; a comma clause is prose
-        return [], 0
-    if len(parts) != count or count > 8:
-        return [], 0
-    return parts, begin
+    cuts = [0] + [x for m in ITEM_SPLIT.finditer(span) for x in (m.start(), m.end())] + [len(span)]
+    parts = [(span[a:b], a) for a, b in zip(cuts[::2], cuts[1::2])]
+    series = "、" in span or count == 2 and "和" in span  # A、B、C; a pair may be A和B
+    if not series or len(parts) != count or any(not 2 <= len(p) <= LEAD_MAX // 2 for p, _ in parts):
+        return [], 0  # parts before a name are a 、 series of short names; a comma clause is prose
+    first, at0 = parts[0]
+    name = _strip_verbs(first)
+    parts[0] = (name, at0 + len(first) - len(name))
+    if any(len(p) < 2 or p.count("“") != p.count("”") for p, _ in parts):
+        return [], 0  # a quote opened in one part and closed in the next: not a series of names
+    return [_unquoted(p, a) for p, a in parts], begin
+
+
+def _strip_verbs(item: str) -> str:
+    """'优化提升智能家电' -> '智能家电': the verbs that open an enumeration are not part of its first item."""
+    words = list(jieba.posseg.cut(item))
+    last = max((i for i, w in enumerate(words[:-1]) if w.flag in ("v", "vn", "d", "p", "ad", "l", "i")), default=-1)
+    if 0 <= last < len(words) - 2 and words[last + 1].flag == "a" and len(words[last + 1].word) > 1:
+        last += 1  # '培育壮大新能源': 壮大 is tagged as an adjective
+    return "".join(w.word for w in words[last + 1:]) or item
+
+
+def _unquoted(item: str, at: int) -> tuple[str, int]:
+    """Quote marks around the whole item go ('“双碳”绿能' keeps its own)."""
+    if item[:1] in "“\"" and item[-1:] in "”\"" and item.count("“") == 1:
+        return item[1:-1], at + 1
+    return item, at
+
+
+def split_items(clause: str) -> list[str]:
+    """An enumerating clause's items: split at 、/和/及/以及, quote marks around a whole item dropped."""
+    return [_unquoted(i.strip(), 0)[0] for i in ITEM_SPLIT.split(clause)]
+
+
+def items_before(line: str, at: int, count: int) -> list[str]:
+    """The `count` items enumerated right before a name at `at` ('…智能家电、高端化工、食品饮料、高端装备四大主导
+    产业'), or none."""
+    return [p for p, _ in _series_before(line, at, count)[0]]
+
+
+def _counted_lists(paragraphs: list[tuple[int, str]], parent: Section) -> list[Section]:
+    """"A、B、C三大新兴产业", "A、B 2个平台获评……": a name counting its parts right after the series of them
+    becomes a named section titled by the name."""
+    out = []
+    for offset, line in paragraphs:
+        found: list[Section] = []  # this paragraph's, for a sum of them named after (A、B两大X，C、D、E三大Y的“2+3”Z)
+        for m in COUNTED_NAME.finditer(line):
+            count = _ordinal(m.group("n")) if m.group("n") else _count_of(m.group("sum"))
+            parts, begin = _series_before(line, m.start(), count or 0)
+            items = [Item(p, p, "named", offset + begin + a, offset + begin + a + len(p)) for p, a in parts]
+            if m.group("sum") and not items:
+                counts = [int(n) for n in m.group("sum").split("+")]
+                summed = found[-len(counts):]
+                if [len(f.items) for f in summed] == counts:
+                    items, begin = [i for f in summed for i in f.items], summed[0].start - offset
+            if count and count >= 2 and items:
+                found.append(Section(parent.doc_id, parent.title_path + [m.group()], parent.level + 1,
+                                     offset + begin, offset + m.end(), items=items, kind="named",
+                                     lead=_named_by(line, m.start(), m.end())))
+        out += found
+    return out
 
 
 # ---- build -----------------------------------------------------------------------------------------
@@ -475,6 +582,7 @@ def build_sections(document: Document, chunks: Sequence[Chunk]) -> list[Section]
         section.lead = normalise(" ".join(line for _, line in paragraphs))[:SNIPPET]
         section.items = _own_items(paragraphs)
         inline += _colon_lists(paragraphs, section) + _enumeration_lists(paragraphs, section)
+        inline += _introduced_lists(paragraphs, section) + _counted_lists(paragraphs, section)
         inline += _named_lists(paragraphs, section)
     for i in sorted(children, key=lambda i: -tree[i][0].level):  # deepest parents first
         section = tree[i][0]
@@ -489,16 +597,29 @@ def build_sections(document: Document, chunks: Sequence[Chunk]) -> list[Section]
 
 
 def _repeats_parent(listed: Section, tree: list[tuple[Section, int, int | None]]) -> bool:
-    """A list section whose items are exactly its heading's items adds nothing but a second name."""
-    starts = [i.start for i in listed.items]
+    """A list section whose items are exactly its heading's items adds nothing but a second name, unless
+    that name counts them ("三个方面")."""
+    starts = [i.start for i in listed.items if i.depth == 0]
+    if counted(listed.title) == len(starts):
+        return False
     return any(s.title_path == listed.title_path[:-1] and [i.start for i in s.items if i.depth == 0] == starts
                for s, _, _ in tree)
 
 
+def counted(title: str) -> int | None:
+    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “3+2+1”主导产业 -> 6."""
+    summed = re.search(r"\d+(?:\+\d+)+", title)
+    if summed:
+        return _count_of(summed.group())
+    m = re.search(rf"([{_CN}两]+|\d{{1,2}})(?:个|大|项|件|类|条|方面)", title)
+    return _ordinal(m.group(1)) if m else None
+
+
 def _child_items(parent: Section, kids: list[Section]) -> list[Item]:
     """Sub-headings are their parent's items, each followed by its own top items one level deeper; the
-    parent's own enumeration (text before its first sub-heading) is kept before them."""
-    out = [i for i in parent.items if i.depth == 0 and i.marker != "row"] if len(parent.items) >= 2 else []
+    parent's own enumeration (text before its first sub-heading) is kept before them when it is marked:
+    plain or lead paragraphs there open the section (一年来，我们……), they are not among its parts."""
+    out = [i for i in parent.items if i.depth == 0 and i.marker not in PROSE_ITEMS] if len(parent.items) >= 2 else []
     for kid in kids:
         out.append(Item(bare_title(kid.title) or kid.title, kid.lead or kid.title, "heading", kid.start, kid.end))
         out.extend(Item(i.lead, i.text, i.marker, i.start, i.end, depth=1) for i in kid.items if i.depth == 0)
@@ -526,11 +647,6 @@ def _tokens(text: str) -> tuple[str, ...]:
     """Search-mode jieba tokens of normalised text (cached: headings are tokenised once per clause)."""
     words = (w.strip() for w in jieba.cut_for_search(normalise(text).lower()))
     return tuple(w for w in words if w and re.match(r"[\w\u4e00-\u9fff]", w))
-
-
-def _concepts(text: str) -> set[str]:
-    """The section concepts a text names (挑战 for 困难, 问题, 短板…)."""
-    return {name for name, words in CONCEPTS.items() if any(w in text for w in words)}
 
 
 def place_words(title: str) -> set[str]:
@@ -565,6 +681,7 @@ class SectionIndex:
         self._idf = {t: math.log(1 + n / c) for t, c in counts.items()}
         # a word no heading uses is neither rare nor common among headings: the median weight
         self._default_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
+        self._item_concepts = [_item_concepts(s) for s in self.sections]
         self._vectors: np.ndarray | None = None
 
     @classmethod
@@ -624,12 +741,13 @@ class SectionIndex:
         clauses = [title] + [c for c in re.split(r"[，,、：:]", title) if len(c) >= 2 and c != title]
         words = max((self._overlap(tokens, text, c, set(_tokens(c)), context), c) for c in clauses)
         score = max(words[0], _in_order(title, text))
-        named = _concepts(title)
-        if section.kind != "heading":  # an author's heading names its section; a list's clause may not
-            lead = normalise(section.lead)
-            named |= _concepts(lead)
-            score = max(score, LEAD_WEIGHT * self._overlap(tokens, text, lead, set(_tokens(lead)), context, True))
-        asked = _concepts(text)
+        named = concepts_of(title) | self._item_concepts[row]
+        if section.kind != "heading":  # an author's heading names its section; a list's clause may not,
+            lead = normalise(section.lead)  # and a quoted name never does: the sentence around it does
+            named = named | concepts_of(lead) if section.kind == "named" else named or concepts_of(lead)
+            on_lead = self._overlap(tokens, text, lead, set(_tokens(lead)), context, True)
+            score = max(score, LEAD_WEIGHT * on_lead + NAME_TIE * score)
+        asked = asked_concepts(text)
         if not asked:
             return score
         return 0.5 * bool(asked & named) + 0.5 * score
@@ -637,12 +755,12 @@ class SectionIndex:
     def _overlap(self, tokens: list[str], text: str, title: str, title_tokens: set[str], context: str,
                  recall_only: bool = False) -> float:
         weight = lambda t: self._idf.get(t, self._default_idf)  # noqa: E731
-        q_concepts, t_concepts = _concepts(text), _concepts(title)
-        hit = lambda t: t in title or t in title_tokens or t in context or bool(_concepts(t) & t_concepts)  # noqa: E731
+        q_concepts, t_concepts = asked_concepts(text), concepts_of(title)
+        hit = lambda t: t in title or t in title_tokens or t in context or bool(asked_concepts(t) & t_concepts)  # noqa: E731
         recall = sum(weight(t) for t in set(tokens) if hit(t)) / sum(weight(t) for t in set(tokens))
         if recall_only:
             return recall
-        title_hit = sum(weight(t) for t in title_tokens if t in text or bool(_concepts(t) & q_concepts))
+        title_hit = sum(weight(t) for t in title_tokens if t in text or bool(concepts_of(t) & q_concepts))
         precision = title_hit / max(sum(weight(t) for t in title_tokens), 1e-9)
         return 2 * recall * precision / (recall + precision) if recall and precision else 0.0
 
@@ -652,6 +770,13 @@ class SectionIndex:
             self._vectors = np.asarray(self.embed(texts), dtype="float32")
         query = np.asarray(self.embed([question]), dtype="float32")[0]
         return self._vectors[rows] @ query
+
+
+def _item_concepts(section: Section) -> set[str]:
+    """The concept a section's items are named by: most of them end in it (一是深化……工程, 二是……工程)."""
+    heads = [concepts_of(item.lead[-4:]) for item in section.items if item.depth == 0]
+    counts = Counter(c for head in heads for c in head)
+    return {c for c, n in counts.items() if n >= 2 and 2 * n >= len(heads)}
 
 
 def _in_order(title: str, text: str) -> float:

@@ -108,6 +108,8 @@ RELATIVE_YEARS: dict[str, int] = {
     "前年": -2, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1, "上年度": -1, "一年来": -1,
     "今年": 0, "本年": 0, "当年": 0, "本年度": 0, "明年": 1, "下一年": 1,
 }
+# the present, not a year: '现在还有哪些困难' asks what the document says of its own time
+NOW_WORDS = ("现在", "目前", "当前", "如今", "眼下", "现阶段")
 # spans of years ending before the document's year ('过去五年' in a 2026 report: 2021-2025)
 RELATIVE_SPANS: dict[str, int] = {"过去五年": 5, "五年来": 5, "近五年": 5, "过去三年": 3, "三年来": 3, "近三年": 3}
 # section headings that look back (figures there are actual) or ahead (targets)
@@ -190,8 +192,38 @@ TABLE_EMPTY_CELLS = ("_", "-", "—", "——", "/", "－", "")
 OVERVIEW_WORDS = frozenset(
     "概括 概述 总结 简述 简要 介绍 一下 说说 列举 列出 归纳 梳理 哪些 哪几 哪几个 哪几项 几个 几项 什么 怎样 如何 "
     "分别 具体 包括 包含 主要 内容 方面 提出 提出了 有 是 的 了 和 与 及 在 对 中 请 请问 吗 呢 都 这 那 其 "
-    "里 上 关于 就 要 为 将 又 所 给 下 其中".split()
+    "里 上 关于 就 要 为 将 又 所 给 下 其中 几句 几句话 哪几句".split()
 )
+# section concepts: a question word and a heading word in one group mean the same kind of section
+SECTION_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "挑战": ("挑战", "困难", "问题", "短板", "不足", "制约", "瓶颈", "弱项"),
+    "举措": ("举措", "措施", "行动", "任务", "工程", "重点工作", "工作安排", "重点任务", "抓手", "路径"),
+    "定位": ("定位", "战略定位", "功能定位", "发展定位", "角色"),
+    "目标": ("目标", "主要目标", "预期目标", "发展目标", "指标", "远景目标"),
+    "机遇": ("机遇", "机会", "有利条件", "优势"),
+    "原则": ("原则", "基本原则", "遵循"),
+    "成就": ("成就", "成绩", "成效", "进展", "回顾", "总结", "发展基础"),
+    "保障": ("保障", "保障措施", "组织保障", "实施保障", "支撑"),
+    "思路": ("思路", "考虑", "总体要求", "指导思想", "总体思路"),
+    "布局": ("布局", "格局", "空间布局", "发展格局"),
+}
+
+
+# a question about the past ('去年做了哪些工作', '过去五年') asks for the part of a report that looks back
+PAST_WORDS = tuple(w for w, offset in RELATIVE_YEARS.items() if offset < 0) + tuple(RELATIVE_SPANS)
+REVIEW_CONCEPT = "成就"
+
+
+def concepts_of(text: str) -> set[str]:
+    """The section concepts a text names (挑战 for 困难, 问题, 短板…)."""
+    return {name for name, words in SECTION_CONCEPTS.items() if any(w in text for w in words)}
+
+
+def asked_concepts(question: str) -> set[str]:
+    """The section concepts a question asks for: those it names, and the review when it asks about the past."""
+    return concepts_of(question) | ({REVIEW_CONCEPT} if any(w in question for w in PAST_WORDS) else set())
+
+
 # verbs that ask for an overview of a section, and words that ask for one thing (a year, a name), not a list
 OVERVIEW_VERBS = ("概括", "概述", "总结", "简述", "介绍", "归纳", "梳理", "说说", "列举", "列出")
 ONE_THING = ("哪个", "哪一", "哪年", "谁", "何时", "什么时候", "哪里", "哪家", "哪位")

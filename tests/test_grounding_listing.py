@@ -1,17 +1,12 @@
-"""Counted lists ('四大主导产业', '“3+2+1”主导产业') read from the clause that enumerates them."""
+"""Counted lists ('四大主导产业', '“3+2+1”主导产业'): which one a question asks for, and the members of a list
+named by its parts' counts (the items themselves are read at indexing time: tests/test_sections_layouts.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from grounding_corpus import passage
-from rag.grounding.listing import asked_list, find_list, list_text, member_figures, members, over_members, summed_list
-
-REVIEW = passage("“十三五”时期，食品饮料、机械制造、纺织服装、新能源汽车四大主导产业集聚度达到70%以上。")
-PLAN = passage("优化提升食品饮料、机械制造、绿色化工、现代种业四大主导产业，培育壮大氢能、新材料、数字经济三大新兴产业。",
-               heading="第五章 产业")
-ZONE = passage("重点发展新材料、生物医药及现代物流、数字创意“2+2”主导产业，聚力打造“双碳”绿能、智能装备2个百亿级产业集群。",
-               "zone")
+from rag.grounding.listing import asked_list, member_figures, members, over_members, summed_list
 
 
 @pytest.mark.parametrize("question, count, shown", [
@@ -30,24 +25,6 @@ def test_no_counted_list_is_read_from_other_questions():
     assert asked_list("莱西市有几个工业园区？") is None  # a count asked, not a list named by its count
     assert asked_list("莱西开通的第一条高铁是哪条线？") is None  # an ordinal
     assert asked_list("莱西要建的一个物流园区是哪个？") is None  # one is no list
-
-
-def test_the_enumeration_sharing_the_questions_words_is_chosen_and_its_verbs_dropped():
-    question = "莱西市“十四五”期间重点优化提升哪四大主导产业？"
-    found = find_list(asked_list(question), question, [REVIEW, PLAN])
-    assert found.items == ["食品饮料", "机械制造", "绿色化工", "现代种业"] and found.passage == 2
-    question = "莱西要培育壮大的三大新兴产业是什么？"
-    assert list_text(asked_list(question), find_list(asked_list(question), question, [PLAN])) == \
-        "三大新兴产业是氢能、新材料、数字经济[1]。"
-
-
-def test_sums_quotes_and_a_count_that_does_not_match():
-    question = "青岛高新区“2+2”主导产业具体指哪些？"
-    assert find_list(asked_list(question), question, [ZONE]).items == ["新材料", "生物医药", "现代物流", "数字创意"]
-    question = "青岛高新区要打造的2个百亿级产业集群分别是什么？"
-    assert find_list(asked_list(question), question, [ZONE]).items == ["“双碳”绿能", "智能装备"]
-    question = "莱西市重点优化提升哪五大主导产业？"  # the documents list four: no answer from code
-    assert find_list(asked_list(question), question, [REVIEW, PLAN]) is None
 
 
 MEMBERS = passage("发展壮大氢能、海洋装备2个新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。",

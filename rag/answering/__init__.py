@@ -11,9 +11,9 @@ from typing import Protocol
 from rag.answering.asked import Asked
 from rag.answering.computed import GivenChange, PerHead, PerUnit
 from rag.answering.figure import FigureRecord
-from rag.answering.lookups import EveryPlace, NamedList, OverList
+from rag.answering.lookups import EveryPlace, OverList
 from rag.answering.model import ModelAnswer
-from rag.answering.overview import SectionItems
+from rag.answering.overview import NamedList, SectionItems
 from rag.answering.parts import PartsAnswer
 from rag.answering.sides import Calculation, Correction, Refusal, SideBySide
 from rag.answering.verdict import StatedFigure, YesNoFigure, YesNoRecords

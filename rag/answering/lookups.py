@@ -1,5 +1,5 @@
-"""Answers read in code from the documents, no model: the members of a named list, a sum or maximum over
-them, and each place's figure when a number question names no place. Each gives way (returns False) when
+"""Answers read in code from the documents, no model: a sum or maximum over the members of a list named
+by its parts' counts, and each place's figure when a number question names no place. Each gives way (returns False) when
 what it reads is not there."""
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
 from rag.answering.model import look_up
-from rag.citations import attach_citations
 from rag.grounding.decomposition import Side, SideResult, compose
-from rag.grounding.listing import (asked_list, find_list, list_text, member_figures, members, over_members,
-                                  summed_list, superlative)
+from rag.grounding.listing import member_figures, members, over_members, summed_list, superlative
 from rag.grounding.lookup import measure_forms
 from rag.grounding.question import GLOSSARY, measure
 from rag.types import Event, Passage
@@ -55,28 +53,6 @@ class OverList:
             return False
         q.answer.text, q.answer.calculation, q.answer.passages = got
         q.answer.looked_up, q.answer.reason = True, "名单和各项数字直接取自文档原文，计算由程序完成。"
-        yield from said(q)
-
-
-class NamedList:
-    """A list the documents name by its count ('哪四大主导产业'): its items read from the clause that
-    enumerates it, in the passages, else in the asked place's documents."""
-
-    name = "named_list"
-
-    def applies(self, q: Asked) -> bool:
-        return asked_list(q.frame.question) is not None
-
-    def answer(self, q: Asked) -> Iterator[Event]:
-        answer, asked = q.answer, asked_list(q.frame.question)
-        pool = _with_place_chunks(q, [asked.head])
-        found = find_list(asked, q.frame.question, pool)
-        if found is None:
-            return False
-        if found.passage > len(answer.passages):  # from the place's documents: shown after the retrieved ones
-            answer.passages, found.passage = answer.passages + [pool[found.passage - 1]], len(answer.passages) + 1
-        answer.text, answer.looked_up = list_text(asked, found), True
-        answer.reason = "以上条目直接取自文档列举该名称的原句。"
         yield from said(q)
 
 

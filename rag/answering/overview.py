@@ -11,15 +11,16 @@ import jieba
 import jieba.posseg
 
 from rag.answering.asked import Asked, said
+from rag.grounding.listing import asked_list
 from rag.grounding.profile import squash
 from rag.grounding.question import asks_figure
-from rag.sections import CONCEPTS, MATCH_THRESHOLD, Section, overview_answer
+from rag.sections import MATCH_THRESHOLD, Section, SectionIndex, counted, overview_answer
 from rag.types import Event, Passage
-from rag.vocabulary import ONE_THING, OVERVIEW_VERBS, OVERVIEW_WORDS, PLAN_WORD, RELATIVE_YEARS
+from rag.vocabulary import NOW_WORDS, ONE_THING, OVERVIEW_VERBS, OVERVIEW_WORDS, PLAN_WORD, RELATIVE_YEARS, SECTION_CONCEPTS
 
 OVERVIEW_KINDS = {"fact", "list", "each"}  # not a comparison, calculation, yes/no or why
-_CONCEPT_WORDS = {w for words in CONCEPTS.values() for w in words}
-_TIME = re.compile(r"(?:19|20)\d{2}年?|" + PLAN_WORD + r"|期间|时期|" + "|".join(RELATIVE_YEARS))
+_CONCEPT_WORDS = {w for words in SECTION_CONCEPTS.values() for w in words}
+_TIME = re.compile(r"(?:19|20)\d{2}年?|" + PLAN_WORD + r"|期间|时期|" + "|".join([*RELATIVE_YEARS, *NOW_WORDS]))
 
 
 def _asks_overview(question: str, kind: str) -> bool:
@@ -82,21 +83,61 @@ class SectionItems:
             and _asks_overview(q.frame.question, q.frame.kind)
 
     def answer(self, q: Asked) -> Iterator[Event]:
-        profile = q.pipe.reader.profile
-        docs = [d for p in q.frame.places for d in profile.docs_of(p)] or None
-        if q.doc_ids is not None:
-            docs = [d for d in (docs or q.doc_ids) if d in q.doc_ids]
-        found = q.pipe.sections.match(q.asked, docs, k=1)
+        found = q.pipe.sections.match(q.asked, _asked_docs(q), k=1)
         if not found or found[0][1] < MATCH_THRESHOLD or len(found[0][0].items) < 2 \
                 or not _covers(found[0][0], q.pipe.sections.titles.get(found[0][0].doc_id, ""), _topic_words(q)):
             return False
-        section = found[0][0]
-        text, cited = overview_answer(section, q.asked)
-        chunks = q.pipe.retriever.stored.chunks_by_id(cited)
-        if len(chunks) != len(cited):
-            return False
-        seen = set(cited)
-        q.answer.passages = [Passage(c, 1.0) for c in chunks] + [p for p in q.answer.passages if p.chunk.chunk_id not in seen]
-        q.answer.text, q.answer.looked_up = text, True
-        q.answer.reason = f"以上条目直接取自文档“{section.title}”部分的列举。"
-        yield from said(q)
+        asked = asked_list(q.frame.question)
+        if asked and asked.count != sum(i.depth == 0 for i in found[0][0].items):
+            return False  # a list asked by its count: one of another count is not it
+        return (yield from answer_from(q, found[0][0]))
+
+
+def answer_from(q: Asked, section: Section) -> Iterator[Event]:
+    """The section's items as the answer, their chunks cited first (gives way if a chunk is gone)."""
+    text, cited = overview_answer(section, q.asked)
+    chunks = q.pipe.retriever.stored.chunks_by_id(cited)
+    if len(chunks) != len(cited):
+        return False
+    seen = set(cited)
+    q.answer.passages = [Passage(c, 1.0) for c in chunks] + [p for p in q.answer.passages if p.chunk.chunk_id not in seen]
+    q.answer.text, q.answer.looked_up = text, True
+    q.answer.reason = f"以上条目直接取自文档“{section.title}”部分的列举。"
+    yield from said(q)
+
+
+class NamedList:
+    """A list the question names by its count ('哪四大主导产业', '“3+2+1”主导产业'): the named section of the
+    asked place's documents with that count and name, read at indexing time; where several have it (a
+    plan's review and its targets), the one whose sentence shares most words with the question."""
+
+    name = "named_list"
+
+    def applies(self, q: Asked) -> bool:
+        return asked_list(q.frame.question) is not None
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        section = named_section(q.pipe.sections, q.asked, _asked_docs(q))
+        return False if section is None else (yield from answer_from(q, section))
+
+
+def named_section(index: SectionIndex, question: str, docs: list[str] | None) -> Section | None:
+    """The named section with the asked count and name; of several, the one whose sentence up to the name
+    shares most characters with the question, then the best match."""
+    asked = asked_list(question)
+    if asked is None:
+        return None
+    named = [(s, score) for s, score in index.match(question, docs, k=len(index.sections))
+             if s.kind == "named" and asked.head in s.title and counted(s.title) == asked.count]
+    wanted = set(re.sub(r"[^\u4e00-\u9fff]", "", question))  # words, not marks
+    up_to_name = lambda s: s.lead[: s.lead.find(s.title) + len(s.title)]  # noqa: E731
+    return max(named, key=lambda found: (len(wanted & set(up_to_name(found[0]))), found[1]), default=(None,))[0]
+
+
+def _asked_docs(q: Asked) -> list[str] | None:
+    """The asked places' documents within the user's filter (None: every document)."""
+    profile = q.pipe.reader.profile
+    docs = [d for p in q.frame.places for d in profile.docs_of(p)] or None
+    if q.doc_ids is not None:
+        docs = [d for d in (docs or q.doc_ids) if d in q.doc_ids]
+    return docs

@@ -15,7 +15,7 @@ import jieba
 import jieba.posseg
 
 from rag.citations import attach_citations, cited_numbers
-from rag.grounding.listing import split_items
+from rag.sections import split_items
 from rag.types import Answer, Passage
 
 _PLURAL = re.compile(r"哪些|有谁|都有谁|都是谁|名单|分别|几个|几位|几家")

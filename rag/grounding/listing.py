@@ -1,19 +1,17 @@
-"""A list the documents name by its count ('四大主导产业', '“3+2+1”主导产业', '3个千亿级产业集群'): when a
-question asks for one, the clause that enumerates it is read in code, so the answer gives exactly the items
-the documents list, with their citation, not a neighbouring list the model picked (the 十三五 review's 四大主导
-产业 for the 十四五 plan's). A count that does not match the items found is no answer."""
+"""Lists named by a count ('四大主导产业', '“3+2+1”主导产业', '3个千亿级产业集群'): which one a question asks
+for (its items are read at indexing time, rag/sections.py), and a figure for each member of a list named by
+its parts' counts ('“4+3”制造业' -> a sum or the highest)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
 
-import jieba.posseg
-
 from rag.grounding import arithmetic
 from rag.grounding.figures import SENTENCE
 from rag.grounding.lookup import Found, sentence_value
 from rag.grounding.profile import squash
+from rag.sections import items_before
 from rag.types import Passage
 
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
@@ -21,14 +19,11 @@ _END = r"(?=具体|分别|都|是|指|包括|包含|有|[？?，,]|$)"
 _SUM_NAMED = r"[“\"]?((?:\d+\+)+\d+)[”\"]?"  # '“3+2+1”': a list named by its parts' counts
 _SUMMED = re.compile(_SUM_NAMED + r"([\u4e00-\u9fff]{2,10}?)" + _END)
 _COUNTED = re.compile(r"(?<!第)([一二两三四五六七八九十]{1,2}|\d{1,2})(大|个|项|类|种|条|家)([\u4e00-\u9fff]{2,10}?)" + _END)
-_ITEM_SPLIT = re.compile(r"、|及|以及|和")
-_CLAUSE_END = "，,。；;：:\n"
 
 
 @dataclass
 class AskedList:
     count: int
-    phrase: re.Pattern[str]  # how the documents name the list: '(四|4)大主导产业', '“?3\+2\+1”?主导产业'
     head: str  # '主导产业'
     shown: str  # '四大主导产业'
 
@@ -58,8 +53,7 @@ def asked_list(question: str) -> AskedList | None:
     if summed:
         m = summed[-1]
         count = sum(int(n) for n in m.group(1).split("+"))
-        phrase = re.compile(rf"[“\"]?{re.escape(m.group(1))}[”\"]?{re.escape(m.group(2))}")
-        return AskedList(count, phrase, m.group(2), f"“{m.group(1)}”{m.group(2)}")
+        return AskedList(count, m.group(2), f"“{m.group(1)}”{m.group(2)}")
     counted = [m for m in _COUNTED.finditer(text)]
     if not counted:
         return None
@@ -67,58 +61,7 @@ def asked_list(question: str) -> AskedList | None:
     count = _number(m.group(1))
     if count < 2:  # '一条高铁': one thing, not a list
         return None
-    numerals = "|".join(dict.fromkeys([m.group(1), str(count), "两" if count == 2 else m.group(1)]))
-    phrase = re.compile(rf"(?:{numerals}){m.group(2)}{re.escape(m.group(3))}")
-    return AskedList(count, phrase, m.group(3), m.group(0))
-
-
-def _strip_verbs(item: str) -> str:
-    """'优化提升智能家电' -> '智能家电': the verbs that open an enumeration are not part of its first item."""
-    words = list(jieba.posseg.cut(item))
-    last = max((i for i, w in enumerate(words[:-1]) if w.flag in ("v", "vn", "d", "p", "ad", "l", "i")), default=-1)
-    if 0 <= last < len(words) - 2 and words[last + 1].flag == "a" and len(words[last + 1].word) > 1:
-        last += 1  # '培育壮大新能源': 壮大 is tagged as an adjective
-    return "".join(w.word for w in words[last + 1:]) or item
-
-
-def _unquoted(item: str) -> str:
-    """Quote marks around the whole item go ('“双碳”绿能' keeps its own)."""
-    return item[1:-1] if item[:1] in "“\"" and item[-1:] in "”\"" and item.count("“") == 1 else item
-
-
-def split_items(clause: str) -> list[str]:
-    """An enumerating clause's items: split at 、/和/及/以及, quote marks around a whole item dropped."""
-    return [_unquoted(i.strip()) for i in _ITEM_SPLIT.split(clause)]
-
-
-def items_before(sentence: str, start: int, count: int) -> list[str]:
-    """The items enumerated right before the list's name ('…智能家电、高端化工、食品饮料、高端装备四大主导产业'):
-    exactly `count` of them, or none."""
-    clause_start = max(sentence.rfind(c, 0, start) for c in _CLAUSE_END) + 1
-    clause = re.sub(r"等$", "", sentence[clause_start:start])
-    items = split_items(clause)
-    if len(items) != count or not all(items):
-        return []
-    return [_strip_verbs(items[0])] + items[1:]
-
-
-def find_list(asked: AskedList, question: str, passages: list[Passage]) -> Listed | None:
-    """The enumeration of the asked list in the passages; where several give one (a plan's review and its
-    targets), the sentence sharing most words with the question."""
-    best, best_score = None, -1
-    wanted = set(re.sub(r"[^\u4e00-\u9fff]", "", question))
-    for number, passage in enumerate(passages, start=1):
-        for sentence in re.split(r"[。；;\n]", squash(passage.chunk.text).replace("\n", "")):
-            for m in asked.phrase.finditer(sentence):
-                items = items_before(sentence, m.start(), asked.count)
-                score = len(wanted & set(sentence[:m.end()]))
-                if items and score > best_score:
-                    best, best_score = Listed(items, number), score
-    return best
-
-
-def list_text(asked: AskedList, found: Listed) -> str:
-    return f"{asked.shown}是{'、'.join(found.items)}[{found.passage}]。"
+    return AskedList(count, m.group(3), m.group(0))
 
 
 # ---------------------------------------------------------------- a figure for each member of a list
