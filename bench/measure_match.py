@@ -64,12 +64,12 @@ def report(name: str, rows: list[tuple[str, bool, list[float]]]) -> None:
     judged = [r for r in rows if r[2]]
     answerable = sum(1 for r in rows if r[1])
     print(f"\n## {name}: {len(rows)} questions, {len(judged)} with a term the documents do not write verbatim")
-    print("| threshold | false refusals (of answerable) | by kind | missed absences (of unanswerable judged) |")
-    print("| --- | --- | --- | --- |")
     unanswerable_judged = sum(1 for r in judged if not r[1])
     lows = sorted(round(min(r[2]), 3) for r in judged if r[1])
     highs = sorted(round(min(r[2]), 3) for r in judged if not r[1])
-    print(f"answerable questions' lowest term scores: {lows}; unanswerable: {highs}")
+    print(f"answerable questions' lowest term scores: {lows}; unanswerable: {highs}\n")
+    print("| threshold | false refusals (of answerable) | by kind | missed absences (of unanswerable judged) |")
+    print("| --- | --- | --- | --- |")
     for t in THRESHOLDS:
         refused = [r for r in judged if r[1] and min(r[2]) < t]
         missed = [r for r in judged if not r[1] and min(r[2]) >= t]
