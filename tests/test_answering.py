@@ -218,3 +218,15 @@ def test_a_yes_no_question_without_a_figure_is_answered_from_the_records(pipe):
     assert answer.route == "verdict_records" and answer.text.startswith("不是")
     assert "5%左右[1]" in answer.text and "5.1%[2]" in answer.text
     assert pipe.ask("甘肃今年给房价定目标了吗？").route != "verdict_records"  # no such record: the model reads
+
+
+def test_a_rounded_figure_gives_way_to_the_precise_one_it_rounds(pipe):
+    """A prose '达到30%' and a table's 30.28 of the same measure and year agree: the precise one answers."""
+    from rag.answering.figure import agreed
+    from rag.facts import Figure
+
+    def record(text, value, year=2020):
+        return Figure(value, "%", "percent", text, "比重", "比重", "某市", year, "", "share", "actual", "d", "c", 0, 1, None, "")
+    assert agreed([record("30%", 30.0), record("30.28", 30.28)]).text == "30.28"
+    assert agreed([record("30%", 30.0), record("31.2", 31.2)]) is None  # not a rounding of it
+    assert agreed([record("30%", 30.0), record("30.28", 30.28, 2021)]) is None  # another year

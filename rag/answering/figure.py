@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
 from rag.facts import Figure, same_place
-from rag.vocabulary import canonical_measure
+from rag.vocabulary import canonical_measure, split_unit
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
@@ -65,15 +65,26 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
             and s >= ANSWER_MATCH]
 
 
+def rounding(written: str) -> float:
+    """Half a unit of the last digit a figure is written with ('5.3' -> 0.05, '40' -> 0.5)."""
+    digits = re.search(r"\d+(?:\.(\d+))?", written)
+    return 0.5 * 10 ** -len(digits.group(1) or "") if digits else 0.0
+
+
 def agreed(found: list[Figure]) -> Figure | None:
     """The one figure all matching records state (the same value, unit and year), else None. A bound
-    ('突破X万亿元') gives way to an exact figure, and within one sentence a round milestone ('迈上X万亿元台阶')
-    to the precise figure it introduces ('达到XXXXX亿元')."""
+    ('突破X万亿元') gives way to an exact figure, and a rounded figure to the precise one it rounds, of the same
+    year ('迈上6万亿元台阶' and '达到62661亿元'; a prose '30%' and a table's '30.28%')."""
     exact = [f for f in found if not f.bound] or found
-    digits = sorted((len(re.sub(r"\D", "", f.text)), i) for i, f in enumerate(exact))
-    if len({(f.sentence, f.year, f.subject) for f in exact}) == 1 and len(digits) > 1 and digits[-1][0] > digits[-2][0]:
-        exact = [exact[digits[-1][1]]]  # a round milestone and the precise figure it introduces
-    return exact[0] if exact and len({(f.value, f.unit, f.year) for f in exact}) == 1 else None
+    if not exact:
+        return None
+    precise = max(exact, key=lambda f: len(re.sub(r"\D", "", f.text)))
+    scale = split_unit(precise.unit)[0]
+    if all(f.year == precise.year and split_unit(f.unit)[1] == split_unit(precise.unit)[1]
+           and abs(f.value * split_unit(f.unit)[0] - precise.value * scale) <= rounding(f.text) * split_unit(f.unit)[0]
+           for f in exact):
+        return precise
+    return None
 
 
 def cited_first(q: Asked, figure: Figure, passages: list[Passage]) -> list[Passage] | None:

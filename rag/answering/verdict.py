@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import agreed, candidates, cited_first, stated
+from rag.answering.figure import agreed, candidates, cited_first, rounding, stated
 from rag.answering.sides import Correction as CorrectionRoute
 from rag.grounding.decomposition import with_years
 from rag.grounding.premise import Correction
@@ -44,19 +44,13 @@ def _claim(question: str):
     return claim, relation, question[claim.start - len(word): claim.end]
 
 
-def _rounding(written: str) -> float:
-    """Half a unit of the last digit a figure is written with ('5.3' -> 0.05, '40' -> 0.5)."""
-    digits = re.search(r"\d+(?:\.(\d+))?", written)
-    return 0.5 * 10 ** -len(digits.group(1) or "") if digits else 0.0
-
-
 def _holds(actual: float, relation: str, claimed: Quantity, scale: float = 1.0) -> bool:
     """Does the documents' figure bear out the question's ('突破' >=, '不到' <; else equal up to the rounding
     the question writes it with, or 1%)?"""
     value = claimed.value * scale
     if relation in _HOLDS:
         return _HOLDS[relation](actual, value)
-    return abs(actual - value) <= max(_rounding(claimed.text) * scale, 0.01 * abs(value), 1e-9)
+    return abs(actual - value) <= max(rounding(claimed.text) * scale, 0.01 * abs(value), 1e-9)
 
 
 def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, rank: bool | None = None,
@@ -73,7 +67,7 @@ def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, 
     scale = split_unit(claim.unit)[0]
     found = sorted((f for f in candidates(q, term, [], set(q.reader.profile.docs), rate, False)
                     if f is not figure and abs(f.value * split_unit(f.unit)[0] - claim.value * scale)
-                    <= _rounding(claim.text) * scale),  # the same figure as the question writes it
+                    <= rounding(claim.text) * scale),  # the same figure as the question writes it
                    key=lambda f: f.doc_id != figure.doc_id)  # the same documents' other year first
     other = cited_first(q, found[0], []) if found else None
     if not other:
@@ -142,7 +136,7 @@ def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[
     ('2026年…达到32765亿元' when 32765亿元 is 2025's): said so, then the rest is answered."""
     scale, place = split_unit(claim.unit)[0], _one_place(q)
     found = [f for f in candidates(q, term, [], rate=rate, rank=False) if f.year and f.year not in years
-             and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= _rounding(claim.text) * scale]
+             and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= rounding(claim.text) * scale]
     cited = cited_first(q, found[0], q.answer.passages) if found else None
     if cited is None:
         return False
