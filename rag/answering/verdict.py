@@ -125,10 +125,12 @@ def _claimed_measure(q: Asked, question: str, start: int) -> str:
 
 def _one_place(q: Asked) -> str:
     """The place a question is about when it names one, or one and the larger places it lies in ('潍坊…
-    方案要求高密…' is about 高密); '' otherwise."""
+    方案要求高密…' is about 高密), as the question writes it ('宁夏', not 宁夏回族自治区); '' otherwise."""
     profile, places = q.reader.profile, q.frame.places
     place = profile.most_specific(places)
-    return place if place and all(p == place or short_place_forms(p) & profile.parents(place) for p in places) else ""
+    if not place or not all(p == place or short_place_forms(p) & profile.parents(place) for p in places):
+        return ""
+    return next((n for n in sorted(profile.names_of(place), key=len, reverse=True) if n in q.frame.question), place)
 
 
 def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[int], question: str) -> Iterator[Event]:
@@ -148,6 +150,27 @@ def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[
     yield from CorrectionRoute().answer(q)
 
 
+def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | None:
+    """'…从52.1%降到26.7%' when the documents state 26.7% of the earlier year and 52.1% of the later one: the
+    change the question presumes runs the other way."""
+    if len(found) != 2 or not any(w in question for w in INCREASE_WORDS + DECLINE_WORDS):
+        return None
+    term = measure(q.frame) or _claimed_measure(q, question, found[0].start)
+    records = candidates(q, term, [], rate=False, rank=False) if term else []
+    said = [next((f for f in records if f.year and abs(f.value * split_unit(f.unit)[0] - x.value * split_unit(x.unit)[0])
+                  <= rounding(x.text) * split_unit(x.unit)[0]), None) for x in found]
+    first, last = said
+    if first is None or last is None or first.year <= last.year:
+        return None
+    cited = cited_first(q, last, q.answer.passages)
+    if cited is None:
+        return None
+    rising = first.value > last.value
+    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{last.year}年的{last.text}{'提高' if rising else '下降'}到"
+            f"{first.year}年的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
+    return Correction(text, cited[:1])
+
+
 class StatedFigure:
     """A question presuming a figure the records contradict: corrected with the documents' figure (and,
     when the question's figure is another year's or place's, that one), then the rest is answered."""
@@ -160,6 +183,9 @@ class StatedFigure:
     def answer(self, q: Asked) -> Iterator[Event]:
         claim, relation, written = _claim(q.frame.question)
         question = magnitudes(q.frame.question)
+        if claim is None:  # two figures: a change the documents may state the other way round
+            q.correction = _reversed(q, question, [x for x in find_quantities(question) if x.unit]) or q.correction
+            return (yield from CorrectionRoute().answer(q)) if q.correction else False
         term = measure(q.frame) or (_claimed_measure(q, question, claim.start) if claim else "")
         if claim is None or not term:
             return False
