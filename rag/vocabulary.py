@@ -248,6 +248,8 @@ PERCENT_ASKED = ("百分之", "百分比", "%", "％", "几成")
 # what a comparison asks of its first side ('A比B高吗')
 MORE_WORDS = ("高", "多", "快", "大", "强", "领先")
 LESS_WORDS = ("低", "少", "慢", "小", "弱", "落后")
+# words that leave a list open ('A、B等'): the things named are not all that is asked
+OPEN_LIST = ("等", "之类", "诸如")
 # what makes a clause a question (a question's premise is followed by what it asks)
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what asks for a figure

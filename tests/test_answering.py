@@ -236,3 +236,21 @@ def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
     answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text
     assert "不是问题所说的上升" in answer.text
+
+
+def test_a_figure_qualifying_what_is_asked_is_no_premise(pipe):
+    answer = pipe.ask("甘肃完成投资达到3000亿元的省重点项目有多少个？")  # '…的': a condition, not a claim
+    assert answer.route != "premise" and not answer.text.startswith("问题的前提")
+
+
+def test_parts_of_an_open_list_are_left_to_the_model(pipe):
+    """'A和B等…': the question asks more than its named parts, so no part is answered from a lone record."""
+    pipe.ask("婺源县城镇居民人均可支配收入和农村居民人均可支配收入等指标各是多少？")
+    assert pipe.generator.questions
+
+
+def test_a_rank_is_stated_with_its_ordinal():
+    from rag.answering.figure import stated
+    from rag.facts import Figure
+    rank = Figure(53.0, "位", "rank", "53位", "综合排名", "综合排名", "某区", 2015, "", "rank", "actual", "d", "c", 0, 3, None, "")
+    assert "综合排名为第53位" in stated(rank, "2015年综合排名第53位")

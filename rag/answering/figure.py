@@ -129,6 +129,8 @@ def _sentence(figure: Figure, passage: str) -> str:
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
     written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
     verb = "为"
+    if figure.role == "rank" and not written.startswith("第"):
+        written = f"第{written}"  # '第53位'
     if figure.role in _CHANGES:
         verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
         verb = "年均" + verb if figure.average else verb

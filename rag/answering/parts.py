@@ -18,6 +18,7 @@ from rag.grounding.decomposition import Side
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Event, Passage
+from rag.vocabulary import OPEN_LIST
 
 
 def _answer_part(q: Asked, sub: Answer, frame: QuestionFrame, label: str = "") -> Iterator[Event]:
@@ -50,7 +51,8 @@ def _from_records(q: Asked, part: str, frame: QuestionFrame) -> Answer | None:
     """A part asking one figure ('…数字化研发设计工具普及率是多少'), of the question's place and year when
     it names none, answered from the figure index; its [n] count the question's passages (the record's
     passage is added to them when retrieval missed it). None when the records are missing or disagree."""
-    if frame.kind not in ("fact", "each") or len(frame.years) > 1 or not asks_figure(part) or not measure(frame):
+    if frame.kind not in ("fact", "each") or len(frame.years) > 1 or not asks_figure(part) or not measure(frame) \
+            or any(w in q.frame.question for w in OPEN_LIST):  # '…A、B等创新平台': more is asked than the parts name
         return None
     profile, passages = q.reader.profile, q.answer.passages
     place = profile.most_specific(frame.places or q.frame.places)

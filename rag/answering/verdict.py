@@ -123,6 +123,11 @@ def _claimed_measure(q: Asked, question: str, start: int) -> str:
     return clause if 2 <= len(clause) <= 12 and all("\u4e00" <= ch <= "\u9fff" for ch in clause) else ""
 
 
+def _condition(question: str, claim: Quantity) -> bool:
+    """The figure qualifies what is asked ('…达到500亿元左右的县市区'): 的 follows it."""
+    return question[claim.end:].lstrip("左右以上以下多余").startswith("的")
+
+
 def _one_place(q: Asked) -> str:
     """The place a question is about when it names one, or one and the larger places it lies in ('潍坊…
     方案要求高密…' is about 高密), as the question writes it ('宁夏', not 宁夏回族自治区); '' otherwise."""
@@ -183,6 +188,8 @@ class StatedFigure:
     def answer(self, q: Asked) -> Iterator[Event]:
         claim, relation, written = _claim(q.frame.question)
         question = magnitudes(q.frame.question)
+        if claim is not None and _condition(question, claim):
+            return False  # '达到500亿元左右的县市区有哪些': a condition asked about, not a premise
         if claim is None:  # two figures: a change the documents may state the other way round
             q.correction = _reversed(q, question, [x for x in find_quantities(question) if x.unit]) or q.correction
             return (yield from CorrectionRoute().answer(q)) if q.correction else False
