@@ -63,7 +63,7 @@ class Figure:
     heading_path: str = ""
     parts: list[float] | None = None  # a ratio's terms
     offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
-    average: bool = False  # a yearly average over a span ('年均增长4.5%'), not the year's own figure
+    average: bool = False  # a yearly average over a span ('年均增长6%'), not the year's own figure
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -321,7 +321,7 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
     if before.startswith("占") and said.measure:
         return said.measure + before  # '…354家，占全市的39%'
-    if len(before) < 2 or before.rstrip("".join(TO_LEVEL)) in _COMPARATIVES or _only_verb(before, clause):  # '调整为8.3∶41.4∶50.3' names nothing
+    if len(before) < 2 or before.rstrip("".join(TO_LEVEL)) in _COMPARATIVES or _only_verb(before, clause):  # '调整为8∶40∶52' names nothing
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
         if len(after) >= 2:
             return after
@@ -333,7 +333,7 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
 
 
 def _previous_clause_measure(sentence: str, at: int, after: int = -1) -> str:
-    """'本科进线率逐年上升,2016年为49.8%': the measure named in the clause before the figure's own; with
+    """'本科进线率逐年上升,2016年为40%': the measure named in the clause before the figure's own; with
     `after`, only a clause that starts after that point (not the one stating the figure before)."""
     head = sentence[:at]
     cut = max(head.rfind(mark) for mark in _CLAUSE_MARKS)
@@ -369,7 +369,7 @@ def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int
     m = _FROM.search(clause)
     if not m:
         return None
-    if "上年" in m.group(0):  # '常住人口由上年729万人增加到732万人': the year before the one reviewed
+    if "上年" in m.group(0):  # '常住人口由上年500万人增加到505万人': the year before the one reviewed
         reviewed = _explicit_year(headings) or (ctx.year - 1 if ctx.year else None)
         return reviewed - 1 if reviewed else None
     written = _years_before(m.group(0))
@@ -641,18 +641,18 @@ def _split_heads(measure: str) -> list[str]:
     first, last = parts[0], parts[-1]
     cuts = [last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last]
     cut = next((c for c in cuts if last[:c] != first), len(first) if len(first) <= 4 else len(last))
-    if last[:cut] == first:  # '工业、制造业、工业技改投资': heads are distinct, the shared tail is the last word
+    if last[:cut] == first:  # '农业、林业、农业技改投资': heads are distinct, the shared tail is the last word
         cut = len(last) - len(list(_posseg().cut(last))[-1].word)
     tail = last[cut:]
-    if len(tail) < 2:  # no shared tail: each head is a whole measure ('关键工序数控化率、数字化研发设计工具普及率')
+    if len(tail) < 2:  # no shared tail: each head is a whole measure ('研发机构覆盖率、数字化车间普及率')
         return parts if all(len(p) >= 3 for p in parts) else [measure]
     return [p if p.endswith(tail) else p + tail for p in parts[:-1]] + [last]
 
 
 def _distributed(figures: list[Figure]) -> list[Figure]:
     """'分别' gives each of a list of figures its own measure, in order: the k-th of n figures that share a
-    listed measure and unit ('城镇居民、农村居民人均可支配收入分别增长4.5%、5.7%') takes the k-th head; a second
-    run in another unit ('…分别达到5.18万元和2.26万元，年均增长6.9%和7.5%') is split the same way."""
+    listed measure and unit ('城镇居民、农村居民人均可支配收入分别增长5%、6%') takes the k-th head; a second
+    run in another unit ('…分别达到4万元和2万元，年均增长6%和7%') is split the same way."""
     i = 0
     while i < len(figures):
         j = i

@@ -498,7 +498,7 @@ def _series_before(line: str, at: int, count: int) -> tuple[list[tuple[str, int]
 
 
 def _strip_verbs(item: str) -> str:
-    """'优化提升智能家电' -> '智能家电': the verbs that open an enumeration are not part of its first item."""
+    """'优化提升新材料' -> '新材料': the verbs that open an enumeration are not part of its first item."""
     words = list(jieba.posseg.cut(item))
     last = max((i for i, w in enumerate(words[:-1]) if w.flag in ("v", "vn", "d", "p", "ad", "l", "i")), default=-1)
     if 0 <= last < len(words) - 2 and words[last + 1].flag == "a" and len(words[last + 1].word) > 1:
@@ -519,7 +519,7 @@ def split_items(clause: str) -> list[str]:
 
 
 def items_before(line: str, at: int, count: int) -> list[str]:
-    """The `count` items enumerated right before a name at `at` ('…智能家电、高端化工、食品饮料、高端装备四大主导
+    """The `count` items enumerated right before a name at `at` ('…新材料、生物医药、电子信息、现代物流四大
     产业'), or none."""
     return [p for p, _ in _series_before(line, at, count)[0]]
 

@@ -173,7 +173,7 @@ _SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len,
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
-# verbs inside a measure phrase that its standard wording drops ('钓具产业实现营业收入' -> '钓具产业营业收入')
+# verbs inside a measure phrase that its standard wording drops ('茶产业实现营业收入' -> '茶产业营业收入')
 MEASURE_VERBS = ("实现", "完成")
 # words around a measure that say where, when or how, not what (stripped from the canonical measure)
 MEASURE_NOISE = (
@@ -235,7 +235,7 @@ RATE_SUFFIXES = ("增长速度", "增长率", "增速", "增幅", "增长")
 RANK_QUESTION_WORDS = ("排名", "第几", "排第", "位次", "名次", "居第")
 # words that join several things asked into one question ('A和B', '分别', '各')
 COORDINATION = ("和", "与", "及", "以及", "分别", "各")
-# the verbs and particles around a figure a question claims ('要做到173亿元', '已经突破700亿元了')
+# the verbs and particles around a figure a question claims ('要做到150亿元', '已经突破300亿元了')
 CLAIM_VERBS = ("要", "将", "计划", "预计", "已经", "已", "做到", "达到", "实现", "完成", "突破", "超过", "过", "是", "为", "有",
                "到", "至", "年底", "末", "了", "约", "近")
 # what asks a value per unit ('平均每个项目', '平均每户'): the character after it is the unit counted

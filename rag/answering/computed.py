@@ -1,7 +1,7 @@
 """Figures computed in code from figures stated elsewhere, each input cited: a value per unit ('平均每个
 项目完成投资多少') from the total and the count one sentence of the figure index states together, a value per
 head ('人均…') from the total and the resident population of its year, and the change between two figures the
-question itself gives ('从5.6万元涨到7.8万元，涨了百分之多少'). Each gives way when its inputs are not there."""
+question itself gives ('从4万元涨到5万元，涨了百分之多少'). Each gives way when its inputs are not there."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ class PerHead:
 
 
 class GivenChange:
-    """The change between the two figures the question gives ('从5.6万元涨到7.8万元'), in per cent when it
+    """The change between the two figures the question gives ('从4万元涨到5万元'), in per cent when it
     asks '百分之多少', else as a difference; a record stating either figure for the place is cited."""
 
     name = "given_change"

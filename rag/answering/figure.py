@@ -74,7 +74,7 @@ def rounding(written: str) -> float:
 def agreed(found: list[Figure]) -> Figure | None:
     """The one figure all matching records state (the same value, unit and year), else None. A bound
     ('突破X万亿元') gives way to an exact figure, and a rounded figure to the precise one it rounds, of the same
-    year ('迈上6万亿元台阶' and '达到62661亿元'; a prose '30%' and a table's '30.28%')."""
+    year ('迈上2万亿元台阶' and '达到20315亿元'; a prose '30%' and a table's '30.45%')."""
     exact = [f for f in found if not f.bound] or found
     if not exact:
         return None
@@ -123,14 +123,14 @@ def stated(figure: Figure, passage: str) -> str:
 
 
 def _sentence(figure: Figure, passage: str) -> str:
-    """'2020年地区生产总值为300.5亿元' ('…增长5.5%', '…下降3.3%' for a rate): the figure as written, with the
+    """'2020年地区生产总值为300.5亿元' ('…增长6%', '…下降2%' for a rate): the figure as written, with the
     unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
     restated as a number it lacks)."""
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
     written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
     verb = "为"
     if figure.role == "rank" and not written.startswith("第"):
-        written = f"第{written}"  # '第53位'
+        written = f"第{written}"  # '第12位'
     if figure.role in _CHANGES:
         verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
         verb = "年均" + verb if figure.average else verb

@@ -1,6 +1,6 @@
-"""A figure the question states is checked against the figure index. A yes/no question ('…突破4000亿元了吗？',
-'…增速达到7%了吗？') is verified, never agreed to by default: the answer opens with 是 or 不是 and gives the
-documents' figure with its citation. A question that presumes a figure ('…增长了6.5%，总量达到多少？') the
+"""A figure the question states is checked against the figure index. A yes/no question ('…突破1000亿元了吗？',
+'…增速达到6%了吗？') is verified, never agreed to by default: the answer opens with 是 or 不是 and gives the
+documents' figure with its citation. A question that presumes a figure ('…增长了9%，总量达到多少？') the
 records contradict (another value, a decline for a rise, another year's figure) gets a correction with the
 documents' figure, then the rest of what it asks. Without records of the measure both give way."""
 
@@ -28,7 +28,7 @@ _RELATIONS = sorted([*BOUND_BEFORE.items(), ("过", ">"), *((w, ">=") for w in _
 
 def _claim(question: str):
     """The figure the question states, how it relates the truth to it ('突破' >=, '超过' >, '不到' <, '达到'
-    >=; otherwise about equal) and how the question words it ('突破700亿元'); round figures written as words
+    >=; otherwise about equal) and how the question words it ('突破300亿元'); round figures written as words
     ('过千亿') read as numbers."""
     question = magnitudes(question)
     found = [q for q in find_quantities(question) if q.unit]
@@ -102,7 +102,7 @@ class YesNoFigure:
 
 
 def _still_asked(question: str, claim: Quantity, place: str, term: str) -> str:
-    """What the question asks beyond its premise ('…增长了6.5%，总量达到多少？' -> '…总量达到多少？'), about
+    """What the question asks beyond its premise ('…增长了9%，总量达到多少？' -> '…总量达到多少？'), about
     the place and its measure; '' when it asks nothing more."""
     rest = re.split(r"[，,；;]", question[claim.end:], maxsplit=1)
     ask = rest[1].strip() if len(rest) > 1 else ""
@@ -112,8 +112,8 @@ def _still_asked(question: str, claim: Quantity, place: str, term: str) -> str:
 
 
 def _claimed_measure(q: Asked, question: str, start: int) -> str:
-    """What the question states its figure of when it names no measure the reader knows ('…钓具产业2025年
-    要做到173亿元营收' -> '钓具产业营收'): its clause without places, years, verbs and the figure."""
+    """What the question states its figure of when it names no measure the reader knows ('…茶产业2025年
+    要做到150亿元营收' -> '茶产业营收'): its clause without places, years, verbs and the figure."""
     clause = re.split(r"[，,。？?！!；;]", question[:start])[-1] + re.split(r"[，,。？?！!；;]", question[start:])[0]
     for name in sorted(q.reader.profile.aliases, key=len, reverse=True):
         clause = clause.replace(name, "")
@@ -124,7 +124,7 @@ def _claimed_measure(q: Asked, question: str, start: int) -> str:
 
 
 def _condition(question: str, claim: Quantity) -> bool:
-    """The figure qualifies what is asked ('…达到500亿元左右的县市区'): 的 follows it."""
+    """The figure qualifies what is asked ('…达到300亿元左右的县区'): 的 follows it."""
     return question[claim.end:].lstrip("左右以上以下多余").startswith("的")
 
 
@@ -140,7 +140,7 @@ def _one_place(q: Asked) -> str:
 
 def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[int], question: str) -> Iterator[Event]:
     """No record for the year asked, but the question's figure is the documents' figure of another year
-    ('2026年…达到32765亿元' when 32765亿元 is 2025's): said so, then the rest is answered."""
+    ('2026年…达到1.2万亿元' when 1.2万亿元 is 2025's): said so, then the rest is answered."""
     scale, place = split_unit(claim.unit)[0], _one_place(q)
     found = [f for f in candidates(q, term, [], rate=rate, rank=False) if f.year and f.year not in years
              and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= rounding(claim.text) * scale]
@@ -156,7 +156,7 @@ def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[
 
 
 def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | None:
-    """'…从52.1%降到26.7%' when the documents state 26.7% of the earlier year and 52.1% of the later one: the
+    """'…从60%降到40%' when the documents state 40% of the earlier year and 60% of the later one: the
     change the question presumes runs the other way."""
     if len(found) != 2 or not any(w in question for w in INCREASE_WORDS + DECLINE_WORDS):
         return None
@@ -189,7 +189,7 @@ class StatedFigure:
         claim, relation, written = _claim(q.frame.question)
         question = magnitudes(q.frame.question)
         if claim is not None and _condition(question, claim):
-            return False  # '达到500亿元左右的县市区有哪些': a condition asked about, not a premise
+            return False  # '达到300亿元左右的县区有哪些': a condition asked about, not a premise
         if claim is None:  # two figures: a change the documents may state the other way round
             q.correction = _reversed(q, question, [x for x in find_quantities(question) if x.unit]) or q.correction
             return (yield from CorrectionRoute().answer(q)) if q.correction else False
@@ -198,7 +198,7 @@ class StatedFigure:
             return False
         rate = bool(claim.direction) or any(w in question[:claim.end] for w in RATE_CUES)  # of the claim, not the rest
         place, scale = _one_place(q), split_unit(claim.unit)[0]
-        years = q.reader.read(question[:claim.end]).years or None  # '今年…65%，比去年…': the claim's year
+        years = q.reader.read(question[:claim.end]).years or None  # '今年…70%，比去年…': the claim's year
         figure = _checked(q, claim, term, rate, claim.unit in ("位", "名"), years)
         if figure is None:
             return (yield from _another_year(q, claim, term, rate, years or [], question))
@@ -230,7 +230,7 @@ def _compared(question: str) -> tuple[str, str, str] | None:
 
 class YesNoRecords:
     """A yes/no question stating no figure, answered from the records: whether the documents set or give
-    the figure asked ('…定增长目标了吗？'), or how one year's figure compares with another's ('今年的目标
+    the figure asked ('…有没有增长目标？'), or how one year's figure compares with another's ('今年的目标
     比去年实际增速高吗？'). Anything else (a comparison with what the documents do not give) gives way."""
 
     name = "verdict_records"
@@ -246,7 +246,7 @@ class YesNoRecords:
         if compared and len(q.frame.years) == 2:
             return (yield from self._two_years(q, term, compared))
         if compared or any(w in question for w in BOUND_BEFORE) or len(q.frame.years) > 1:
-            return False  # '有没有超过全国平均水平': compared with what the records do not hold
+            return False  # '是否高于全国平均': compared with what the records do not hold
         figure = agreed(candidates(q, term))
         cited = cited_first(q, figure, q.answer.passages) if figure else None
         if cited is None:

@@ -94,7 +94,7 @@ def _place_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[
 def _years_covered(frame: QuestionFrame, profile: CorpusProfile, passages: list[Passage],
                    evidence: Evidence | None) -> Verdict:
     """The years asked are written in the documents, in the passages, or are the years of their figures
-    ('从26.7%提高到52.1%' under a 十四五 review heading is the figure of 2020)."""
+    ('从40%提高到60%' under a 十四五 review heading is the figure of 2020)."""
     doc_ids, where = _scope(frame, profile)
     pool = "\n".join(p.chunk.text for p in passages)
     known = profile.years_of(doc_ids) | years_in(pool) | named_years(pool)
