@@ -73,8 +73,11 @@ def cmd_index(args, settings) -> int:
 
 
 def cmd_ask(args, settings) -> int:
+    from rag.llm import local_model
     from rag.pipeline import QAPipeline
 
+    if settings.llm_backend != "openai":
+        local_model(settings)  # a wrong model path is said before any answer, even one built without the model
     pipeline = QAPipeline(settings)
     pipeline.ensure_index()
     streamed = ""

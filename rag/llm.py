@@ -119,15 +119,24 @@ class TransformersGenerator:
             worker.join()
 
 
+def local_model(settings: Settings) -> tuple[Path, str]:
+    """The local model file or folder and its backend, checked without loading it: a wrong path or a file
+    that is not GGUF is said at once (ModelError), even when the question could be answered without it."""
+    path = resolve_llm(settings.llm, settings.cache_dir)
+    backend = settings.llm_backend
+    if backend == "auto":
+        backend = "transformers" if path.is_dir() else "llama_cpp"
+    if backend == "llama_cpp" and not (path.is_file() and is_gguf(path)):
+        raise ModelError(f"{path} 不是 GGUF 模型文件；llama.cpp 后端只接受 .gguf 文件。")
+    return path, backend
+
+
 def load_generator(settings: Settings) -> Generator:
     if settings.llm_backend == "openai":  # a server elsewhere; settings.llm is the model name it serves
         from rag.llm_remote import OpenAICompatGenerator
 
         return OpenAICompatGenerator(settings)
-    path = resolve_llm(settings.llm, settings.cache_dir)
-    backend = settings.llm_backend
-    if backend == "auto":
-        backend = "transformers" if path.is_dir() else "llama_cpp"
+    path, backend = local_model(settings)
     if backend == "llama_cpp":
         return LlamaCppGenerator(path, settings)
     if backend == "transformers":

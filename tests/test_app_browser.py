@@ -162,7 +162,8 @@ def test_ask_stream_cite_and_follow_up(app_url, browser, tmp_path):
     links = page.locator(ANSWER_LINKS)
     assert links.count() >= 1, last_bot_text(page)
     assert seen["excerpt"] is not None and seen["text"] is not None and seen["done"] is not None, seen
-    assert seen["excerpt"] < seen["text"] < seen["done"], f"excerpt first, then the streamed answer: {seen}"
+    # the excerpt first, then the answer (one written in code from the figure index may come in the same instant)
+    assert seen["excerpt"] <= seen["text"] <= seen["done"], f"excerpt first, then the answer: {seen}"
     answer = last_bot_text(page)
     assert "510.3" in answer and answer.index("原文摘录") < answer.index("510.3"), answer
     assert page.locator("#question textarea").input_value() == ""
