@@ -24,10 +24,10 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, GENERIC_TAILS, MEASURE_HEADS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, INCREASE_WORDS, LOOKING_AHEAD,
-    LOOKING_BACK, MEASURE_END_VERBS, MEASURE_MODIFIERS, NEW_THINGS, OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
-    RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
-    SHARE_CUES, TABLE_EMPTY_CELLS, TO_LEVEL, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, GENERIC_TAILS,
+    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS, NEW_THINGS,
+    OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES,
+    TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
 )
@@ -169,12 +169,18 @@ def _posseg():
 
 
 @lru_cache(maxsize=20000)
+def _tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """A short phrase's words with their part-of-speech tags, cut by jieba once."""
+    return tuple((w.word, w.flag) for w in _posseg().cut(text))
+
+
+@lru_cache(maxsize=20000)
 def _places_in(text: str) -> tuple[str, ...]:
     """Administrative places a short text names, in order ('成都市', '宁夏回族自治区'): jieba's place tag
     and an administrative suffix, or a known development zone's name."""
     found = [m.group(0) for m in _ZONE.finditer(text)]
     if any(s in text for s in ADMIN_SUFFIXES):
-        words = [(w.word, w.flag) for w in _posseg().cut(text)]
+        words = _tagged(text)
         for i, (word, flag) in enumerate(words):
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
@@ -274,25 +280,25 @@ def _measure_after(text: str, end: int) -> str:
 def _before_adverb(phrase: str) -> str:
     """'民生实事项目如期' -> '民生实事项目': the counted noun ends where an adverb or time word begins."""
     out = ""
-    for word in _posseg().cut(phrase):
-        if out and word.flag in ("d", "ad", "t"):
+    for word, flag in _tagged(phrase):
+        if out and flag in ("d", "ad", "t"):
             break
-        out += word.word
+        out += word
     return out
 
 
 def _only_verb(phrase: str, clause: str) -> bool:
     """The phrase before a figure is only what happened to it ('调整为', '提升到'): it names no measure."""
-    words = list(_posseg().cut(phrase))
-    verb = len(words) == 1 and words[0].flag.startswith("v")
-    return verb and (words[0].flag != "vn" or clause.rstrip().endswith(TO_LEVEL))
+    words = _tagged(phrase)
+    verb = len(words) == 1 and words[0][1].startswith("v")
+    return verb and (words[0][1] != "vn" or clause.rstrip().endswith(TO_LEVEL))
 
 
 @lru_cache(maxsize=20000)
 def _starts_with_verb(phrase: str) -> bool:
     """'整合为123个': a verb, then what it turned into."""
-    words = list(_posseg().cut(phrase[:8]))
-    return len(words) > 1 and words[0].flag.startswith("v") and words[0].flag != "vn" and words[1].word[:1] in "为成至到"
+    words = _tagged(phrase[:8])
+    return len(words) > 1 and words[0][1].startswith("v") and words[0][1] != "vn" and words[1][0][:1] in "为成至到"
 
 
 def _names_counted_noun(sentence: str, end: int, unit: str) -> bool:
@@ -321,7 +327,8 @@ def _measure(q: Quantity, sentence: str, clause: str, said: _Said) -> str:
         return new.group(0) + _measure_after(sentence, q.end)  # '新增2所以上民办学校'
     if before.startswith("占") and said.measure:
         return said.measure + before  # '…354家，占全市的39%'
-    if len(before) < 2 or before.rstrip("".join(TO_LEVEL)) in _COMPARATIVES or _only_verb(before, clause):  # '调整为8∶40∶52' names nothing
+    # '调整为8∶40∶52': what happened to the figure, no measure
+    if len(before) < 2 or before.rstrip("".join(TO_LEVEL)) in _COMPARATIVES or _only_verb(before, clause):
         after = "" if q.direction or q.compared else _measure_after(sentence, q.end)
         if len(after) >= 2:
             return after
@@ -352,10 +359,10 @@ def _to_head(phrase: str) -> str:
     if phrase.endswith(MEASURE_HEADS):
         return phrase
     done = ""
-    for word in _posseg().cut(phrase):
-        if done.endswith(MEASURE_HEADS) and word.flag[:1] in ("v", "d", "a"):
+    for word, flag in _tagged(phrase):
+        if done.endswith(MEASURE_HEADS) and flag[:1] in ("v", "d", "a"):
             return done
-        done += word.word
+        done += word
     return phrase
 
 
@@ -494,7 +501,8 @@ def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     return named[-1] if named else said.subject or ctx.subject
 
 
-def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str, lead: str = "") -> dict:
+def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Said, headings: str,
+                        lead: str = "") -> dict:
     """The fields of one prose figure that come from its sentence (and the `lead` introducing the list it
     is an item of) and section."""
     clause = sentence[_clause_start(sentence, q.start, said.end):q.start]
@@ -603,7 +611,8 @@ def _prose_figures(ctx: _DocContext, chunks: Sequence[Chunk]) -> list[Figure]:
     return out
 
 
-def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int, lead: str = "") -> list[Figure]:
+def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at: int,
+                      lead: str = "") -> list[Figure]:
     quantities = find_quantities(sentence)
     if not quantities:
         return []
@@ -624,14 +633,15 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
 
 def _split_heads(measure: str) -> list[str]:
     """'城镇居民、农村居民人均可支配收入' -> ['城镇居民人均可支配收入', '农村居民人均可支配收入']: the heads
-    listed before a shared tail ('一二三产增加值': numerals), each with the tail; the tail starts where the last head ends like the first
-    one ('…制造业和装备制造业增加值'), else after as many characters as a short first head has."""
+    listed before a shared tail ('一二三产增加值': numerals), each with the tail; the tail starts where the
+    last head ends like the first one ('…制造业和装备制造业增加值'), else after as many characters as a short
+    first head has."""
     parts, part = [], ""
-    for word in _posseg().cut(measure):  # '和' and '及' as words: '普及率' is one
-        if word.word in ("、", "和", "与", "及"):
+    for word, _ in _tagged(measure):  # '和' and '及' as words: '普及率' is one
+        if word in ("、", "和", "与", "及"):
             parts, part = parts + [part], ""
         else:
-            part += word.word
+            part += word
     parts = [p for p in parts + [part] if p]
     run = re.match(r"[一二三四五六七八九]{2,}", measure)
     if len(parts) < 2 and run:  # '一二三产增加值': the numerals listed before one shared rest
@@ -642,7 +652,7 @@ def _split_heads(measure: str) -> list[str]:
     cuts = [last.rfind(first[i:]) + len(first) - i for i in range(len(first)) if first[i:] in last]
     cut = next((c for c in cuts if last[:c] != first), len(first) if len(first) <= 4 else len(last))
     if last[:cut] == first:  # '农业、林业、农业技改投资': heads are distinct, the shared tail is the last word
-        cut = len(last) - len(list(_posseg().cut(last))[-1].word)
+        cut = len(last) - len(_tagged(last)[-1][0])
     tail = last[cut:]
     if len(tail) < 2:  # no shared tail: each head is a whole measure ('研发机构覆盖率、数字化车间普及率')
         return parts if all(len(p) >= 3 for p in parts) else [measure]
@@ -656,7 +666,8 @@ def _distributed(figures: list[Figure]) -> list[Figure]:
     i = 0
     while i < len(figures):
         j = i
-        while j + 1 < len(figures) and (figures[j + 1].measure, figures[j + 1].unit) == (figures[i].measure, figures[i].unit):
+        same = (figures[i].measure, figures[i].unit)
+        while j + 1 < len(figures) and (figures[j + 1].measure, figures[j + 1].unit) == same:
             j += 1
         heads = _split_heads(figures[i].measure)
         if len(heads) == j - i + 1 > 1:

@@ -31,13 +31,12 @@ class LlamaCppGenerator:
     """One llama.cpp context reused across questions: the shared system-prompt prefix is not re-evaluated."""
 
     def __init__(self, path: Path, settings: Settings):
+        """`path`: a GGUF file, as `local_model` checked it."""
         try:
             from llama_cpp import Llama
         except RuntimeError as exc:  # the wheel's CPU backends: none fits this CPU, or GGML_CPU_VARIANT is wrong
             raise ModelError(f"llama.cpp 无法在这台机器的 CPU 上运行：{exc}（见 docs/performance.md 的 CPU 构建一节）") from exc
 
-        if not is_gguf(path):
-            raise ModelError(f"{path} 不是 GGUF 模型文件；llama.cpp 后端只接受 .gguf 文件。")
         try:
             self.llm = Llama(
                 model_path=str(path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,

@@ -16,8 +16,8 @@ from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import (DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION, split_unit,
-                            unit_pattern)
+from rag.vocabulary import (DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION,
+                            split_unit, unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
 
@@ -114,7 +114,9 @@ class PerHead:
     def answer(self, q: Asked) -> Iterator[Event]:
         term = measure(q.frame).replace(PER_HEAD, "")
         total = agreed(candidates(q, term, rate=False, rank=False)) if term else None
-        people = agreed(candidates(q, POPULATION, [total.year], rate=False, rank=False)) if total and total.year else None
+        if total is None or not total.year:
+            return False
+        people = agreed(candidates(q, POPULATION, [total.year], rate=False, rank=False))
         if people is None:
             return False
         return (yield from _quotient(q, total, people, PER_HEAD, _asked_unit(q.frame.question)))
@@ -145,7 +147,8 @@ class GivenChange:
         verb = "增长" if value >= 0 else "下降"
         amount = f"{arithmetic.fmt(abs(value), 1)}%" if percent else f"{arithmetic.fmt(abs(value), 4)}{found[0].unit}"
         source = "".join(f"[{i + 1}]" for i in range(len(cited))) or "（按问题所给的数字计算，文档中未找到这两个数字）"
-        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in {c.chunk.chunk_id for c in cited}]
+        ids = {c.chunk.chunk_id for c in cited}
+        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in ids]
         q.answer.text = f"从{found[0].text}到{found[1].text}，{verb}约{amount}（{shown}）{source}。"
         q.answer.calculation = shown
         q.answer.reason = "变化由程序用问题中的两个数字计算得出。"

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
 from rag.facts import Figure, same_place
-from rag.vocabulary import canonical_measure, split_unit
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
 from rag.vocabulary import (AVERAGE_WORDS, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES,
-                            TARGET_CUES)
+                            TARGET_CUES, canonical_measure, split_unit)
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
@@ -44,7 +43,7 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
     profile, frame = q.pipe.reader.profile, frame or q.frame
     years = as_of(frame, profile).years if years is None else years
     place = "" if docs else profile.most_specific(frame.places)  # also stated of it in another's document
-    docs = docs or set(profile.docs_of(place)) if place else docs or set(profile.docs)
+    docs = docs or (set(profile.docs_of(place)) if place else set(profile.docs))
     if q.doc_ids is not None:
         docs &= set(q.doc_ids)
         place = ""
@@ -120,6 +119,13 @@ def stated(figure: Figure, passage: str) -> str:
     sentence = figure.sentence.strip().rstrip("。；;，,")
     quote = "" if sentence.startswith("|") else f"原文：“{sentence}”[1]"
     return f"{_sentence(figure, passage)}[1]。{quote}"
+
+
+def dated(figure: Figure, passage: str) -> str:
+    """The figure as `stated` writes it (no citation, no quote), always with its year: a correction or a
+    comparison of two years says which year each figure is of."""
+    said = _sentence(figure, passage)
+    return said if not figure.year or said.startswith(str(figure.year)) else f"{figure.year}年{said}"
 
 
 def _sentence(figure: Figure, passage: str) -> str:

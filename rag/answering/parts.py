@@ -11,10 +11,10 @@ from rag.answering.figure import side_figure
 from rag.answering.model import bound, generate
 from rag.citations import attach_citations
 from rag.grounding.answerability import check_answerable
+from rag.grounding.decomposition import Side
 from rag.grounding.list_completion import complete_list
 from rag.grounding.part_sources import PartCheck, check_part, cited_in_whole, part_keys
 from rag.grounding.parts import check_shared, distinct, join_parts
-from rag.grounding.decomposition import Side
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Event, Passage

@@ -50,11 +50,13 @@ class Correction:
             yield Event("token", text=correction.text)
         if correction.question:
             frame = q.pipe.reader.read(correction.question)
-            place, profile = q.pipe.reader.profile.most_specific(frame.places), q.pipe.reader.profile
+            profile = q.pipe.reader.profile
+            place = profile.most_specific(frame.places)
             figure = frame.kind == "fact" and asks_figure(frame.question) \
                 and not any(w in frame.question for w in RANK_QUESTION_WORDS)
             side = Side(place, correction.question, profile.docs_of(place) or None, place) if place and figure else None
-            for item in sub_answer(q, correction.question, q.pipe.scoped.scope(frame), "\n", side, frame if side else None):
+            scope = q.pipe.scoped.scope(frame)
+            for item in sub_answer(q, correction.question, scope, "\n", side, frame if side else None):
                 if not isinstance(item, Answer):
                     yield item
                 elif not item.refused or not answer.text:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import agreed, candidates, cited_first, rounding, stated
+from rag.answering.figure import agreed, candidates, cited_first, dated, rounding, stated
 from rag.answering.sides import Correction as CorrectionRoute
 from rag.grounding.decomposition import with_years
 from rag.grounding.premise import Correction
@@ -19,7 +19,8 @@ from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
-from rag.vocabulary import BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS, QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit
+from rag.vocabulary import (BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS,
+                            QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit)
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -53,6 +54,12 @@ def _holds(actual: float, relation: str, claimed: Quantity, scale: float = 1.0) 
     return abs(actual - value) <= max(rounding(claimed.text) * scale, 0.01 * abs(value), 1e-9)
 
 
+def _writes(figure, claim: Quantity) -> bool:
+    """The record states the question's figure as the question writes it (up to its last digit's rounding)."""
+    scale = split_unit(claim.unit)[0]
+    return abs(figure.value * split_unit(figure.unit)[0] - claim.value * scale) <= rounding(claim.text) * scale
+
+
 def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, rank: bool | None = None,
              years: list[int] | None = None):
     """The documents' one figure of the measure for the question's place and year in the claim's unit, or None."""
@@ -64,10 +71,8 @@ def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, ran
 def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, cited: list) -> tuple[str, list]:
     """Where the question's figure comes from when the records give it to another year or place ('问题中的
     420亿元是文档中2025年的数值[2]'), with that record's passage second; ('', cited) when nowhere."""
-    scale = split_unit(claim.unit)[0]
     found = sorted((f for f in candidates(q, term, [], set(q.reader.profile.docs), rate, False)
-                    if f is not figure and abs(f.value * split_unit(f.unit)[0] - claim.value * scale)
-                    <= rounding(claim.text) * scale),  # the same figure as the question writes it
+                    if f is not figure and _writes(f, claim)),
                    key=lambda f: f.doc_id != figure.doc_id)  # the same documents' other year first
     other = cited_first(q, found[0], []) if found else None
     if not other:
@@ -141,9 +146,9 @@ def _one_place(q: Asked) -> str:
 def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[int], question: str) -> Iterator[Event]:
     """No record for the year asked, but the question's figure is the documents' figure of another year
     ('2026年…达到1.2万亿元' when 1.2万亿元 is 2025's): said so, then the rest is answered."""
-    scale, place = split_unit(claim.unit)[0], _one_place(q)
+    place = _one_place(q)
     found = [f for f in candidates(q, term, [], rate=rate, rank=False) if f.year and f.year not in years
-             and abs(f.value * split_unit(f.unit)[0] - claim.value * scale) <= rounding(claim.text) * scale]
+             and _writes(f, claim)]
     cited = cited_first(q, found[0], q.answer.passages) if found else None
     if cited is None:
         return False
@@ -162,9 +167,7 @@ def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | No
         return None
     term = measure(q.frame) or _claimed_measure(q, question, found[0].start)
     records = candidates(q, term, [], rate=False, rank=False) if term else []
-    said = [next((f for f in records if f.year and abs(f.value * split_unit(f.unit)[0] - x.value * split_unit(x.unit)[0])
-                  <= rounding(x.text) * split_unit(x.unit)[0]), None) for x in found]
-    first, last = said
+    first, last = [next((f for f in records if f.year and _writes(f, x)), None) for x in found]
     if first is None or last is None or first.year <= last.year:
         return None
     cited = cited_first(q, last, q.answer.passages)
@@ -193,8 +196,8 @@ class StatedFigure:
         if claim is None:  # two figures: a change the documents may state the other way round
             q.correction = _reversed(q, question, [x for x in find_quantities(question) if x.unit]) or q.correction
             return (yield from CorrectionRoute().answer(q)) if q.correction else False
-        term = measure(q.frame) or (_claimed_measure(q, question, claim.start) if claim else "")
-        if claim is None or not term:
+        term = measure(q.frame) or _claimed_measure(q, question, claim.start)
+        if not term:
             return False
         rate = bool(claim.direction) or any(w in question[:claim.end] for w in RATE_CUES)  # of the claim, not the rest
         place, scale = _one_place(q), split_unit(claim.unit)[0]
@@ -208,9 +211,7 @@ class StatedFigure:
         if _holds(figure.value * split_unit(figure.unit)[0], relation, claim, scale):
             q.correction = None  # the records bear the premise out: nothing to correct
             return False
-        said_text = stated(figure, cited[0].chunk.text).split("[1]")[0]
-        year = f"{figure.year}年" if figure.year and not said_text.startswith(str(figure.year)) else ""
-        text = f"{PREMISE_MARK}文档中{place}{year}{said_text}[1]，不是问题所说的“{written}”。"
+        text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.text)}[1]，不是问题所说的“{written}”。"
         note, cited = _elsewhere(q, term, figure, claim, rate, cited)
         text += note
         rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
@@ -272,10 +273,8 @@ class YesNoRecords:
             return False
         yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
         passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
-        said_b = stated(b, other[0].chunk.text).split("[1]")[0]
         q.answer.passages = passages
-        q.answer.text = (f"{'是' if yes else '不是'}，{a.year}年{stated(a, cited[0].chunk.text).split('[1]')[0]}[1]，"
-                         f"{b.year}年{said_b}[2]。")
+        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.text)}[1]，{dated(b, other[0].chunk.text)}[2]。"
         q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
         asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
         yield from said(q)  # the years read from '今年/去年' are the question's, not claims
