@@ -12,6 +12,7 @@ from rag.citations import attach_citations
 from rag.facts import Figure, same_place
 from rag.grounding.decomposition import Side, side_year, with_years
 from rag.grounding.figures import as_of
+from rag.grounding.profile import time_said
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
 from rag.vocabulary import (AVERAGE_WORDS, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES,
@@ -122,10 +123,11 @@ def stated(figure: Figure, passage: str) -> str:
 
 
 def dated(figure: Figure, passage: str) -> str:
-    """The figure as `stated` writes it (no citation, no quote), always with its year: a correction or a
-    comparison of two years says which year each figure is of."""
+    """The figure as `stated` writes it (no citation, no quote), always with its time: a correction or a
+    comparison of two years says which year each figure is of, as its passage (with title and headings)
+    places it (profile.time_said: '“十三五”末' when the passage names the period, not the year)."""
     said = _sentence(figure, passage)
-    return said if not figure.year or said.startswith(str(figure.year)) else f"{figure.year}年{said}"
+    return said if not figure.year or said.startswith(str(figure.year)) else time_said(figure.year, passage) + said
 
 
 def _sentence(figure: Figure, passage: str) -> str:

@@ -15,6 +15,7 @@ from rag.answering.figure import agreed, candidates, cited_first, dated, roundin
 from rag.answering.sides import Correction as CorrectionRoute
 from rag.grounding.decomposition import with_years
 from rag.grounding.premise import Correction
+from rag.grounding.profile import time_said
 from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
@@ -173,9 +174,9 @@ def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | No
     cited = cited_first(q, last, q.answer.passages)
     if cited is None:
         return None
-    rising = first.value > last.value
-    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{last.year}年的{last.text}{'提高' if rising else '下降'}到"
-            f"{first.year}年的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
+    rising, where = first.value > last.value, cited[0].chunk.embedding_text()
+    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{time_said(last.year, where)}的{last.text}"
+            f"{'提高' if rising else '下降'}到{time_said(first.year, where)}的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
     return Correction(text, cited[:1])
 
 
@@ -211,7 +212,7 @@ class StatedFigure:
         if _holds(figure.value * split_unit(figure.unit)[0], relation, claim, scale):
             q.correction = None  # the records bear the premise out: nothing to correct
             return False
-        text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.text)}[1]，不是问题所说的“{written}”。"
+        text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.embedding_text())}[1]，不是问题所说的“{written}”。"
         note, cited = _elsewhere(q, term, figure, claim, rate, cited)
         text += note
         rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
@@ -274,7 +275,7 @@ class YesNoRecords:
         yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
         passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
         q.answer.passages = passages
-        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.text)}[1]，{dated(b, other[0].chunk.text)}[2]。"
+        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.embedding_text())}[1]，{dated(b, other[0].chunk.embedding_text())}[2]。"
         q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
         asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
         yield from said(q)  # the years read from '今年/去年' are the question's, not claims

@@ -14,11 +14,11 @@ from rag.grounding.binding import problem
 from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
 from rag.grounding.lookup import (INCREMENT, increment_asked, rate_value, ratio_value, relative_value, sentence_value,
                                   written_as)
-from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
-from rag.vocabulary import PLAN_WORD, RATE_CUES, plan_ending, plan_years
+from rag.vocabulary import PLAN_WORD, RATE_CUES, plan_years
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
@@ -188,21 +188,12 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{said}{verb}{named}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else _time_said(year, pool[number - 1])
+        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else time_said(year, pool[number - 1].chunk.embedding_text())
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
                         looked_up=True, calculation=calculation)
         attach_citations(answer).question = side.question
         return answer
     return None
-
-
-def _time_said(year: int, passage: Passage) -> str:
-    """The year as the answer writes it: '2020年' when its passage writes that year; else the plan period it
-    ends ('“十三五”末'), as a plan's review of the period before it speaks of its figures."""
-    chunk = passage.chunk
-    name = plan_ending(year)
-    written = str(year) in squash(f"{chunk.title}\n{chunk.heading_path}\n{chunk.text}")
-    return f"“{name}”末" if name and not written else f"{year}年"
 
 
 def _known_numbers(passages: list[Passage]) -> set[str]:
@@ -252,10 +243,20 @@ def _sum_or_ratio(kind: str, texts: list[str], unit: str, first: str, second: st
     return None
 
 
-def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
-    """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum."""
+def _said(result: SideResult) -> str:
+    """A side's label as the answer writes it: a year its cited passage does not write is named as the
+    passage's plan period places it (profile.time_said)."""
+    year = re.fullmatch(r"(\d{4})年", result.side.label)
+    if not year or not result.passage:
+        return result.side.label
+    return time_said(int(year.group(1)), result.answer.passages[result.passage - 1].chunk.embedding_text())
+
+
+def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[str]) -> str:
+    """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum;
+    `labels` as the answer writes the sides (ordered by the sides' own labels)."""
     figures = [r.figure for r in results]
-    labels = [r.side.label for r in results]
+    order = [r.side.label for r in results]
     if any(f is None for f in figures) or _common_unit(results) is None:
         return ""
     unit = figures[0].unit
@@ -265,13 +266,13 @@ def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
         return f"{combined}。" if combined else ""
     a, b = texts[0], texts[1]
     if frame.kind == "growth":
-        old, new = (b, a) if labels[0] > labels[1] else (a, b)
+        old, new = (b, a) if order[0] > order[1] else (a, b)
         got = arithmetic.growth(new, old)
         return f"增长约{got[1].split('≈')[1]}（{got[1]}）。" if got else ""
     hi, lo = (0, 1) if float(a) >= float(b) else (1, 0)
     value, shown = arithmetic.difference(texts[hi], texts[lo])
-    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", labels[0]):
-        first, last = sorted(range(2), key=lambda i: labels[i])
+    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", order[0]):
+        first, last = sorted(range(2), key=lambda i: order[i])
         verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
         return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
     more = "更高" if unit in ("%", "岁", "个百分点") else "更大"
@@ -288,12 +289,12 @@ def renumber(text: str, offset: int) -> str:
 
 def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[Passage], str]:
     """(answer text, all sides' passages in order, the calculation shown) from the sides' answers."""
-    lines, passages = [], []
-    for r in results:
+    lines, passages, labels = [], [], [_said(r) for r in results]
+    for r, label in zip(results, labels):
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
-        lines.append(f"{r.side.label}：{renumber(body, len(passages))}")
+        lines.append(f"{label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
-    calculation = _calculation(frame, results) if frame.kind in ARITHMETIC else ""
+    calculation = _calculation(frame, results, labels) if frame.kind in ARITHMETIC else ""
     if calculation:
         cites = "".join(f"[{sum(len(x.answer.passages) for x in results[:i]) + r.passage}]"
                         for i, r in enumerate(results) if r.passage)
