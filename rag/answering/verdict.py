@@ -70,8 +70,9 @@ def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, ran
 
 
 def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, cited: list) -> tuple[str, list]:
-    """Where the question's figure comes from when the records give it to another year or place ('问题中的
-    420亿元是文档中2025年的数值[2]'), with that record's passage second; ('', cited) when nowhere."""
+    """Where the question's figure comes from when the records give it to another year or place ('甲省2025年
+    地区生产总值为420亿元[2]，即问题中的420亿元'), said in the record's own words with its passage second;
+    ('', cited) when nowhere."""
     found = sorted((f for f in candidates(q, term, [], set(q.reader.profile.docs), rate, False)
                     if f is not figure and _writes(f, claim)),
                    key=lambda f: f.doc_id != figure.doc_id)  # the same documents' other year first
@@ -79,8 +80,8 @@ def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, 
     if not other:
         return "", cited
     f = found[0]
-    whose = ("" if f.doc_id == figure.doc_id else f.subject) + (f"{f.year}年" if f.year else "")
-    return f"问题中的{claim.text}是文档中{whose}的数值[2]。", cited[:1] + other[:1] + cited[1:]
+    whose = f.subject if f.doc_id != figure.doc_id else _one_place(q)
+    return f"{whose}{dated(f, other[0].chunk.embedding_text())}[2]，即问题中的{claim.text}。", cited[:1] + other[:1] + cited[1:]
 
 
 class YesNoFigure:
@@ -101,7 +102,8 @@ class YesNoFigure:
             return False
         yes = _holds(figure.value * split_unit(figure.unit)[0], relation, claim, split_unit(claim.unit)[0])
         note, q.answer.passages = _elsewhere(q, measure(q.frame), figure, claim, None, cited) if not yes else ("", cited)
-        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}{note}"
+        said_ = stated(figure, cited[0].chunk.text)
+        q.answer.text = f"{'是' if yes else '不是'}，{said_}{'' if not note or said_.endswith('。') else '。'}{note}"
         q.answer.looked_up = True
         q.answer.reason = "是否成立由程序比较问题中的数字与文档原文的数字得出。"
         yield from said(q)
@@ -154,10 +156,10 @@ def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[
     if cited is None:
         return False
     kind = "目标" if found[0].status == "target" else "数值"
-    asked = f"，不是{'、'.join(map(str, years))}年的" if years else ""
-    text = f"{PREMISE_MARK}问题中的{claim.text}在文档中是{place}{found[0].year}年的{kind}[1]{asked}。"
+    asked = f"，不是{'、'.join(map(str, years))}年的{kind}" if years else ""
+    text = f"{PREMISE_MARK}{place}{dated(found[0], cited[0].chunk.embedding_text())}[1]，即问题中的{claim.text}{asked}。"
     rest = _still_asked(question, claim, f"{place}{found[0].year}年", term)  # of the figure's own year
-    q.correction = Correction(text, cited[:1], rest)
+    q.correction = Correction(text, cited[:1], rest, denied=claim.text)
     yield from CorrectionRoute().answer(q)
 
 
@@ -216,7 +218,7 @@ class StatedFigure:
         note, cited = _elsewhere(q, term, figure, claim, rate, cited)
         text += note
         rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
-        q.correction = Correction(text, cited[:2] if note else cited[:1], rest)
+        q.correction = Correction(text, cited[:2] if note else cited[:1], rest, denied=written)
         yield from CorrectionRoute().answer(q)
 
 

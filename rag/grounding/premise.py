@@ -31,6 +31,16 @@ class Correction:
     passages: list[Passage] = field(default_factory=list)
     question: str = ""  # the question without its false premise, still worth answering ("" if not)
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
+    denied: str = ""  # the question's figure as it wrote it ('增长5.4%'), which the rest may not restate
+
+    def without_denied(self, text: str) -> str:
+        """The rest's answer without the sentences that restate the figure the correction denied: a model
+        answering '…外贸表现怎么样' from the question's words would repeat its false '增长5.4%'."""
+        if not self.denied:
+            return text
+        denied = squash(self.denied).replace("了", "")
+        sentences = re.findall(r"[^。！？!?\n]+[。！？!?]?\n?", text)
+        return "".join(s for s in sentences if denied not in squash(s).replace("了", "")).strip()
 
 
 _CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
