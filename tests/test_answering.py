@@ -232,6 +232,20 @@ def test_a_rounded_figure_gives_way_to_the_precise_one_it_rounds(pipe):
     assert agreed([record("30%", 30.0), record("30.28", 30.28, 2021)]) is None  # another year
 
 
+def test_a_question_naming_no_year_is_answered_with_the_latest_figure_reached():
+    """Records of a base year, a later actual year and a target: with no year asked, how things stand is
+    the latest reached one; a target is never taken for it."""
+    from rag.answering.figure import latest
+    from rag.facts import Figure
+
+    def record(value, year, status):
+        return Figure(value, "%", "percent", f"{value}%", "普及率", "普及率", "某县", year, "", status, status, "d", "c", 0, 1,
+                      None, "")
+    found = [record(61.0, 2020, "base"), record(64.5, 2023, "actual"), record(70.0, 2025, "target")]
+    assert [f.value for f in latest(found)] == [64.5]
+    assert latest([record(70.0, 2025, "target")]) == []
+
+
 def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
     answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text

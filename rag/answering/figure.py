@@ -16,7 +16,7 @@ from rag.grounding.profile import time_said
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
 from rag.vocabulary import (AVERAGE_WORDS, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES,
-                            TARGET_CUES, canonical_measure, split_unit)
+                            TARGET_CUES, WEAK_TARGET_CUES, canonical_measure, split_unit)
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
@@ -104,8 +104,10 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
     earlier = len(frame.years) > 1 and year == min(frame.years)  # an earlier year asks what was, not a target
     target = "target" if any(w in side.question for w in _TARGET_WORDS) and not earlier else ""
-    figure = agreed(candidates(q, term, [year] if year else [], docs, False if levels else None, frame=frame,
-                               status=target)) if term and docs else None
+    found = candidates(q, term, [year] if year else [], docs, False if levels else None, frame=frame,
+                       status=target) if term and docs else []
+    planned = any(w in side.question for w in TARGET_CUES + WEAK_TARGET_CUES)  # '要达到多少': not how things stand
+    figure = agreed(found) or (None if year or planned else agreed(latest(found)))
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None
@@ -113,6 +115,14 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
                     text=f"{_sentence(figure, cited[0].chunk.text)}[1]。", passages=cited, looked_up=True)
     attach_citations(answer).question = side.question
     return answer
+
+
+def latest(found: list[Figure]) -> list[Figure]:
+    """A question naming no year asks how things stand: the records of the latest year the documents
+    state as reached (a plan's base-year figure, not its target)."""
+    reached = [f for f in found if f.year and f.status in ("actual", "base")]
+    last = max((f.year for f in reached), default=None)
+    return [f for f in reached if f.year == last]
 
 
 def stated(figure: Figure, passage: str) -> str:
