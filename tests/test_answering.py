@@ -246,6 +246,23 @@ def test_a_question_naming_no_year_is_answered_with_the_latest_figure_reached():
     assert latest([record(70.0, 2025, "target")]) == []
 
 
+def test_a_comparison_no_record_holds_is_answered_only_when_the_figure_s_clause_states_it():
+    """'…是否快于全省平均' is decided by the figure's own clause saying so in words; a comparison said of
+    other measures listed later in the sentence decides nothing."""
+    from rag.answering.verdict import _compared_in_words
+    from rag.facts import Figure
+
+    def record(sentence, text="7.1%"):
+        return Figure(7.1, "%", "percent", text, "增加值", "增加值", "某县", 2024, "", "rate", "actual", "d", "c", 0, 1, None,
+                      sentence)
+    ahead = record("全县工业增加值增长7.1%，高于全省平均水平1.2个百分点。")
+    assert _compared_in_words("某县2024年工业增加值增速高于全省平均水平吗？", ahead) is True
+    assert _compared_in_words("某县去年工业增加值增长是不是低于全省平均？", ahead) is False
+    listed = record("工业增加值增长7.1%、位居全市前列，投资、消费等指标增速均高于全省平均水平。")
+    assert _compared_in_words("某县2024年工业增加值增速高于全省平均水平吗？", listed) is None
+    assert _compared_in_words("某县2024年工业增加值增速高于全国平均水平吗？", ahead) is None  # another yardstick
+
+
 def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
     answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text

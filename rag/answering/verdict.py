@@ -222,6 +222,29 @@ class StatedFigure:
         yield from CorrectionRoute().answer(q)
 
 
+def _compared_in_words(question: str, figure) -> bool | None:
+    """Whether the record's sentence bears out a comparison the question asks about something no record
+    holds ('…有没有超过全国平均水平' and '增长5.3%，超过全国平均水平'): the thing compared with follows the
+    figure in its clause or the next (no list of other measures between), and the comparison word just
+    before it says which way; None when the sentence does not say so of this figure."""
+    words = sorted((w for w, r in BOUND_BEFORE.items() if r in "<><=>="), key=len, reverse=True)
+    asked = next((w for w in words if w in question), None)
+    if asked is None:
+        return None
+    thing = re.split(r"[，,。？?！!吗呢了]", question[question.index(asked) + len(asked):])[0]
+    thing = thing[:-2] if thing.endswith("水平") and len(thing) > 4 else thing
+    sentence = figure.sentence
+    start = sentence.find(figure.text)
+    at = sentence.find(thing, start) if len(thing) >= 2 and start >= 0 else -1
+    between = sentence[start + len(figure.text):at]
+    if at < 0 or "、" in between or len(re.findall(r"[，,；;]", between)) > 1:
+        return None
+    before = sentence[max(0, at - 4):at]
+    said = next((BOUND_BEFORE[w] for w in words if w in before), None) or \
+        (">" if any(w in before for w in MORE_WORDS) else "<" if any(w in before for w in LESS_WORDS) else None)
+    return None if said is None else said[0] == BOUND_BEFORE[asked][0]
+
+
 def _compared(question: str) -> tuple[str, str, str] | None:
     """'A比B高吗' -> (A, B, '>'): the two things compared and what the question asks of A."""
     at = question.find("比")
@@ -249,14 +272,20 @@ class YesNoRecords:
         compared = _compared(question)
         if compared and len(q.frame.years) == 2:
             return (yield from self._two_years(q, term, compared))
-        if compared or any(w in question for w in BOUND_BEFORE) or len(q.frame.years) > 1:
-            return False  # '是否高于全国平均': compared with what the records do not hold
+        if len(q.frame.years) > 1:
+            return False
         figure = agreed(candidates(q, term))
         cited = cited_first(q, figure, q.answer.passages) if figure else None
         if cited is None:
             return False
-        q.answer.passages, q.answer.text = cited, f"是，{stated(figure, cited[0].chunk.text)}"
-        q.answer.looked_up, q.answer.reason = True, "文档给出了所问的数字。"
+        yes, reason = True, "文档给出了所问的数字。"
+        if compared or any(w in question for w in BOUND_BEFORE):  # '是否高于全国平均': what the records do not hold,
+            yes = _compared_in_words(question, figure)  # unless the figure's clause says it in words
+            if yes is None:
+                return False
+            reason = "是否成立取自文档原句中的比较。"
+        q.answer.passages, q.answer.text = cited, f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}"
+        q.answer.looked_up, q.answer.reason = True, reason
         yield from said(q)
 
     def _two_years(self, q: Asked, term: str, compared: tuple[str, str, str]) -> Iterator[Event]:

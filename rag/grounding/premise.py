@@ -14,7 +14,7 @@ from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import PLAN_WORD
+from rag.vocabulary import BOUND_BEFORE, PLAN_WORD
 
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
@@ -23,6 +23,8 @@ MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”'
 _ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
+# '高于全国平均水平' compares with the whole country, it is no title the country gave
+_COMPARED_WITH_ALL = [w + whole for w, r in BOUND_BEFORE.items() if r[0] in "<>" for whole in ("全国", "全省")]
 
 
 @dataclass
@@ -109,9 +111,15 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
         text = text.replace(name, "|")
     periods = r"(?:19|20)\d{2}年?|" + PLAN_WORD
     text = re.sub(periods, "|", text)
-    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
+    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(_without(s, _COMPARED_WITH_ALL))]
     quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title
     return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
+
+
+def _without(text: str, phrases: list[str]) -> str:
+    for phrase in phrases:
+        text = text.replace(phrase, "")
+    return text
 
 
 def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
