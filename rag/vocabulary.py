@@ -54,7 +54,7 @@ RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
 INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大", "涨")
-DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长")
+DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长", "下跌", "跌")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
 # ... unless it says the level reached: '下降到254万吨', '提高至65%'
