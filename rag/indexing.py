@@ -61,6 +61,12 @@ def _chunker(settings: Settings) -> dict:
     return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKS_VERSION}
 
 
+def read_differently(manifest: dict, settings: Settings) -> bool:
+    """The index was cut by another chunker (sizes, or a version that read or split documents otherwise):
+    its chunks are not what this version would make of the same files."""
+    return manifest.get("chunker") != _chunker(settings)
+
+
 def _compatible(manifest: dict, settings: Settings, embedder_name: str) -> bool:
     """Built by this embedder and chunker: its chunks and vectors can be carried over as they are."""
     return (manifest.get("embedder") or {}).get("name") == embedder_name and manifest.get("chunker") == _chunker(settings)

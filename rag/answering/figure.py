@@ -56,13 +56,14 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
         term = term.replace(word, "")
     term = canonical_measure(term)
     stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
-    if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
-        term = stem
+    # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure, or a table row named so
+    terms = [stem, term] if stem and rate else [term]
     rank = any(w in question for w in RANK_QUESTION_WORDS) if rank is None else rank
     average = any(w in question for w in AVERAGE_WORDS)
-    return [f for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
-            if (f.doc_id in docs or place and same_place(place, f.subject)) and _fits(f, status, rate, rank, average)
-            and s >= ANSWER_MATCH]
+    found = [f for t in terms for f, s in q.pipe.evidence.figures.search(t, years=years or None, k=0)
+             if (f.doc_id in docs or place and same_place(place, f.subject)) and _fits(f, status, rate, rank, average)
+             and s >= ANSWER_MATCH]
+    return list({id(f): f for f in found}.values())  # each record once, in the order found
 
 
 def rounding(written: str) -> float:
@@ -145,6 +146,8 @@ def _sentence(figure: Figure, passage: str) -> str:
     unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
     restated as a number it lacks)."""
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
+    if figure.average and figure.period:  # a yearly average is the plan period's, not its last year's
+        year = f"“{figure.period}”时期"
     written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
     verb = "为"
     if figure.role == "rank" and not written.startswith("第"):
@@ -153,6 +156,8 @@ def _sentence(figure: Figure, passage: str) -> str:
         verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
         verb = "年均" + verb if figure.average else verb
     named = figure.measure if re.search(r"[\u4e00-\u9fff]", figure.measure) else figure.canonical  # not 'gdp'
+    if figure.role in _CHANGES:  # '…增长速度增长6%' says the rate twice
+        named = next((named[: -len(w)] for w in RATE_SUFFIXES if named.endswith(w) and len(named) > len(w) + 1), named)
     return f"{year}{ITEM_NUMBER.sub('', named)}{verb}{written}"
 
 
