@@ -263,6 +263,14 @@ def test_a_comparison_no_record_holds_is_answered_only_when_the_figure_s_clause_
     assert _compared_in_words("某县2024年工业增加值增速高于全国平均水平吗？", ahead) is None  # another yardstick
 
 
+def test_a_year_s_change_is_computed_from_that_year_s_level_and_the_year_before(pipe):
+    """'由上年A减少到B' gives two years' levels: the change asked of one year is their difference, said in the
+    passage's words (it writes neither year) with the calculation shown."""
+    answer = pipe.ask("跟上一年比，甘肃的常住人口去年下降了多少？")
+    assert answer.route == "year_change" and not answer.refused
+    assert "由2460万人减少到2450万人[1]，减少10万人（2460−2450=10）[1]" in answer.text and answer.calculation
+
+
 def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
     answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text
@@ -285,3 +293,4 @@ def test_a_rank_is_stated_with_its_ordinal():
     from rag.facts import Figure
     rank = Figure(53.0, "位", "rank", "53位", "综合排名", "综合排名", "某区", 2015, "", "rank", "actual", "d", "c", 0, 3, None, "")
     assert "综合排名为第53位" in stated(rank, "2015年综合排名第53位")
+

@@ -113,7 +113,7 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     if cited is None:
         return None
     answer = Answer(question=with_years(side.question, [figure.year] if figure.year else []),
-                    text=f"{_sentence(figure, cited[0].chunk.text)}[1]。", passages=cited, looked_up=True)
+                    text=f"{sentence_of(figure, cited[0].chunk.text)}[1]。", passages=cited, looked_up=True)
     attach_citations(answer).question = side.question
     return answer
 
@@ -130,18 +130,18 @@ def stated(figure: Figure, passage: str) -> str:
     """What the documents say, with its citation [1] (the figure's passage comes first)."""
     sentence = figure.sentence.strip().rstrip("。；;，,")
     quote = "" if sentence.startswith("|") else f"原文：“{sentence}”[1]"
-    return f"{_sentence(figure, passage)}[1]。{quote}"
+    return f"{sentence_of(figure, passage)}[1]。{quote}"
 
 
 def dated(figure: Figure, passage: str) -> str:
     """The figure as `stated` writes it (no citation, no quote), always with its time: a correction or a
     comparison of two years says which year each figure is of, as its passage (with title and headings)
     places it (profile.time_said: '“十三五”末' when the passage names the period, not the year)."""
-    said = _sentence(figure, passage)
+    said = sentence_of(figure, passage)
     return said if not figure.year or said.startswith(str(figure.year)) else time_said(figure.year, passage) + said
 
 
-def _sentence(figure: Figure, passage: str) -> str:
+def sentence_of(figure: Figure, passage: str) -> str:
     """'2020年地区生产总值为300.5亿元' ('…增长6%', '…下降2%' for a rate): the figure as written, with the
     unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
     restated as a number it lacks)."""
