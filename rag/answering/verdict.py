@@ -21,7 +21,7 @@ from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
 from rag.vocabulary import (BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS,
-                            QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit)
+                            QUESTION_WORDS, RATE_CUES, RELATIVE_YEARS, TARGET_CUES, short_place_forms, split_unit)
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -117,6 +117,16 @@ def _still_asked(question: str, claim: Quantity, place: str, term: str) -> str:
     if not any(w in ask for w in QUESTION_WORDS):
         return ""
     return f"{place}{'' if term in ask else term}{ask}"
+
+
+def _time_as_asked(question: str, year: int | None) -> str:
+    """The year of the rest of a question in the question's own words ('2025年', '去年'): a model answering
+    it repeats what it is given, and '去年' read as 2025 is no number its passages need to state."""
+    if not year:
+        return ""
+    if str(year) in question:
+        return f"{year}年"
+    return next((w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in question), f"{year}年")
 
 
 def _claimed_measure(q: Asked, question: str, start: int) -> str:
@@ -217,7 +227,7 @@ class StatedFigure:
         text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.embedding_text())}[1]，不是问题所说的“{written}”。"
         note, cited = _elsewhere(q, term, figure, claim, rate, cited)
         text += note
-        rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
+        rest = _still_asked(question, claim, place + _time_as_asked(question, figure.year), term)
         q.correction = Correction(text, cited[:2] if note else cited[:1], rest, denied=written)
         yield from CorrectionRoute().answer(q)
 
