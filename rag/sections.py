@@ -809,6 +809,8 @@ def overview_answer(section: Section, question: str = "") -> tuple[str, list[str
             cited.append(item.chunk_id)
         ref = f" [{cited.index(item.chunk_id) + 1}]" if item.chunk_id else ""
         body = _short(item)
+        for end in "。；":  # each sentence of the item carries its source, not only the last
+            body = body.replace(end, ref.strip() + end) if ref else body
         if item.depth == 0:
             number += 1
             lines.append(f"（{_numeral(number)}）{item.lead}{'：' + body if body else ''}{ref}")
@@ -841,7 +843,8 @@ def _numeral(n: int) -> str:
 
 
 def _short(item: Item) -> str:
-    """The item's text after its lead phrase, cut at a sentence end near SNIPPET characters."""
+    """The item's text after its lead phrase, cut at the last sentence end within SNIPPET characters (a
+    clause end when no sentence ends there): a cited snippet should be something the passage says."""
     text = normalise(item.text)
     lead = normalise(item.lead)
     at = text.find(lead)
@@ -849,7 +852,9 @@ def _short(item: Item) -> str:
     rest = rest.lstrip("。；;：:，,")
     if len(rest) <= SNIPPET:
         return rest
-    cut = max(rest.rfind(c, 0, SNIPPET) for c in "。；;，,")
+    cut = max(rest.rfind(c, 0, SNIPPET) for c in "。；;")  # whole sentences where they fit, else whole clauses
+    if cut <= 20:
+        cut = max(rest.rfind(c, 0, SNIPPET) for c in "，,")
     return rest[: cut if cut > 20 else SNIPPET] + "……"
 
 
