@@ -257,7 +257,8 @@ QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多�
 # The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
 MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
                  "密度", "寿命", "指数", "人口", "人数", "天数", "户数", "次数", "规模", "余额", "工资", "价格", "房价", "浓度",
-                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值", "结构")
+                 "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值", "结构",
+                 "系数", "依存度", "满意度", "集中度")
 # The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
 SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
 # Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.

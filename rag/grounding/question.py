@@ -20,7 +20,7 @@ from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMP
 # public offices people ask about. A question about one of them can be checked for presence.
 _METRIC = re.compile(
     r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|占比|比例|强度|收入|面积|密度|寿命|指数|人口|人数|天数|户数|次数|规模|余额|工资|价格?|"
-    r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
+    r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价|系数|依存度|满意度|集中度)$"
 )
 _CHANGE_VERBS = set(INCREASE_WORDS + DECLINE_WORDS)
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
