@@ -26,7 +26,8 @@ from rag.types import Chunk, Document
 from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, GENERIC_TAILS,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS, NEW_THINGS,
-    OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RATE_SUFFIXES, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES,
+    OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RATE_SUFFIXES, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
+    SHARE_CUES,
     TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
@@ -721,8 +722,8 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     status = "base" if year is not None and year == base else "target" if year is None or ctx.year is None or year >= ctx.year else "actual"
     fields_ = {"measure": measure, "subject": ctx.subject, "year": year if year is not None else target,
                "period": plan_name(plan_of_year(target)) if rate and target else "", "status": status,
-               "role": "rate" if (rate or measure.endswith(RATE_SUFFIXES)) and unit in ("%", "") else _role(q, measure, status, ""),
-               "average": rate == "average"}  # a row named '…增长速度' holds rates in every column
+               "role": "rate" if (rate or measure.endswith(RATE_SUFFIXES)) and unit in ("%", "")  # '…增长速度' rows
+               else _role(q, measure, status, ""), "average": rate == "average"}
     return _record(q, fields_, ctx.document, chunk, at, row, offset)
 
 

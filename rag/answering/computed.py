@@ -154,10 +154,9 @@ class YearChange:
         # each year as its passage writes it: '由上年729万人增加到732万人' names neither year
         first, second = sentence_of(before, cited[0].chunk.text), sentence_of(now, other[0].chunk.text)
         verb = "减少" if falling else "增加"
-        unit = split_unit(now.unit)[1] if not now.unit else now.unit
         q.answer.passages = passages + [p for p in q.answer.passages if p.chunk.chunk_id not in
                                         {x.chunk.chunk_id for x in passages}]
-        change = f"{verb}{arithmetic.fmt(abs(value), 4)}{unit}（{shown}）"
+        change = f"{verb}{arithmetic.fmt(abs(value), 4)}{now.unit}（{shown}）"
         if same and not first[:4].isdigit() and not second[:4].isdigit():  # one sentence naming neither year
             q.answer.text = f"{before.measure}由{before.text}{verb}到{now.text}[1]，{change}[1]。"
         else:

@@ -81,7 +81,8 @@ def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, 
         return "", cited
     f = found[0]
     whose = f.subject if f.doc_id != figure.doc_id else _one_place(q)
-    return f"{whose}{dated(f, other[0].chunk.embedding_text())}[2]，即问题中的{claim.text}。", cited[:1] + other[:1] + cited[1:]
+    said = f"{whose}{dated(f, other[0].chunk.embedding_text())}[2]，即问题中的{claim.text}。"
+    return said, cited[:1] + other[:1] + cited[1:]
 
 
 class YesNoFigure:
@@ -187,8 +188,9 @@ def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | No
     if cited is None:
         return None
     rising, where = first.value > last.value, cited[0].chunk.embedding_text()
-    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{time_said(last.year, where)}的{last.text}"
-            f"{'提高' if rising else '下降'}到{time_said(first.year, where)}的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
+    went, said = ("提高", "上升") if rising else ("下降", "下降")
+    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{time_said(last.year, where)}的{last.text}{went}到"
+            f"{time_said(first.year, where)}的{first.text}[1]，是{said}，不是问题所说的{'下降' if rising else '上升'}。")
     return Correction(text, cited[:1])
 
 
@@ -316,7 +318,8 @@ class YesNoRecords:
         yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
         passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
         q.answer.passages = passages
-        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.embedding_text())}[1]，{dated(b, other[0].chunk.embedding_text())}[2]。"
+        first, second = dated(a, cited[0].chunk.embedding_text()), dated(b, other[0].chunk.embedding_text())
+        q.answer.text = f"{'是' if yes else '不是'}，{first}[1]，{second}[2]。"
         q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
         asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
         yield from said(q)  # the years read from '今年/去年' are the question's, not claims

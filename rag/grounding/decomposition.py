@@ -188,7 +188,8 @@ def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], pro
             text = f"{said}{verb}{named}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
         kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
         text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) else time_said(year, pool[number - 1].chunk.embedding_text())
+        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) \
+            else time_said(year, pool[number - 1].chunk.embedding_text())
         answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
                         looked_up=True, calculation=calculation)
         attach_citations(answer).question = side.question

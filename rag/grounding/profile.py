@@ -16,8 +16,8 @@ import jieba.posseg
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
 from rag.numbers import years_as_digits
-from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number, plan_years,
-                             short_place_forms)
+from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number,
+                             plan_years, short_place_forms)
 from rag.types import Chunk, Document
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")

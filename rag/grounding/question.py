@@ -12,8 +12,8 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, DECLINE_WORDS, INCREASE_WORDS,
-                            PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS,
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, DECLINE_WORDS,
+                            INCREASE_WORDS, PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS,
                             plan_number, plan_years)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
