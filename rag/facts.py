@@ -29,7 +29,7 @@ from rag.vocabulary import (
     OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES,
     TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
-    plan_of_year, short_place_forms,
+    plan_of_year, short_place_forms, ZONE_WORDS, alternation,
 )
 
 
@@ -156,7 +156,7 @@ class _DocContext:
 
 # -- places ---------------------------------------------------------------------------------------------
 
-_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
+_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(" + alternation(ZONE_WORDS) + ")")
 
 
 @lru_cache(maxsize=1)
