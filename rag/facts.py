@@ -184,7 +184,7 @@ def _places_in(text: str) -> tuple[str, ...]:
         for i, (word, flag) in enumerate(words):
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
-            organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:自治区|省|市|县|区)", word) if flag == "nt" else None
+            organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")", word) if flag == "nt" else None
             if (flag.startswith("ns") or (after_place or i == 0) and len(word) <= 5) and is_admin_place(word):
                 found.append(word)  # jieba tags '高密市' after '潍坊市' or opening a clause as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
@@ -196,7 +196,8 @@ def _places_in(text: str) -> tuple[str, ...]:
 
 
 # a title's leading place before the kind of document: '甲县国民经济和社会发展…', '乙市人民政府关于…'
-_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:自治区|省|市|县|区|旗))(?=国民经济|人民政府|政府工作|县域|关于|“?十[一二三四五六七八九]五)")
+_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:" + alternation(ADMIN_SUFFIXES) + r"))(?=国民经济|人民政府|政府工作|县域|关于|“?"
+                          + PLAN_WORD + ")")
 
 
 def document_subject(document: Document) -> str:

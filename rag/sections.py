@@ -31,7 +31,7 @@ import numpy as np
 
 from rag.chunking import heading_of
 from rag.types import Chunk, Document
-from rag.vocabulary import OVERVIEW_WORDS, PLAN_NAME, asked_concepts, concepts_of
+from rag.vocabulary import ADMIN_SUFFIXES, OVERVIEW_WORDS, PLAN_NAME, alternation, asked_concepts, concepts_of
 
 jieba.setLogLevel(60)
 
@@ -71,7 +71,7 @@ COUNTED_NAME = re.compile(rf"(?:(?<![第\d“\"])(?P<n>[{_CN}两]{{1,2}}|\d{{1,2
                           rf"|[“\"](?P<sum>\d+(?:\+\d+)+)[”\"])[\u4e00-\u9fff]{{2,20}}")
 QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
 PLAN_PERIOD = re.compile(PLAN_NAME)  # “十四五” is a period, not a list of 十+四+五 parts
-PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
+PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")")
 MATCH_THRESHOLD = 0.5  # a best score below this: the documents have no section on what is asked
 QUOTED_PART_MAX = 8  # a quoted series' phrases are short (“双招双引、项目为王、环境是金”); longer ones are prose
 LEAD_MAX = 30  # a paragraph's first sentence up to this long is its lead phrase
@@ -656,7 +656,7 @@ def place_words(title: str) -> set[str]:
     for m in PLACE_SUFFIX.finditer(normalise(title)):
         name = re.sub(r"^.*(?:关于|印发|省|市)(?=.{2,})", "", m.group()) if len(m.group()) > 4 else m.group()
         names.add(name)
-        stem = re.sub(r"(?:自治区|自治州|省|市|区|县|旗|州)$", "", name)
+        stem = re.sub(r"(?:" + alternation(ADMIN_SUFFIXES) + ")$", "", name)
         if len(stem) >= 2:
             names.add(stem)
     return names

@@ -16,7 +16,7 @@ from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import (DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION,
+from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION,
                             split_unit, unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
@@ -24,7 +24,7 @@ _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
 
 def _asked_unit(question: str) -> str:
     """The unit the answer is asked in: '多少亿元' -> '亿元', '几个人' -> '人'."""
-    for word in ("多少", "几"):
+    for word in AMOUNT_ASKED:
         at = question.find(word)
         m = _UNIT_AT.match(question, at + len(word)) if at >= 0 else None
         if m:

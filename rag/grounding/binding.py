@@ -17,10 +17,10 @@ from rag.grounding.figures import Figure, context_years, counted_in, figures_in,
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
-from rag.vocabulary import ADMIN_NAME
+from rag.vocabulary import ADMIN_NAME, FALL_VERBS, RISE_VERBS, alternation
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-_CHANGE_ASKED = re.compile(r"增加|增长|提高|提升|减少|下降|降低|变化|多了|少了|差|相比|比")
+_CHANGE_ASKED = re.compile(alternation(RISE_VERBS + FALL_VERBS) + r"|变化|多了|少了|差|相比|比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 

@@ -14,7 +14,7 @@ from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import FALL_VERBS, PLAN_WORD, RISE_VERBS, alternation
+from rag.vocabulary import FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, alternation
 
 _UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
 _DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
@@ -138,7 +138,7 @@ def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[C
         return None
     chunk, m = found[0]
     text = squash(frame.question)  # what else it asks, about the thing as the documents describe it
-    asked = text.replace(claim.group(0), m.group(0)) if re.search(r"什么|哪|怎|如何|为什么|为何|多少", text) else ""
+    asked = text.replace(claim.group(0), m.group(0)) if any(w in text for w in QUESTION_WORDS) else ""
     return Correction(f"{PREMISE_MARK}文档中说的是“{m.group(0)}”[1]，不是“{claim.group(1)}{claim.group(2)}”。",
                       [Passage(chunk, 1.0)], asked)
 

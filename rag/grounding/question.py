@@ -47,7 +47,7 @@ _KINDS = [
     ("ratio", re.compile(r"几倍|多少倍|倍数")),
     ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
-                              r"(?:" + alternation(RISE_VERBS + FALL_VERBS) + r")(?:了)?多少|(?:增加|提高|减少)(?:了)?几|(?<![差])[多少]了(?:多少|几)")),
+                              r"(?:" + alternation(RISE_VERBS + FALL_VERBS) + r")(?:了)?(?:" + alternation(AMOUNT_ASKED) + r")|(?<![差])[多少]了(?:" + alternation(AMOUNT_ASKED) + ")")),
     ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
                               r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
                               r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
@@ -70,7 +70,7 @@ _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|�
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
-_QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
+_QUANTITY = re.compile(alternation(AMOUNT_ASKED) + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比“十二五”末少了100天'
 
 
