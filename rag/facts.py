@@ -174,6 +174,9 @@ def _tagged(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in _posseg().cut(text))
 
 
+_ORGANISATION_PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")")  # '四川省人民政府'
+
+
 @lru_cache(maxsize=20000)
 def _places_in(text: str) -> tuple[str, ...]:
     """Administrative places a short text names, in order ('成都市', '宁夏回族自治区'): jieba's place tag
@@ -184,7 +187,7 @@ def _places_in(text: str) -> tuple[str, ...]:
         for i, (word, flag) in enumerate(words):
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
-            organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")", word) if flag == "nt" else None
+            organisation = _ORGANISATION_PLACE.match(word) if flag == "nt" else None
             if (flag.startswith("ns") or (after_place or i == 0) and len(word) <= 5) and is_admin_place(word):
                 found.append(word)  # jieba tags '高密市' after '潍坊市' or opening a clause as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):

@@ -16,7 +16,8 @@ from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION,
+from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED,
+                            POPULATION,
                             split_unit, unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")

@@ -14,13 +14,13 @@ from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, alternation
+from rag.vocabulary import ASSERTING_WORDS, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, alternation
 
 _UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
 _DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
-_ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
+_ASSERTED = re.compile(r"(?:" + alternation(ASSERTING_WORDS) + r")\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
 
@@ -82,7 +82,7 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     for number, unit in frame.given:
         at = text.find(number)
         asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '平度2020年GDP是510.3亿元…' -> '…是多少？'
-        asked = re.sub(r"(?:已经|已|突破|超过|达到|高达|是|为|有)+(?=是多少？$)", "", asked)
+        asked = re.sub(r"(?:" + alternation(ASSERTING_WORDS) + r")+(?=是多少？$)", "", asked)
         correction = _misattributed(f"{number}{unit}", f"{number}{unit}", frame, profile, chunks)
         if correction:
             correction.question = asked

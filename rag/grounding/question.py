@@ -12,15 +12,15 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, AMOUNT_ASKED, ASKING_PREFIXES, COMPARED_WITH, FALL_VERBS,
-                            MEASURE_HEADS, PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS, RISE_VERBS, alternation,
-                            plan_number, plan_years, unit_pattern)
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, AMOUNT_ASKED, ASKING_PREFIXES, ASSERTING_WORDS, COMPARED_WITH,
+                            FALL_VERBS, MEASURE_HEADS, PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS, RISE_VERBS,
+                            alternation, plan_number, plan_years, unit_pattern)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
 # the heads of measure names (rag/vocabulary.py) and the short heads people type ('票价', '排放'); a structure
 # ('三次产业结构') is not one figure a question's sides can each be asked for, so it is no measured term here
-_METRIC = re.compile(r"(?:" + alternation([h for h in MEASURE_HEADS if h != "结构"] + ["价", "票价", "门票", "排放"]) + r")$")
+_METRIC = re.compile(r"(?:" + alternation([h for h in MEASURE_HEADS if h != "结构"] + ["价", "票价", "门票", "排放"]) + ")$")
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
 GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:" + unit_pattern() + ")"
@@ -32,7 +32,7 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "哪一年", "哪年", "一年", "谁", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
                    "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
                    # what a question asserts of the measure: '城镇化率已经超过90%'
-                   "已经", "已", "超过", "突破", "达到", "高达", "不到", "低于", "做到", "还有", "下一步",
+                   *ASSERTING_WORDS, "不到", "低于", "做到", "还有", "下一步",
                    # when and over what area, not what: '十三五结束时全市生产总值'
                    "结束", "结束时", "时", "时候", "全市", "全区", "全县", "全省", "全国",
                    # how sides compare: '城镇化率更高' measures 城镇化率
@@ -42,12 +42,13 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    # generic heads and table words: '…数量', '基期值' say how, not what, is measured
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
+_AMOUNT, _CHANGE = alternation(AMOUNT_ASKED), alternation(RISE_VERBS + FALL_VERBS)  # '多少|几', '增长|…|下降|…'
 _KINDS = [
     ("sum", re.compile(r"合计|总共|一共|加起来|之和|总和|加在一起")),
     ("ratio", re.compile(r"几倍|多少倍|倍数")),
     ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
-                              r"(?:" + alternation(RISE_VERBS + FALL_VERBS) + r")(?:了)?(?:" + alternation(AMOUNT_ASKED) + r")|(?<![差])[多少]了(?:" + alternation(AMOUNT_ASKED) + ")")),
+                              rf"(?:{_CHANGE})(?:了)?(?:{_AMOUNT})|(?<![差])[多少]了(?:{_AMOUNT})")),
     ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
                               r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
                               r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
@@ -70,7 +71,7 @@ _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|�
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
-_QUANTITY = re.compile(alternation(AMOUNT_ASKED) + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
+_QUANTITY = re.compile(_AMOUNT + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
 _DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比“十二五”末少了100天'
 
 
@@ -288,7 +289,7 @@ class QuestionReader:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
         if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
             frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
-        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(alternation(AMOUNT_ASKED), text):
+        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(_AMOUNT, text):
             frame.kind = "each"  # '2020年是多少？“十四五”末要达到多少？': one figure per year
         frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
         return frame
