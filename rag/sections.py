@@ -66,7 +66,7 @@ NAMED_LIST = re.compile(r"“\s*(?P<name>[^“”]{2,14}?)\s*”")
 NAMED_LIST_DEFINES = re.compile(r"^[\u4e00-\u9fff]{0,6}\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")  # “两区一带”格局，即…
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
 ITEM_SPLIT = re.compile(r"、|以及|及|和")  # the parts of a series before its name: A、B及C
-# a name counting the parts listed right before it, to the clause's end: 四大主导产业, 3个千亿级产业集群, “3+2+1”主导产业
+# a name counting the parts listed right before it, to the clause's end: 三大新兴产业, 2个百亿级产业集群, “2+2”主导产业
 COUNTED_NAME = re.compile(rf"(?:(?<![第\d“\"])(?P<n>[{_CN}两]{{1,2}}|\d{{1,2}})(?:大|个|项|类|种|条|家)"
                           rf"|[“\"](?P<sum>\d+(?:\+\d+)+)[”\"])[\u4e00-\u9fff]{{2,20}}")
 QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
@@ -607,7 +607,7 @@ def _repeats_parent(listed: Section, tree: list[tuple[Section, int, int | None]]
 
 
 def counted(title: str) -> int | None:
-    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “3+2+1”主导产业 -> 6."""
+    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “2+2”主导产业 -> 4."""
     summed = re.search(r"\d+(?:\+\d+)+", title)
     if summed:
         return _count_of(summed.group())

@@ -257,7 +257,7 @@ LESS_WORDS = ("低", "少", "慢", "小", "弱", "落后")
 OPEN_LIST = ("等", "之类", "诸如")
 # what makes a clause a question (a question's premise is followed by what it asks)
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
-# what a question says it already knows of a figure it gives ('城镇化率已经超过90%', '…GDP是510.3亿元')
+# what a question says it already knows of a figure it gives ('森林覆盖率已经超过30%', '…GDP是300.5亿元')
 ASSERTING_WORDS = ("已经", "已", "突破", "超过", "达到", "高达", "是", "为", "有")
 # what asks an amount ('多少亿元', '几个'); QUANTITY_QUESTION_WORDS below also asks a share or a rate
 AMOUNT_ASKED = ("多少", "几")

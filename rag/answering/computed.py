@@ -1,7 +1,7 @@
 """Figures computed in code from figures stated elsewhere, each input cited: a value per unit ('平均每个
 项目完成投资多少') from the total and the count one sentence of the figure index states together, a value per
 head ('人均…') from the total and the resident population of its year, and the change between two figures the
-question itself gives ('从4万元涨到5万元，涨了百分之多少'). Each gives way when its inputs are not there."""
+question itself gives ('由60亿元增加到80亿元，增长百分之几'). Each gives way when its inputs are not there."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ _VAGUE_HEADS = {"地方", "东西", "事情", "方面", "情况", "项目", "人
 
 def counted_thing(question: str) -> str:
     """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), or the head after
-    its description ('多少个吃饭的地方' -> 地方); '' when that is no noun or says nothing ('地方')."""
+    its description ('多少个歇脚的地方' -> 地方); '' when that is no noun or says nothing ('地方')."""
     m = _COUNT_OF.search(squash(question))
     if not m:
         return ""
@@ -168,7 +168,7 @@ _HOW_MANY = re.compile(r"(?<![哪第])(?:多少|几(?=[个所家项条座处名�
 
 
 def no_figure(question: str, text: str) -> bool:
-    """A question asking how many or how much ('一共安排了多少财政补贴资金') whose answer states no figure with
+    """A question asking how many or how much ('拿出多少财政资金') whose answer states no figure with
     a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
     if not _HOW_MANY.search(question):
         return False

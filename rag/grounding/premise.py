@@ -38,8 +38,8 @@ MAX_QUOTE = 30  # characters of the documents' clause quoted in a correction
 
 
 def quoted_clause(needle: str, chunk: Chunk) -> str:
-    """The documents' own words around a figure, quoted ('“连续14年获评全国生猪调出大县”' rather than a bare
-    '14年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
+    """The documents' own words around a figure, quoted ('“连续8年获评全省县域经济十强”' rather than a bare
+    '8年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
     clauses = _CLAUSE.findall(squash(chunk.text))
     for i, clause in enumerate(clauses):
         if needle in clause:
@@ -81,7 +81,7 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     text = squash(frame.question)
     for number, unit in frame.given:
         at = text.find(number)
-        asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '平度2020年GDP是510.3亿元…' -> '…是多少？'
+        asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '莱西2020年GDP是300.5亿元…' -> '…是多少？'
         asked = re.sub(r"(?:" + alternation(ASSERTING_WORDS) + r")+(?=是多少？$)", "", asked)
         correction = _misattributed(f"{number}{unit}", f"{number}{unit}", frame, profile, chunks)
         if correction:
@@ -126,7 +126,7 @@ _RANK = re.compile(rf"({_SCOPE})的?({_FIRST})([\u4e00-\u9fff]{{2,8}}?)(?=[有�
 
 
 def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """'全国第一家民营银行' when the place's documents say '全省首家民营银行': a first within another scope."""
+    """'全国第一家X' when the place's documents say '全省首家X': a first within another scope."""
     claim = _RANK.search(squash(frame.question))
     if not claim:
         return None
@@ -179,7 +179,7 @@ _SECTOR_NAMES = ("一产", "二产", "服务业")  # short names: the documents 
 
 
 def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """'二产占比在三次产业里最高' where the place's ratio of the three industries says another is."""
+    """'一产占比在三次产业中最大' where the place's ratio of the three industries says another is."""
     term = measure(frame)
     index = sector(term) if term and _HIGHEST.search(frame.question) else None
     place = profile.most_specific(frame.places)

@@ -31,7 +31,7 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
                    "哪一年", "哪年", "一年", "谁", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
                    "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
-                   # what a question asserts of the measure: '城镇化率已经超过90%'
+                   # what a question asserts of the measure: '森林覆盖率已经超过30%'
                    *ASSERTING_WORDS, "不到", "低于", "做到", "还有", "下一步",
                    # when and over what area, not what: '十三五结束时全市生产总值'
                    "结束", "结束时", "时", "时候", "全市", "全区", "全县", "全省", "全国",
@@ -72,7 +72,7 @@ _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|�
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
 _QUANTITY = re.compile(_AMOUNT + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
-_DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比“十二五”末少了100天'
+_DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比上年少了20天'
 
 
 @dataclass
@@ -98,7 +98,7 @@ class QuestionFrame:
         by_year = len(self.years) >= 2 and self.kind in ARITHMETIC | {"each"}
         if len(self.places) >= 2 and not (by_year and self.kind != "each" and self.kind != "comparison"):
             return self.places
-        if by_year:  # '潍坊方案要求高密2025年比2020年增加多少': the years are the sides
+        if by_year:  # '青岛方案要求莱西2025年比2020年增加多少': the years are the sides
             return [f"{y}年" for y in self.years]
         return []
 
@@ -232,7 +232,7 @@ class QuestionReader:
                 run += word
                 continue
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
-                    or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区服务业比重更高': 地区 is asked, not measured
+                    or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区森林覆盖率更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
                 if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
@@ -284,18 +284,18 @@ class QuestionReader:
                 and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
             frame.kind = "each" if each else "fact"  # '去年增长了多少': a rate the documents state, not a sum
         if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
-            frame.kind = "fact"  # '公园一共有多少个': the total the documents state, nothing to add up
+            frame.kind = "fact"  # '口袋公园一共建了多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
         if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
             frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
         if frame.kind == "fact" and len(frame.years) >= 2 and re.search(_AMOUNT, text):
-            frame.kind = "each"  # '2020年是多少？“十四五”末要达到多少？': one figure per year
+            frame.kind = "each"  # '2020年达到了多少，2025年要提高到多少': one figure per year
         frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
         return frame
 
     def _clauses(self, text: str) -> list[tuple[str, list[str]]]:
-        """'高密2020年GDP是多少？潍坊方案要求高密2025年达到多少？': two questions about different places."""
+        """'莱西2020年GDP是多少？青岛方案要求莱西2025年达到多少？': two questions about different places."""
         parts = [p for p in re.split(r"(?<=[？?])", text) if p.strip("？? ")]
         if len(parts) < 2:
             return []
