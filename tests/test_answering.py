@@ -220,11 +220,17 @@ def test_a_value_per_head_divides_the_total_by_the_population_of_its_year(pipe):
     assert "2460" not in answer.text  # the year before's population ('由上年…') is not the year's
 
 
-@pytest.mark.xfail(strict=True, reason="per_head applies only when the question names the unit of the answer "
-                   "('多少万元'); '人均…是多少' asks none and goes to the model")
-def test_a_value_per_head_asked_without_a_unit_is_computed(pipe):
-    answer = pipe.ask("甘肃2025年人均地区生产总值是多少？")
-    assert answer.route == "per_head" and "4万元" in answer.text
+def test_a_value_per_head_asked_without_a_unit_is_shown_in_the_unit_its_numbers_divide_in(pipe):
+    from rag.answering.computed import _dividing_unit
+    from rag.facts import Figure
+
+    answer = pipe.ask("甘肃2025年人均地区生产总值是多少？")  # 亿元 over 万人: 万元 per head
+    assert answer.route == "per_head" and "约4万元" in answer.text and answer.calculation == "9800÷2450≈4"
+
+    def record(value, unit):
+        return Figure(value, unit, "", f"{value}{unit}", "某", "某", "某市", 2025, "", "", "actual", "d", "c", 0, 1, None, "")
+    assert _dividing_unit(record(1200, "万吨"), record(2450, "万人")) == "吨"
+    assert _dividing_unit(record(80, "岁"), record(2450, "万人")) == ""  # no unit word for 1/10000 岁: gives way
 
 
 def test_the_change_between_two_figures_the_question_gives_is_computed(pipe):

@@ -16,8 +16,8 @@ from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED,
-                            POPULATION,
+from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, MAGNITUDES, PER_HEAD, PER_UNIT_WORDS,
+                            PERCENT_ASKED, POPULATION,
                             split_unit, unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
@@ -40,6 +40,16 @@ def _counter(question: str) -> str:
         if at >= 0 and at + len(word) < len(question):
             return question[at + len(word)]
     return ""
+
+
+def _dividing_unit(total: Figure, count: Figure) -> str:
+    """The unit in which the written numbers of 'total ÷ count' divide directly, when the question asks in
+    none ('人均地区生产总值是多少'): 亿元 over 万人 is 万元 per head; '' when the magnitudes leave no unit
+    word (岁 over 万人)."""
+    (total_scale, base), count_scale = split_unit(total.unit), split_unit(count.unit)[0]
+    scale = total_scale / count_scale
+    word = next((w for w, m in MAGNITUDES.items() if abs(m - scale) < 1e-9 * scale), "" if scale == 1 else None)
+    return "" if word is None or not base else word + base
 
 
 def _named(question: str, figure: Figure) -> int:
@@ -109,8 +119,7 @@ class PerHead:
 
     def applies(self, q: Asked) -> bool:
         question = q.frame.question
-        return not q.given and len(q.frame.places) == 1 and PER_HEAD in question and bool(_asked_unit(question)) \
-            and bool(measure(q.frame))
+        return not q.given and len(q.frame.places) == 1 and PER_HEAD in question and bool(measure(q.frame))
 
     def answer(self, q: Asked) -> Iterator[Event]:
         term = measure(q.frame).replace(PER_HEAD, "")
@@ -120,7 +129,8 @@ class PerHead:
         people = agreed(candidates(q, POPULATION, [total.year], rate=False, rank=False))
         if people is None:
             return False
-        return (yield from _quotient(q, total, people, PER_HEAD, _asked_unit(q.frame.question)))
+        asked = _asked_unit(q.frame.question) or _dividing_unit(total, people)  # '人均…是多少' asks no unit
+        return (yield from _quotient(q, total, people, PER_HEAD, asked)) if asked else False
 
 
 class GivenChange:
