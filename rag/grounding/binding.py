@@ -17,7 +17,7 @@ from rag.grounding.figures import Figure, context_years, counted_in, figures_in,
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
-from rag.vocabulary import ADMIN_NAME, FALL_VERBS, RISE_VERBS, alternation
+from rag.vocabulary import ADMIN_NAME, AMOUNT_ASKED, FALL_VERBS, RISE_VERBS, alternation
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 _CHANGE_ASKED = re.compile(alternation(RISE_VERBS + FALL_VERBS) + r"|变化|多了|少了|差|相比|比")
@@ -51,7 +51,7 @@ def _measure_fits(term: str, context: str) -> bool:
     return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
 
 
-_COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
+_COUNT_OF = re.compile(r"(?:" + alternation(AMOUNT_ASKED) + r")(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
 _VAGUE_HEADS = {"地方", "东西", "事情", "方面", "情况", "项目", "人"}
 
 

@@ -19,7 +19,7 @@ import jieba.posseg as pseg
 from rag.grounding.binding import unnamed
 from rag.prompting import REFUSAL
 from rag.types import Answer
-from rag.vocabulary import PLAN_WORD, concepts_of
+from rag.vocabulary import AMOUNT_ASKED, PLAN_WORD, alternation, concepts_of
 
 MAX_PARTS = 4
 _CONJ_ORDER = ("、", "和", "以及", "及", "与")  # 与 last: it often sits inside a title (速度与激情)
@@ -140,7 +140,7 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
     if concepts_of(first) and concepts_of(first) == concepts_of(last):
         return []  # two words for one kind of section (困难和问题): one list is asked
     shared = b[len(last):] + "".join(tokens[end:])
-    shared = re.sub(r"分别|各自|各(?=多少|几|是|为|有)", "", shared)
+    shared = re.sub(r"分别|各自|各(?=" + alternation(AMOUNT_ASKED) + "|是|为|有)", "", shared)
     if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or re.search(r"总数|总量|总计|合计", shared + b):
         return []  # verbs joined (新建、改扩建了多少座), a new sentence follows, or the total of both is asked
     if not shared.strip("？?。 ") and not prefix.strip():
