@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg
 
-from rag.vocabulary import ADMIN_SUFFIXES
+from rag.vocabulary import ADMIN_SUFFIXES, PLAN_WORD
 
 jieba.setLogLevel(60)
 
@@ -25,7 +25,7 @@ _PRONOUN = re.compile(r"该(?:市|区|县|镇|地|省)|它们|它|其|当地|本
 _QUESTION_WORD = re.compile(r"什么|多少|哪些|哪个|哪里|哪|几|如何|怎样|怎么|是否|吗|有没有")
 _TIME = re.compile(
     r"(?:19|20)\d{2}\s*(?:年|—|-|至|到)(?:\s*(?:19|20)\d{2}\s*年)?(?:底|末|初|前|以来)?"
-    r"|[“\"]?十[一二三四五六七八九][五]\s*[”\"]?\s*(?:期间|时期|末|初)?"
+    r"|[“\"]?" + PLAN_WORD + r"\s*[”\"]?\s*(?:期间|时期|末|初)?"
 )
 _AREA_WORDS = {"高新区", "开发区", "新区", "经济区", "示范区", "试验区", "保税区", "园区"}
 _GENERIC = {"地区", "城区", "社区", "园区", "全市", "全区", "全县", "全省", "本市", "该市", "市区", "辖区", "片区",

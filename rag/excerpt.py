@@ -9,9 +9,10 @@ from dataclasses import replace
 
 from rag.prompting import _bigrams, _sentences
 from rag.types import Chunk, Excerpt, Passage
+from rag.vocabulary import QUANTITY_QUESTION_WORDS, alternation
 
 # a question asking for a figure or a date: its answer holds a number the question itself does not
-_WANTS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多快|比重|比例|占比|增速|增长|目标|规模|总量|数量|哪一?年|何时|什么时候")
+_WANTS_NUMBER = re.compile(alternation(QUANTITY_QUESTION_WORDS) + r"|增长|目标|规模|总量|数量|哪一?年|何时|什么时候")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 MIN_SHARED = 2  # question units the sentence itself must contain: one alone is often chance ("发展")
 CONTEXT_WEIGHT = 0.5  # a question word found only in the passage's title or headings ("高密市", "第三章")

@@ -30,7 +30,7 @@ from rag.vocabulary import (
     SHARE_CUES,
     TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
-    plan_of_year, short_place_forms,
+    plan_of_year, short_place_forms, ZONE_WORDS, alternation,
 )
 
 
@@ -157,7 +157,7 @@ class _DocContext:
 
 # -- places ---------------------------------------------------------------------------------------------
 
-_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(高新技术产业开发区|经济技术开发区|经济开发区|高新区|经开区)")
+_ZONE = re.compile(r"((?:(?![全在的和与及各等个国省市])[\u4e00-\u9fff]){2,4}?)(" + alternation(ZONE_WORDS) + ")")
 
 
 @lru_cache(maxsize=1)
@@ -175,6 +175,9 @@ def _tagged(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in _posseg().cut(text))
 
 
+_ORGANISATION_PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")")  # '四川省人民政府'
+
+
 @lru_cache(maxsize=20000)
 def _places_in(text: str) -> tuple[str, ...]:
     """Administrative places a short text names, in order ('成都市', '宁夏回族自治区'): jieba's place tag
@@ -185,7 +188,7 @@ def _places_in(text: str) -> tuple[str, ...]:
         for i, (word, flag) in enumerate(words):
             nxt = words[i + 1][0] if i + 1 < len(words) else ""
             after_place = i > 0 and bool(found) and words[i - 1][0] == found[-1]
-            organisation = re.match(r"[\u4e00-\u9fff]{2,8}?(?:自治区|省|市|县|区)", word) if flag == "nt" else None
+            organisation = _ORGANISATION_PLACE.match(word) if flag == "nt" else None
             if (flag.startswith("ns") or (after_place or i == 0) and len(word) <= 5) and is_admin_place(word):
                 found.append(word)  # jieba tags '高密市' after '潍坊市' or opening a clause as a plain noun
             elif organisation and is_admin_place(organisation.group(0)):
@@ -197,7 +200,8 @@ def _places_in(text: str) -> tuple[str, ...]:
 
 
 # a title's leading place before the kind of document: '甲县国民经济和社会发展…', '乙市人民政府关于…'
-_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:自治区|省|市|县|区|旗))(?=国民经济|人民政府|政府工作|县域|关于|“?十[一二三四五六七八九]五)")
+_TITLE_PLACE = re.compile(r"^\s*([\u4e00-\u9fff]{1,8}?(?:" + alternation(ADMIN_SUFFIXES) + r"))(?=国民经济|人民政府|政府工作|县域|关于|“?"
+                          + PLAN_WORD + ")")
 
 
 def document_subject(document: Document) -> str:

@@ -31,7 +31,7 @@ import numpy as np
 
 from rag.chunking import heading_of
 from rag.types import Chunk, Document
-from rag.vocabulary import OVERVIEW_WORDS, PLAN_NAME, asked_concepts, concepts_of
+from rag.vocabulary import ADMIN_SUFFIXES, OVERVIEW_WORDS, PLAN_NAME, alternation, asked_concepts, concepts_of
 
 jieba.setLogLevel(60)
 
@@ -66,12 +66,12 @@ NAMED_LIST = re.compile(r"“\s*(?P<name>[^“”]{2,14}?)\s*”")
 NAMED_LIST_DEFINES = re.compile(r"^[\u4e00-\u9fff]{0,6}\s*(?:，|,)?\s*(?:即|：|:|（|\(|——|就是|是指)")  # “两区一带”格局，即…
 NAMED_PART_SEP = re.compile(r"[、，,；;]|和(?=[\u4e00-\u9fff]{2,})")
 ITEM_SPLIT = re.compile(r"、|以及|及|和")  # the parts of a series before its name: A、B及C
-# a name counting the parts listed right before it, to the clause's end: 四大主导产业, 3个千亿级产业集群, “3+2+1”主导产业
+# a name counting the parts listed right before it, to the clause's end: 三大新兴产业, 2个百亿级产业集群, “2+2”主导产业
 COUNTED_NAME = re.compile(rf"(?:(?<![第\d“\"])(?P<n>[{_CN}两]{{1,2}}|\d{{1,2}})(?:大|个|项|类|种|条|家)"
                           rf"|[“\"](?P<sum>\d+(?:\+\d+)+)[”\"])[\u4e00-\u9fff]{{2,20}}")
 QUESTION_WORDS = OVERVIEW_WORDS  # they say nothing of which section
 PLAN_PERIOD = re.compile(PLAN_NAME)  # “十四五” is a period, not a list of 十+四+五 parts
-PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:自治区|自治州|省|市|区|县|旗|州)")
+PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:" + alternation(ADMIN_SUFFIXES) + ")")
 MATCH_THRESHOLD = 0.5  # a best score below this: the documents have no section on what is asked
 QUOTED_PART_MAX = 8  # a quoted series' phrases are short (“双招双引、项目为王、环境是金”); longer ones are prose
 LEAD_MAX = 30  # a paragraph's first sentence up to this long is its lead phrase
@@ -607,7 +607,7 @@ def _repeats_parent(listed: Section, tree: list[tuple[Section, int, int | None]]
 
 
 def counted(title: str) -> int | None:
-    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “3+2+1”主导产业 -> 6."""
+    """The count a list's name gives its items: 三个方面 -> 3, 9个方面 -> 9, “2+2”主导产业 -> 4."""
     summed = re.search(r"\d+(?:\+\d+)+", title)
     if summed:
         return _count_of(summed.group())
@@ -656,7 +656,7 @@ def place_words(title: str) -> set[str]:
     for m in PLACE_SUFFIX.finditer(normalise(title)):
         name = re.sub(r"^.*(?:关于|印发|省|市)(?=.{2,})", "", m.group()) if len(m.group()) > 4 else m.group()
         names.add(name)
-        stem = re.sub(r"(?:自治区|自治州|省|市|区|县|旗|州)$", "", name)
+        stem = re.sub(r"(?:" + alternation(ADMIN_SUFFIXES) + ")$", "", name)
         if len(stem) >= 2:
             names.add(stem)
     return names

@@ -53,8 +53,12 @@ BOUND_AFTER: dict[str, str] = {
 RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.
-INCREASE_WORDS = ("增长", "增加", "提高", "提升", "上升", "上涨", "增", "扩大", "涨")
-DECLINE_WORDS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "压减", "收窄", "缩小", "萎缩", "倒退", "负增长", "下跌", "跌")
+# the two-character verbs of a rise or a fall as prose and questions write them ('增长了', '比上年下降'); the
+# one-character forms below ('减', '降') also open other words, so steps that search free text use these
+RISE_VERBS = ("增长", "增加", "提高", "提升", "上升", "扩大")
+FALL_VERBS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "萎缩", "倒退", "负增长", "下跌")
+INCREASE_WORDS = RISE_VERBS + ("上涨", "增", "涨")
+DECLINE_WORDS = FALL_VERBS + ("减", "降", "压减", "收窄", "缩小", "跌")
 # counting what is new is a count, not a change: '新增高新技术企业258家'
 NEW_THINGS = ("新增", "新建", "建成", "培育", "打造", "创建", "引进", "认定", "获批", "新培育", "新认定", "新引进", "入选", "获评")
 # ... unless it says the level reached: '下降到254万吨', '提高至65%'
@@ -146,6 +150,7 @@ GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区
                        "示范区", "试验区", "保税区", "自贸区", "功能区", "农村", "全国", "国内", "国家"}
 ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,}(?:" + "|".join(ADMIN_SUFFIXES) + ")")  # an administrative place's name
 ZONE_SUFFIXES = {"高新技术产业开发区": "高新区", "经济技术开发区": "经开区", "经济开发区": "经开区"}
+ZONE_WORDS = (*ZONE_SUFFIXES, *dict.fromkeys(ZONE_SUFFIXES.values()))  # a zone's kind, full or short, longest first
 # an item number a table row or list puts before a measure: "(5)", "（5）", "5.", "⑤"
 ITEM_NUMBER = re.compile(r"^\s*(?:[（(]\d{1,2}[)）]|\d{1,2}[.、．](?!\d)|[①-⑳])\s*")
 ZONE_KINDS = ("高新区", "经开区", "开发区", "新区")  # a zone's short kind: alone, it names no one zone
@@ -252,6 +257,10 @@ LESS_WORDS = ("低", "少", "慢", "小", "弱", "落后")
 OPEN_LIST = ("等", "之类", "诸如")
 # what makes a clause a question (a question's premise is followed by what it asks)
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
+# what a question says it already knows of a figure it gives ('森林覆盖率已经超过30%', '…GDP是300.5亿元')
+ASSERTING_WORDS = ("已经", "已", "突破", "超过", "达到", "高达", "是", "为", "有")
+# what asks an amount ('多少亿元', '几个'); QUANTITY_QUESTION_WORDS below also asks a share or a rate
+AMOUNT_ASKED = ("多少", "几")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 # The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
@@ -263,6 +272,11 @@ MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "�
 SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
 # Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
 MEASURE_MODIFIERS = ("人均", "年均", "单位", "每", "亩均", "地均")
+
+
+def alternation(words) -> str:
+    """A regex alternation of words, longest first (so '负增长' is tried before '增长')."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 def canonical_unit(unit: str) -> str:

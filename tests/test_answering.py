@@ -82,7 +82,7 @@ def test_an_answerer_that_gives_way_passes_the_question_on():
 
 
 def test_an_overview_question_is_answered_with_every_item_of_its_section(pipe):
-    answer = pipe.ask("婺源县发展中存在哪些困难？")  # the heading says 挑战, the question 困难
+    answer = pipe.ask("婺源县目前有哪些短板？")  # the heading says 挑战, the question 短板
     assert answer.route == "section" and not answer.refused
     for phrase in ("产业结构偏重", "科技创新能力不强", "城乡发展不平衡"):
         assert phrase in answer.text
@@ -100,7 +100,7 @@ def test_a_measure_worded_otherwise_is_not_refused(pipe):
     answer = pipe.ask("婺源县到2025年研发经费投入强度目标是多少？")
     assert answer.route != "refusal", answer.reason
     # the documents say 城镇和农村居民人均可支配收入分别…
-    answer = pipe.ask("婺源县十三五末城镇居民人均可支配收入是多少？")
+    answer = pipe.ask("婺源县城镇居民的人均可支配收入在十三五末达到多少？")
     assert answer.route != "refusal", answer.reason
 
 
@@ -139,9 +139,9 @@ def test_records_that_disagree_leave_the_question_to_the_model(pipe):
 
 
 def test_a_yes_no_question_stating_a_figure_is_verified_not_agreed_to(pipe):
-    yes = pipe.ask("甘肃省去年地区生产总值突破9000亿元了吗？")
+    yes = pipe.ask("甘肃2025年的经济总量有没有过9000亿元？")
     assert yes.route == "verdict" and yes.text.startswith("是") and "9800亿元" in yes.text
-    no = pipe.ask("甘肃省去年地区生产总值超过1万亿元了吗？")
+    no = pipe.ask("甘肃2025年地区生产总值是否超过1万亿元？")
     assert no.route == "verdict" and no.text.startswith("不是") and "9800亿元" in no.text
     assert all(c.supported for c in yes.claims + no.claims)
 
@@ -171,53 +171,97 @@ def test_a_document_over_the_records_limit_is_indexed_without_records(monkeypatc
 
 
 def test_a_premise_the_figure_index_contradicts_is_corrected_then_the_rest_answered(pipe):
-    answer = pipe.ask("甘肃去年地区生产总值增长了6.1%，达到了多少亿元？")
-    assert answer.route == "premise" and "增长5.1%[1]" in answer.text and "“增长了6.1%”" in answer.text
+    answer = pipe.ask("有人说2025年甘肃的地区生产总值增速是6.1%，这一年的经济总量是多少？")
+    assert answer.route == "premise" and "增长5.1%[1]" in answer.text and "“6.1%”" in answer.text
     assert "9800亿元" in answer.text  # the rest of the question, from the figure index
-    answer = pipe.ask("甘肃去年固定资产投资增长了3.3%，主要靠哪些项目？")  # a decline given as a rise
-    assert answer.route == "premise" and "下降3.3%" in answer.text
-    answer = pipe.ask("婺源县茶产业2025年要做到150亿元营收，靠什么？")  # the measure read from the claim
+    answer = pipe.ask("既然甘肃去年固定资产投资比上年提高3.3%，投资的重点放在哪里？")  # a decline given as a rise
+    assert answer.route == "premise" and "下降3.3%" in answer.text and "“提高3.3%”" in answer.text
+    answer = pipe.ask("婺源县计划2025年茶产业达到150亿元营收，具体有哪些办法？")  # the measure read from the claim
     assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
-    assert pipe.ask("甘肃去年地区生产总值增长了5.1%，达到了多少亿元？").route != "premise"  # borne out
-    answer = pipe.ask("甘肃今年地区生产总值达到9800亿元，增速是多少？")  # another year's figure
+    borne_out = "有人说2025年甘肃的地区生产总值增速是5.1%，这一年的经济总量是多少？"
+    assert pipe.ask(borne_out).route != "premise"
+    answer = pipe.ask("甘肃今年经济总量9800亿元，增长了多少？")  # another year's figure
     assert answer.route == "premise" and "2025年地区生产总值为9800亿元[1]，即问题中的9800亿元，不是2026年的数值" in answer.text
     assert "5.1%" in answer.text  # the rest asked of the year the figure belongs to
 
 
+@pytest.mark.xfail(strict=True, reason="a claim whose measure comes before the figure ('营收目标是150亿元') is not "
+                   "read as a premise: the premise route (verdict.StatedFigure) does not take it; the correction route "
+                   "asks the model a rewritten question and the figure is never corrected")
+def test_a_premise_naming_its_measure_before_the_figure_is_corrected(pipe):
+    answer = pipe.ask("婺源县茶产业2025年营收目标是150亿元，要靠哪些措施？")
+    assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
+
+
+@pytest.mark.xfail(strict=True, reason="the question reader classes '…增长率是多少' as kind 'growth' (a change "
+                   "between years), which the figure route does not take; '…增速是多少' is kind 'fact' and is answered")
+def test_a_years_rate_asked_as_growth_rate_is_read_from_the_figure_index(pipe):
+    answer = pipe.ask("甘肃2025年地区生产总值增长率是多少？")
+    assert answer.route == "figure" and "5.1%" in answer.text
+
+
+@pytest.mark.xfail(strict=True, reason="verdict._claim takes the relation only from a word before the figure; "
+                   "a bound after it ('在1万亿元以上吗', Quantity.bound '>=') is read as 'about equal', so 9800亿元 "
+                   "counts as about 1万亿元 and the answer is 是")
+def test_a_yes_no_question_with_a_bound_after_the_figure_is_verified(pipe):
+    answer = pipe.ask("甘肃2025年地区生产总值在1万亿元以上吗？")
+    assert answer.route == "verdict" and answer.text.startswith("不是")
+
+
 def test_a_value_per_unit_is_computed_from_one_sentences_total_and_count(pipe):
-    answer = pipe.ask("甘肃省重点项目平均每个完成投资多少亿元？")
+    answer = pipe.ask("甘肃的省重点项目，每个项目平均投了多少亿元？")
     assert answer.route == "per_unit" and "约6亿元" in answer.text and "3000÷500≈6" in answer.calculation
     assert "500个省重点项目" in answer.passages[0].chunk.text and not answer.refused
 
 
 def test_a_value_per_head_divides_the_total_by_the_population_of_its_year(pipe):
-    answer = pipe.ask("按甘肃去年的地区生产总值和常住人口算，人均地区生产总值是多少万元？")
+    answer = pipe.ask("甘肃去年的人均地区生产总值大约是多少万元？")  # no record states it
     assert answer.route == "per_head" and "约4万元" in answer.text and answer.calculation == "9800÷2450≈4"
     assert "2460" not in answer.text  # the year before's population ('由上年…') is not the year's
 
 
+def test_a_value_per_head_asked_without_a_unit_is_shown_in_the_unit_its_numbers_divide_in(pipe):
+    from rag.answering.computed import _dividing_unit
+    from rag.facts import Figure
+
+    answer = pipe.ask("甘肃2025年人均地区生产总值是多少？")  # 亿元 over 万人: 万元 per head
+    assert answer.route == "per_head" and "约4万元" in answer.text and answer.calculation == "9800÷2450≈4"
+
+    def record(value, unit):
+        return Figure(value, unit, "", f"{value}{unit}", "某", "某", "某市", 2025, "", "", "actual", "d", "c", 0, 1, None, "")
+    assert _dividing_unit(record(1200, "万吨"), record(2450, "万人")) == "吨"
+    assert _dividing_unit(record(80, "岁"), record(2450, "万人")) == ""  # no unit word for 1/10000 岁: gives way
+
+
 def test_the_change_between_two_figures_the_question_gives_is_computed(pipe):
-    answer = pipe.ask("甘肃人均收入从4万元涨到5万元，涨了百分之多少？")
-    assert answer.route == "given_change" and "25%" in answer.text and "(5−4)÷4" in answer.calculation
+    answer = pipe.ask("婺源县茶产业营收如果从60亿元增加到80亿元，增长百分之几？")
+    assert answer.route == "given_change" and "33.3%" in answer.text and "(80−60)÷60" in answer.calculation
 
 
 def test_each_part_asking_one_figure_is_read_from_the_figure_index(pipe):
-    answer = pipe.ask("婺源县城镇居民人均可支配收入和农村居民人均可支配收入各是多少？")
+    answer = pipe.ask("婺源县农村居民人均可支配收入和城镇居民人均可支配收入分别是多少？")
     assert not answer.refused and "4.2万元" in answer.text and "2.1万元" in answer.text
     assert not pipe.generator.questions  # no part needed the model
 
 
 def test_this_year_against_last_year_reads_both_years(pipe):
-    assert pipe.reader.read("甘肃今年的城镇新增就业比去年多多少？").years == [2025, 2026]
+    assert pipe.reader.read("和去年相比，甘肃今年城镇新增就业要多出多少人？").years == [2025, 2026]
 
 
 def test_a_yes_no_question_without_a_figure_is_answered_from_the_records(pipe):
-    answer = pipe.ask("甘肃今年给城镇新增就业定目标了吗？")
+    answer = pipe.ask("甘肃对今年城镇新增就业有没有提出目标？")
     assert answer.route == "verdict_records" and answer.text.startswith("是") and "45万人" in answer.text
-    answer = pipe.ask("甘肃今年的地区生产总值增长目标比去年实际增速高吗？")  # 5%左右 against 5.1%
+    answer = pipe.ask("甘肃今年地区生产总值增长目标比去年实际增长快吗？")  # 5%左右 against 5.1%
     assert answer.route == "verdict_records" and answer.text.startswith("不是")
     assert "5%左右[1]" in answer.text and "5.1%[2]" in answer.text
-    assert pipe.ask("甘肃今年给房价定目标了吗？").route != "verdict_records"  # no such record: the model reads
+    assert pipe.ask("甘肃对今年房价有没有提出目标？").route != "verdict_records"  # no such record
+
+
+@pytest.mark.xfail(strict=True, reason="verdict_records reads a comparison only as 'A比B<word>吗'; "
+                   "'A高于B吗' (the comparison word before B) gives way to the model")
+def test_a_comparison_of_target_and_actual_worded_with_gaoyu_is_answered_from_the_records(pipe):
+    answer = pipe.ask("甘肃今年地区生产总值预期增速高于去年实际增速吗？")
+    assert answer.route == "verdict_records" and answer.text.startswith("不是")
 
 
 def test_a_rounded_figure_gives_way_to_the_precise_one_it_rounds(pipe):
@@ -272,19 +316,19 @@ def test_a_year_s_change_is_computed_from_that_year_s_level_and_the_year_before(
 
 
 def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
-    answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
+    answer = pipe.ask("甘肃常住人口去年由2450万人增加到2460万人，原因是什么？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text
     assert "不是问题所说的上升" in answer.text
 
 
 def test_a_figure_qualifying_what_is_asked_is_no_premise(pipe):
-    answer = pipe.ask("甘肃完成投资达到3000亿元的省重点项目有多少个？")  # '…的': a condition, not a claim
+    answer = pipe.ask("甘肃的省重点项目里，完成投资达到3000亿元的一共几个？")  # a condition, not a claim
     assert answer.route != "premise" and not answer.text.startswith("问题的前提")
 
 
 def test_parts_of_an_open_list_are_left_to_the_model(pipe):
     """'A和B等…': the question asks more than its named parts, so no part is answered from a lone record."""
-    pipe.ask("婺源县城镇居民人均可支配收入和农村居民人均可支配收入等指标各是多少？")
+    pipe.ask("婺源县农村居民人均可支配收入和城镇居民人均可支配收入等指标分别是多少？")
     assert pipe.generator.questions
 
 

@@ -48,9 +48,9 @@ def test_a_table_row_is_shown_under_its_header_row():
 
 
 def test_line_wrapping_inside_a_sentence_is_undone():
-    wrapped = passage("到2025年，全市医养健康产业\n增加值达到100亿元以上。")
-    excerpt = pick_excerpt("高密市到2025年医养健康产业增加值要达到多少？", [wrapped])
-    assert excerpt is not None and excerpt.text == "到2025年，全市医养健康产业增加值达到100亿元以上。"
+    wrapped = passage("到2025年，全市文化旅游产业\n营业收入达到80亿元以上。")
+    excerpt = pick_excerpt("莱西市2025年文化旅游产业的营业收入能有多少？", [wrapped])
+    assert excerpt is not None and excerpt.text == "到2025年，全市文化旅游产业营业收入达到80亿元以上。"
 
 
 def test_nothing_is_shown_when_no_sentence_shares_the_question_words():

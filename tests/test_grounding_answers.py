@@ -116,7 +116,7 @@ def test_units_must_agree_before_comparing():
 
 
 def test_ratio_between_years_of_one_place():
-    frame = reader().read("莱西市2025年地区生产总值是2020年的几倍？")
+    frame = reader().read("莱西市2025年的地区生产总值相当于2020年的多少倍？")
     results = [_side("2025年", "2025年为420亿元[1]。", TABLE), _side("2020年", "2020年为300.5亿元[1]。", TABLE)]
     for r in results:
         pick_figure(r, frame)
@@ -194,7 +194,7 @@ def test_an_answer_whose_cited_passages_never_name_the_questions_year_or_edition
     ("《狂飙》是什么类型的电视剧", "《狂飙》是一部刑侦剧[1]。", False),
     ("10·29索马里首都汽车炸弹爆炸死亡人数", "119人[3]", False),  # a number the question does not hold
     ("莱西市2022年CPI上涨了多少？", "莱西市2022年CPI上涨了2%[1]。", False),
-    ("莱西“十三五”末二产占比最高，说明它还是工业主导吧？", "莱西“十三五”末二产占比最高，说明它是工业主导[1]。", False),
+    ("莱西“十三五”末三产占比已经过半，这说明服务业唱主角了吧？", "莱西“十三五”末三产占比已经过半，说明服务业唱主角[1]。", False),
 ])
 def test_an_answer_that_only_repeats_the_question_says_nothing(question, text, empty):
     from rag.grounding.binding import says_nothing
@@ -204,7 +204,7 @@ def test_an_answer_that_only_repeats_the_question_says_nothing(question, text, e
 def test_a_change_against_another_year_is_not_the_level_asked_for():
     from rag.grounding.binding import unbound
     source = passage("2019年煤炭消费总量下降到254万吨，较“十二五”末减少75万吨。", heading="第一章 发展基础")
-    frame = reader().read("莱西市“十二五”末的煤炭消费总量是多少万吨？")
+    frame = reader().read("2015年莱西市的煤炭消费总量有多少万吨？")
     answer = Answer(question=frame.question, text="“十二五”末减少75万吨[1]。", passages=[source])
     assert "变化量" in unbound(frame, answer)[0]
     asked = reader().read("莱西市煤炭消费总量比“十二五”末减少了多少万吨？")  # the change is what is asked
@@ -212,7 +212,7 @@ def test_a_change_against_another_year_is_not_the_level_asked_for():
 
 
 def test_a_side_keeps_the_quoted_qualifier_of_its_measure():
-    sides = plan(reader().read("莱西市“四新”经济增加值占GDP比重2020年是多少？“十四五”末要达到多少？"), profile())
+    sides = plan(reader().read("莱西市“四新”经济增加值占GDP比重的2020年现状和2025年目标各是多少？"), profile())
     assert [s.label for s in sides] == ["2020年", "2025年"] and all("“四新”经济增加值" in s.question for s in sides)
 
 
@@ -266,7 +266,7 @@ def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
 
 
 @pytest.mark.parametrize("question, text, empty", [
-    ("莱西市一共安排了多少财政补贴资金支持各县？", "莱西市共安排了财政补贴资金支持各县的3.加强财政政策支持。", True),
+    ("莱西市拿出多少财政资金用于奖补乡镇？", "莱西市拿出财政资金用于奖补乡镇的3.加强财政政策支持。", True),
     ("莱西市这几年修整了多少个老旧小区？", "莱西市大力发展装配式建筑[1]。", True),
     ("北京冬奥会中国获得多少金牌？", "中国获得9枚金牌[1]。", False),  # a unit outside the usual list
     ("美联储将加息几次？", "将加息四次[3]。", False),  # said in words
@@ -282,7 +282,7 @@ def test_an_answer_to_how_many_must_state_a_figure(question, text, empty):
 def test_a_count_of_another_thing_does_not_answer_how_many():
     from rag.grounding.binding import counted_thing, unbound
     source = passage("到2022年,5G基站建设数量突破1700个,新增市场主体2100户。", "laixi")
-    frame = reader().read("莱西市数字人民币试点已经覆盖了多少商户？")
+    frame = reader().read("莱西市的数字人民币目前接入了多少家商户？")
     assert counted_thing(frame.question) == "商户"
     assert counted_thing("莱西市建了多少个吃饭的地方？") == ""  # a vague head after its description is not judged
     wrong = Answer(question=frame.question, text="覆盖了1700个商户[1]。", passages=[source])

@@ -26,12 +26,11 @@ from rag.types import Chunk, Passage
     ("高密市和诸城市2025年的目标", ["高密市2025年的目标", "诸城市2025年的目标"]),
     ("iPhone SE 3的芯片是什么，起售价多少", ["iPhone SE 3的芯片是什么", "iPhone SE 3的起售价多少"]),
     ("《人世间》的导演和编剧是谁？", ["《人世间》的导演是谁？", "《人世间》的编剧是谁？"]),
-    ("平度市制造业增加值占地区生产总值比重2020年是多少，2025年目标是多少？",
-     ["平度市制造业增加值占地区生产总值比重2020年是多少", "平度市制造业增加值占地区生产总值比重2025年目标是多少？"]),
-    ("环翠区“十三五”末城镇和农村居民人均可支配收入各是多少？",
-     ["环翠区“十三五”末城镇人均可支配收入是多少？", "环翠区“十三五”末农村居民人均可支配收入是多少？"]),
-    ("高密市、环翠区和淄博高新区的城镇化率分别是多少？",
-     ["高密市的城镇化率是多少？", "环翠区的城镇化率是多少？", "淄博高新区的城镇化率是多少？"]),
+    ("婺源县森林覆盖率在2020年达到了多少，2025年要提高到多少？",
+     ["婺源县森林覆盖率在2020年达到了多少", "婺源县森林覆盖率在2025年要提高到多少？"]),
+    ("胶州市2025年城区和乡村的常住人口各有多少？", ["胶州市2025年城区的常住人口有多少？", "胶州市2025年乡村的常住人口有多少？"]),
+    ("森林覆盖率方面，莱西市、胶州市和青岛高新区分别达到多少？",
+     ["森林覆盖率方面，莱西市达到多少？", "森林覆盖率方面，胶州市达到多少？", "森林覆盖率方面，青岛高新区达到多少？"]),
     ("城镇化率、人均可支配收入和森林覆盖率的目标分别是多少",
      ["城镇化率的目标是多少", "人均可支配收入的目标是多少", "森林覆盖率的目标是多少"]),
 ])
@@ -48,15 +47,21 @@ def test_a_question_of_several_parallel_things_is_split(question, parts):
     "2025年与2020年相比增长了多少",
     "高新技术企业数是多少",  # one thing
     "十四五规划的主要目标有哪些",
-    "高密市和平度市的规划中分别是怎样提到对方的？",  # each about the other
-    "2020年平度和淄博高新区的基本养老保险参保率分别是多少？哪个高？",  # a comparison after all
-    "淄博高新区这几年新盖、翻修了几所中小学",  # verbs joined, one count
-    "高密把哪个项目作为“头号工程”？该项目重点建设哪几个先行起步区？",  # the second builds on the first answer
-    "潍坊市到2025年制造业单项冠军和专精特新企业总数目标是多少？",  # the total of both
-    "莱西市“四新”经济占GDP比重的基期值和“十四五”目标是多少？",  # one table row's base and target
+    "莱西和胶州的规划里各自如何评价对方？",  # each about the other
+    "莱西和胶州2020年的森林覆盖率分别多少？谁更高？",  # a comparison after all
+    "莱西市近年来新建、改扩建了多少座公园",  # verbs joined, one count
+    "胶州把什么定为“一号工程”？这项工程包括哪些重点片区？",  # the second builds on the first answer
+    "胶州市2025年国家级和省级孵化器总数要达到多少？",  # the total of both
+    "胶州市数字经济核心产业增加值占比的基期值和2025年目标值是多少？",  # one table row's base and target
 ])
 def test_one_thing_is_not_split(question):
     assert split_parts(question) == []
+
+
+@pytest.mark.xfail(strict=True, reason="two clauses asking one measure for two years are split only when the first "
+                   "asks '多少'; '2020年有多高，到2025年计划达到多少' stays whole")
+def test_two_years_asked_with_different_question_words_are_split():
+    assert len(split_parts("婺源县森林覆盖率2020年有多高，到2025年计划达到多少？")) == 2
 
 
 def test_each_part_keeps_its_own_sentence_when_trimmed():

@@ -171,11 +171,11 @@ def test_a_list_named_by_its_count_is_read_from_the_section_index_not_asked(tmp_
         (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
     pipe = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=EchoModel())
     pipe.index()
-    answer = pipe.ask("莱西市“十四五”期间重点优化提升哪四大主导产业？")
+    answer = pipe.ask("莱西“十四五”要优化提升的四大主导产业指的是哪些？")
     assert answer.route == "named_list" and answer.looked_up and pipe.generator.questions == []
     assert answer.text.split("：", 1)[1] == "食品饮料、机械制造、绿色化工、现代种业[1]。"  # names in one sentence
     assert "绿色化工" in answer.passages[answer.citations[0].number - 1].chunk.text
-    answer = pipe.ask("莱西市要培育壮大的三大新兴产业是什么？")  # two listed, not three: the model is asked
+    answer = pipe.ask("莱西市提出培育的三大新兴产业都有哪些？")  # two listed, not three: the model is asked
     assert pipe.generator.questions and not answer.looked_up
 
 
@@ -186,7 +186,7 @@ def test_a_sum_over_a_list_named_by_its_parts_is_computed_from_each_members_sent
     chunks = [Chunk(f"laixi#s{i}", "laixi", DOCS["laixi"][0], ["第四章 产业"], t, 0, len(t)) for i, t in enumerate(texts)]
     monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(c, 1.0) for c in chunks])
     monkeypatch.setattr(pipe, "_rewrite", lambda *args: "")
-    answer = pipe.ask("莱西市“2+3”工业五个产业2025年的营收目标加起来一共是多少亿元？")
+    answer = pipe.ask("到2025年，莱西“2+3”工业产业集群里五个产业的营收目标总共多少亿元？")
     assert "合计127亿元（20+55+31+12+9=127）" in answer.text and answer.looked_up and pipe.generator.questions == []
     assert len(answer.citations) == 6 and [c.text for c in answer.claims if not c.supported] == []
 

@@ -69,8 +69,10 @@ def test_single_place_fact_is_not_decomposed(corpus):
 @pytest.mark.parametrize("question, why", [
     ("平度市2020年GDP是多少？", "没有关于平度市"),  # a place the corpus never names
     ("莱西市2023年GDP是多少？", "没有2023年"),  # a year its documents give nothing for
-    ("莱西市的人口出生率是多少？", "人口出生率"),  # a measured thing they never mention
-    ("莱西市现任市长是谁？", "市长"),
+    ("莱西市人口出生率有多高？", "人口出生率"),  # a measured thing they never mention
+    ("谁在担任莱西市市长？", "市长"),
+    pytest.param("莱西市的市长叫什么名字？", "市长", marks=pytest.mark.xfail(
+        strict=True, reason="'…市长叫什么名字' yields no asked term (metric_terms is empty), so nothing is checked")),
     ("莱西市“海洋强市三年行动”有哪些内容？", "海洋强市三年行动"),  # a programme that does not exist
     ("青岛市给崂峪区定的2025年GDP目标是多少？", "没有关于崂峪区"),  # a county name jieba cuts apart
 ])
@@ -181,7 +183,7 @@ def _province() -> tuple:
     # a quoted title given back to the place its sentence names (the list names the asked place too)
     ("海阳市为什么被称为“红木家具之都”？", ["栖霞市", "不是海阳市"], "海阳市为什么被定位为“现代化港口新城”？"),
     # a first within another scope
-    ("海阳市的海湾银行作为全国第一家民营银行，有什么特色？", ["“全省首家民营银行”", "不是“全国第一家”"],
+    ("海阳市的海湾银行是全国第一家民营银行，它的业务有什么特点？", ["“全省首家民营银行”", "不是“全国第一家”"],
      "海阳市的海湾银行是全省首家民营银行吗？"),
 ])  # a figure the figure index contradicts: the route StatedFigure (test_answering)
 def test_a_title_rank_or_figure_of_another_is_corrected_and_a_true_one_left_alone(false, said, true):
@@ -193,15 +195,23 @@ def test_a_title_rank_or_figure_of_another_is_corrected_and_a_true_one_left_alon
 
 def test_the_rest_of_a_corrected_question_is_asked_in_the_documents_words():
     prof, read, chunk_list = _province()
-    correction = check_premise(read.read("海阳市的海湾银行作为全国第一家民营银行，有什么特色？"), prof, chunk_list, [])
-    assert "全省首家民营银行" in correction.question and "特色" in correction.question
+    correction = check_premise(read.read("海阳市的海湾银行是全国第一家民营银行，它的业务有什么特点？"), prof, chunk_list, [])
+    assert "全省首家民营银行" in correction.question and "业务" in correction.question
+
+
+@pytest.mark.xfail(strict=True, reason="a first put before its subject as an apposition ('全国首家民营银行——海阳市的"
+                   "海湾银行') is not read as a claim about the place: no correction")
+def test_a_first_put_before_its_subject_is_corrected():
+    prof, read, chunk_list = _province()
+    correction = check_premise(read.read("全国首家民营银行——海阳市的海湾银行，主要做哪些业务？"), prof, chunk_list, [])
+    assert correction and "全省首家民营银行" in correction.text
 
 
 def test_a_place_named_by_its_title_is_resolved_to_the_place_its_sentence_names():
     from rag.grounding.bridge import resolve
     prof, _, chunk_list = _province()
-    bridge = resolve("烟台方案中定位为“现代化港口新城”的县市，重点发展哪些产业？", prof, chunk_list)
-    assert bridge.place == "海阳市" and bridge.question.startswith("烟台方案中海阳市") and "港口新城" in bridge.said
+    bridge = resolve("烟台方案里被称为“现代化港口新城”的地方，主攻什么产业？", prof, chunk_list)
+    assert bridge.place == "海阳市" and bridge.question.startswith("烟台方案里海阳市") and "港口新城" in bridge.said
     assert "现代化港口新城" in bridge.passage.chunk.text
     assert resolve("被称为“红木家具之都”的县要打造什么？", prof, chunk_list).place == "栖霞市"
     assert resolve("被称为“不存在之都”的县要打造什么？", prof, chunk_list) is None
@@ -235,9 +245,9 @@ def _given(*texts: str) -> tuple[QuestionReader, list[Passage]]:
 @pytest.mark.parametrize("question, head", [
     ("《心居》的主演有哪些", "主演"), ("谁是北京冬残奥会中国体育代表团旗手", "旗手"),
     ("2021赛季中超冠军", "冠军"), ("漫长的季节的导演是谁？", "导演"), ("《好好说话》的导演是谁？", "导演"),
-    ("夺得奥运会女排冠军的高密籍运动员是谁？", ""),  # the clause says who; 运动员 only the kind
+    ("获得过世界杯跳水金牌的莱西籍选手是谁？", ""),  # the clause says who; 选手 only the kind
     ("2023春运首日旅客发送量", ""), ("北京冬奥会开幕时间", ""),  # a measure; the kind of answer
-    ("高密城里集中供暖的房子有多大面积？", ""), ("梁冠华在《相逢时节》中演的谁", ""),
+    ("莱西城区铺了多长的燃气管道？", ""), ("梁冠华在《相逢时节》中演的谁", ""),
 ])
 def test_the_role_a_who_or_what_question_asks_for(question, head):
     own, _ = _given("无关")
@@ -281,6 +291,19 @@ def test_a_claim_that_an_industry_leads_is_checked_against_the_ratio():
     chunk_list = chunk_document(doc, size=200, overlap=0)
     prof = build_profile(chunk_list)
     read = QuestionReader(prof)
-    wrong = check_premise(read.read("海阳“十三五”末二产占比在三次产业里最高，说明还是工业主导吧？"), prof, chunk_list, [])
-    assert wrong and "12.5:36.2:51.3[1]" in wrong.text and "占比最高的是第三项（服务业，51.3%），不是问题所说的“二产”" in wrong.text
-    assert check_premise(read.read("海阳“十三五”末服务业占比在三次产业里最高吗？"), prof, chunk_list, []) is None
+    wrong = check_premise(read.read("既然海阳“十三五”末第一产业占比在三次产业中最大，农业应该是支柱吧？"), prof, chunk_list, [])
+    assert wrong and "12.5:36.2:51.3[1]" in wrong.text
+    assert "占比最高的是第三项（服务业，51.3%），不是问题所说的“第一产业”" in wrong.text
+    assert check_premise(read.read("“十三五”末海阳三次产业中服务业比重最大吗？"), prof, chunk_list, []) is None
+
+
+@pytest.mark.xfail(strict=True, reason="a sector named after '三次产业中' and asked with '对吗' ('三次产业中农业占比最高，"
+                   "对吗') is not corrected")
+def test_a_claim_that_an_industry_leads_asked_with_duima_is_checked():
+    text = "第一章 发展基础\n“十三五”时期，产业结构不断优化，三次产业比例调整为12.5:36.2:51.3。\n"
+    title = "(山东省)烟台市海阳市国民经济和社会发展十四五规划"
+    doc = Document("haiyang", title, "haiyang.txt", f"{title}\n{text}", "0" * 64, "utf-8")
+    chunk_list = chunk_document(doc, size=200, overlap=0)
+    prof = build_profile(chunk_list)
+    wrong = check_premise(QuestionReader(prof).read("海阳“十三五”末三次产业中农业占比最高，对吗？"), prof, chunk_list, [])
+    assert wrong and "不是问题所说的“农业”" in wrong.text

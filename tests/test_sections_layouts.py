@@ -90,7 +90,7 @@ def test_a_quoted_pair_is_a_slogan_not_a_list(report):
 
 
 def test_a_quoted_series_is_matched_by_the_sentence_around_it(report):
-    section, score = top(report[2], "十五五优化区域空间格局的战略是哪几句话")
+    section, score = top(report[2], "青州十五五时期区域空间格局怎么优化，用哪几句话概括？")
     assert section.title.startswith("“东翼引领") and score >= MATCH_THRESHOLD
 
 
@@ -113,9 +113,9 @@ def test_the_problems_paragraph_is_found_by_a_synonym(report):
 
 
 def test_a_question_about_the_past_asks_for_the_review(report):
-    assert "成就" in asked_concepts("去年抓了哪些工作") and "成就" in asked_concepts("过去五年做了什么")
+    assert "成就" in asked_concepts("去年重点推进了哪些事情") and "成就" in asked_concepts("过去五年做了什么")
     assert not asked_concepts("今年抓哪些工作")
-    section, score = top(report[2], "青州去年抓了哪些工作？")
+    section, score = top(report[2], "青州去年重点推进了哪些事情？")
     assert section.title == "一、砥砺奋进，各项事业取得新成效" and score >= MATCH_THRESHOLD
 
 
@@ -135,7 +135,7 @@ def test_a_list_named_by_its_clause_takes_its_concept_from_the_clause(report):
 
 def test_present_time_words_are_not_topics():
     assert _TIME.sub("", "目前发展中还有哪些不足") == "发展中还有哪些不足"
-    assert _TIME.sub("", "现在还有哪些困难") == "还有哪些困难"
+    assert _TIME.sub("", "眼下还面临哪些困难") == "还面临哪些困难"
 
 
 def test_two_words_of_one_concept_are_one_question():
@@ -183,11 +183,18 @@ def test_a_quoted_name_inside_a_series_is_no_counted_list(plan):
 
 
 def test_the_named_list_asked_is_the_one_sharing_the_questions_words(plan):
-    found = named_section(plan, "莱西市“十四五”期间重点优化提升哪四大主导产业？", None)
+    found = named_section(plan, "莱西“十四五”要优化提升的四大主导产业指的是哪些？", None)
     assert items_of(found) == ["食品饮料", "机械制造", "绿色化工", "现代种业"]
     found = named_section(plan, "莱西“十三五”时期集聚度达到70%的是哪四大主导产业？", None)
     assert items_of(found) == ["食品饮料", "机械制造", "纺织服装", "新能源汽车"]
-    assert items_of(named_section(plan, "青岛高新区“2+2”主导产业具体指哪些？", None))[-1] == "数字创意"
+    assert items_of(named_section(plan, "青岛高新区的“2+2”主导产业包括什么？", None))[-1] == "数字创意"
+
+
+@pytest.mark.xfail(strict=True, reason="a named list is found by its count word before the noun ('四大主导产业'); "
+                   "the count asked after it ('主导产业是哪四个') is not read")
+def test_a_named_list_asked_by_which_n_after_the_noun_is_found(plan):
+    found = named_section(plan, "莱西要优化提升的主导产业是哪四个？", None)
+    assert found is not None and items_of(found) == ["食品饮料", "机械制造", "绿色化工", "现代种业"]
 
 
 def test_a_count_the_documents_do_not_give_is_no_named_list(plan):

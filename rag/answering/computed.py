@@ -2,7 +2,7 @@
 项目完成投资多少') from the total and the count one sentence of the figure index states together, a value per
 head ('人均…') from the total and the resident population of its year, a year's change from the levels of
 that year and the year before ('去年…增加了多少'), and the change between two figures the question itself
-gives ('从4万元涨到5万元，涨了百分之多少'). Each gives way when its inputs are not there."""
+gives ('由60亿元增加到80亿元，增长百分之几'). Each gives way when its inputs are not there."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
 from rag.numbers import find_quantities
 from rag.types import Event, Passage
-from rag.vocabulary import (DECLINE_WORDS, INCREASE_WORDS, PER_HEAD, PER_UNIT_WORDS, PERCENT_ASKED, POPULATION,
+from rag.vocabulary import (AMOUNT_ASKED, DECLINE_WORDS, INCREASE_WORDS, MAGNITUDES, PER_HEAD, PER_UNIT_WORDS,
+                            PERCENT_ASKED, POPULATION,
                             split_unit, unit_pattern)
 
 _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
@@ -25,7 +26,7 @@ _UNIT_AT = re.compile(rf"个?({unit_pattern()})")
 
 def _asked_unit(question: str) -> str:
     """The unit the answer is asked in: '多少亿元' -> '亿元', '几个人' -> '人'."""
-    for word in ("多少", "几"):
+    for word in AMOUNT_ASKED:
         at = question.find(word)
         m = _UNIT_AT.match(question, at + len(word)) if at >= 0 else None
         if m:
@@ -40,6 +41,16 @@ def _counter(question: str) -> str:
         if at >= 0 and at + len(word) < len(question):
             return question[at + len(word)]
     return ""
+
+
+def _dividing_unit(total: Figure, count: Figure) -> str:
+    """The unit in which the written numbers of 'total ÷ count' divide directly, when the question asks in
+    none ('人均地区生产总值是多少'): 亿元 over 万人 is 万元 per head; '' when the magnitudes leave no unit
+    word (岁 over 万人)."""
+    (total_scale, base), count_scale = split_unit(total.unit), split_unit(count.unit)[0]
+    scale = total_scale / count_scale
+    word = next((w for w, m in MAGNITUDES.items() if abs(m - scale) < 1e-9 * scale), "" if scale == 1 else None)
+    return "" if word is None or not base else word + base
 
 
 def _named(question: str, figure: Figure) -> int:
@@ -109,8 +120,7 @@ class PerHead:
 
     def applies(self, q: Asked) -> bool:
         question = q.frame.question
-        return not q.given and len(q.frame.places) == 1 and PER_HEAD in question and bool(_asked_unit(question)) \
-            and bool(measure(q.frame))
+        return not q.given and len(q.frame.places) == 1 and PER_HEAD in question and bool(measure(q.frame))
 
     def answer(self, q: Asked) -> Iterator[Event]:
         term = measure(q.frame).replace(PER_HEAD, "")
@@ -120,7 +130,8 @@ class PerHead:
         people = agreed(candidates(q, POPULATION, [total.year], rate=False, rank=False))
         if people is None:
             return False
-        return (yield from _quotient(q, total, people, PER_HEAD, _asked_unit(q.frame.question)))
+        asked = _asked_unit(q.frame.question) or _dividing_unit(total, people)  # '人均…是多少' asks no unit
+        return (yield from _quotient(q, total, people, PER_HEAD, asked)) if asked else False
 
 
 class YearChange:

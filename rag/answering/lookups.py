@@ -4,7 +4,6 @@ what it reads is not there."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
@@ -14,6 +13,7 @@ from rag.grounding.listing import member_figures, members, over_members, summed_
 from rag.grounding.lookup import measure_forms
 from rag.grounding.question import GLOSSARY, measure
 from rag.types import Event, Passage
+from rag.vocabulary import AMOUNT_ASKED
 
 
 def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
@@ -66,7 +66,7 @@ class EveryPlace:
     def applies(self, q: Asked) -> bool:
         frame = q.frame  # (given passages: a benchmark's, with no corpus of places behind them)
         return not (q.given or frame.places or frame.mentioned or frame.unknown) and frame.kind == "fact" \
-            and bool(re.search(r"多少|几", frame.question)) and bool(measure(frame)) \
+            and any(w in frame.question for w in AMOUNT_ASKED) and bool(measure(frame)) \
             and len(q.pipe.reader.profile.places) >= 2
 
     def answer(self, q: Asked) -> Iterator[Event]:

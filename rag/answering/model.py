@@ -20,6 +20,9 @@ from rag.grounding.lookup import naming_words
 from rag.grounding.question import QuestionFrame, expand, measure
 from rag.prompting import REFUSAL, build_messages
 from rag.types import Answer, Event, Passage
+from rag.vocabulary import AMOUNT_ASKED, alternation
+
+_AMOUNT = alternation(AMOUNT_ASKED) + r"|多[大长高远重]"  # '多少', '几', '多大'…: a figure is asked
 
 
 def fit(pipe, question: str, passages: list[Passage], chars: int | None = None) -> tuple[list[dict[str, str]], list[Passage]]:
@@ -123,7 +126,7 @@ def _fall_back(q: Asked, frame: QuestionFrame) -> None:
     """A number question the model refused or whose answer was withheld: a table row or sentence of the
     place's documents that states the measure for the year asked answers it instead."""
     answer = q.answer
-    if not answer.refused or frame.kind != "fact" or not re.search(r"多少|几|多[大长高远重]", frame.question) \
+    if not answer.refused or frame.kind != "fact" or not re.search(_AMOUNT, frame.question) \
             or frame.unknown or frame.mentioned:
         return
     profile = q.pipe.reader.profile

@@ -107,7 +107,7 @@ def answer_from(q: Asked, section: Section) -> Iterator[Event]:
 
 
 class NamedList:
-    """A list the question names by its count ('哪四大主导产业', '“3+2+1”主导产业'): the named section of the
+    """A list the question names by its count ('哪三大新兴产业', '“2+2”主导产业'): the named section of the
     asked place's documents with that count and name, read at indexing time; where several have it (a
     plan's review and its targets), the one whose sentence shares most words with the question."""
 

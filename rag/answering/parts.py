@@ -48,7 +48,7 @@ def _own_sources(q: Asked, sub: Answer, check: PartCheck, passages: list[Passage
 
 
 def _from_records(q: Asked, part: str, frame: QuestionFrame) -> Answer | None:
-    """A part asking one figure ('…数字化研发设计工具普及率是多少'), of the question's place and year when
+    """A part asking one figure ('…森林覆盖率是多少'), of the question's place and year when
     it names none, answered from the figure index; its [n] count the question's passages (the record's
     passage is added to them when retrieval missed it). None when the records are missing or disagree."""
     if frame.kind not in ("fact", "each") or len(frame.years) > 1 or not asks_figure(part) or not measure(frame) \

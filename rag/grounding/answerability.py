@@ -147,7 +147,7 @@ def _run(tokens: list[tuple[str, str]], skip: set[str]) -> str:
 
 def asked_names(frame: QuestionFrame, tokens: list[tuple[str, str]]) -> list[str]:
     """The compound name a number question asks about: the nouns right after '多少' ('多少研发人员') or right
-    before '（的）规模/是多少/有多大' ('智能家电产业基金规模有多大')."""
+    before '（的）规模/是多少/有多大' ('文旅产业基金规模有多大')."""
     skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | _GENERIC
     names = []
     tokens = [("多大" if w == "多" and i + 1 < len(tokens) and tokens[i + 1][0] == "大" else w, t)
@@ -192,7 +192,7 @@ def _thing(tokens: list[tuple[str, str]], i: int) -> bool:
 
 
 def _described(tokens: list[tuple[str, str]], at: int) -> bool:
-    """The noun is described by a clause with a verb before its 的 ('夺得奥运会女排冠军的高密籍运动员'): it
+    """The noun is described by a clause with a verb before its 的 ('获得过世界杯跳水金牌的莱西籍选手'): it
     names a kind, the clause the thing. Verbs inside a title (《好好说话》) do not count."""
     ends = [i for i in range(at) if tokens[i][0] == "的"]
     if not ends:
@@ -225,7 +225,7 @@ def asked_head(tokens: list[tuple[str, str]]) -> str:
     if at < 0:
         return ""
     head = tokens[at][0]
-    if _described(tokens, at):  # '夺得奥运会女排冠军的高密籍运动员': who is said by what they did
+    if _described(tokens, at):  # '获得过世界杯跳水金牌的莱西籍选手': who is said by what they did
         return ""
     if head[-1] in _MEASURED or head[-1] == "地" or not jieba.dt.FREQ.get(head):
         return ""  # a measure ('保有量', '航班号'), a kind of place ('举办地'), a tokenizer's guess ('张颂|文演')

@@ -17,10 +17,10 @@ from rag.grounding.figures import Figure, context_years, counted_in, figures_in,
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
-from rag.vocabulary import ADMIN_NAME
+from rag.vocabulary import ADMIN_NAME, AMOUNT_ASKED, FALL_VERBS, RISE_VERBS, alternation
 
 _CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-_CHANGE_ASKED = re.compile(r"增加|增长|提高|提升|减少|下降|降低|变化|多了|少了|差|相比|比")
+_CHANGE_ASKED = re.compile(alternation(RISE_VERBS + FALL_VERBS) + r"|变化|多了|少了|差|相比|比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 
@@ -51,13 +51,13 @@ def _measure_fits(term: str, context: str) -> bool:
     return any(not _pairs(t) or len(_pairs(t) & have) / len(_pairs(t)) >= MIN_MEASURE for t in {term, standard})
 
 
-_COUNT_OF = re.compile(r"(?:多少|几)(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
+_COUNT_OF = re.compile(r"(?:" + alternation(AMOUNT_ASKED) + r")(?:个|家|所|座|条|项|处|名|位|套|户|张|辆|台|件|枚|部)?([\u4e00-\u9fff]{2,8})")
 _VAGUE_HEADS = {"地方", "东西", "事情", "方面", "情况", "项目", "人"}
 
 
 def counted_thing(question: str) -> str:
     """What a how-many question counts: the noun right after '多少' ('多少商户' -> 商户), or the head after
-    its description ('多少个吃饭的地方' -> 地方); '' when that is no noun or says nothing ('地方')."""
+    its description ('多少个歇脚的地方' -> 地方); '' when that is no noun or says nothing ('地方')."""
     m = _COUNT_OF.search(squash(question))
     if not m:
         return ""
@@ -168,7 +168,7 @@ _HOW_MANY = re.compile(r"(?<![哪第])(?:多少|几(?=[个所家项条座处名�
 
 
 def no_figure(question: str, text: str) -> bool:
-    """A question asking how many or how much ('一共安排了多少财政补贴资金') whose answer states no figure with
+    """A question asking how many or how much ('拿出多少财政资金') whose answer states no figure with
     a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
     if not _HOW_MANY.search(question):
         return False

@@ -1,5 +1,5 @@
-"""A place the question names only by what the documents call it ('定位为“现代化临港新城”的县市'):
-resolved in code to the place the documents' sentence gives that title ('…、高密市现代化临港新城、…'),
+"""A place the question names only by what the documents call it ('被称为“现代化港口新城”的地方'):
+resolved in code to the place the documents' sentence gives that title ('…、海阳市现代化港口新城、…'),
 so that retrieval and the model are asked about the place itself, and the sentence that names it is
 cited. The first hop of such a question is then not left to a 1.5B model, which picks a neighbour in the
 list."""
@@ -22,7 +22,7 @@ class Bridge:
     place: str
     question: str  # the question with the place written in
     passage: Passage  # the chunk whose sentence gives the place its title
-    said: str  # for the user: '“现代化临港新城”指高密市'
+    said: str  # for the user: '“现代化港口新城”指海阳市'
 
 
 def resolve(question: str, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Bridge | None:

@@ -19,7 +19,7 @@ import jieba.posseg as pseg
 from rag.grounding.binding import unnamed
 from rag.prompting import REFUSAL
 from rag.types import Answer
-from rag.vocabulary import PLAN_WORD, concepts_of
+from rag.vocabulary import AMOUNT_ASKED, PLAN_WORD, alternation, concepts_of
 
 MAX_PARTS = 4
 _CONJ_ORDER = ("、", "和", "以及", "及", "与")  # 与 last: it often sits inside a title (速度与激情)
@@ -140,9 +140,9 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
     if concepts_of(first) and concepts_of(first) == concepts_of(last):
         return []  # two words for one kind of section (困难和问题): one list is asked
     shared = b[len(last):] + "".join(tokens[end:])
-    shared = re.sub(r"分别|各自|各(?=多少|几|是|为|有)", "", shared)
+    shared = re.sub(r"分别|各自|各(?=" + alternation(AMOUNT_ASKED) + "|是|为|有)", "", shared)
     if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or re.search(r"总数|总量|总计|合计", shared + b):
-        return []  # verbs joined (新盖、翻修了几所), a new sentence follows, or the total of both is asked
+        return []  # verbs joined (新建、改扩建了多少座), a new sentence follows, or the total of both is asked
     if not shared.strip("？?。 ") and not prefix.strip():
         return []  # nothing said of them: 「A和B」 alone is one thing
     middle = ["".join(item) for item in items[:-1]]
@@ -166,7 +166,7 @@ def _conjuncts(a: list[str], b: list[str], strong: bool) -> tuple[str, str]:
         if len(b) == 1 and len(a) > 1 and _ATTRIBUTE.search(a[-1]):  # '国葬时间'/'地点'
             return a[-1], b[0]
         return "".join(a), "".join(b)  # '研发投入'/'高新技术企业数'
-    return _closest(_suffixes(a), ["".join(b)] if strong else _prefixes(b))  # '高密市、…和淄博高新区的'
+    return _closest(_suffixes(a), ["".join(b)] if strong else _prefixes(b))  # '莱西市、…和青岛高新区的'
 
 
 def _same_end(x: str, y: str) -> bool:

@@ -14,13 +14,13 @@ from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import BOUND_BEFORE, PLAN_WORD
+from rag.vocabulary import ASSERTING_WORDS, BOUND_BEFORE, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, alternation
 
-_UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
-_DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
+_UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
+_DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
-_ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
+_ASSERTED = re.compile(r"(?:" + alternation(ASSERTING_WORDS) + r")\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
 # '高于全国平均水平' compares with the whole country, it is no title the country gave
@@ -50,8 +50,8 @@ MAX_QUOTE = 30  # characters of the documents' clause quoted in a correction
 
 
 def quoted_clause(needle: str, chunk: Chunk) -> str:
-    """The documents' own words around a figure, quoted ('“连续14年获评全国生猪调出大县”' rather than a bare
-    '14年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
+    """The documents' own words around a figure, quoted ('“连续8年获评全省县域经济十强”' rather than a bare
+    '8年'); a short opening clause ('到2025年') is kept with it; the needle alone when the clause is long."""
     clauses = _CLAUSE.findall(squash(chunk.text))
     for i, clause in enumerate(clauses):
         if needle in clause:
@@ -93,8 +93,8 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     text = squash(frame.question)
     for number, unit in frame.given:
         at = text.find(number)
-        asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '平度2020年GDP是510.3亿元…' -> '…是多少？'
-        asked = re.sub(r"(?:已经|已|突破|超过|达到|高达|是|为|有)+(?=是多少？$)", "", asked)
+        asked = text[:at].rstrip("约近了") + "是多少？" if at > 0 else ""  # '莱西2020年GDP是300.5亿元…' -> '…是多少？'
+        asked = re.sub(r"(?:" + alternation(ASSERTING_WORDS) + r")+(?=是多少？$)", "", asked)
         correction = _misattributed(f"{number}{unit}", f"{number}{unit}", frame, profile, chunks)
         if correction:
             correction.question = asked
@@ -144,7 +144,7 @@ _RANK = re.compile(rf"({_SCOPE})的?({_FIRST})([\u4e00-\u9fff]{{2,8}}?)(?=[有�
 
 
 def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """'全国第一家民营银行' when the place's documents say '全省首家民营银行': a first within another scope."""
+    """'全国第一家X' when the place's documents say '全省首家X': a first within another scope."""
     claim = _RANK.search(squash(frame.question))
     if not claim:
         return None
@@ -156,7 +156,7 @@ def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[C
         return None
     chunk, m = found[0]
     text = squash(frame.question)  # what else it asks, about the thing as the documents describe it
-    asked = text.replace(claim.group(0), m.group(0)) if re.search(r"什么|哪|怎|如何|为什么|为何|多少", text) else ""
+    asked = text.replace(claim.group(0), m.group(0)) if any(w in text for w in QUESTION_WORDS) else ""
     return Correction(f"{PREMISE_MARK}文档中说的是“{m.group(0)}”[1]，不是“{claim.group(1)}{claim.group(2)}”。",
                       [Passage(chunk, 1.0)], asked)
 
@@ -197,7 +197,7 @@ _SECTOR_NAMES = ("一产", "二产", "服务业")  # short names: the documents 
 
 
 def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
-    """'二产占比在三次产业里最高' where the place's ratio of the three industries says another is."""
+    """'一产占比在三次产业中最大' where the place's ratio of the three industries says another is."""
     term = measure(frame)
     index = sector(term) if term and _HIGHEST.search(frame.question) else None
     place = profile.most_specific(frame.places)

@@ -115,7 +115,7 @@ def table_indicators(text: str) -> set[str]:
 
 
 def target_indicators(text: str) -> set[str]:
-    """What target sentences put a figure on: '…,美丽乡村示范村总数达到225个' -> 美丽乡村示范村总数."""
+    """What target sentences put a figure on: '…,特色小镇总数达到12个' -> 特色小镇总数."""
     found = set()
     for m in _TARGET_VERB.finditer(text):
         name = _CLAUSE_CUT.sub("", m.group(1)).strip("“”\"()（） ")

@@ -12,20 +12,19 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, DECLINE_WORDS,
-                            INCREASE_WORDS, PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS,
-                            plan_number, plan_years)
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, AMOUNT_ASKED, ASKING_PREFIXES, ASSERTING_WORDS, COMPARED_WITH,
+                            DECLINE_WORDS, FALL_VERBS, INCREASE_WORDS, MEASURE_HEADS, PLAN_NAME, PLAN_WORD, RATE_CUES,
+                            RELATIVE_YEARS, RISE_VERBS, alternation, plan_number, plan_years, unit_pattern)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
-_METRIC = re.compile(
-    r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|占比|比例|强度|收入|面积|密度|寿命|指数|人口|人数|天数|户数|次数|规模|余额|工资|价格?|"
-    r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价|系数|依存度|满意度|集中度)$"
-)
+# the heads of measure names (rag/vocabulary.py) and the short heads people type ('票价', '排放'); a structure
+# ('三次产业结构') is not one figure a question's sides can each be asked for, so it is no measured term here
+_METRIC = re.compile(r"(?:" + alternation([h for h in MEASURE_HEADS if h != "结构"] + ["价", "票价", "门票", "排放"]) + ")$")
 _CHANGE_VERBS = set(INCREASE_WORDS + DECLINE_WORDS)
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
 GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
-_UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
+_UNIT = r"(?:" + unit_pattern() + ")"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
 _QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,30})[”\"》」]")
 _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "怎样", "如何", "是否", "有没有", "几", "哪", "是", "的",
@@ -33,23 +32,24 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "分别", "各", "目标", "计划", "规划", "期间", "末", "年", "年底", "目前", "现在", "当前", "今年",
                    "哪一年", "哪年", "一年", "谁", "提前", "完成", "实际", "现任", "预计", "大约", "左右",
                    "多大", "多高", "多长", "多远", "多少钱", "几成", "所占", "占到",
-                   # what a question asserts of the measure: '城镇化率已经超过90%'
-                   "已经", "已", "超过", "突破", "达到", "高达", "不到", "低于", "做到", "还有", "下一步",
+                   # what a question asserts of the measure: '森林覆盖率已经超过30%'
+                   *ASSERTING_WORDS, "不到", "低于", "做到", "还有", "下一步",
                    # when and over what area, not what: '十三五结束时全市生产总值'
                    "结束", "结束时", "时", "时候", "全市", "全区", "全县", "全省", "全国",
                    # how sides compare: '城镇化率更高' measures 城镇化率
                    "更", "最", "更高", "更大", "更多", "更快", "更低", "更少", "更小", "最高", "最大", "最多", "最低", "最少", "最小",
                    # how a measure changed: '城镇化率提高了多少' measures 城镇化率
-                   "提高", "提升", "增加", "增长", "上升", "下降", "减少", "降低",
+                   *RISE_VERBS, *FALL_VERBS,
                    # generic heads and table words: '…数量', '基期值' say how, not what, is measured
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
+_AMOUNT, _CHANGE = alternation(AMOUNT_ASKED), alternation(RISE_VERBS + FALL_VERBS)  # '多少|几', '增长|…|下降|…'
 _KINDS = [
     ("sum", re.compile(r"合计|总共|一共|加起来|之和|总和|加在一起")),
     ("ratio", re.compile(r"几倍|多少倍|倍数")),
     ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
     ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
-                              r"(?:增加|提高|提升|增长|减少|降低|下降)(?:了)?多少|(?:增加|提高|减少)(?:了)?几|(?<![差])[多少]了(?:多少|几)")),
+                              rf"(?:{_CHANGE})(?:了)?(?:{_AMOUNT})|(?<![差])[多少]了(?:{_AMOUNT})")),
     ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
                               r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
                               r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
@@ -72,8 +72,8 @@ _AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|�
                          r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
 _QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
 _HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
-_QUANTITY = re.compile(r"多少|几|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
-_DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|变差|恶化|少了\d")  # '比“十二五”末少了100天'
+_QUANTITY = re.compile(_AMOUNT + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
+_DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比上年少了20天'
 
 
 @dataclass
@@ -99,7 +99,7 @@ class QuestionFrame:
         by_year = len(self.years) >= 2 and self.kind in ARITHMETIC | {"each"}
         if len(self.places) >= 2 and not (by_year and self.kind != "each" and self.kind != "comparison"):
             return self.places
-        if by_year:  # '潍坊方案要求高密2025年比2020年增加多少': the years are the sides
+        if by_year:  # '青岛方案要求莱西2025年比2020年增加多少': the years are the sides
             return [f"{y}年" for y in self.years]
         return []
 
@@ -234,7 +234,7 @@ class QuestionReader:
                 continue
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
                     or word in RELATIVE_YEARS \
-                    or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区服务业比重更高': 地区 is asked, not measured
+                    or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区森林覆盖率更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
                 if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
@@ -290,18 +290,18 @@ class QuestionReader:
                 and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
             frame.kind = "each" if each else "fact"  # '去年增长了多少': a rate the documents state, not a sum
         if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
-            frame.kind = "fact"  # '公园一共有多少个': the total the documents state, nothing to add up
+            frame.kind = "fact"  # '口袋公园一共建了多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
         if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
             frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
-        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(r"多少|几", text):
-            frame.kind = "each"  # '2020年是多少？“十四五”末要达到多少？': one figure per year
+        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(_AMOUNT, text):
+            frame.kind = "each"  # '2020年达到了多少，2025年要提高到多少': one figure per year
         frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
         return frame
 
     def _clauses(self, text: str) -> list[tuple[str, list[str]]]:
-        """'高密2020年GDP是多少？潍坊方案要求高密2025年达到多少？': two questions about different places."""
+        """'莱西2020年GDP是多少？青岛方案要求莱西2025年达到多少？': two questions about different places."""
         parts = [p for p in re.split(r"(?<=[？?])", text) if p.strip("？? ")]
         if len(parts) < 2:
             return []

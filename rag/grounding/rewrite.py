@@ -1,5 +1,5 @@
-"""Everyday questions in the documents' words: '上了年头的老楼院子修整了多少个' retrieves nothing about
-'老旧小区改造', because neither the lexical nor the small dense index links the two. A question with
+"""Everyday questions in the documents' words: '老楼装了多少部电梯' retrieves nothing about
+'既有住宅加装电梯', because neither the lexical nor the small dense index links the two. A question with
 several content words that the indexed corpus never uses is rewritten once by the model into planning
 language; retrieval then uses both wordings. Questions in the documents' own words are not touched (no
 model call, no delay)."""
