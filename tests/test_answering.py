@@ -200,9 +200,6 @@ def test_a_years_rate_asked_as_growth_rate_is_read_from_the_figure_index(pipe):
     assert answer.route == "figure" and "5.1%" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="verdict._claim takes the relation only from a word before the figure; "
-                   "a bound after it ('在1万亿元以上吗', Quantity.bound '>=') is read as 'about equal', so 9800亿元 "
-                   "counts as about 1万亿元 and the answer is 是")
 def test_a_yes_no_question_with_a_bound_after_the_figure_is_verified(pipe):
     answer = pipe.ask("甘肃2025年地区生产总值在1万亿元以上吗？")
     assert answer.route == "verdict" and answer.text.startswith("不是")

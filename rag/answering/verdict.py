@@ -38,7 +38,7 @@ def _claim(question: str):
         return None, "", ""
     claim = found[0]
     before = question[max(0, claim.start - 4): claim.start]
-    word, relation = next(((w, rel) for w, rel in _RELATIONS if before.endswith(w)), ("", "~"))
+    word, relation = next(((w, rel) for w, rel in _RELATIONS if before.endswith(w)), ("", claim.bound or "~"))  # '…以上吗'
     if claim.direction:  # '增长了5.4%': the claim is the rise as much as the figure
         lead = question[max(0, claim.start - 6):claim.start]
         found = [lead.rfind(w) for w in INCREASE_WORDS + DECLINE_WORDS if w in lead]
