@@ -193,8 +193,6 @@ def test_a_premise_naming_its_measure_before_the_figure_is_corrected(pipe):
     assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="the question reader classes '…增长率是多少' as kind 'growth' (a change "
-                   "between years), which the figure route does not take; '…增速是多少' is kind 'fact' and is answered")
 def test_a_years_rate_asked_as_growth_rate_is_read_from_the_figure_index(pipe):
     answer = pipe.ask("甘肃2025年地区生产总值增长率是多少？")
     assert answer.route == "figure" and "5.1%" in answer.text

@@ -37,12 +37,12 @@ ROUTES: list[Answerer] = [
     Correction(),
     PerUnit(),  # '平均每个…多少': total ÷ count, both from one sentence of the figure index
     GivenChange(),  # the change between two figures the question gives
-    YearChange(),  # '去年…增加了多少': that year's level less the year before's, both from the figure index
     SideBySide(),
     OverList(),
     NamedList(),
     SectionItems(),  # an overview: every item of the section the question names
     FigureRecord(),  # one figure the documents state, read at indexing time
+    YearChange(),  # '去年…增加了多少' no record states: that year's level less the year before's
     PerHead(),  # '人均…' no record states: the total over the resident population of its year
     EveryPlace(),
     Calculation(),

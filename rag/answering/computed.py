@@ -136,13 +136,14 @@ class PerHead:
 
 class YearChange:
     """How much a level changed in one year ('…去年增加了多少'): the records of that year's level and the
-    year before's (a report's '由上年X增加到Y' states both), the difference computed here, both cited."""
+    year before's (a report's '由上年X增加到Y' states both), the difference computed here, both cited. After
+    the figure route: a change the documents state ('增长5%') is theirs to give."""
 
     name = "year_change"
 
     def applies(self, q: Asked) -> bool:
         frame = q.frame
-        return not q.given and frame.kind == "difference" and len(frame.years) == 1 and len(frame.places) <= 1 \
+        return not q.given and frame.kind in ("difference", "fact") and len(frame.years) == 1 and len(frame.places) <= 1 \
             and not frame.given and bool(measure(frame)) and asks_figure(frame.question) \
             and any(w in frame.question for w in INCREASE_WORDS + DECLINE_WORDS)
 

@@ -289,6 +289,8 @@ class QuestionReader:
         if frame.kind == "difference" and len(frame.places) < 2 and len(frame.years) < 2 and not frame.periods \
                 and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
             frame.kind = "each" if each else "fact"  # '去年增长了多少': a rate the documents state, not a sum
+        if frame.kind == "growth" and len(frame.places) < 2 and len(frame.years) < 2 and not frame.periods:
+            frame.kind = "fact"  # '2025年…增长率是多少': the rate the documents state; two levels are not given
         if frame.kind == "sum" and len(frame.places) < 2 and len(frame.years) < 2 and not _ADDENDS.search(text):
             frame.kind = "fact"  # '口袋公园一共建了多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
