@@ -252,8 +252,6 @@ def test_a_yes_no_question_without_a_figure_is_answered_from_the_records(pipe):
     assert pipe.ask("甘肃对今年房价有没有提出目标？").route != "verdict_records"  # no such record
 
 
-@pytest.mark.xfail(strict=True, reason="verdict_records reads a comparison only as 'A比B<word>吗'; "
-                   "'A高于B吗' (the comparison word before B) gives way to the model")
 def test_a_comparison_of_target_and_actual_worded_with_gaoyu_is_answered_from_the_records(pipe):
     answer = pipe.ask("甘肃今年地区生产总值预期增速高于去年实际增速吗？")
     assert answer.route == "verdict_records" and answer.text.startswith("不是")

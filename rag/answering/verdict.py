@@ -258,13 +258,16 @@ def _compared_in_words(question: str, figure) -> bool | None:
 
 
 def _compared(question: str) -> tuple[str, str, str] | None:
-    """'A比B高吗' -> (A, B, '>'): the two things compared and what the question asks of A."""
+    """'A比B高吗' or 'A高于B吗' -> (A, B, '>'): the two things compared and what the question asks of A."""
     at = question.find("比")
-    if at <= 0:
-        return None
-    rest = question[at + 1:]
-    word = next((w for w in sorted(MORE_WORDS + LESS_WORDS, key=len, reverse=True) if w in rest), "")
-    return (question[:at], rest, ">" if word in MORE_WORDS else "<") if word else None
+    if at > 0:
+        rest = question[at + 1:]
+        word = next((w for w in sorted(MORE_WORDS + LESS_WORDS, key=len, reverse=True) if w in rest), "")
+        return (question[:at], rest, ">" if word in MORE_WORDS else "<") if word else None
+    words = sorted((w for w, r in BOUND_BEFORE.items() if r in "<>" and w.endswith("于")), key=len, reverse=True)
+    word = next((w for w in words if 0 < question.find(w)), "")
+    at = question.find(word) if word else -1
+    return (question[:at], question[at + len(word):], BOUND_BEFORE[word]) if word else None
 
 
 class YesNoRecords:
