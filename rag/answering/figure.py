@@ -15,8 +15,8 @@ from rag.grounding.figures import as_of
 from rag.grounding.profile import time_said
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.types import Answer, Event, Passage
-from rag.vocabulary import (AVERAGE_WORDS, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES,
-                            TARGET_CUES, WEAK_TARGET_CUES, canonical_measure, split_unit)
+from rag.vocabulary import (AVERAGE_WORDS, BOUND_AFTER, COORDINATION, ITEM_NUMBER, RANK_QUESTION_WORDS, RATE_CUES,
+                            RATE_SUFFIXES, TARGET_CUES, WEAK_TARGET_CUES, canonical_measure, split_unit)
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
@@ -141,6 +141,12 @@ def dated(figure: Figure, passage: str) -> str:
     return said if not figure.year or said.startswith(str(figure.year)) else time_said(figure.year, passage) + said
 
 
+def _with_unit(text: str, unit: str) -> str:
+    """A table cell's figure with the unit its header gives, before a bound word ('4.5以内' -> '4.5%以内')."""
+    bound = next((w for w in sorted(BOUND_AFTER, key=len, reverse=True) if text.endswith(w)), "")
+    return f"{text[: len(text) - len(bound)]}{unit}{bound}"
+
+
 def sentence_of(figure: Figure, passage: str) -> str:
     """'2020年地区生产总值为300.5亿元' ('…增长6%', '…下降2%' for a rate): the figure as written, with the
     unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
@@ -148,7 +154,7 @@ def sentence_of(figure: Figure, passage: str) -> str:
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
     if figure.average and figure.period:  # a yearly average is the plan period's, not its last year's
         year = f"“{figure.period}”时期"
-    written = figure.text if figure.unit and figure.unit in figure.text else f"{figure.text}{figure.unit}"
+    written = figure.text if figure.unit and figure.unit in figure.text else _with_unit(figure.text, figure.unit)
     verb = "为"
     if figure.role == "rank" and not written.startswith("第"):
         written = f"第{written}"  # '第12位'
