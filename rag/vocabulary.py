@@ -46,6 +46,8 @@ BOUND_BEFORE: dict[str, str] = {
     "不超过": "<=", "不高于": "<=", "不多于": "<=", "最多": "<=",
     "约": "~", "近": "~", "大约": "~", "接近": "~", "将近": "~", "近乎": "~",
 }
+# a threshold crossed: '迈上6万亿元台阶', '连跨5万亿元、6万亿元两个台阶' state a lower bound, not the level
+MILESTONE_WORDS = ("台阶", "大关")
 BOUND_AFTER: dict[str, str] = {
     "以上": ">=", "及以上": ">=", "多": ">", "余": ">", "以下": "<=", "以内": "<=", "之内": "<=",
     "左右": "~", "上下": "~", "前后": "~",
@@ -139,6 +141,8 @@ COUNT_DIMENSIONS = ("count", "people", "households", "visits")
 
 # Administrative places: suffixes, from the largest unit; scope words that mean 'the document's own place'.
 ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "省", "市", "区", "县", "州", "盟", "旗", "镇", "乡")
+# after a place, what lies within it: '高新区内高新技术企业' counts the zone's own firms
+PLACE_LOCATIVES = ("境内", "域内", "内")
 OWN_PLACE_WORDS = ("全省", "全市", "全区", "全县", "全州", "全镇", "我省", "我市", "我区", "我县", "本省", "本市", "本区", "本县",
                    "省内", "市内", "区内", "县内", "全域")
 GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区", "片区", "山区", "街区", "景区", "库区", "港区", "老城区",
