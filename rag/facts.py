@@ -27,7 +27,7 @@ from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, GENERIC_TAILS,
     INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS, MILESTONE_WORDS,
     NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES,
-    TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
+    TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL, VALUE_ADDED,
     WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
     plan_of_year, short_place_forms,
 )
@@ -813,12 +813,16 @@ def _in_order(short: str, long: str) -> bool:
 
 
 def _share_of(measure: str) -> str | None:
-    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X); None for a measure that is no share."""
+    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X; '三次产业结构比例' -> 三次产业);
+    None for a measure that is no share. An industry's share of the economy is its value added's:
+    'X产业占GDP比重' and 'X产业增加值占…比重' measure one thing."""
     if "占" in measure:
-        return measure[:measure.index("占")]
-    ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
-    stem = measure[:-len(ending)] if ending else None
-    return stem[:-2] if stem and stem.endswith("结构") else stem  # '三次产业结构比例' is '三次产业结构'''s
+        stem = measure[:measure.index("占")]
+    else:
+        ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
+        stem = measure[:-len(ending)] if ending else None
+        stem = stem[:-2] if stem and stem.endswith("结构") else stem
+    return stem[:-len(VALUE_ADDED)] if stem and stem.endswith(VALUE_ADDED) and len(stem) > len(VALUE_ADDED) + 1 else stem
 
 
 def lexical_similarity(query: str, phrase: str) -> float:

@@ -264,6 +264,10 @@ MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "�
                  "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值", "结构")
 # The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
 SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
+VALUE_ADDED = "增加值"  # what an industry's share of GDP is the share of
+INDUSTRY_STRUCTURE_WORDS = ("三次产业", "产业结构")  # a sentence giving the three sectors' ratio names it so
+# how documents say a number of things was added, not how many there are ('新培植高新技术企业77家')
+ADDED_WORDS = ("新增", "新培植", "新培育", "新引进", "新建", "新认定", "增加")
 # Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
 MEASURE_MODIFIERS = ("人均", "年均", "单位", "每", "亩均", "地均")
 

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import place_base_year
-from rag.grounding.lookup import SECTORS, industry_ratio, sector
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
+from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import PLAN_WORD
+from rag.vocabulary import PLAN_WORD, SECTORS
 
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
@@ -195,9 +195,9 @@ def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     top = max(range(3), key=lambda i: float(shares[i]))
     if top == index:
         return None
-    asked = SECTORS[index].search(frame.question)
+    asked = next((w for w in SECTORS[index] if w in frame.question), "")
     return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是第{'一二三'[top]}项"
-                      f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked.group(0) if asked else _SECTOR_NAMES[index]}”。",
+                      f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked or _SECTOR_NAMES[index]}”。",
                       [pool[number - 1]])
 
 
