@@ -24,12 +24,12 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, GENERIC_TAILS,
-    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS, MILESTONE_WORDS,
-    NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES,
-    TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL, VALUE_ADDED,
-    WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
-    plan_of_year, short_place_forms,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COMPARED_WITH, COUNT_DIMENSIONS, DECLINE_WORDS,
+    GENERIC_TAILS, INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS,
+    MILESTONE_WORDS, NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
+    RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS,
+    TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL, VALUE_ADDED, WEAK_TARGET_CUES, canonical_measure,
+    dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year, short_place_forms,
 )
 
 
@@ -64,6 +64,7 @@ class Figure:
     parts: list[float] | None = None  # a ratio's terms
     offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
     average: bool = False  # a yearly average over a span ('年均增长6%'), not the year's own figure
+    since: int | None = None  # the year a change is counted from: '较“十二五”末减少75万吨' -> 2015
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -552,7 +553,16 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     if average and not period and year:
         period = plan_name(plan_of_year(year))
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
-            "role": _role(q, measure, status, before), "average": average}
+            "role": _role(q, measure, status, before), "average": average,
+            "since": _since(clause) if q.compared else None}
+
+
+def _since(clause: str) -> int | None:
+    """The year a change is stated against ('较“十二五”末减少75万吨' -> 2015, '比2020年增长' -> 2020): the one
+    written after the last comparing word of its clause."""
+    at = max(clause.rfind(w) for w in COMPARED_WITH)
+    written = _years_before(clause[at:]) if at >= 0 else []
+    return written[0][1] if written else None
 
 
 class _ChunkFinder:
@@ -582,7 +592,7 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
         page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False),
+        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False), since=fields_.get("since"),
     )
 
 
@@ -651,7 +661,7 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
         figure = _record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start)
         if not figure.bound and any(w in sentence[q.end:_clause_end(sentence, q.end)] for w in MILESTONE_WORDS):
-            figure.bound = ">="  # '迈上6万亿元台阶': a threshold crossed, the level itself is stated elsewhere
+            figure.bound = ">="  # '迈上5万亿元台阶': a threshold crossed, the level itself is stated elsewhere
         out.append(figure)
     return _distributed(out) if "分别" in sentence else out
 
@@ -822,7 +832,8 @@ def _share_of(measure: str) -> str | None:
         ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
         stem = measure[:-len(ending)] if ending else None
         stem = stem[:-2] if stem and stem.endswith("结构") else stem
-    return stem[:-len(VALUE_ADDED)] if stem and stem.endswith(VALUE_ADDED) and len(stem) > len(VALUE_ADDED) + 1 else stem
+    valued = stem and stem.endswith(VALUE_ADDED) and len(stem) > len(VALUE_ADDED) + 1
+    return stem[:-len(VALUE_ADDED)] if valued else stem
 
 
 def lexical_similarity(query: str, phrase: str) -> float:

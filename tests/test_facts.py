@@ -307,3 +307,11 @@ def test_a_plan_reviews_from_the_start_of_the_period_its_to_value_ends():
             "调整为2020年的9.8:35.4:54.8。\n")
     before, after = _figures(text, "某县国民经济和社会发展第十四个五年规划")
     assert (before.year, after.year) == (2015, 2020) and before.parts == [12.1, 40.2, 47.7]
+
+
+def test_a_change_records_the_year_it_is_counted_from():
+    text = ("某县国民经济和社会发展第十四个五年规划\n第一章 发展基础\n煤炭消费总量下降到254万吨，较“十二五”末减少75万吨，"
+            "空气质量优良天数比2018年增加30天。\n")
+    level, change, days = _figures(text, "某县国民经济和社会发展第十四个五年规划")
+    assert (level.since, level.value) == (None, 254) and (change.since, change.value, change.role) == (2015, -75, "change")
+    assert days.since == 2018

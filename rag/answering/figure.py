@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
 from rag.facts import Figure, same_place
+from rag.grounding import arithmetic
 from rag.grounding.decomposition import Side, current_year, increment_asked, side_year, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.question import QuestionFrame, asks_figure, measure
@@ -41,9 +42,10 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
     question says so), as a level or a rate of change ('增长多少', '增速'), a rank, and a year's own figure
     or a yearly average over a span ('年均增长'); `frame`: the (sub-)question whose words say so, by default
     the question's; `status`: 'target', 'actual' or '' (any), by default as the question's words say.
-    `place`: with `docs`, also the records another document states of that place (潍坊's plan lists 高密's
-    target). `said`: the question's words; a record whose measure is the asked one qualified only by words
-    the question says ('新材料产业营业收入' for '…新材料产业…营业收入…') is taken at a lower match."""
+    `place`: with `docs`, also the records another document states of that place (a city's plan lists its
+    counties' targets: '…青山市GDP达到500亿元左右，白水县达到260亿元左右'). `said`: the question's words; a
+    record whose measure is the asked one qualified only by words the question says ('氢能产业营业收入' for
+    '…氢能产业…营业收入…') is taken at a lower match."""
     profile, frame = q.pipe.reader.profile, frame or q.frame
     years = as_of(frame, profile).years if years is None else years
     place = place if docs else profile.most_specific(frame.places)  # also stated of it in another's document
@@ -80,8 +82,8 @@ def _qualified(figure: Figure, term: str, said: str) -> bool:
 
 def most_said(found: list[Figure], said: str) -> Figure | None:
     """The one figure the records agree on; when they disagree, the one the records whose measures say
-    least beyond the question's words agree on ('“四新”经济增加值占…比重' over '海洋经济增加值占…比重' when the
-    question says 四新)."""
+    least beyond the question's words agree on ('氢能产业营业收入' over '纺织产业营业收入' when the question
+    says 氢能)."""
     figure = agreed(found)
     if figure is not None or not found:
         return figure
@@ -127,27 +129,29 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     disagree. A side asking no year and nothing planned whose records disagree asks the year its plan
     reports as reached."""
     year, term = side_year(side, frame), measure(frame)
-    figure, said = _side_record(q, side, frame, term, year) if term else (None, "")
+    figure, said, calculation = _side_record(q, side, frame, term, year) if term else (None, "", "")
     if figure is None and term and year is None:
         now = current_year(side, frame, q.pipe.reader.profile)
-        figure, said = _side_record(q, side, frame, term, now) if now else (None, "")
+        figure, said, calculation = _side_record(q, side, frame, term, now) if now else (None, "", "")
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None
     text = said or _sentence(figure, cited[0].chunk.text)
-    answer = Answer(question=with_years(side.question, [figure.year] if figure.year else []),
-                    text=f"{text}[1]。", passages=cited, looked_up=True)
+    dated = year if calculation else figure.year  # a derived figure is of the year asked, not its record's
+    answer = Answer(question=with_years(side.question, [dated] if dated else []), text=f"{text}[1]。", passages=cited,
+                    looked_up=True, calculation=calculation)
     attach_citations(answer).question = side.question
     return answer
 
 
-def _side_record(q: Asked, side: Side, frame: QuestionFrame, term: str, year: int | None) -> tuple[Figure | None, str]:
-    """The one record answering the side for `year` (None: any), and how the answer says it when not as
-    the record writes it."""
+def _side_record(q: Asked, side: Side, frame: QuestionFrame, term: str,
+                 year: int | None) -> tuple[Figure | None, str, str]:
+    """The one record answering the side for `year` (None: any), how the answer says it when not as the
+    record writes it, and the calculation when its figure is derived from the record."""
     own = set(q.pipe.reader.profile.docs_of(side.place)) if side.place else set()
     docs = own or set(side.doc_ids or ())
     if not docs:
-        return None, ""
+        return None, "", ""
     levels = frame.kind in CHANGE_FROM_LEVELS  # '提高了几个百分点': the change is computed from two levels
     earlier = len(frame.years) > 1 and year == min(frame.years)  # an earlier year asks what was, not a target
     target = "target" if any(w in side.question for w in _TARGET_WORDS) and not earlier else ""
@@ -155,7 +159,9 @@ def _side_record(q: Asked, side: Side, frame: QuestionFrame, term: str, year: in
                place=side.place, said=side.question)
     added = increment_asked(side.question, term)  # '新增了多少家': the records of what was added, not the total
     figure = most_said(_added(q, term, ask) if added else candidates(q, term, **ask), side.question)
-    return (figure, "") if figure is not None or added else _sector_share(q, term, ask)
+    if figure is not None or added:
+        return figure, "", ""
+    return _sector_share(q, term, ask) or _from_change(q, term, ask) or (None, "", "")
 
 
 def _added(q: Asked, term: str, ask: dict) -> list[Figure]:
@@ -169,23 +175,39 @@ def _added(q: Asked, term: str, ask: dict) -> list[Figure]:
     return list(found.values())
 
 
-def _sector_share(q: Asked, term: str, ask: dict) -> tuple[Figure | None, str]:
+def _sector_share(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | None:
     """One industry's share read from the ratio of the three industries the place's documents give for the
-    year ('三次产业比例为9.5:32.6:57.9' answers '服务业占比'), and how the answer says it."""
+    year ('三次产业比例为9.8:35.4:54.8' answers '服务业占比'), and how the answer says it."""
     index, years, docs, place = sector(term), ask["years"], ask["docs"], ask["place"]
     if index is None or not years:
-        return None, ""
+        return None
     allowed = None if q.doc_ids is None else set(q.doc_ids)
     ratios = [f for f in q.pipe.evidence.figures.figures
               if f.parts and len(f.parts) == 3 and f.year in years and (allowed is None or f.doc_id in allowed)
               and (f.doc_id in docs or place and same_place(place, f.subject))
               and any(w in f.sentence for w in INDUSTRY_STRUCTURE_WORDS)]
     if not ratios or len({f.parts[index] for f in ratios}) != 1:
-        return None, ""
+        return None
     ratio = ratios[0]
     written = re.split(r"\s*[:：∶]\s*", ratio.text.strip())
     share = written[index] if len(written) == 3 else f"{ratio.parts[index]:g}"  # as written: '62.0'
-    return ratio, f"{ratio.year}年三次产业比例为{ratio.text.replace(' ', '')}，{term}为{share}%"
+    return ratio, f"{ratio.year}年三次产业比例为{ratio.text.replace(' ', '')}，{term}为{share}%", ""
+
+
+def _from_change(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | None:
+    """A level the documents give only through a later one and the change since ('煤炭消费总量下降到254万吨，
+    较“十二五”末减少75万吨' asked for 2015: 254+75=329), the calculation shown."""
+    year = ask["years"][0] if ask["years"] else None
+    changes = [c for c in candidates(q, term, **(ask | dict(years=[], rate=True, status=""))) if year and c.since == year]
+    for change in changes:
+        level = next((f for f in candidates(q, term, **(ask | dict(years=[change.year], rate=False, status="")))
+                      if f.sentence == change.sentence and f.unit == change.unit and f.role not in _CHANGES), None)
+        if level is None:
+            continue
+        was, step = arithmetic.fmt(level.value), arithmetic.fmt(abs(change.value))
+        value, shown = arithmetic.total([was, step]) if change.value < 0 else arithmetic.difference(was, step)
+        return level, f"{year}年{level.measure}为{arithmetic.fmt(value)}{level.unit}（{shown}）", shown
+    return None
 
 
 def stated(figure: Figure, passage: str) -> str:

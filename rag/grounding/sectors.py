@@ -1,5 +1,5 @@
-"""The three industries' shares as planning documents write them: one ratio, '三次产业比例由11.6:38:50.4调整为
-2020年的9.5:32.6:57.9' (standard statistical terms: 服务业 is the third industry). A question asking one
+"""The three industries' shares as planning documents write them: one ratio, '三次产业比例由12.1:40.2:47.7调整为
+2020年的9.8:35.4:54.8' (standard statistical terms: 服务业 is the third industry). A question asking one
 industry's share ('服务业占比', '第二产业比重') is answered from that ratio."""
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def _triples(sentence: str, context: set[int]) -> list[tuple[re.Match[str], set[
     return found
 
 
-def industry_ratio(passages: list[Passage], year: int, own_docs: set[str] | None = None) -> tuple[tuple[str, ...], int] | None:
+def industry_ratio(passages: list[Passage], year: int,
+                   own_docs: set[str] | None = None) -> tuple[tuple[str, ...], int] | None:
     """The documents' ratio of the three industries for `year` ('9.5', '32.6', '57.9') and its passage (1-based)."""
     for number, passage in enumerate(passages, start=1):
         if own_docs is not None and passage.chunk.doc_id not in own_docs:
