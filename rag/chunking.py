@@ -11,6 +11,9 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.types import Chunk, Document
 
+# what a chunk holds changed (reading, titles, splitting): an index built before is re-read and re-embedded
+# (2: a title that is only its genre carries its occasion, rag.formats.base._with_occasion)
+VERSION = 2
 _NUM = "一二三四五六七八九十百零〇"
 HEADING_LEVELS = [
     re.compile(rf"^第[{_NUM}\d]+篇"),

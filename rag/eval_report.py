@@ -50,6 +50,7 @@ def _overall_table(report: dict) -> list[str]:
         f"| 无法回答题的拒答率 (`unanswerable_refused`) | {_fmt(o['unanswerable_refused'])} |",
         f"| 可回答题的误拒率 (`answerable_refused`) | {_fmt(o['answerable_refused'])} |",
         f"| 陈述了所引段落中没有的数字的回答数（目标 0）(`figures_not_in_cited`) | {_fmt(o.get('figures_not_in_cited'))} |",
+        f"| 摘录延迟 p50 (s) | {_fmt(o.get('excerpt_p50'), 2)} |",
         f"| 首字延迟 p50 / p95 (s) | {_fmt(o['first_token_p50'], 2)} / {_fmt(o['first_token_p95'], 2)} |",
         f"| 总延迟 p50 / p95 (s) | {_fmt(o['total_p50'], 2)} / {_fmt(o['total_p95'], 2)} |",
         f"| 题数 / 出错 | {o['n']} / {o['errors']} |",

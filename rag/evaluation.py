@@ -347,6 +347,7 @@ def run_question(pipeline: QAPipeline, item: EvalItem, scorer: FaithfulnessScore
         "cited_quotes": [c.quote for c in answer.citations],
         "recall_at_k": recall,
         "reciprocal_rank": rr,
+        "excerpt": answer.timings.get("excerpt"),  # the first useful content the page shows
         "first_token": answer.timings.get("first_token"),
         "total": answer.timings.get("total"),
     } | answer_scores(item, answer) | faithfulness_scores(answer, scorer)
@@ -385,6 +386,7 @@ def aggregate(rows: list[dict]) -> dict:
         "citation_recall": _mean(col("citation_recall")),
         # answers stating a figure absent from what they cite (target 0)
         "figures_not_in_cited": sum(bool(r.get("figures_not_in_cited")) for r in rows),
+        "excerpt_p50": _percentile(col("excerpt"), 50),
         "first_token_p50": _percentile(col("first_token"), 50),
         "first_token_p95": _percentile(col("first_token"), 95),
         "total_p50": _percentile(col("total"), 50),

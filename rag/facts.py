@@ -26,7 +26,7 @@ from rag.types import Chunk, Document
 from rag.vocabulary import (
     ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COMPARED_WITH, COUNT_DIMENSIONS, DECLINE_WORDS,
     GENERIC_TAILS, INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS,
-    MILESTONE_WORDS, NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD,
+    MILESTONE_WORDS, NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RATE_SUFFIXES,
     RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS,
     TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL, VALUE_ADDED, WEAK_TARGET_CUES, canonical_measure,
     dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year, short_place_forms,
@@ -724,22 +724,23 @@ def _cells(row: str) -> list[tuple[int, str]]:
     return out
 
 
-def _table_columns(header: list[str]) -> tuple[int | None, dict[int, tuple[int | None, bool]]]:
-    """The measure column and the value columns: index -> (year, is a rate over the period)."""
+def _table_columns(header: list[str]) -> tuple[int | None, dict[int, tuple[int | None, str]]]:
+    """The measure column and the value columns: index -> (year, '' or what the column gives over the
+    period: 'average' for a yearly average ('年均增速'), 'rate' for another change ('累计'))."""
     measure = next((i for i, c in enumerate(header) if c.replace(" ", "") in TABLE_MEASURE_HEADERS), None)
     values: dict[int, tuple[int | None, bool]] = {}
     for i, cell in enumerate(header):
         m = _YEAR_WORD.search(_years_as_digits(cell)) or re.fullmatch(r"((?:19|20)\d{2})", cell.strip())
         if m:
-            values[i] = (int(m.group(1)), False)
+            values[i] = (int(m.group(1)), "")
         elif cell.replace(" ", "").startswith(TABLE_RATE_HEADERS):
-            values[i] = (None, True)
+            values[i] = (None, "average" if cell.replace(" ", "").startswith(AVERAGE_WORDS) else "rate")
     if measure is None:
         measure = next((i for i, c in enumerate(header) if i not in values and c.replace(" ", "") not in TABLE_NON_MEASURES), None)
     return measure, values
 
 
-def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at: int, column: tuple[int | None, bool],
+def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at: int, column: tuple[int | None, str],
                        row: str, offset: int) -> Figure | None:
     quantities = find_quantities(cell.strip("[]【】"))
     if len(quantities) != 1 or cell in TABLE_EMPTY_CELLS:
@@ -755,7 +756,8 @@ def _table_cell_figure(ctx: _DocContext, chunk: Chunk, name: str, cell: str, at:
     status = "base" if year is not None and year == base else "target" if year is None or ctx.year is None or year >= ctx.year else "actual"
     fields_ = {"measure": measure, "subject": ctx.subject, "year": year if year is not None else target,
                "period": plan_name(plan_of_year(target)) if rate and target else "", "status": status,
-               "role": "rate" if rate and unit in ("%", "") else _role(q, measure, status, "")}
+               "role": "rate" if (rate or measure.endswith(RATE_SUFFIXES)) and unit in ("%", "") else _role(q, measure, status, ""),
+               "average": rate == "average"}  # a row named '…增长速度' holds rates in every column
     return _record(q, fields_, ctx.document, chunk, at, row, offset)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag import derived
-from rag.chunking import chunk_document
+from rag.chunking import VERSION as CHUNKS_VERSION, chunk_document
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexStateError, InputError, os_reason
@@ -58,7 +58,13 @@ def _check_unique(doc: Document, rel: str, seen: dict[str, str], docs: dict[str,
 
 
 def _chunker(settings: Settings) -> dict:
-    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap}
+    return {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKS_VERSION}
+
+
+def read_differently(manifest: dict, settings: Settings) -> bool:
+    """The index was cut by another chunker (sizes, or a version that read or split documents otherwise):
+    its chunks are not what this version would make of the same files."""
+    return manifest.get("chunker") != _chunker(settings)
 
 
 def _compatible(manifest: dict, settings: Settings, embedder_name: str) -> bool:

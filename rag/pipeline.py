@@ -3,6 +3,7 @@ question to the first answer path that takes it (rag.answering.ROUTES)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -25,13 +26,15 @@ from rag.grounding.question import ARITHMETIC, QuestionFrame, QuestionReader
 from rag.grounding.rewrite import MAX_TOKENS as REWRITE_TOKENS
 from rag.grounding.rewrite import clean, needs_rewrite, rewrite_messages
 from rag.grounding.scope import ScopedRetriever
-from rag.indexing import IndexReport, build_index
+from rag.indexing import IndexReport, build_index, read_differently
 from rag.llm import Generator, load_generator
 from rag.prompting import build_messages
 from rag.retrieval import Retriever
 from rag.sections import SectionIndex
 from rag.store import current_version, load_index
 from rag.types import Answer, Event, Passage
+
+log = logging.getLogger(__name__)
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -108,12 +111,16 @@ class QAPipeline:
         return report
 
     def ensure_index(self) -> IndexReport | None:
-        """Build the index on first use; an existing index is used as it is."""
+        """Build the index on first use; an existing index is used as it is, unless this version reads or
+        cuts documents otherwise (then it is rebuilt: answers would cite chunks this version never makes)."""
         try:
-            self.retriever
-            return None
+            retriever = self.retriever
         except IndexStateError:
             return self.index()
+        if not read_differently(retriever.stored.manifest, self.settings):
+            return None
+        log.warning("索引是旧版本按另一种方式读取和切分文档建成的，正在重建（需要几分钟）")
+        return self.index()
 
     def retrieve(self, question: str, doc_ids: list[str] | None = None) -> list[Passage]:
         question = validate_question(question, self.settings.max_question_chars)

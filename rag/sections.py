@@ -793,6 +793,7 @@ def _in_order(title: str, text: str) -> float:
 
 
 # ---- answer ----------------------------------------------------------------------------------------
+NAME_ITEM = 8  # an item no longer than this, with nothing after it, is a name ('册亨', '国家级高新区')
 def overview_answer(section: Section, question: str = "") -> tuple[str, list[str]]:
     """All items of the section as lines "（一）lead：text [n]", and the chunk ids in citation order ([n] is
     the n-th id). Items of an item are indented under it with the same citation scheme. Ordinals and the
@@ -800,18 +801,38 @@ def overview_answer(section: Section, question: str = "") -> tuple[str, list[str
     cited: list[str] = []
     count = sum(i.depth == 0 for i in section.items)
     lines = [f"“{bare_title(section.title) or section.title}”包括以下{_numeral(count)}项："]
+    if all(i.depth == 0 and len(i.lead) <= NAME_ITEM and not _short(i) for i in section.items):
+        return lines[0] + _names(section.items, cited), cited
     number = 0
     for item in section.items:
         if item.chunk_id and item.chunk_id not in cited:
             cited.append(item.chunk_id)
         ref = f" [{cited.index(item.chunk_id) + 1}]" if item.chunk_id else ""
         body = _short(item)
+        for end in "。；":  # each sentence of the item carries its source, not only the last
+            body = body.replace(end, ref.strip() + end) if ref else body
         if item.depth == 0:
             number += 1
             lines.append(f"（{_numeral(number)}）{item.lead}{'：' + body if body else ''}{ref}")
         else:
             lines.append(f"    - {item.lead}{'：' + body if body else ''}{ref}")
     return "\n".join(lines), cited
+
+
+def _names(items: list[Item], cited: list[str]) -> str:
+    """Items that are bare names (counties, parks) in one sentence, as the documents list them
+    ('甲县、乙县、丙县[1]'), each run from one chunk cited once: numbered lines of two characters would
+    read as the documents' own headings."""
+    runs: list[tuple[str, list[str]]] = []
+    for item in items:
+        if item.chunk_id and item.chunk_id not in cited:
+            cited.append(item.chunk_id)
+        ref = f"[{cited.index(item.chunk_id) + 1}]" if item.chunk_id else ""
+        if runs and runs[-1][0] == ref:
+            runs[-1][1].append(item.lead)
+        else:
+            runs.append((ref, [item.lead]))
+    return "；".join("、".join(names) + ref for ref, names in runs) + "。"
 
 
 def _numeral(n: int) -> str:
@@ -822,7 +843,8 @@ def _numeral(n: int) -> str:
 
 
 def _short(item: Item) -> str:
-    """The item's text after its lead phrase, cut at a sentence end near SNIPPET characters."""
+    """The item's text after its lead phrase, cut at the last sentence end within SNIPPET characters (a
+    clause end when no sentence ends there): a cited snippet should be something the passage says."""
     text = normalise(item.text)
     lead = normalise(item.lead)
     at = text.find(lead)
@@ -830,7 +852,9 @@ def _short(item: Item) -> str:
     rest = rest.lstrip("。；;：:，,")
     if len(rest) <= SNIPPET:
         return rest
-    cut = max(rest.rfind(c, 0, SNIPPET) for c in "。；;，,")
+    cut = max(rest.rfind(c, 0, SNIPPET) for c in "。；;")  # whole sentences where they fit, else whole clauses
+    if cut <= 20:
+        cut = max(rest.rfind(c, 0, SNIPPET) for c in "，,")
     return rest[: cut if cut > 20 else SNIPPET] + "……"
 
 

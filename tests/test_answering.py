@@ -180,7 +180,7 @@ def test_a_premise_the_figure_index_contradicts_is_corrected_then_the_rest_answe
     assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text
     assert pipe.ask("甘肃去年地区生产总值增长了5.1%，达到了多少亿元？").route != "premise"  # borne out
     answer = pipe.ask("甘肃今年地区生产总值达到9800亿元，增速是多少？")  # another year's figure
-    assert answer.route == "premise" and "9800亿元在文档中是甘肃2025年的数值[1]，不是2026年的" in answer.text
+    assert answer.route == "premise" and "2025年地区生产总值为9800亿元[1]，即问题中的9800亿元，不是2026年的数值" in answer.text
     assert "5.1%" in answer.text  # the rest asked of the year the figure belongs to
 
 
@@ -232,6 +232,45 @@ def test_a_rounded_figure_gives_way_to_the_precise_one_it_rounds(pipe):
     assert agreed([record("30%", 30.0), record("30.28", 30.28, 2021)]) is None  # another year
 
 
+def test_a_question_naming_no_year_is_answered_with_the_latest_figure_reached():
+    """Records of a base year, a later actual year and a target: with no year asked, how things stand is
+    the latest reached one; a target is never taken for it."""
+    from rag.answering.figure import latest
+    from rag.facts import Figure
+
+    def record(value, year, status):
+        return Figure(value, "%", "percent", f"{value}%", "普及率", "普及率", "某县", year, "", status, status, "d", "c", 0, 1,
+                      None, "")
+    found = [record(61.0, 2020, "base"), record(64.5, 2023, "actual"), record(70.0, 2025, "target")]
+    assert [f.value for f in latest(found)] == [64.5]
+    assert latest([record(70.0, 2025, "target")]) == []
+
+
+def test_a_comparison_no_record_holds_is_answered_only_when_the_figure_s_clause_states_it():
+    """'…是否快于全省平均' is decided by the figure's own clause saying so in words; a comparison said of
+    other measures listed later in the sentence decides nothing."""
+    from rag.answering.verdict import _compared_in_words
+    from rag.facts import Figure
+
+    def record(sentence, text="7.1%"):
+        return Figure(7.1, "%", "percent", text, "增加值", "增加值", "某县", 2024, "", "rate", "actual", "d", "c", 0, 1, None,
+                      sentence)
+    ahead = record("全县工业增加值增长7.1%，高于全省平均水平1.2个百分点。")
+    assert _compared_in_words("某县2024年工业增加值增速高于全省平均水平吗？", ahead) is True
+    assert _compared_in_words("某县去年工业增加值增长是不是低于全省平均？", ahead) is False
+    listed = record("工业增加值增长7.1%、位居全市前列，投资、消费等指标增速均高于全省平均水平。")
+    assert _compared_in_words("某县2024年工业增加值增速高于全省平均水平吗？", listed) is None
+    assert _compared_in_words("某县2024年工业增加值增速高于全国平均水平吗？", ahead) is None  # another yardstick
+
+
+def test_a_year_s_change_is_computed_from_that_year_s_level_and_the_year_before(pipe):
+    """'由上年A减少到B' gives two years' levels: the change asked of one year is their difference, said in the
+    passage's words (it writes neither year) with the calculation shown."""
+    answer = pipe.ask("跟上一年比，甘肃的常住人口去年下降了多少？")
+    assert answer.route == "year_change" and not answer.refused
+    assert "由2460万人减少到2450万人[1]，减少10万人（2460−2450=10）[1]" in answer.text and answer.calculation
+
+
 def test_a_change_the_question_states_the_wrong_way_round_is_corrected(pipe):
     answer = pipe.ask("甘肃常住人口从2450万人增加到2460万人，为什么增加了？")  # the documents: 2460 -> 2450
     assert answer.route == "premise" and "从2024年的2460万人下降到2025年的2450万人" in answer.text
@@ -254,6 +293,8 @@ def test_a_rank_is_stated_with_its_ordinal():
     from rag.facts import Figure
     rank = Figure(53.0, "位", "rank", "53位", "综合排名", "综合排名", "某区", 2015, "", "rank", "actual", "d", "c", 0, 3, None, "")
     assert "综合排名为第53位" in stated(rank, "2015年综合排名第53位")
+
+
 
 
 # -- sides read from the figure index: what the sentence and table readers of rag/grounding once read --------
@@ -299,7 +340,7 @@ def test_a_side_is_read_from_another_documents_list_of_places(sides_pipe):
     assert "500亿元" in got["青山"] and "260亿元" in got["白水县"], answer.text
 
 
-def test_sides_asked_with_no_year_whose_records_disagree_are_read_for_the_plans_base_year(sides_pipe):
+def test_sides_asked_with_no_year_whose_records_disagree_are_read_for_the_latest_year_reached(sides_pipe):
     answer = sides_pipe.ask("青山市和白水县哪个地区生产总值更大？")  # 青山: 300 (2020) and 500 (2025 target)
     got = _sides(answer)
     assert "300亿元" in got["青山"] and "150亿元" in got["白水县"] and "青山更大" in answer.text, answer.text

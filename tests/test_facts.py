@@ -71,6 +71,20 @@ def test_plan_table_cells_take_year_and_role_from_the_header():
     assert all(f.subject == "平度市" and f.role == "share" for f in cells)
 
 
+def test_a_row_named_as_a_rate_holds_rates_and_a_yearly_average_column_averages():
+    """'…增长速度' names a rate in every column (2020's 8.2 is that year's growth, not a level); the column
+    '年均增速' holds the plan period's yearly average, '累计' a change over it that is no average."""
+    text = ("某县国民经济和社会发展第十四个五年规划纲要\n第二章 主要指标\n"
+            "| 指标 | 2020年 | 2025年 | 年均增速 | 属性 |\n| 工业增加值增长速度(%) | 7.1 | — | 6.5 | 预期性 |\n"
+            "| 城镇化率(%) | 58 | 63 | 〔5〕 | 预期性 |\n")
+    cells = {(f.measure, f.year, f.text): f for f in _figures(text, "某县国民经济和社会发展第十四个五年规划纲要")}
+    base = cells[("工业增加值增长速度", 2020, "7.1")]
+    assert base.role == "rate" and not base.average
+    average = cells[("工业增加值增长速度", 2025, "6.5")]
+    assert average.role == "rate" and average.average and average.period == "十四五"
+    assert cells[("城镇化率", 2020, "58")].role != "rate"
+
+
 def test_a_record_points_at_its_span_in_its_chunk():
     doc = _doc((SEEDS / GAOMI).read_text(encoding="utf-8"), "(山东省)潍坊市高密市国民经济和社会发展十四五规划(2022年更新)")
     chunks = {c.chunk_id: c for c in chunk_document(doc)}

@@ -270,3 +270,15 @@ def test_a_count_of_another_thing_does_not_answer_how_many():
     assert "说的不是“商户”" in unbound(frame, wrong)[0]
     asked = reader().read("莱西市2022年新增了多少户市场主体？")
     assert unbound(asked, Answer(question=asked.question, text="新增市场主体2100户[1]。", passages=[source])) == ("", 0)
+
+
+def test_the_rest_of_a_corrected_question_does_not_restate_the_denied_figure():
+    """A model answering what the question asks beyond its premise may copy the question's false figure:
+    those sentences go, the others stay."""
+    from rag.grounding.premise import Correction
+
+    correction = Correction("问题的前提与文档不符：…", denied="增长了7.2%")
+    rest = "出口势头良好，增长7.2%[1]。新兴市场占比提高[2]。"
+    assert correction.without_denied(rest) == "新兴市场占比提高[2]。"
+    assert correction.without_denied("出口下降7.2%[1]。") == "出口下降7.2%[1]。"
+    assert Correction("x").without_denied(rest) == rest

@@ -140,7 +140,7 @@ def test_an_everyday_question_is_checked_against_the_measure_its_rewrite_names(p
 
 
 @pytest.mark.parametrize("question, said", [
-    ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "2020年地区生产总值为300.5亿元[1]"),  # year read from '已经'
+    ("莱西市地区生产总值已经突破700亿元了，靠哪些产业？", "“十三五”末地区生产总值为300.5亿元[1]"),  # year read from '已经', said as the passage does
     ("莱西市2025年GDP要过千亿，靠哪些产业？", "过1000亿元"),  # figure read from '千亿'
 ])
 def test_a_contradicted_premise_is_shown_not_withheld(pipe, question, said):
@@ -174,7 +174,7 @@ def test_a_list_named_by_its_count_is_read_from_the_section_index_not_asked(tmp_
     pipe.index()
     answer = pipe.ask("莱西市“十四五”期间重点优化提升哪四大主导产业？")
     assert answer.route == "named_list" and answer.looked_up and pipe.generator.questions == []
-    assert re.findall(r"（[一二三四]）(\S+) \[1\]", answer.text) == ["食品饮料", "机械制造", "绿色化工", "现代种业"]
+    assert answer.text.split("：", 1)[1] == "食品饮料、机械制造、绿色化工、现代种业[1]。"  # names in one sentence
     assert "绿色化工" in answer.passages[answer.citations[0].number - 1].chunk.text
     answer = pipe.ask("莱西市要培育壮大的三大新兴产业是什么？")  # two listed, not three: the model is asked
     assert pipe.generator.questions and not answer.looked_up
@@ -211,5 +211,5 @@ def test_a_stated_figure_the_records_contradict_is_corrected(pipe):
 def test_a_target_given_as_reached_is_answered_no_with_both_years(pipe, question):
     """'已经' with no year asks about the plan's base year (2020); 420亿元 is the 2025 target."""
     answer = pipe.ask(question)
-    assert answer.text.startswith("不是") and "300.5亿元[1]" in answer.text and "2025年的数值[2]" in answer.text
+    assert answer.text.startswith("不是") and "300.5亿元[1]" in answer.text and "2025年地区生产总值为420亿元[2]" in answer.text
     assert "300.5" in answer.passages[0].chunk.text and "420" in answer.passages[1].chunk.text

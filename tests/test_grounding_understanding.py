@@ -121,6 +121,13 @@ def test_title_of_another_place_is_corrected(corpus):
     assert check_premise(read.read("莱西市为什么被评为全国文明城市？"), prof, chunk_list, []) is None
 
 
+def test_a_comparison_with_the_whole_province_is_no_title_of_another_place(corpus):
+    """Only 胶州's plan says its income grew faster than the province's average: asking it of 莱西 asks what
+    莱西's documents do not say, it borrows no title of 胶州's."""
+    prof, read, chunk_list = corpus
+    assert check_premise(read.read("莱西市居民收入增速高于全省平均水平吗？"), prof, chunk_list, []) is None
+
+
 def test_decline_premise_is_corrected_when_the_passage_says_it_rose(corpus):
     prof, read, chunk_list = corpus
     rose = [passage("“十三五”时期，全市地区生产总值跨上新台阶，达到300.5亿元。")]

@@ -199,3 +199,19 @@ def test_chunks_naming_words_are_read_from_the_asked_documents_only(corpus, hash
     assert all("地区生产总值" in p.chunk.text.replace(" ", "") or "GDP" in p.chunk.text for p in found)
     assert len(found) >= 2 and len(stored.naming(gaomi, ["地区生产总值", "GDP"], limit=1)) == 1
     assert stored.naming(gaomi, ["这串文字不在任何文档里"]) == [] and stored.naming([], ["地区生产总值"]) == []
+
+
+def test_an_index_cut_by_another_chunker_is_rebuilt_on_first_use(corpus, hash_embedder):
+    """An index a former version read or cut otherwise is not used as it is: its chunks (titles, splits)
+    are not what the answers of this version would cite."""
+    from rag.pipeline import QAPipeline
+
+    build_index(corpus, hash_embedder)
+    version = current_version(corpus.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["chunker"].pop("version")  # as a version before chunker versions wrote it
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    pipe = QAPipeline(corpus, embedder=hash_embedder)
+    report = pipe.ensure_index()
+    assert report is not None and sorted(report.added) == [GAOMI, PINGDU]
+    assert current_version(corpus.index_dir) != version and pipe.ensure_index() is None

@@ -61,3 +61,15 @@ def test_titles_of_seed_documents():
 
 def test_title_skips_issuer_and_number_lines():
     assert extract_title("平度市人民政府文件\n平政发〔2021〕12号\n关于印发《某规划》的通知\n", "x") == "某规划"
+
+
+def test_genre_only_title_takes_its_occasion():
+    """Every province's report may be titled '政府工作报告': the subtitle saying where it was given joins the
+    title, so two reports' citations can be told apart; a title naming the place stays as it is."""
+    report = "政府工作报告\n（2027年1月20日在青海省第十五届人民代表大会第一次会议上）\n各位代表：\n"
+    assert extract_title(report, "x") == "政府工作报告（2027年1月20日在青海省第十五届人民代表大会第一次会议上）"
+    dashed = "2027年政府工作报告\n——2027年2月1日在吉林省人民代表大会上\n"
+    assert extract_title(dashed, "x").endswith("（2027年2月1日在吉林省人民代表大会上）")
+    named = "2027年吉林省政府工作报告\n——2027年2月1日在吉林省人民代表大会上\n"
+    assert extract_title(named, "x") == "2027年吉林省政府工作报告"
+    assert extract_title("某县发展规划\n——面向未来的十年\n", "x") == "某县发展规划"  # no place in the subtitle

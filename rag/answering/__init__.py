@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from rag.answering.asked import Asked
-from rag.answering.computed import GivenChange, PerHead, PerUnit
+from rag.answering.computed import GivenChange, PerHead, PerUnit, YearChange
 from rag.answering.figure import FigureRecord
 from rag.answering.lookups import EveryPlace, OverList
 from rag.answering.model import ModelAnswer
@@ -37,6 +37,7 @@ ROUTES: list[Answerer] = [
     Correction(),
     PerUnit(),  # '平均每个…多少': total ÷ count, both from one sentence of the figure index
     GivenChange(),  # the change between two figures the question gives
+    YearChange(),  # '去年…增加了多少': that year's level less the year before's, both from the figure index
     SideBySide(),
     OverList(),
     NamedList(),

@@ -1,7 +1,8 @@
 """Figures computed in code from figures stated elsewhere, each input cited: a value per unit ('平均每个
 项目完成投资多少') from the total and the count one sentence of the figure index states together, a value per
-head ('人均…') from the total and the resident population of its year, and the change between two figures the
-question itself gives ('从4万元涨到5万元，涨了百分之多少'). Each gives way when its inputs are not there."""
+head ('人均…') from the total and the resident population of its year, a year's change from the levels of
+that year and the year before ('去年…增加了多少'), and the change between two figures the question itself
+gives ('从4万元涨到5万元，涨了百分之多少'). Each gives way when its inputs are not there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import agreed, candidates, cited_first
+from rag.answering.figure import agreed, candidates, cited_first, sentence_of
 from rag.facts import Figure
 from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
@@ -120,6 +121,50 @@ class PerHead:
         if people is None:
             return False
         return (yield from _quotient(q, total, people, PER_HEAD, _asked_unit(q.frame.question)))
+
+
+class YearChange:
+    """How much a level changed in one year ('…去年增加了多少'): the records of that year's level and the
+    year before's (a report's '由上年X增加到Y' states both), the difference computed here, both cited."""
+
+    name = "year_change"
+
+    def applies(self, q: Asked) -> bool:
+        frame = q.frame
+        return not q.given and frame.kind == "difference" and len(frame.years) == 1 and len(frame.places) <= 1 \
+            and not frame.given and bool(measure(frame)) and asks_figure(frame.question) \
+            and any(w in frame.question for w in INCREASE_WORDS + DECLINE_WORDS)
+
+    def answer(self, q: Asked) -> Iterator[Event]:
+        year, term = q.frame.years[0], measure(q.frame)
+        now, before = (agreed(candidates(q, term, [y], rate=False, rank=False)) for y in (year, year - 1))
+        if now is None or before is None or split_unit(now.unit)[1] != split_unit(before.unit)[1]:
+            return False
+        scale = split_unit(before.unit)[0] / split_unit(now.unit)[0]  # both in the later figure's unit
+        later, earlier = arithmetic.fmt(now.value, 4), arithmetic.fmt(before.value * scale, 4)
+        falling = now.value < before.value * scale
+        got = arithmetic.difference(*((earlier, later) if falling else (later, earlier)))  # shown as a positive
+        cited = cited_first(q, before, [])
+        other = cited_first(q, now, []) if cited else None
+        if got is None or not cited or not other:
+            return False
+        value, shown = got
+        same = other[0].chunk.chunk_id == cited[0].chunk.chunk_id
+        passages = cited[:1] + ([] if same else other[:1])
+        # each year as its passage writes it: '由上年729万人增加到732万人' names neither year
+        first, second = sentence_of(before, cited[0].chunk.text), sentence_of(now, other[0].chunk.text)
+        verb = "减少" if falling else "增加"
+        unit = split_unit(now.unit)[1] if not now.unit else now.unit
+        q.answer.passages = passages + [p for p in q.answer.passages if p.chunk.chunk_id not in
+                                        {x.chunk.chunk_id for x in passages}]
+        change = f"{verb}{arithmetic.fmt(abs(value), 4)}{unit}（{shown}）"
+        if same and not first[:4].isdigit() and not second[:4].isdigit():  # one sentence naming neither year
+            q.answer.text = f"{before.measure}由{before.text}{verb}到{now.text}[1]，{change}[1]。"
+        else:
+            q.answer.text = f"{first}[1]，{second}[{1 if same else 2}]，{change}[1]{'' if same else '[2]'}。"
+        q.answer.calculation, q.answer.looked_up = shown, True
+        q.answer.reason = "两个年份的数字取自文档原文，变化由程序计算得出。"
+        yield from said(q)
 
 
 class GivenChange:

@@ -11,13 +11,15 @@ from rag.answering.asked import Asked, said
 from rag.citations import attach_citations
 from rag.facts import Figure, same_place
 from rag.grounding import arithmetic
-from rag.grounding.decomposition import Side, current_year, increment_asked, side_year, with_years
+from rag.grounding.decomposition import Side, increment_asked, side_year, with_years
 from rag.grounding.figures import as_of
+from rag.grounding.profile import time_said
 from rag.grounding.question import QuestionFrame, asks_figure, measure
 from rag.grounding.sectors import sector
 from rag.types import Answer, Event, Passage
 from rag.vocabulary import (ADDED_WORDS, AVERAGE_WORDS, COORDINATION, INDUSTRY_STRUCTURE_WORDS, ITEM_NUMBER,
-                            RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES, TARGET_CUES, canonical_measure, split_unit)
+                            RANK_QUESTION_WORDS, RATE_CUES, RATE_SUFFIXES, TARGET_CUES, WEAK_TARGET_CUES,
+                            canonical_measure, split_unit)
 
 # A measure phrase this close to the asked one states the asked measure (its wording, an abbreviation or a
 # standard synonym); lower matches are left to the model. Chosen, not calibrated: checked only by the routes'
@@ -60,14 +62,15 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
         term = term.replace(word, "")
     term = canonical_measure(term)
     stem = next((term[: -len(w)] for w in RATE_SUFFIXES if term.endswith(w) and len(term) > len(w) + 1), "")
-    if stem and rate:  # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure
-        term = stem
+    # '…增加值增速' is the rate of '…增加值': a rate record of the stem's measure, or a table row named so
+    terms = [stem, term] if stem and rate else [term]
     rank = any(w in question for w in RANK_QUESTION_WORDS) if rank is None else rank
     average = any(w in question for w in AVERAGE_WORDS)
     allowed = None if q.doc_ids is None else set(q.doc_ids)
-    return [f for f, s in q.pipe.evidence.figures.search(term, years=years or None, k=0)
-            if (f.doc_id in docs or place and same_place(place, f.subject) and (allowed is None or f.doc_id in allowed))
-            and _fits(f, status, rate, rank, average) and (s >= ANSWER_MATCH or said and _qualified(f, term, said))]
+    found = [f for t in terms for f, s in q.pipe.evidence.figures.search(t, years=years or None, k=0)
+             if (f.doc_id in docs or place and same_place(place, f.subject) and (allowed is None or f.doc_id in allowed))
+             and _fits(f, status, rate, rank, average) and (s >= ANSWER_MATCH or said and _qualified(f, t, said))]
+    return list({id(f): f for f in found}.values())  # each record once, in the order found
 
 
 def _unsaid(figure: Figure, said: str) -> set[str]:
@@ -126,17 +129,14 @@ def cited_first(q: Asked, figure: Figure, passages: list[Passage]) -> list[Passa
 def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
     """A comparison's or calculation's side answered from the figure index: its place's documents (and
     what others state of the place), its year, the question's measure; None when the records are missing or
-    disagree. A side asking no year and nothing planned whose records disagree asks the year its plan
-    reports as reached."""
+    disagree. A side asking no year and nothing planned whose records disagree is read for the latest year
+    the documents state as reached."""
     year, term = side_year(side, frame), measure(frame)
     figure, said, calculation = _side_record(q, side, frame, term, year) if term else (None, "", "")
-    if figure is None and term and year is None:
-        now = current_year(side, frame, q.pipe.reader.profile)
-        figure, said, calculation = _side_record(q, side, frame, term, now) if now else (None, "", "")
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None
-    text = said or _sentence(figure, cited[0].chunk.text)
+    text = said or sentence_of(figure, cited[0].chunk.text)
     dated = year if calculation else figure.year  # a derived figure is of the year asked, not its record's
     answer = Answer(question=with_years(side.question, [dated] if dated else []), text=f"{text}[1]。", passages=cited,
                     looked_up=True, calculation=calculation)
@@ -158,7 +158,9 @@ def _side_record(q: Asked, side: Side, frame: QuestionFrame, term: str,
     ask = dict(years=[year] if year else [], docs=docs, rate=False if levels else None, frame=frame, status=target,
                place=side.place, said=side.question)
     added = increment_asked(side.question, term)  # '新增了多少家': the records of what was added, not the total
-    figure = most_said(_added(q, term, ask) if added else candidates(q, term, **ask), side.question)
+    found = _added(q, term, ask) if added else candidates(q, term, **ask)
+    planned = any(w in side.question for w in TARGET_CUES + WEAK_TARGET_CUES)  # '要达到多少': not how things stand
+    figure = most_said(found, side.question) or (None if year or planned else most_said(latest(found), side.question))
     if figure is not None or added:
         return figure, "", ""
     return _sector_share(q, term, ask) or _from_change(q, term, ask) or (None, "", "")
@@ -210,25 +212,36 @@ def _from_change(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | No
     return None
 
 
+def latest(found: list[Figure]) -> list[Figure]:
+    """A question naming no year asks how things stand: the records of the latest year the documents
+    state as reached (a plan's base-year figure, not its target)."""
+    reached = [f for f in found if f.year and f.status in ("actual", "base")]
+    last = max((f.year for f in reached), default=None)
+    return [f for f in reached if f.year == last]
+
+
 def stated(figure: Figure, passage: str) -> str:
     """What the documents say, with its citation [1] (the figure's passage comes first)."""
     sentence = figure.sentence.strip().rstrip("。；;，,")
     quote = "" if sentence.startswith("|") else f"原文：“{sentence}”[1]"
-    return f"{_sentence(figure, passage)}[1]。{quote}"
+    return f"{sentence_of(figure, passage)}[1]。{quote}"
 
 
 def dated(figure: Figure, passage: str) -> str:
-    """The figure as `stated` writes it (no citation, no quote), always with its year: a correction or a
-    comparison of two years says which year each figure is of."""
-    said = _sentence(figure, passage)
-    return said if not figure.year or said.startswith(str(figure.year)) else f"{figure.year}年{said}"
+    """The figure as `stated` writes it (no citation, no quote), always with its time: a correction or a
+    comparison of two years says which year each figure is of, as its passage (with title and headings)
+    places it (profile.time_said: '“十三五”末' when the passage names the period, not the year)."""
+    said = sentence_of(figure, passage)
+    return said if not figure.year or said.startswith(str(figure.year)) else time_said(figure.year, passage) + said
 
 
-def _sentence(figure: Figure, passage: str) -> str:
+def sentence_of(figure: Figure, passage: str) -> str:
     """'2020年地区生产总值为300.5亿元' ('…增长6%', '…下降2%' for a rate): the figure as written, with the
     unit a table gives in its header; a year only when the passage writes it (a report's '过去一年' is not
     restated as a number it lacks)."""
     year = f"{figure.year}年" if figure.year and str(figure.year) in passage else ""
+    if figure.average and figure.period:  # a yearly average is the plan period's, not its last year's
+        year = f"“{figure.period}”时期"
     number = re.match(r"[-−]?[\d.]+", figure.text)  # a table's '35左右' takes its header's unit: '35%左右'
     written = figure.text if figure.unit in figure.text or not number else \
         f"{number.group(0)}{figure.unit}{figure.text[number.end():]}"
@@ -239,6 +252,8 @@ def _sentence(figure: Figure, passage: str) -> str:
         verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
         verb = "年均" + verb if figure.average else verb
     named = figure.measure if re.search(r"[\u4e00-\u9fff]", figure.measure) else figure.canonical  # not 'gdp'
+    if figure.role in _CHANGES:  # '…增长速度增长6%' says the rate twice
+        named = next((named[: -len(w)] for w in RATE_SUFFIXES if named.endswith(w) and len(named) > len(w) + 1), named)
     return f"{year}{ITEM_NUMBER.sub('', named)}{verb}{written}"
 
 

@@ -59,7 +59,8 @@ class Correction:
             for item in sub_answer(q, correction.question, scope, "\n", side, frame if side else None):
                 if not isinstance(item, Answer):
                     yield item
-                elif not item.refused or not answer.text:
+                elif (not item.refused or not answer.text) and correction.without_denied(item.text):
+                    item.text = correction.without_denied(item.text)
                     answer.text = f"{answer.text}\n{renumber(item.text, len(answer.passages))}".strip()
                     answer.passages += item.passages
         # the correction states the years and figures it read from the question ('已经' -> 2020, '千亿' -> 1000)

@@ -15,12 +15,13 @@ from rag.answering.figure import agreed, candidates, cited_first, dated, roundin
 from rag.answering.sides import Correction as CorrectionRoute
 from rag.grounding.decomposition import with_years
 from rag.grounding.premise import Correction
+from rag.grounding.profile import time_said
 from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
 from rag.vocabulary import (BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS,
-                            QUESTION_WORDS, RATE_CUES, TARGET_CUES, short_place_forms, split_unit)
+                            QUESTION_WORDS, RATE_CUES, RELATIVE_YEARS, TARGET_CUES, short_place_forms, split_unit)
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -69,8 +70,9 @@ def _checked(q: Asked, claim: Quantity, term: str, rate: bool | None = None, ran
 
 
 def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, cited: list) -> tuple[str, list]:
-    """Where the question's figure comes from when the records give it to another year or place ('问题中的
-    420亿元是文档中2025年的数值[2]'), with that record's passage second; ('', cited) when nowhere."""
+    """Where the question's figure comes from when the records give it to another year or place ('甲省2025年
+    地区生产总值为420亿元[2]，即问题中的420亿元'), said in the record's own words with its passage second;
+    ('', cited) when nowhere."""
     found = sorted((f for f in candidates(q, term, [], set(q.reader.profile.docs), rate, False)
                     if f is not figure and _writes(f, claim)),
                    key=lambda f: f.doc_id != figure.doc_id)  # the same documents' other year first
@@ -78,8 +80,8 @@ def _elsewhere(q: Asked, term: str, figure, claim: Quantity, rate: bool | None, 
     if not other:
         return "", cited
     f = found[0]
-    whose = ("" if f.doc_id == figure.doc_id else f.subject) + (f"{f.year}年" if f.year else "")
-    return f"问题中的{claim.text}是文档中{whose}的数值[2]。", cited[:1] + other[:1] + cited[1:]
+    whose = f.subject if f.doc_id != figure.doc_id else _one_place(q)
+    return f"{whose}{dated(f, other[0].chunk.embedding_text())}[2]，即问题中的{claim.text}。", cited[:1] + other[:1] + cited[1:]
 
 
 class YesNoFigure:
@@ -100,7 +102,8 @@ class YesNoFigure:
             return False
         yes = _holds(figure.value * split_unit(figure.unit)[0], relation, claim, split_unit(claim.unit)[0])
         note, q.answer.passages = _elsewhere(q, measure(q.frame), figure, claim, None, cited) if not yes else ("", cited)
-        q.answer.text = f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}{note}"
+        said_ = stated(figure, cited[0].chunk.text)
+        q.answer.text = f"{'是' if yes else '不是'}，{said_}{'' if not note or said_.endswith('。') else '。'}{note}"
         q.answer.looked_up = True
         q.answer.reason = "是否成立由程序比较问题中的数字与文档原文的数字得出。"
         yield from said(q)
@@ -114,6 +117,16 @@ def _still_asked(question: str, claim: Quantity, place: str, term: str) -> str:
     if not any(w in ask for w in QUESTION_WORDS):
         return ""
     return f"{place}{'' if term in ask else term}{ask}"
+
+
+def _time_as_asked(question: str, year: int | None) -> str:
+    """The year of the rest of a question in the question's own words ('2025年', '去年'): a model answering
+    it repeats what it is given, and '去年' read as 2025 is no number its passages need to state."""
+    if not year:
+        return ""
+    if str(year) in question:
+        return f"{year}年"
+    return next((w for w in sorted(RELATIVE_YEARS, key=len, reverse=True) if w in question), f"{year}年")
 
 
 def _claimed_measure(q: Asked, question: str, start: int) -> str:
@@ -153,10 +166,10 @@ def _another_year(q: Asked, claim: Quantity, term: str, rate: bool, years: list[
     if cited is None:
         return False
     kind = "目标" if found[0].status == "target" else "数值"
-    asked = f"，不是{'、'.join(map(str, years))}年的" if years else ""
-    text = f"{PREMISE_MARK}问题中的{claim.text}在文档中是{place}{found[0].year}年的{kind}[1]{asked}。"
+    asked = f"，不是{'、'.join(map(str, years))}年的{kind}" if years else ""
+    text = f"{PREMISE_MARK}{place}{dated(found[0], cited[0].chunk.embedding_text())}[1]，即问题中的{claim.text}{asked}。"
     rest = _still_asked(question, claim, f"{place}{found[0].year}年", term)  # of the figure's own year
-    q.correction = Correction(text, cited[:1], rest)
+    q.correction = Correction(text, cited[:1], rest, denied=claim.text)
     yield from CorrectionRoute().answer(q)
 
 
@@ -173,9 +186,9 @@ def _reversed(q: Asked, question: str, found: list[Quantity]) -> Correction | No
     cited = cited_first(q, last, q.answer.passages)
     if cited is None:
         return None
-    rising = first.value > last.value
-    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{last.year}年的{last.text}{'提高' if rising else '下降'}到"
-            f"{first.year}年的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
+    rising, where = first.value > last.value, cited[0].chunk.embedding_text()
+    text = (f"{PREMISE_MARK}文档中{_one_place(q)}{first.measure}是从{time_said(last.year, where)}的{last.text}"
+            f"{'提高' if rising else '下降'}到{time_said(first.year, where)}的{first.text}[1]，是{'上升' if rising else '下降'}，不是问题所说的{'下降' if rising else '上升'}。")
     return Correction(text, cited[:1])
 
 
@@ -211,12 +224,35 @@ class StatedFigure:
         if _holds(figure.value * split_unit(figure.unit)[0], relation, claim, scale):
             q.correction = None  # the records bear the premise out: nothing to correct
             return False
-        text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.text)}[1]，不是问题所说的“{written}”。"
+        text = f"{PREMISE_MARK}文档中{place}{dated(figure, cited[0].chunk.embedding_text())}[1]，不是问题所说的“{written}”。"
         note, cited = _elsewhere(q, term, figure, claim, rate, cited)
         text += note
-        rest = _still_asked(question, claim, f"{place}{figure.year}年" if figure.year else place, term)
-        q.correction = Correction(text, cited[:2] if note else cited[:1], rest)
+        rest = _still_asked(question, claim, place + _time_as_asked(question, figure.year), term)
+        q.correction = Correction(text, cited[:2] if note else cited[:1], rest, denied=written)
         yield from CorrectionRoute().answer(q)
+
+
+def _compared_in_words(question: str, figure) -> bool | None:
+    """Whether the record's sentence bears out a comparison the question asks about something no record
+    holds ('…有没有超过全国平均水平' and '增长5.3%，超过全国平均水平'): the thing compared with follows the
+    figure in its clause or the next (no list of other measures between), and the comparison word just
+    before it says which way; None when the sentence does not say so of this figure."""
+    words = sorted((w for w, r in BOUND_BEFORE.items() if r in "<><=>="), key=len, reverse=True)
+    asked = next((w for w in words if w in question), None)
+    if asked is None:
+        return None
+    thing = re.split(r"[，,。？?！!吗呢了]", question[question.index(asked) + len(asked):])[0]
+    thing = thing[:-2] if thing.endswith("水平") and len(thing) > 4 else thing
+    sentence = figure.sentence
+    start = sentence.find(figure.text)
+    at = sentence.find(thing, start) if len(thing) >= 2 and start >= 0 else -1
+    between = sentence[start + len(figure.text):at]
+    if at < 0 or "、" in between or len(re.findall(r"[，,；;]", between)) > 1:
+        return None
+    before = sentence[max(0, at - 4):at]
+    said = next((BOUND_BEFORE[w] for w in words if w in before), None) or \
+        (">" if any(w in before for w in MORE_WORDS) else "<" if any(w in before for w in LESS_WORDS) else None)
+    return None if said is None else said[0] == BOUND_BEFORE[asked][0]
 
 
 def _compared(question: str) -> tuple[str, str, str] | None:
@@ -246,14 +282,20 @@ class YesNoRecords:
         compared = _compared(question)
         if compared and len(q.frame.years) == 2:
             return (yield from self._two_years(q, term, compared))
-        if compared or any(w in question for w in BOUND_BEFORE) or len(q.frame.years) > 1:
-            return False  # '是否高于全国平均': compared with what the records do not hold
+        if len(q.frame.years) > 1:
+            return False
         figure = agreed(candidates(q, term))
         cited = cited_first(q, figure, q.answer.passages) if figure else None
         if cited is None:
             return False
-        q.answer.passages, q.answer.text = cited, f"是，{stated(figure, cited[0].chunk.text)}"
-        q.answer.looked_up, q.answer.reason = True, "文档给出了所问的数字。"
+        yes, reason = True, "文档给出了所问的数字。"
+        if compared or any(w in question for w in BOUND_BEFORE):  # '是否高于全国平均': what the records do not hold,
+            yes = _compared_in_words(question, figure)  # unless the figure's clause says it in words
+            if yes is None:
+                return False
+            reason = "是否成立取自文档原句中的比较。"
+        q.answer.passages, q.answer.text = cited, f"{'是' if yes else '不是'}，{stated(figure, cited[0].chunk.text)}"
+        q.answer.looked_up, q.answer.reason = True, reason
         yield from said(q)
 
     def _two_years(self, q: Asked, term: str, compared: tuple[str, str, str]) -> Iterator[Event]:
@@ -274,7 +316,7 @@ class YesNoRecords:
         yes = _HOLDS[relation](a.value * split_unit(a.unit)[0], b.value * split_unit(b.unit)[0])
         passages = cited[:1] + other[:1] + [p for p in cited[1:] if p.chunk.chunk_id != other[0].chunk.chunk_id]
         q.answer.passages = passages
-        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.text)}[1]，{dated(b, other[0].chunk.text)}[2]。"
+        q.answer.text = f"{'是' if yes else '不是'}，{dated(a, cited[0].chunk.embedding_text())}[1]，{dated(b, other[0].chunk.embedding_text())}[2]。"
         q.answer.looked_up, q.answer.reason = True, "是否成立由程序比较文档中两个年份的数字得出。"
         asked, q.answer.question = q.answer.question, with_years(q.answer.question, [a.year, b.year])
         yield from said(q)  # the years read from '今年/去年' are the question's, not claims

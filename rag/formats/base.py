@@ -15,6 +15,7 @@ from rag.types import Document
 
 _NOTICE_TITLE = re.compile(r"关于印发(.+?)的通知")
 _NOT_A_TITLE = re.compile(r"(人民政府|委员会)?文件$|〔\d{4}〕\d+号$|^标题$|^目录$")
+_SUBTITLE = re.compile(r"(?:——|—|--)\s*(.{4,60}?)|[（(](.{4,60}?)[）)]")
 _SENTENCE_END = ("。", "！", "？", "；", "：", "”", "」", "）", ")", ".", "!", "?", ":")
 
 
@@ -62,8 +63,10 @@ class Extracted:
 
 
 def extract_title(text: str, fallback: str) -> str:
-    """The plan's own name: from a '关于印发《X》的通知' line, else the first line that reads like a title."""
-    for line in text.split("\n")[:15]:
+    """The plan's own name: from a '关于印发《X》的通知' line, else the first line that reads like a title,
+    with its occasion when the title names no place (see `_with_occasion`)."""
+    lines = text.split("\n")[:15]
+    for at, line in enumerate(lines):
         bare = normalize_spaces(line)
         if not bare or _NOT_A_TITLE.search(bare):
             continue
@@ -71,9 +74,30 @@ def extract_title(text: str, fallback: str) -> str:
         if match:
             return match.group(1).strip("《》 ")
         if len(bare) <= 80 and not bare.endswith(("。", "；", ",", "，")):
-            return bare
+            return _with_occasion(bare, lines[at + 1 : at + 3])
         break
     return fallback
+
+
+def _with_occasion(title: str, following: list[str]) -> str:
+    """A title that is only its genre ('政府工作报告', '2026年政府工作报告') is the same for every place's
+    report; the subtitle line under it ('——2026年1月27日在X省…会议上', '（…在X省…会议上）') says whose it is,
+    so it joins the title: a citation then tells the reader which document it opens."""
+    for line in following:
+        bare = normalize_spaces(line)
+        match = _SUBTITLE.fullmatch(bare)
+        occasion = match and (match.group(1) or match.group(2))
+        places = _places(occasion) if occasion else []
+        if places and not any(p[:2] in title for p in places):
+            return f"{title}（{occasion}）"
+    return title
+
+
+def _places(text: str) -> list[str]:
+    """The words jieba tags as place names (ns) in `text`."""
+    import jieba.posseg  # loaded only for a title with a subtitle line
+
+    return [token.word for token in jieba.posseg.lcut(text) if token.flag == "ns"]
 
 
 def display_path(path: Path, root: Path) -> str:

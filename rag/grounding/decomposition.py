@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
-from rag.grounding.figures import Figure, figures_in, fits, place_base_year, wrong_year
-from rag.grounding.profile import CorpusProfile, squash
+from rag.grounding.figures import Figure, figures_in, fits, wrong_year
+from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
@@ -134,17 +134,6 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     return plan_years(frame.periods[0])[1] if len(frame.periods) == 1 and not frame.years else None
 
 
-_TARGET = re.compile(r"目标|要|将|计划|规划|预计|力争|到|届时")
-
-
-def current_year(side: Side, frame: QuestionFrame, profile: CorpusProfile) -> int | None:
-    """A side asked with no year, period or target ('城镇化率分别是多少'): the level its place's plan reports
-    as reached, i.e. the year before the plan began (said in the answer: '2020年…')."""
-    if not side.place or frame.years or frame.periods or _TARGET.search(frame.question):
-        return None
-    return place_base_year(profile, side.place)
-
-
 def with_years(question: str, years: list[int]) -> str:
     """The question with the years it implies ('十三五末': 2020) written out, for checking an answer's
     claims: those years frame the answer, like a year the question wrote."""
@@ -199,10 +188,20 @@ def _sum_or_ratio(kind: str, texts: list[str], unit: str, first: str, second: st
     return None
 
 
-def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
-    """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum."""
+def _said(result: SideResult) -> str:
+    """A side's label as the answer writes it: a year its cited passage does not write is named as the
+    passage's plan period places it (profile.time_said)."""
+    year = re.fullmatch(r"(\d{4})年", result.side.label)
+    if not year or not result.passage:
+        return result.side.label
+    return time_said(int(year.group(1)), result.answer.passages[result.passage - 1].chunk.embedding_text())
+
+
+def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[str]) -> str:
+    """The computed sentence: which is larger and by how much, the difference, ratio, growth or sum;
+    `labels` as the answer writes the sides (ordered by the sides' own labels)."""
     figures = [r.figure for r in results]
-    labels = [r.side.label for r in results]
+    order = [r.side.label for r in results]
     if any(f is None for f in figures) or _common_unit(results) is None:
         return ""
     unit = figures[0].unit
@@ -212,13 +211,13 @@ def _calculation(frame: QuestionFrame, results: list[SideResult]) -> str:
         return f"{combined}。" if combined else ""
     a, b = texts[0], texts[1]
     if frame.kind == "growth":
-        old, new = (b, a) if labels[0] > labels[1] else (a, b)
+        old, new = (b, a) if order[0] > order[1] else (a, b)
         got = arithmetic.growth(new, old)
         return f"增长约{got[1].split('≈')[1]}（{got[1]}）。" if got else ""
     hi, lo = (0, 1) if float(a) >= float(b) else (1, 0)
     value, shown = arithmetic.difference(texts[hi], texts[lo])
-    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", labels[0]):
-        first, last = sorted(range(2), key=lambda i: labels[i])
+    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", order[0]):
+        first, last = sorted(range(2), key=lambda i: order[i])
         verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
         return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
     more = "更高" if unit in ("%", "岁", "个百分点") else "更大"
@@ -235,12 +234,12 @@ def renumber(text: str, offset: int) -> str:
 
 def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[Passage], str]:
     """(answer text, all sides' passages in order, the calculation shown) from the sides' answers."""
-    lines, passages = [], []
-    for r in results:
+    lines, passages, labels = [], [], [_said(r) for r in results]
+    for r, label in zip(results, labels):
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
-        lines.append(f"{r.side.label}：{renumber(body, len(passages))}")
+        lines.append(f"{label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
-    calculation = _calculation(frame, results) if frame.kind in ARITHMETIC else ""
+    calculation = _calculation(frame, results, labels) if frame.kind in ARITHMETIC else ""
     if calculation:
         cites = "".join(f"[{sum(len(x.answer.passages) for x in results[:i]) + r.passage}]"
                         for i, r in enumerate(results) if r.passage)

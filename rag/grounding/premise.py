@@ -14,7 +14,7 @@ from rag.grounding.question import QuestionFrame, measure
 from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import PLAN_WORD, SECTORS
+from rag.vocabulary import BOUND_BEFORE, PLAN_WORD, SECTORS
 
 _UP = re.compile(r"增长|提高|提升|上升|增加|突破|翻一番|跨上|扩大|增至|达到")
 _DOWN = re.compile(r"下降|下滑|减少|降低|萎缩|回落|倒退|缩减|负增长|降至")
@@ -23,6 +23,8 @@ MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”'
 _ASSERTED = re.compile(r"(?:已经|已|突破|超过|达到|高达|是|为|有)\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
+# '高于全国平均水平' compares with the whole country, it is no title the country gave
+_COMPARED_WITH_ALL = [w + whole for w, r in BOUND_BEFORE.items() if r[0] in "<>" for whole in ("全国", "全省")]
 
 
 @dataclass
@@ -31,6 +33,16 @@ class Correction:
     passages: list[Passage] = field(default_factory=list)
     question: str = ""  # the question without its false premise, still worth answering ("" if not)
     note: str = ""  # said beside the answer when there is nothing to cite (a figure the documents lack)
+    denied: str = ""  # the question's figure as it wrote it ('增长5.4%'), which the rest may not restate
+
+    def without_denied(self, text: str) -> str:
+        """The rest's answer without the sentences that restate the figure the correction denied: a model
+        answering '…外贸表现怎么样' from the question's words would repeat its false '增长5.4%'."""
+        if not self.denied:
+            return text
+        denied = squash(self.denied).replace("了", "")
+        sentences = re.findall(r"[^。！？!?\n]+[。！？!?]?\n?", text)
+        return "".join(s for s in sentences if denied not in squash(s).replace("了", "")).strip()
 
 
 _CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
@@ -99,9 +111,15 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
         text = text.replace(name, "|")
     periods = r"(?:19|20)\d{2}年?|" + PLAN_WORD
     text = re.sub(periods, "|", text)
-    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(s)]
+    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(_without(s, _COMPARED_WITH_ALL))]
     quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title
     return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
+
+
+def _without(text: str, phrases: list[str]) -> str:
+    for phrase in phrases:
+        text = text.replace(phrase, "")
+    return text
 
 
 def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:

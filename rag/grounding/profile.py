@@ -16,7 +16,8 @@ import jieba.posseg
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
 from rag.numbers import years_as_digits
-from rag.vocabulary import ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_number, plan_years, short_place_forms
+from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number, plan_years,
+                             short_place_forms)
 from rag.types import Chunk, Document
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
@@ -49,6 +50,15 @@ def years_in(text: str) -> set[int]:
     for m in re.finditer(PLAN_NAME + r"\W{0,2}(?:末|期间|时期|以来)", text):
         found.add(plan_years(plan_number(m.group(1)))[1])
     return found
+
+
+def time_said(year: int, text: str) -> str:
+    """A year as an answer writes it beside a figure read from `text` (a passage with its title and
+    headings): '2020年' when the text writes that year; else the plan period it ends ('“十三五”末'), as a
+    plan's review of the period before it speaks of its figures; else the year. An answer then states no
+    number its cited passage lacks, wherever the passage leaves its year to the plan period."""
+    ending = plan_ending(year)
+    return f"“{ending}”末" if ending and str(year) not in normalize_years(text) else f"{year}年"
 
 
 _NAMED_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d{2}(?=[\u4e00-\u9fffA-Za-z])(?!年)|(?<=[A-Za-z\-－])(?:19|20)\d{2}(?![\d年])")

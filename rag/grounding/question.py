@@ -12,8 +12,8 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
-from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, PLAN_NAME, PLAN_WORD, RATE_CUES,
-                            RELATIVE_YEARS,
+from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, ASKING_PREFIXES, COMPARED_WITH, DECLINE_WORDS, INCREASE_WORDS,
+                            PLAN_NAME, PLAN_WORD, RATE_CUES, RELATIVE_YEARS,
                             plan_number, plan_years)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
@@ -22,6 +22,7 @@ _METRIC = re.compile(
     r"(?:率|值|额|总量|产量|数量|容量|吞吐量|比重|占比|比例|强度|收入|面积|密度|寿命|指数|人口|人数|天数|户数|次数|规模|余额|工资|价格?|"
     r"房价|浓度|票价|门票|预算|支出|利润|税收|产值|床位|排放量?|投资|消费|增速|均价)$"
 )
+_CHANGE_VERBS = set(INCREASE_WORDS + DECLINE_WORDS)
 _OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
 GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:亿元|万元|元|%|％|个百分点|个|家|万人|人|万户|户|张|处|公里|千米|平方米|平方公里|亩|万亩|吨|万吨|倍|项|所|座|条|台|辆|千瓦|万千瓦|MW|兆瓦|件|次|岁|年)"
@@ -232,10 +233,15 @@ class QuestionReader:
                 run += word
                 continue
             if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z.]+", word) or word in _QUESTION_WORDS or word in skip \
+                    or word in RELATIVE_YEARS \
                     or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区服务业比重更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
                 if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
+                run = ""
+                continue
+            if word in _CHANGE_VERBS and _METRIC.search(run):  # '房价涨了多少': the measure ends at its verb
+                terms.append(run)
                 run = ""
                 continue
             run += word
