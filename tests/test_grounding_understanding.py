@@ -111,7 +111,7 @@ def test_figure_of_another_place_is_corrected(corpus):
     assert correction and "胶州市" in correction.text and "莱西市" in correction.text
     assert "1200" in correction.passages[0].chunk.text and correction.question == "莱西市2020年地区生产总值是多少？"
     # the documents' own words are quoted, not the bare figure
-    assert "““十三五”末，全市地区生产总值达到1200亿元”在文档中说的是胶州市" in correction.text
+    assert "文档中““十三五”末，全市地区生产总值达到1200亿元”说的是胶州市[1]" in correction.text
 
 
 def test_title_of_another_place_is_corrected(corpus):

@@ -251,7 +251,7 @@ def sentence_of(figure: Figure, passage: str) -> str:
     if figure.role in _CHANGES:
         verb, written = ("下降" if figure.value < 0 else "增长"), written.lstrip("-−")
         verb = "年均" + verb if figure.average else verb
-    named = figure.measure if re.search(r"[\u4e00-\u9fff]", figure.measure) else figure.canonical  # not 'gdp'
+    named = figure.measure if re.search(r"[\u4e00-\u9fff]", figure.measure) else figure.measure.upper()  # 'gdp' -> GDP
     if figure.role in _CHANGES:  # '…增长速度增长6%' says the rate twice
         named = next((named[: -len(w)] for w in RATE_SUFFIXES if named.endswith(w) and len(named) > len(w) + 1), named)
     return f"{year}{ITEM_NUMBER.sub('', named)}{verb}{written}"

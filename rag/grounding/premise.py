@@ -83,7 +83,7 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
         return None
     owner = owners[0] or _subject(found[0], profile)
     shown = quoted_clause(needle, found[0]) if re.search(r"\d", needle) else shown  # a bare figure says little
-    return Correction(f"{PREMISE_MARK}{shown}在文档中说的是{owner}，不是{place}[1]。", [Passage(found[0], 1.0)])
+    return Correction(f"{PREMISE_MARK}文档中{shown}说的是{owner}[1]，不是{place}。", [Passage(found[0], 1.0)])
 
 
 def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk],
