@@ -136,8 +136,9 @@ def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passa
     cited = cited_first(q, figure, passages) if figure else None
     if cited is None:
         return None
-    text = said or sentence_of(figure, cited[0].chunk.text)
     dated = year if calculation else figure.year  # a derived figure is of the year asked, not its record's
+    when = time_said(dated, cited[0].chunk.embedding_text()) if said and dated else ""  # as its passage says it
+    text = when + said if said else sentence_of(figure, cited[0].chunk.text)
     answer = Answer(question=with_years(side.question, [dated] if dated else []), text=f"{text}[1]。", passages=cited,
                     looked_up=True, calculation=calculation)
     attach_citations(answer).question = side.question
@@ -179,7 +180,7 @@ def _added(q: Asked, term: str, ask: dict) -> list[Figure]:
 
 def _sector_share(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | None:
     """One industry's share read from the ratio of the three industries the place's documents give for the
-    year ('三次产业比例为9.8:35.4:54.8' answers '服务业占比'), and how the answer says it."""
+    year ('三次产业比例为9.8:35.4:54.8' answers '服务业占比'), and how the answer says it (after its time)."""
     index, years, docs, place = sector(term), ask["years"], ask["docs"], ask["place"]
     if index is None or not years:
         return None
@@ -193,7 +194,7 @@ def _sector_share(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | N
     ratio = ratios[0]
     written = re.split(r"\s*[:：∶]\s*", ratio.text.strip())
     share = written[index] if len(written) == 3 else f"{ratio.parts[index]:g}"  # as written: '62.0'
-    return ratio, f"{ratio.year}年三次产业比例为{ratio.text.replace(' ', '')}，{term}为{share}%", ""
+    return ratio, f"三次产业比例为{ratio.text.replace(' ', '')}，{term}为{share}%", ""
 
 
 def _from_change(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | None:
@@ -208,7 +209,7 @@ def _from_change(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | No
             continue
         was, step = arithmetic.fmt(level.value), arithmetic.fmt(abs(change.value))
         value, shown = arithmetic.total([was, step]) if change.value < 0 else arithmetic.difference(was, step)
-        return level, f"{year}年{level.measure}为{arithmetic.fmt(value)}{level.unit}（{shown}）", shown
+        return level, f"{level.measure}为{arithmetic.fmt(value)}{level.unit}（{shown}）", shown
     return None
 
 
