@@ -24,13 +24,13 @@ import numpy as np
 from rag.numbers import Quantity, find_quantities, halfwidth, years_as_digits
 from rag.types import Chunk, Document
 from rag.vocabulary import (
-    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COUNT_DIMENSIONS, DECLINE_WORDS, GENERIC_TAILS,
-    INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS, NEW_THINGS,
-    OWN_PLACE_WORDS, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RATE_SUFFIXES, RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES,
-    SHARE_CUES,
-    TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL,
-    WEAK_TARGET_CUES, canonical_measure, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number,
-    plan_of_year, short_place_forms, ZONE_WORDS, alternation,
+    ACHIEVED_CUES, ADMIN_SUFFIXES, AVERAGE_WORDS, BOUND_BEFORE, COMPARED_WITH, COUNT_DIMENSIONS, DECLINE_WORDS,
+    GENERIC_TAILS, INCREASE_WORDS, LOOKING_AHEAD, LOOKING_BACK, MEASURE_END_VERBS, MEASURE_HEADS, MEASURE_MODIFIERS,
+    MILESTONE_WORDS, NEW_THINGS, OWN_PLACE_WORDS, PLACE_LOCATIVES, PLAN_NAME, PLAN_PERIOD, PLAN_WORD, RATE_SUFFIXES,
+    RELATIVE_SPANS, RELATIVE_YEARS, ROLE_NAMES, SHARE_CUES, TABLE_EMPTY_CELLS, TABLE_MEASURE_HEADERS,
+    TABLE_NON_MEASURES, TABLE_RATE_HEADERS, TARGET_CUES, TO_LEVEL, VALUE_ADDED, WEAK_TARGET_CUES, canonical_measure,
+    ZONE_WORDS, alternation, dimension_of, is_admin_place, plan_base_target, plan_name, plan_number, plan_of_year,
+    short_place_forms,
 )
 
 
@@ -65,6 +65,7 @@ class Figure:
     parts: list[float] | None = None  # a ratio's terms
     offset: int = -1  # where the figure stands in the document's text (for a table cell: its row's measure cell)
     average: bool = False  # a yearly average over a span ('年均增长6%'), not the year's own figure
+    since: int | None = None  # the year a change is counted from: '较“十二五”末减少75万吨' -> 2015
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -182,7 +183,7 @@ _ORGANISATION_PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:" + alternation(ADMIN
 def _places_in(text: str) -> tuple[str, ...]:
     """Administrative places a short text names, in order ('成都市', '宁夏回族自治区'): jieba's place tag
     and an administrative suffix, or a known development zone's name."""
-    found = [m.group(0) for m in _ZONE.finditer(text)]
+    found = [m.group(0) for m in _ZONE.finditer(text) if _names_zone(m.group(1))]
     if any(s in text for s in ADMIN_SUFFIXES):
         words = _tagged(text)
         for i, (word, flag) in enumerate(words):
@@ -197,6 +198,12 @@ def _places_in(text: str) -> tuple[str, ...]:
                 found.append(word + nxt[:1])  # '贵州' + '省第…'
 
     return tuple(found)
+
+
+def _names_zone(prefix: str) -> bool:
+    """The words before a zone's kind name it ('淄博高新区'), unless they are a verb or adverb acting on the
+    zone the document is about ('争取高新区内…', '推动经开区…')."""
+    return not any(flag[:1] in ("v", "d", "p") for _, flag in _tagged(prefix))
 
 
 # a title's leading place before the kind of document: '甲县国民经济和社会发展…', '乙市人民政府关于…'
@@ -245,6 +252,13 @@ _TAIL_WORDS = re.compile(
 )
 
 
+def _within(text: str) -> str:
+    """What follows a place, without the word saying it lies within it ('高新区内高新技术企业数量': the zone's
+    own firms are counted)."""
+    within = next((w for w in PLACE_LOCATIVES if text.startswith(w) and len(text) > len(w) + 1), "")
+    return text[len(within):]
+
+
 def _measure_before(clause: str) -> str:
     """The measure phrase in the clause before a figure: time words and verbs dropped from its ends."""
     text = _TIME_WORDS.sub("", clause)
@@ -256,7 +270,7 @@ def _measure_before(clause: str) -> str:
                 text = text[len(place):]
         for place in _places_in(text):
             if text.startswith(place):
-                text = text[len(place):]
+                text = _within(text[len(place):])
         text = _TAIL_WORDS.sub("", text)
     return text[-24:]
 
@@ -374,10 +388,11 @@ def _to_head(phrase: str) -> str:
 _FROM = re.compile(r"(?:从|由)\s?[“\"]?(?:(?:19|20)\d{2}\s?年|" + PLAN_WORD + r"[”\"]?末?|上年)?的?\s?第?\s?$")
 
 
-def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int | None:
+def _from_year(clause: str, headings: str, before: str, ctx: _DocContext, after: str = "") -> int | None:
     """The year of a from-value ('经营主体从689万户增至951万户'): the year written after 从, else the base
-    year of the plan period the sentence or its section reviews, else the year before the document's ('由上年':
-    the year before the one its section reviews)."""
+    year of the plan period the sentence or its section reviews or whose last year the to-value is said for
+    (`after`, the rest of the clause: '由A调整为2020年的B' in a plan looks back over 2016-2020), else the year
+    before the document's ('由上年': the year before the one its section reviews)."""
     m = _FROM.search(clause)
     if not m:
         return None
@@ -390,6 +405,9 @@ def _from_year(clause: str, headings: str, before: str, ctx: _DocContext) -> int
     period = _plan_period_of(before) or _plan_period_of(headings)
     if period:
         return plan_base_target(plan_number(period[1]))[0]
+    to = _years_before(after)
+    if to and ctx.plan and to[0][1] == plan_base_target(plan_of_year(to[0][1]))[1]:
+        return plan_base_target(plan_of_year(to[0][1]))[0]
     return ctx.year - 2 if ctx.year else None
 
 
@@ -498,6 +516,10 @@ def _clause_start(sentence: str, at: int, floor: int) -> int:
     return max(cut + 1, floor)
 
 
+def _clause_end(sentence: str, at: int) -> int:
+    return min((i for i in (sentence.find(mark, at) for mark in _CLAUSE_MARKS) if i >= 0), default=len(sentence))
+
+
 def _subject(clause: str, ctx: _DocContext, said: _Said) -> str:
     """The place the clause names (not one above the document's own, named in its title), else the one
     the sentence named for the figure before, else the document's."""
@@ -516,7 +538,7 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     forms = set().union(*(short_place_forms(p) for p in {ctx.subject, subject} if p))
     for form in sorted(forms, key=len, reverse=True):
         if measure.startswith(form) and len(measure) > len(form) + 1:
-            measure = measure[len(form):]  # the place is the figure's subject, not part of its measure
+            measure = _within(measure[len(form):])  # the place is the figure's subject, not part of its measure
             break
     before = sentence[:q.start]
     explicit = _explicit_year(before) or _explicit_year(lead)
@@ -525,7 +547,8 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
         relative, span = _relative_year(lead, ctx.year)
     heading_year = _explicit_year(headings)
     listed = said.year is not None and re.fullmatch(r"\s?[、和与及]\s?", clause) is not None
-    year = _from_year(clause, headings, before, ctx) or (said.year if listed else None) or explicit or relative
+    after = sentence[q.end:_clause_end(sentence, q.end)]
+    year = _from_year(clause, headings, before, ctx, after) or (said.year if listed else None) or explicit or relative
     status = _status(lead + before, headings, year or heading_year, ctx)
     year = year or heading_year or ctx.default_year(status)
     period = _plan_period_of(before) or span or (_plan_period_of(headings) if not (explicit or _YEAR_WORD.search(headings)) else "")
@@ -535,7 +558,16 @@ def _figure_in_sentence(q: Quantity, sentence: str, ctx: _DocContext, said: _Sai
     if average and not period and year:
         period = plan_name(plan_of_year(year))
     return {"measure": measure, "subject": subject, "year": year, "period": period, "status": status,
-            "role": _role(q, measure, status, before), "average": average}
+            "role": _role(q, measure, status, before), "average": average,
+            "since": _since(clause) if q.compared else None}
+
+
+def _since(clause: str) -> int | None:
+    """The year a change is stated against ('较“十二五”末减少75万吨' -> 2015, '比2020年增长' -> 2020): the one
+    written after the last comparing word of its clause."""
+    at = max(clause.rfind(w) for w in COMPARED_WITH)
+    written = _years_before(clause[at:]) if at >= 0 else []
+    return written[0][1] if written else None
 
 
 class _ChunkFinder:
@@ -565,7 +597,7 @@ def _record(q: Quantity, fields_: dict, doc: Document, chunk: Chunk | None, at: 
         chunk_id=chunk.chunk_id if chunk else "", start=at, end=at + (q.end - q.start),
         page=chunk.page_of(at) if chunk else doc.page_at(q.start), sentence=re.sub(r"\s*\n\s*", "", sentence.strip())[:300],
         low=q.low, high=q.high, bound=q.bound, title=doc.title, heading_path=chunk.heading_path if chunk else "",
-        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False),
+        parts=list(q.parts) or None, offset=offset, average=fields_.get("average", False), since=fields_.get("since"),
     )
 
 
@@ -632,7 +664,10 @@ def _sentence_figures(ctx: _DocContext, finder: _ChunkFinder, sentence: str, at:
             continue  # a number the sentence says nothing about is not a figure we can index
         chunk = finder.find(at + q.start, at + q.end)
         in_chunk = at + q.start - chunk.start if chunk else at + q.start
-        out.append(_record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start))
+        figure = _record(q, fields_, ctx.document, chunk, in_chunk, sentence, at + q.start)
+        if not figure.bound and any(w in sentence[q.end:_clause_end(sentence, q.end)] for w in MILESTONE_WORDS):
+            figure.bound = ">="  # '迈上5万亿元台阶': a threshold crossed, the level itself is stated elsewhere
+        out.append(figure)
     return _distributed(out) if "分别" in sentence else out
 
 
@@ -795,12 +830,17 @@ def _in_order(short: str, long: str) -> bool:
 
 
 def _share_of(measure: str) -> str | None:
-    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X); None for a measure that is no share."""
+    """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X; '三次产业结构比例' -> 三次产业);
+    None for a measure that is no share. An industry's share of the economy is its value added's:
+    'X产业占GDP比重' and 'X产业增加值占…比重' measure one thing."""
     if "占" in measure:
-        return measure[:measure.index("占")]
-    ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
-    stem = measure[:-len(ending)] if ending else None
-    return stem[:-2] if stem and stem.endswith("结构") else stem  # '三次产业结构比例' is '三次产业结构'''s
+        stem = measure[:measure.index("占")]
+    else:
+        ending = next((w for w in ("比重", "比例", "占比", "结构") if measure.endswith(w)), "")
+        stem = measure[:-len(ending)] if ending else None
+        stem = stem[:-2] if stem and stem.endswith("结构") else stem
+    valued = stem and stem.endswith(VALUE_ADDED) and len(stem) > len(VALUE_ADDED) + 1
+    return stem[:-len(VALUE_ADDED)] if valued else stem
 
 
 def lexical_similarity(query: str, phrase: str) -> float:

@@ -46,6 +46,8 @@ BOUND_BEFORE: dict[str, str] = {
     "不超过": "<=", "不高于": "<=", "不多于": "<=", "最多": "<=",
     "约": "~", "近": "~", "大约": "~", "接近": "~", "将近": "~", "近乎": "~",
 }
+# a threshold crossed: '迈上5万亿元台阶', '连跨3万亿元、4万亿元两个台阶' state a lower bound, not the level
+MILESTONE_WORDS = ("台阶", "大关")
 BOUND_AFTER: dict[str, str] = {
     "以上": ">=", "及以上": ">=", "多": ">", "余": ">", "以下": "<=", "以内": "<=", "之内": "<=",
     "左右": "~", "上下": "~", "前后": "~",
@@ -143,6 +145,8 @@ COUNT_DIMENSIONS = ("count", "people", "households", "visits")
 
 # Administrative places: suffixes, from the largest unit; scope words that mean 'the document's own place'.
 ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "街道", "省", "市", "区", "县", "州", "盟", "旗", "镇", "乡")
+# after a place, what lies within it: '高新区内高新技术企业' counts the zone's own firms
+PLACE_LOCATIVES = ("境内", "域内", "内")
 OWN_PLACE_WORDS = ("全省", "全市", "全区", "全县", "全州", "全镇", "我省", "我市", "我区", "我县", "本省", "本市", "本区", "本县",
                    "省内", "市内", "区内", "县内", "全域")
 GENERIC_PLACE_WORDS = {"地区", "城区", "社区", "园区", "市区", "辖区", "片区", "山区", "街区", "景区", "库区", "港区", "老城区",
@@ -171,6 +175,7 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "外贸进出口总额": "进出口总额", "货物进出口总额": "进出口总额",
     "进出口": "进出口总额", "货物进出口": "进出口总额", "固投": "固定资产投资", "规上工业": "规模以上工业",
     "增长速度": "增速", "地区生产总值增长速度": "地区生产总值增速", "城镇化水平": "城镇化率", "常住人口城镇化率": "城镇化率", "人口城镇化率": "城镇化率",
+    "平均预期寿命": "人均预期寿命", "人口平均预期寿命": "人均预期寿命", "人均期望寿命": "人均预期寿命", "人均寿命": "人均预期寿命",
     "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
 _CANONICAL = {**{v: v for v in MEASURE_SYNONYMS.values()}, **MEASURE_SYNONYMS}  # a canonical name is kept whole
@@ -179,7 +184,7 @@ _SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len,
 INTENSITY = ("强度", "占地区生产总值比重")
 SHARE_FORMS = ("占地区生产总值的比重", "占地区生产总值比重", "占地区生产总值比例", "占地区生产总值的比例", "占比", "所占比重", "比重")
 # verbs inside a measure phrase that its standard wording drops ('茶产业实现营业收入' -> '茶产业营业收入')
-MEASURE_VERBS = ("实现", "完成")
+MEASURE_VERBS = ("实现", "完成", "拥有")  # '每千人口拥有医师数' = '每千人口医师数'
 # words around a measure that say where, when or how, not what (stripped from the canonical measure)
 MEASURE_NOISE = (
     "全省", "全市", "全区", "全县", "我省", "我市", "我区", "我县", "本市", "实现", "完成", "达到", "突破", "超过", "累计", "其中",
@@ -264,12 +269,16 @@ AMOUNT_ASKED = ("多少", "几")
 # what asks for a figure
 QUANTITY_QUESTION_WORDS = ("多少", "几", "多大", "多高", "多长", "多快", "多少钱", "几成", "比重", "比例", "占比", "增速")
 # The heads of measure names: a phrase ending in one of these names something measured ('城镇化率', '税收收入').
-MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
+MEASURE_HEADS = ("率", "值", "额", "总量", "产量", "数量", "数", "容量", "吞吐量", "比重", "占比", "比例", "强度", "收入", "面积",
                  "密度", "寿命", "指数", "人口", "人数", "天数", "户数", "次数", "规模", "余额", "工资", "价格", "房价", "浓度",
                  "预算", "支出", "利润", "税收", "产值", "床位", "排放量", "投资", "消费", "增速", "均价", "增加值", "结构",
                  "系数", "依存度", "满意度", "集中度")
 # The three sectors and the short names people use for them ('三次产业结构 9.5:32.6:57.9' lists them in order).
 SECTORS = (("第一产业", "一产", "农业"), ("第二产业", "二产", "工业"), ("第三产业", "三产", "服务业"))
+VALUE_ADDED = "增加值"  # what an industry's share of GDP is the share of
+INDUSTRY_STRUCTURE_WORDS = ("三次产业", "产业结构")  # a sentence giving the three sectors' ratio names it so
+# how documents say a number of things was added, not how many there are ('新培植高新技术企业77家')
+ADDED_WORDS = ("新增", "新培植", "新培育", "新引进", "新建", "新认定", "增加")
 # Modifiers that make another measure of the same noun: '人均地区生产总值' is not '地区生产总值'.
 MEASURE_MODIFIERS = ("人均", "年均", "单位", "每", "亩均", "地均")
 

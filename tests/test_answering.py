@@ -331,3 +331,84 @@ def test_a_rank_is_stated_with_its_ordinal():
     rank = Figure(53.0, "位", "rank", "53位", "综合排名", "综合排名", "某区", 2015, "", "rank", "actual", "d", "c", 0, 3, None, "")
     assert "综合排名为第53位" in stated(rank, "2015年综合排名第53位")
 
+
+
+
+# -- sides read from the figure index: what the sentence and table readers of rag/grounding once read --------
+
+QINGSHAN = (
+    "青山市国民经济和社会发展第十四个五年规划纲要",
+    "第一章 发展基础\n“十三五”时期，全市地区生产总值达到300亿元。产业结构持续优化，三次产业比例由12.1:40.2:47.7"
+    "调整为2020年的9.8:35.4:54.8。全市高新技术企业达到180家，新培植高新技术企业66家。"
+    "煤炭消费总量下降到254万吨，较“十二五”末减少75万吨。\n"
+    "第二章 主要目标\n| 指标 | 2020年 | 2025年 |\n| 数字经济核心产业增加值占地区生产总值比重(%) | 2.5 | 5 |\n"
+    "第三章 产业发展\n发展壮大氢能、海洋装备2个新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。"
+    "到2025年，氢能产业实现营业收入超过20亿元，海洋装备产业实现营业收入55亿元，纺织产业实现营业收入31亿元，"
+    "食品产业实现营业收入12亿元，五金产业实现营业收入9亿元。\n",
+)
+BAISHUI = (
+    "白水县国民经济和社会发展第十四个五年规划纲要",
+    "第一章 发展基础\n“十三五”末，全县地区生产总值达到150亿元，三次产业比例为15.0:45.0:40.0，新增高新技术企业30家。\n",
+)
+YUNLING = (
+    "云岭市县域经济高质量发展实施方案（2023-2025年）",
+    "一、发展目标\n力争到2025年，青山市GDP达到500亿元左右，白水县达到260亿元左右。\n",
+)
+
+
+@pytest.fixture
+def sides_pipe(tmp_settings, hash_embedder):
+    for doc_id, (title, body) in {"qingshan": QINGSHAN, "baishui": BAISHUI, "yunling": YUNLING}.items():
+        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
+    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
+    pipeline.index()
+    return pipeline
+
+
+def _sides(answer) -> dict[str, str]:
+    got = dict(line.split("：", 1) for line in answer.text.splitlines() if "：" in line)
+    assert got, answer.text
+    return got
+
+
+def test_a_side_is_read_from_another_documents_list_of_places(sides_pipe):
+    answer = sides_pipe.ask("青山市和白水县2025年地区生产总值目标分别是多少？")
+    got = _sides(answer)
+    assert "500亿元" in got["青山"] and "260亿元" in got["白水县"], answer.text
+
+
+def test_sides_asked_with_no_year_whose_records_disagree_are_read_for_the_latest_year_reached(sides_pipe):
+    answer = sides_pipe.ask("青山市和白水县哪个地区生产总值更大？")  # 青山: 300 (2020) and 500 (2025 target)
+    got = _sides(answer)
+    assert "300亿元" in got["青山"] and "150亿元" in got["白水县"] and "青山更大" in answer.text, answer.text
+
+
+def test_an_industrys_share_is_read_from_the_ratio_of_the_three_industries(sides_pipe):
+    answer = sides_pipe.ask("“十三五”期间青山市的服务业占比提高了几个百分点？")  # 47.7 began the period
+    assert "54.8−47.7=7.1" in answer.text and "12.1:40.2:47.7" in answer.text, answer.text
+    both = sides_pipe.ask("青山市和白水县“十三五”末第二产业占比哪个高？")
+    assert "35.4%" in both.text and "45.0%" in both.text and "白水县更高" in both.text, both.text
+
+
+def test_how_many_were_added_is_answered_by_the_records_of_what_was_added_not_the_total(sides_pipe):
+    answer = sides_pipe.ask("“十三五”期间青山市和白水县分别新增了多少家高新技术企业？哪边多？")
+    got = _sides(answer)
+    assert "66家" in got["青山"] and "30家" in got["白水县"] and "180" not in answer.text, answer.text
+
+
+def test_an_industrys_share_of_gdp_is_its_value_addeds(sides_pipe):
+    answer = sides_pipe.ask("青山市的数字经济核心产业占GDP比重，到2025年要比2020年提高几个百分点？")
+    assert "5−2.5=2.5" in answer.text, answer.text
+
+
+def test_a_sum_over_a_list_named_by_its_parts_reads_each_members_record(sides_pipe):
+    total = sides_pipe.ask("青山市“2+3”工业五个产业2025年的营收目标加起来一共是多少亿元？")
+    assert total.route == "list_figures" and "合计127亿元（20+55+31+12+9=127）" in total.text, total.text
+    assert "五金9亿元" in total.text and all(c.supported for c in total.claims)
+    top = sides_pipe.ask("青山市“2+3”工业中，哪个产业2025年的营业收入目标最高？")
+    assert "最高的是海洋装备，55亿元" in top.text, top.text
+
+
+def test_a_level_given_only_through_a_later_one_and_the_change_since_is_derived_and_shown(sides_pipe):
+    answer = sides_pipe.ask("青山市“十二五”末的煤炭消费总量是多少万吨？")  # the model (fake) finds no 万吨 figure
+    assert answer.looked_up and "329万吨（254+75=329）" in answer.text and answer.calculation == "254+75=329", answer.text

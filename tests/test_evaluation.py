@@ -70,7 +70,7 @@ def _items() -> list[EvalItem]:
         EvalItem("u1", "高密市市长是谁？", "unanswerable", False),
         EvalItem("p1", "平度市重点发展哪些产业？", "list", True, "智能家电等", ["pingdu"],
                  ["重点发展智能家电、食品饮料和新材料产业"], ["智能家电", "新材料"]),
-        EvalItem("h1", "平度和高密谁的经济总量大？", "cross_document", True, "平度", ["gaomi", "pingdu"],
+        EvalItem("h1", "平度和高密谁的地区生产总值大？", "cross_document", True, "平度", ["gaomi", "pingdu"],
                  ["达510.3 亿元", "全市生产总值达到 715.7 亿元"], ["510.3亿元", "715.7亿元"], batch="hard"),
         EvalItem("h2", "莱阳市的GDP是多少？", "unanswerable", False, batch="hard"),
     ]
@@ -286,7 +286,7 @@ class ScriptedGenerator:
     question it adds a wrong target figure; anything else is refused."""
 
     name = "scripted"
-    script = {"生产总值": "510.3", "森林覆盖率": "10.97", "产业": "智能家电"}
+    script = {"生产总值": "生产总值", "森林覆盖率": "10.97", "产业": "智能家电"}
 
     @staticmethod
     def _find(user: str, phrase: str) -> tuple[str, str] | None:

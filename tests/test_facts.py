@@ -301,3 +301,31 @@ def test_fenbie_runs_in_two_units_are_each_split_and_a_listed_average_stays_an_a
     assert [(f.measure, f.value, f.average) for f in found] == [
         ("城镇居民人均可支配收入", 4.1, False), ("农村居民人均可支配收入", 2.2, False),
         ("城镇居民人均可支配收入", 6.1, True), ("农村居民人均可支配收入", 7.2, True)]
+
+
+def test_a_threshold_crossed_is_a_lower_bound_not_the_level():
+    text = ("2026年某省人民政府工作报告\n2026年2月3日在某省人民代表大会上\n一、2025年工作回顾\n"
+            "经济总量连跨3万亿元、4万亿元两个台阶。全省地区生产总值迈上5万亿元台阶，达到51234亿元。\n")
+    found = _figures(text, "2026年某省人民政府工作报告")
+    assert [(f.text, f.bound) for f in found] == [("3万亿元", ">="), ("4万亿元", ">="), ("5万亿元", ">="), ("51234亿元", "")]
+
+
+def test_a_zone_kind_after_a_verb_is_the_documents_own_zone_and_within_it_is_no_measure_word():
+    text = ("青岭高新技术产业开发区“十四五”发展规划\n第三章 主要目标\n到2025年，争取高新区内高新技术企业数量达到300家。\n")
+    found = _figures(text, "青岭高新技术产业开发区“十四五”发展规划")
+    assert [(f.subject, f.measure, f.value) for f in found] == [("青岭高新技术产业开发区", "高新技术企业数量", 300)]
+
+
+def test_a_plan_reviews_from_the_start_of_the_period_its_to_value_ends():
+    text = ("某县国民经济和社会发展第十四个五年规划\n第一章 发展基础\n产业结构持续优化，三次产业比例由12.1:40.2:47.7"
+            "调整为2020年的9.8:35.4:54.8。\n")
+    before, after = _figures(text, "某县国民经济和社会发展第十四个五年规划")
+    assert (before.year, after.year) == (2015, 2020) and before.parts == [12.1, 40.2, 47.7]
+
+
+def test_a_change_records_the_year_it_is_counted_from():
+    text = ("某县国民经济和社会发展第十四个五年规划\n第一章 发展基础\n煤炭消费总量下降到254万吨，较“十二五”末减少75万吨，"
+            "空气质量优良天数比2018年增加30天。\n")
+    level, change, days = _figures(text, "某县国民经济和社会发展第十四个五年规划")
+    assert (level.since, level.value) == (None, 254) and (change.since, change.value, change.role) == (2015, -75, "change")
+    assert days.since == 2018

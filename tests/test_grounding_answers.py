@@ -9,7 +9,7 @@ from rag.citations import attach_citations, verified_results
 from rag.grounding import arithmetic
 from rag.grounding.citation_repair import repair_citations
 from rag.grounding.decomposition import SideResult, compose, missing_figures, pick_figure, plan
-from rag.grounding.figures import bound_years, context_years, figures_in, fits, table_value, wrong_year
+from rag.grounding.figures import bound_years, context_years, figures_in, fits, wrong_year
 from rag.types import Answer
 
 TABLE = "| 指标 | 2020年 | 2025年 |\n| 地区生产总值(亿元) | 300.5 | 420 |\n| 森林覆盖率(%) | 20.1 | 22 |"
@@ -36,16 +36,6 @@ def test_a_looking_back_section_speaks_of_the_year_before_the_plan():
     assert wrong_year("300.5", 2025, [looking_back]) == {2020}
     opened = passage("“十三五”时期，全市生产总值达到715.7亿元。")
     assert bound_years("715.7", opened.chunk.text, context_years(opened.chunk)) == [{2020}]
-
-
-def test_table_value_reads_the_column_of_the_year():
-    row, figure, number, qualifier = table_value([passage("无关"), passage(TABLE)], "莱西市地区生产总值目标", 2025)
-    assert (row, figure.shown(), number, qualifier) == ("地区生产总值", "420亿元", 2, "")
-    assert table_value([passage(TABLE)], "森林覆盖率", 2020)[1].shown() == "20.1%"
-    assert table_value([passage(TABLE)], "高新技术企业数量", 2025) is None
-    approximate = passage("| 指标 | 2020年 | 2025年 |\n| “四新”经济增加值占地区生产总值比重(%) | 30.28 | 35左右 |\n")
-    _, figure, _, qualifier = table_value([approximate], "2025年“四新”经济增加值占GDP比重", 2025)
-    assert figure.shown() + qualifier == "35%左右"  # a target given as 'about' keeps its word
 
 
 def test_a_share_does_not_answer_a_total():
@@ -91,7 +81,7 @@ def test_comparison_is_computed_in_code_with_each_side_cited():
     text, passages, calculation = compose(frame, results)
     assert [r.figure.text for r in results] == ["300.5", "1200"]
     assert "胶州市更大，比莱西市多899.5亿元（1200−300.5=899.5）[1][2]" in calculation
-    assert "莱西市：莱西市地区生产总值为300.5亿元[1]" in text and "[2]" in text and len(passages) == 2
+    assert "莱西市：地区生产总值为300.5亿元[1]" in text and "[2]" in text and len(passages) == 2
     checked = attach_citations(Answer(question=frame.question, text=text, passages=passages))
     assert all(c.supported for c in checked.claims)  # the computed 899.5 counts: its calculation is shown
 
@@ -234,15 +224,6 @@ def test_an_answer_citing_a_passage_on_another_year_is_moved_to_the_one_on_the_y
     assert cited_elsewhere(question, Answer(question, "报名人数为457万[1]。", passages=[other, right])) == "报名人数为457万[2]。"
     # what the other passage says is not what the answer says: nothing to move to, the answer is withheld
     assert cited_elsewhere(question, Answer(question, "报名人数为377万[1]。", passages=[other, right])) == ""
-
-
-def test_a_table_row_named_by_its_last_words_answers_but_not_a_modified_or_other_one():
-    row = passage("| 指标 | 2020年 | 2025年 |\n| 常住人口城镇化率(%) | 71.5 | 75 |\n| 人均地区生产总值(万元) | 9.1 | 12 |\n")
-    assert table_value([row], "莱西市城镇化率是多少？", 2020)[1].shown() == "71.5%"
-    assert table_value([row], "莱西市地区生产总值是多少？", 2020) is None  # 人均 is another measure
-    from rag.grounding.figures import _named_by_tail
-    assert not _named_by_tail("城乡居民人均可支配收入", "莱西市城镇居民人均可支配收入")  # the question's own qualifier
-
 
 
 def test_the_place_a_comparison_asks_for_is_not_part_of_its_measure():

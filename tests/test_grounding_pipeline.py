@@ -10,6 +10,7 @@ import pytest
 from rag.prompting import PREMISE_MARK
 
 from grounding_corpus import DOCS, RecordingModel
+from rag.answering.figure import FigureRecord
 from rag.pipeline import QAPipeline
 from rag.types import Chunk, Passage
 
@@ -73,7 +74,7 @@ def test_the_base_value_is_not_given_as_the_target(pipe, monkeypatch):
     documents give for 2020; the 2025 figure is then read from the place's document in code."""
     table_only = [c for c in pipe.retriever.stored.chunks if "| 2020年 |" in c.text]
     monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(table_only[0], 1.0)])
-    monkeypatch.setattr(pipe.evidence.figures, "search", lambda *a, **k: [])  # the model's path, not the index's
+    monkeypatch.setattr(FigureRecord, "applies", lambda self, q: False)  # the model's path; the index then reads
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["2025年地区生产总值为300.5亿元[1]。"]))
     answer = pipe.ask("莱西市2025年地区生产总值是多少？")
     assert "2020年的数值" in answer.reason and "300.5" in answer.withheld
@@ -97,7 +98,7 @@ def test_a_refused_question_asking_what_is_done_is_answered_for_the_plans_base_y
     assert not answer.refused and "150家" in answer.text and "300" not in answer.text
     assert pipe.ask("胶州市高新技术企业有多少家？").refused  # a target or the base: not said
     monkeypatch.setattr(pipe.generator, "stream", lambda *a: iter(["高新技术企业达到300家[1]。"]))
-    monkeypatch.setattr(pipe.evidence.figures, "search", lambda *a, **k: [])  # the model's path, not the index's
+    monkeypatch.setattr(FigureRecord, "applies", lambda self, q: False)  # the model's path; the index then reads
     answer = pipe.ask("胶州市高新技术企业已经有多少家了？")  # the 2025 target given as done
     assert "300家" in answer.withheld and "2025" in answer.reason and "150家" in answer.text
 
@@ -177,18 +178,6 @@ def test_a_list_named_by_its_count_is_read_from_the_section_index_not_asked(tmp_
     assert "绿色化工" in answer.passages[answer.citations[0].number - 1].chunk.text
     answer = pipe.ask("莱西市提出培育的三大新兴产业都有哪些？")  # two listed, not three: the model is asked
     assert pipe.generator.questions and not answer.looked_up
-
-
-def test_a_sum_over_a_list_named_by_its_parts_is_computed_from_each_members_sentence(pipe, monkeypatch):
-    texts = ["发展壮大氢能、海洋装备2个新兴产业，提升改造纺织、食品、五金3个传统产业，做大做强“2+3”工业产业集群。"]
-    texts += [f"争取到2025年，{n}产业实现营业收入超过{v}亿元。" for n, v in [("氢能", 20), ("海洋装备", 55), ("纺织", 31),
-                                                                     ("食品", 12), ("五金", 9)]]
-    chunks = [Chunk(f"laixi#s{i}", "laixi", DOCS["laixi"][0], ["第四章 产业"], t, 0, len(t)) for i, t in enumerate(texts)]
-    monkeypatch.setattr(pipe.scoped, "search", lambda *args: [Passage(c, 1.0) for c in chunks])
-    monkeypatch.setattr(pipe, "_rewrite", lambda *args: "")
-    answer = pipe.ask("到2025年，莱西“2+3”工业产业集群里五个产业的营收目标总共多少亿元？")
-    assert "合计127亿元（20+55+31+12+9=127）" in answer.text and answer.looked_up and pipe.generator.questions == []
-    assert len(answer.citations) == 6 and [c.text for c in answer.claims if not c.supported] == []
 
 
 def test_a_number_question_naming_no_place_gets_each_places_figure(pipe):

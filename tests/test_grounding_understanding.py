@@ -140,12 +140,6 @@ def test_decline_premise_is_corrected_when_the_passage_says_it_rose(corpus):
     assert check_premise(read.read("为什么莱西市单位地区生产总值能耗下降了？"), prof, chunk_list, fell) is None
 
 
-def test_a_correction_writes_the_measure_as_its_passage_does():
-    from rag.grounding.lookup import written_as
-    chunk = passage("力争到2025年,莱西市gdp完成500亿元以上。").chunk
-    assert written_as("地区生产总值", chunk) == "GDP" and written_as("森林覆盖率", chunk) == "森林覆盖率"
-
-
 @pytest.mark.parametrize("question", ["莱西市2025年地区生产总值目标是420亿元吗？", "莱西市地区生产总值已经达到300.5亿元了吗？"])
 def test_a_true_premise_is_left_alone(corpus, question):
     prof, read, chunk_list = corpus
@@ -297,8 +291,6 @@ def test_a_claim_that_an_industry_leads_is_checked_against_the_ratio():
     assert check_premise(read.read("“十三五”末海阳三次产业中服务业比重最大吗？"), prof, chunk_list, []) is None
 
 
-@pytest.mark.xfail(strict=True, reason="a sector named after '三次产业中' and asked with '对吗' ('三次产业中农业占比最高，"
-                   "对吗') is not corrected")
 def test_a_claim_that_an_industry_leads_asked_with_duima_is_checked():
     text = "第一章 发展基础\n“十三五”时期，产业结构不断优化，三次产业比例调整为12.5:36.2:51.3。\n"
     title = "(山东省)烟台市海阳市国民经济和社会发展十四五规划"

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
-from rag.answering.model import look_up
+from rag.answering.figure import agreed, side_figure
+from rag.facts import Figure
 from rag.grounding.decomposition import Side, SideResult, compose
-from rag.grounding.listing import member_figures, members, over_members, summed_list, superlative
-from rag.grounding.lookup import measure_forms
+from rag.grounding.listing import members, over_members, summed_list, superlative
 from rag.grounding.question import GLOSSARY, measure
 from rag.types import Event, Passage
-from rag.vocabulary import AMOUNT_ASKED
+from rag.vocabulary import AMOUNT_ASKED, canonical_measure
 
 
 def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
@@ -26,9 +26,23 @@ def _with_place_chunks(q: Asked, words: list[str]) -> list[Passage]:
     return list(passages) + [p for p in q.pipe.retriever.stored.naming(docs, words) if p.chunk.chunk_id not in seen]
 
 
+def _member_figure(q: Asked, item: str, term: str, year: int) -> tuple[Figure | None, Passage | None]:
+    """The figure index's one record of the member's measure for the year ('钓具产业实现营业收入超过28亿元'
+    for 钓具 and 营业收入), in the asked places' documents, and its passage."""
+    profile, standard = q.pipe.reader.profile, canonical_measure(term)
+    docs = {d for p in q.frame.places for d in profile.docs_of(p)} or set(profile.docs)
+    if q.doc_ids is not None:
+        docs &= set(q.doc_ids)
+    found = [f for f in q.pipe.evidence.figures.figures
+             if f.year == year and f.doc_id in docs and item in f.measure and standard in f.canonical]
+    figure = agreed(found)
+    chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id]) if figure else []
+    return (figure, Passage(chunk[0], 1.0)) if chunk else (None, None)
+
+
 class OverList:
     """A sum, or the highest, over a list the documents name by its parts: the members read from the
-    sentence naming the list, each member's figure from its own sentence for the year asked, the
+    sentence naming the list, each member's figure from the figure index for the year asked, the
     arithmetic done here."""
 
     name = "list_figures"
@@ -45,10 +59,11 @@ class OverList:
         if not term:
             return False
         parts, phrase = summed_list(frame.question)
-        pool = _with_place_chunks(q, ["+".join(map(str, parts)), *measure_forms(term)])
+        pool = _with_place_chunks(q, ["+".join(map(str, parts))])
         listed = members(parts, phrase, pool)
-        found = member_figures(listed.items, term, frame.years[0], pool) if listed else []
-        got = over_members(listed.items, found, listed, term, frame.years[0], frame.question, pool) if listed else None
+        found = [_member_figure(q, item, term, frame.years[0]) for item in listed.items] if listed else []
+        got = over_members(listed.items, [f for f, _ in found], [p for _, p in found], pool[listed.passage - 1], term,
+                           frame.years[0], frame.question) if listed else None
         if got is None:
             return False
         q.answer.text, q.answer.calculation, q.answer.passages = got
@@ -73,7 +88,7 @@ class EveryPlace:
         profile, results = q.pipe.reader.profile, []
         for place in profile.places:
             side = Side(place, f"{place}{q.frame.question}", profile.docs_of(place) or None, place)
-            found = look_up(q, side, q.frame, [])
+            found = side_figure(q, side, q.frame, [])
             if found is not None and not found.refused:
                 results.append(SideResult(side, found))
         if not results:

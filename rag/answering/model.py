@@ -1,6 +1,6 @@
 """The model's answer from the retrieved passages, streamed, then checked: citations repaired, an answer
 bound to another year, place or measure than the question's withheld, and a refused number question
-answered from a table row or sentence of the place's documents instead."""
+answered from the figure index's record of the place's figure instead."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from rag.answering.figure import side_figure
 from rag.citations import attach_citations
 from rag.grounding.binding import cited_elsewhere, no_figure, says_nothing, unbound, unnamed, without_empty_sentences
 from rag.grounding.citation_repair import repair_citations
-from rag.grounding.decomposition import Side, lookup_answer, lookup_docs, with_years
+from rag.grounding.decomposition import Side, with_years
 from rag.grounding.figures import as_of
 from rag.grounding.list_completion import complete_list
-from rag.grounding.lookup import naming_words
 from rag.grounding.question import QuestionFrame, expand, measure
 from rag.prompting import REFUSAL, build_messages
 from rag.types import Answer, Event, Passage
@@ -84,24 +83,11 @@ def bound(answer: Answer, frame: QuestionFrame) -> None:
         answer.text = f"{REFUSAL}。{answer.reason}"
 
 
-def look_up(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:
-    """The side's figure from a table row or sentence of its passages, else of its documents (within
-    the user's document filter)."""
-    found = side_figure(q, side, frame, passages)  # the figure index first: read once, at indexing time
-    if found is not None:
-        return found
-    profile = q.pipe.reader.profile
-    docs = [d for d in lookup_docs(side, profile) if q.doc_ids is None or d in q.doc_ids]
-    term = measure(frame)
-    extra = q.pipe.retriever.stored.naming(docs, naming_words(term)) if term else []
-    return lookup_answer(side, frame, passages, profile, extra)
-
-
 def sub_answer(q: Asked, question: str, scope: list[str] | None, label: str, side: Side | None = None,
                frame: QuestionFrame | None = None) -> Iterator[Event | Answer]:
-    """One side's answer: from a table row or sentence stating its figure for the year, else from the model."""
+    """One side's answer: from the figure index's record of its figure for the year, else from the model."""
     passages = q.pipe.scoped.search(question, q.doc_ids, scope)
-    sub = look_up(q, side, frame, passages) if side and frame else None
+    sub = side_figure(q, side, frame, passages) if side and frame else None
     if sub is not None:
         q.first_token()
         yield Event("token", text=label + sub.text)
@@ -123,8 +109,8 @@ def _in_documents_words(q: Asked) -> QuestionFrame:
 
 
 def _fall_back(q: Asked, frame: QuestionFrame) -> None:
-    """A number question the model refused or whose answer was withheld: a table row or sentence of the
-    place's documents that states the measure for the year asked answers it instead."""
+    """A number question the model refused or whose answer was withheld: the figure index's record of the
+    measure for the place and year asked answers it instead."""
     answer = q.answer
     if not answer.refused or frame.kind != "fact" or not re.search(_AMOUNT, frame.question) \
             or frame.unknown or frame.mentioned:
@@ -134,7 +120,7 @@ def _fall_back(q: Asked, frame: QuestionFrame) -> None:
     if not place or len(years) != 1:  # whose figure, or for which year, is not said
         return
     side = Side(place, with_years(frame.question, years), profile.docs_of(place) or None, place)
-    found = look_up(q, side, frame, answer.passages)
+    found = side_figure(q, side, frame, answer.passages)
     if found is None or found.refused:
         return
     answer.text, answer.passages, answer.citations, answer.claims = found.text, found.passages, found.citations, found.claims

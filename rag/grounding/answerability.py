@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import jieba
 
 from rag.grounding.evidence import Evidence
-from rag.grounding.lookup import shares_stated
 from rag.grounding.profile import CorpusProfile, named_years, squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, asks_figure
+from rag.grounding.sectors import shares_stated
 from rag.types import Passage
 from rag.vocabulary import ADMIN_NAME, PLAN_WORD, RATE_SUFFIXES
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.citations import attach_citations
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
-from rag.grounding.figures import Figure, figures_in, fits, place_base_year, table_value, wrong_year
-from rag.grounding.lookup import (INCREMENT, increment_asked, rate_value, ratio_value, relative_value, sentence_value,
-                                  written_as)
+from rag.grounding.figures import Figure, figures_in, fits, wrong_year
 from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
-from rag.vocabulary import PLAN_WORD, RATE_CUES, plan_years
+from rag.vocabulary import ADDED_WORDS, PLAN_WORD, RATE_CUES, plan_years
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
@@ -67,6 +64,14 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
     text = re.sub(r"、(?:和|与|及|跟|同|以及)?(?=、)", "", text)  # '平度和环翠区' -> one mark, no '和' left
     parts = [re.sub(r"([，,])的", r"\1", re.sub(r"、+", "", _JOINERS.sub("", p))) for p in text.split("？") if p.strip("、，, ")]
     return "，".join(p for p in parts if p)
+
+
+def increment_asked(text: str, term: str) -> str:
+    """The verb when the question asks how many were added ('新增了多少家高新技术企业'), not how many there
+    are: a total then does not answer it ('' otherwise)."""
+    added = "|".join(ADDED_WORDS)
+    m = re.search(f"((?:累计)?(?:{added}))了?(?:多少|几)?[个家项所处名座条套户万]?" + re.escape(term), squash(text)) if term else None
+    return m.group(1) if m else ""
 
 
 _TIME = re.compile(r"(?:到|至)?[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:到|至)?(?:19|20)\d{2}年(?:底|末)?")
@@ -129,72 +134,11 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     return plan_years(frame.periods[0])[1] if len(frame.periods) == 1 and not frame.years else None
 
 
-_TARGET = re.compile(r"目标|要|将|计划|规划|预计|力争|到|届时")
-
-
-def _current_year(side: Side, frame: QuestionFrame, profile: CorpusProfile) -> int | None:
-    """A side asked with no year, period or target ('城镇化率分别是多少'): the level its place's plan reports
-    as reached, i.e. the year before the plan began (said in the answer: '2020年…')."""
-    if not side.place or frame.years or frame.periods or _TARGET.search(frame.question):
-        return None
-    return place_base_year(profile, side.place)
-
-
 def with_years(question: str, years: list[int]) -> str:
     """The question with the years it implies ('十三五末': 2020) written out, for checking an answer's
     claims: those years frame the answer, like a year the question wrote."""
     missing = [str(y) for y in years if str(y) not in question]
     return f"{question}（{'、'.join(missing)}年）" if missing else question
-
-
-def lookup_docs(side: Side, profile: CorpusProfile) -> list[str]:
-    """Where a side's figure may stand: its own documents, and others that name its place (潍坊's plan
-    lists 高密's target)."""
-    names = profile.names_of(side.place) if side.place else set()
-    named = [d for d, doc in profile.docs.items() if any(n in doc.text for n in names)]
-    return list(dict.fromkeys((side.doc_ids or []) + named))
-
-
-def lookup_answer(side: Side, frame: QuestionFrame, passages: list[Passage], profile: CorpusProfile,
-                  extra: list[Passage] = ()) -> Answer | None:
-    """A side whose figure a table row or a sentence states for its year is answered from there, not by
-    the model; `extra` passages (more of the side's documents) are read when the retrieved ones hold none."""
-    asked = side_year(side, frame)
-    current = None if asked else _current_year(side, frame, profile)
-    year = asked or current
-    if not year:
-        return None
-    own = set(profile.docs_of(side.place)) if side.place else None
-    names = sorted(profile.names_of(side.place), key=len, reverse=True) if side.place else []
-    term = measure(frame)
-    verb = increment_asked(side.question, term)  # '新增': how many were added, not how many there are
-    for pool in (list(passages), list(passages) + [p for p in extra if p not in passages]):
-        tables = [p for p in pool if own is None or p.chunk.doc_id in own]  # a row names no place: its document's
-        found = table_value(tables, side.question, year)
-        if found and (not verb or re.search(INCREMENT, found[0])):  # a total does not say how many were added
-            row, figure, at, qualifier = found
-            number, calculation = pool.index(tables[at - 1]) + 1, ""
-            text = f"{row}为{figure.shown()}{qualifier}[{number}]"
-        else:
-            got = (sentence_value(pool, term, year, own, names, bool(verb))
-                   or (None if verb else relative_value(pool, term, year, own) or ratio_value(pool, term, year, own)
-                       or rate_value(pool, term, year, own))
-                   ) if term else None
-            if got is None:
-                continue
-            number, calculation = got.passage, got.calculation
-            how, said = f"（{calculation}）" if calculation else "", f"{got.said}，" if got.said else ""
-            named = got.named or written_as(term, pool[number - 1].chunk)
-            text = f"{said}{verb}{named}为{got.figure.shown()}{got.qualifier}{how}[{number}]"
-        kept = pool[: len(passages)] + ([pool[number - 1]] if number > len(passages) else [])
-        text = renumber(text, len(passages) + 1 - number) if number > len(passages) else text
-        prefix = "" if side.label.startswith(str(year)) or not (frame.years or current) \
-            else time_said(year, pool[number - 1].chunk.embedding_text())
-        answer = Answer(question=with_years(side.question, [year]), text=f"{prefix}{text}。", passages=kept,
-                        looked_up=True, calculation=calculation)
-        attach_citations(answer).question = side.question
-        return answer
-    return None
 
 
 def _known_numbers(passages: list[Passage]) -> set[str]:
@@ -293,6 +237,7 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
     lines, passages, labels = [], [], [_said(r) for r in results]
     for r, label in zip(results, labels):
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
+        body = body[len(label):] if body.startswith(label) else body  # '2025年：2025年GDP…' says the year twice
         lines.append(f"{label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
     calculation = _calculation(frame, results, labels) if frame.kind in ARITHMETIC else ""

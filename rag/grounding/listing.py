@@ -5,11 +5,10 @@ its parts' counts ('“4+3”制造业' -> a sum or the highest)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from rag.facts import Figure
 from rag.grounding import arithmetic
-from rag.grounding.figures import SENTENCE
-from rag.grounding.lookup import Found, sentence_value
 from rag.grounding.profile import squash
 from rag.sections import items_before
 from rag.types import Passage
@@ -100,34 +99,22 @@ def superlative(question: str) -> str:
     return "" if not m else "最高" if m.group(1) in "高多大" else "最低"
 
 
-def member_figures(items: list[str], term: str, year: int, passages: list[Passage]) -> list[Found | None]:
-    """Each member's figure of the measure for the year, from the sentences that name the member
-    ('争取到2025年，钓具产业实现营业收入超过28亿元'); passage numbers stay those of `passages`."""
-    found = []
-    for item in items:
-        own = [Passage(replace(p.chunk, text="。".join(s for s in SENTENCE.findall(squash(p.chunk.text)) if item in s)),
-                       p.score) for p in passages]
-        found.append(sentence_value(own, term, year))
-    return found
-
-
-def over_members(items: list[str], found: list[Found], listed: Listed, term: str, year: int, question: str,
-                 passages: list[Passage]) -> tuple[str, str, list[Passage]] | None:
-    """(text, calculation, cited passages) for a sum or the highest/lowest over the members' figures, each
-    figure cited; None unless every member has one, in one unit."""
-    if not all(found) or len({f.figure.unit for f in found}) != 1:
+def over_members(items: list[str], figures: list[Figure | None], sources: list[Passage | None], listed: Passage,
+                 term: str, year: int, question: str) -> tuple[str, str, list[Passage]] | None:
+    """(text, calculation, cited passages) for a sum or the highest/lowest over the members' figures (each
+    read from the figure index, `sources` their passages; `listed` the passage naming the list), each figure
+    cited; None unless every member has one, in one unit."""
+    if not all(figures) or not all(sources) or len({f.unit for f in figures}) != 1:
         return None
-    used = sorted({listed.passage, *(f.passage for f in found)})
-    cite = {n: i for i, n in enumerate(used, start=1)}
-    lines = [f"{item}{f.figure.shown()}{f.qualifier}[{cite[f.passage]}]" for item, f in zip(items, found)]
-    head = f"所列各项（名单见[{cite[listed.passage]}]）{year}年的{term}：" + "；".join(lines) + "。"
-    unit, sources = found[0].figure.unit, "".join(f"[{cite[n]}]" for n in sorted({f.passage for f in found}))
+    used = list({p.chunk.chunk_id: p for p in [listed, *sources]}.values())
+    cite = {p.chunk.chunk_id: i for i, p in enumerate(used, start=1)}
+    marks = [f"[{cite[p.chunk.chunk_id]}]" for p in sources]
+    lines = [f"{item}{f.text}{mark}" for item, f, mark in zip(items, figures, marks)]
+    head = f"所列各项（名单见[{cite[listed.chunk.chunk_id]}]）{year}年的{term}：" + "；".join(lines) + "。"
     most = superlative(question)
     if most:
-        pick = (max if most == "最高" else min)(range(len(items)), key=lambda i: found[i].figure.value)
-        best = found[pick]
-        return f"{head}\n{most}的是{items[pick]}，{best.figure.shown()}{best.qualifier}[{cite[best.passage]}]。", "", \
-            [passages[n - 1] for n in used]
-    value, shown = arithmetic.total([f.figure.text for f in found])
-    calculation = f"合计{arithmetic.fmt(value)}{unit}（{shown}）{sources}。"
-    return f"{head}\n{calculation}", calculation, [passages[n - 1] for n in used]
+        pick = (max if most == "最高" else min)(range(len(items)), key=lambda i: figures[i].value)
+        return f"{head}\n{most}的是{items[pick]}，{figures[pick].text}{marks[pick]}。", "", used
+    value, shown = arithmetic.total([arithmetic.fmt(f.value) for f in figures])
+    calculation = f"合计{arithmetic.fmt(value)}{figures[0].unit}（{shown}）{''.join(dict.fromkeys(marks))}。"
+    return f"{head}\n{calculation}", calculation, used

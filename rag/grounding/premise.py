@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.grounding.figures import place_base_year
-from rag.grounding.lookup import SECTORS, industry_ratio, sector
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
 from rag.grounding.question import QuestionFrame, measure
+from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import ASSERTING_WORDS, BOUND_BEFORE, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, alternation
+from rag.vocabulary import (ASSERTING_WORDS, BOUND_BEFORE, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, SECTORS,
+                             alternation)
 
 _UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
 _DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
@@ -213,9 +214,9 @@ def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     top = max(range(3), key=lambda i: float(shares[i]))
     if top == index:
         return None
-    asked = SECTORS[index].search(frame.question)
+    asked = next((w for w in SECTORS[index] if w in frame.question), "")
     return Correction(f"{PREMISE_MARK}文档中{place}的三次产业比例为{':'.join(shares)}[1]，占比最高的是第{'一二三'[top]}项"
-                      f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked.group(0) if asked else _SECTOR_NAMES[index]}”。",
+                      f"（{_SECTOR_NAMES[top]}，{shares[top]}%），不是问题所说的“{asked or _SECTOR_NAMES[index]}”。",
                       [pool[number - 1]])
 
 

@@ -223,6 +223,7 @@ class QuestionReader:
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
         text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = re.sub(r"[（(][\u4e00-\u9fff]{1,4}[）)]", "", text)  # '执业（助理）医师数' is one measure
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
