@@ -62,9 +62,10 @@ def _chunker(settings: Settings) -> dict:
 
 
 def read_differently(manifest: dict, settings: Settings) -> bool:
-    """The index was cut by another chunker (sizes, or a version that read or split documents otherwise):
-    its chunks are not what this version would make of the same files."""
-    return manifest.get("chunker") != _chunker(settings)
+    """The index was cut by another chunker (sizes, or a version that read or split documents otherwise),
+    or its figure and section records derived by other builders: its chunks or records are not what this
+    version would make of the same files (a rebuild re-embeds only for the chunker)."""
+    return manifest.get("chunker") != _chunker(settings) or manifest.get("derived") != derived.versions()
 
 
 def _compatible(manifest: dict, settings: Settings, embedder_name: str) -> bool:

@@ -111,15 +111,16 @@ class QAPipeline:
         return report
 
     def ensure_index(self) -> IndexReport | None:
-        """Build the index on first use; an existing index is used as it is, unless this version reads or
-        cuts documents otherwise (then it is rebuilt: answers would cite chunks this version never makes)."""
+        """Build the index on first use; an existing index is used as it is, unless this version reads, cuts
+        or derives records from documents otherwise (then it is updated: answers would cite chunks or records
+        this version never makes; only a changed chunker re-embeds)."""
         try:
             retriever = self.retriever
         except IndexStateError:
             return self.index()
         if not read_differently(retriever.stored.manifest, self.settings):
             return None
-        log.warning("索引是旧版本按另一种方式读取和切分文档建成的，正在重建（需要几分钟）")
+        log.warning("索引是旧版本按另一种方式读取、切分或提取数据建成的，正在更新")
         return self.index()
 
     def retrieve(self, question: str, doc_ids: list[str] | None = None) -> list[Passage]:

@@ -215,3 +215,18 @@ def test_an_index_cut_by_another_chunker_is_rebuilt_on_first_use(corpus, hash_em
     report = pipe.ensure_index()
     assert report is not None and sorted(report.added) == [GAOMI, PINGDU]
     assert current_version(corpus.index_dir) != version and pipe.ensure_index() is None
+
+
+def test_an_index_whose_records_other_builders_derived_is_re_derived_on_first_use(corpus, hash_embedder):
+    """Records derived by a former figure or section reader are re-derived on first use, the vectors kept."""
+    from rag.pipeline import QAPipeline
+
+    build_index(corpus, hash_embedder)
+    version = current_version(corpus.index_dir)
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["derived"] = {kind: number - 1 for kind, number in manifest["derived"].items()}
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    calls = hash_embedder.calls
+    report = QAPipeline(corpus, embedder=hash_embedder).ensure_index()
+    assert report is not None and report.written and hash_embedder.calls == calls  # nothing re-embedded
+    assert load_index(corpus.index_dir).manifest["derived"] != manifest["derived"]
