@@ -81,9 +81,21 @@ def test_comparison_is_computed_in_code_with_each_side_cited():
     text, passages, calculation = compose(frame, results)
     assert [r.figure.text for r in results] == ["300.5", "1200"]
     assert "胶州市更大，比莱西市多899.5亿元（1200−300.5=899.5）[1][2]" in calculation
-    assert "莱西市：地区生产总值为300.5亿元[1]" in text and "[2]" in text and len(passages) == 2
+    assert "莱西市：莱西市地区生产总值为300.5亿元[1]" in text and "[2]" in text and len(passages) == 2
     checked = attach_citations(Answer(question=frame.question, text=text, passages=passages))
     assert all(c.supported for c in checked.claims)  # the computed 899.5 counts: its calculation is shown
+
+
+def test_a_year_side_does_not_say_its_year_twice_and_a_place_side_keeps_its_words():
+    """'2020年：2020年…' is said once; a place's answer starting with a longer form of its label ('莱西市…'
+    under '莱西') keeps its words."""
+    frame = reader().read("莱西市2020年和2025年地区生产总值分别是多少？")
+    years = [_side("2020年", "2020年地区生产总值为300.5亿元[1]。", "2020年，全市地区生产总值达到300.5亿元。"),
+             _side("2025年", "2025年地区生产总值为420亿元[1]。", "到2025年，全市地区生产总值达到420亿元。")]
+    text = compose(frame, years)[0]
+    assert text.startswith("2020年：地区生产总值为300.5亿元[1]。\n2025年：地区生产总值为420亿元[2]。")
+    places = [_side("莱西", "莱西市地区生产总值为300.5亿元[1]。", "全市地区生产总值达到300.5亿元。")]
+    assert compose(frame, places)[0].startswith("莱西：莱西市地区生产总值")
 
 
 def test_a_figure_the_passages_do_not_state_is_not_used():

@@ -237,7 +237,8 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
     lines, passages, labels = [], [], [_said(r) for r in results]
     for r, label in zip(results, labels):
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
-        body = body[len(label):] if body.startswith(label) else body  # '2025年：2025年GDP…' says the year twice
+        if re.fullmatch(r"\d{4}年|“[^”]+”末", label) and body.startswith(label):
+            body = body[len(label):]  # '2025年：2025年GDP…' says the year twice (a place's name may go on: 潍坊市)
         lines.append(f"{label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
     calculation = _calculation(frame, results, labels) if frame.kind in ARITHMETIC else ""
