@@ -52,6 +52,8 @@ BOUND_AFTER: dict[str, str] = {
     "以上": ">=", "及以上": ">=", "多": ">", "余": ">", "以下": "<=", "以内": "<=", "之内": "<=",
     "左右": "~", "上下": "~", "前后": "~",
 }
+# the bound words that compare with something ('高于', '超过', '不到'), not those that round ('约', '近')
+COMPARISON_WORDS = tuple(w for w, r in BOUND_BEFORE.items() if r[0] in "<>")
 RANGE_JOINERS = ("-", "—", "–", "~", "～", "至", "到", "—", "－")
 
 # Direction words: a figure right after one of these is a change (growth rate or difference), signed.

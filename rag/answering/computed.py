@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 
 from rag.answering.asked import Asked, said
-from rag.answering.figure import agreed, candidates, cited_first, sentence_of
+from rag.answering.figure import agreed, candidates, cited_first, first, sentence_of
 from rag.facts import Figure
 from rag.grounding import arithmetic
 from rag.grounding.question import asks_figure, magnitudes, measure
@@ -164,15 +164,14 @@ class YearChange:
         same = other[0].chunk.chunk_id == cited[0].chunk.chunk_id
         passages = cited[:1] + ([] if same else other[:1])
         # each year as its passage writes it: '由上年729万人增加到732万人' names neither year
-        first, second = sentence_of(before, cited[0].chunk.text), sentence_of(now, other[0].chunk.text)
+        earlier_said, later_said = sentence_of(before, cited[0].chunk.text), sentence_of(now, other[0].chunk.text)
         verb = "减少" if falling else "增加"
-        q.answer.passages = passages + [p for p in q.answer.passages if p.chunk.chunk_id not in
-                                        {x.chunk.chunk_id for x in passages}]
+        q.answer.passages = first(passages, q.answer.passages)
         change = f"{verb}{arithmetic.fmt(abs(value), 4)}{now.unit}（{shown}）"
-        if same and not first[:4].isdigit() and not second[:4].isdigit():  # one sentence naming neither year
+        if same and not earlier_said[:4].isdigit() and not later_said[:4].isdigit():  # one sentence naming neither year
             q.answer.text = f"{before.measure}由{before.text}{verb}到{now.text}[1]，{change}[1]。"
         else:
-            q.answer.text = f"{first}[1]，{second}[{1 if same else 2}]，{change}[1]{'' if same else '[2]'}。"
+            q.answer.text = f"{earlier_said}[1]，{later_said}[{1 if same else 2}]，{change}[1]{'' if same else '[2]'}。"
         q.answer.calculation, q.answer.looked_up = shown, True
         q.answer.reason = "两个年份的数字取自文档原文，变化由程序计算得出。"
         yield from said(q)
@@ -203,8 +202,7 @@ class GivenChange:
         verb = "增长" if value >= 0 else "下降"
         amount = f"{arithmetic.fmt(abs(value), 1)}%" if percent else f"{arithmetic.fmt(abs(value), 4)}{found[0].unit}"
         source = "".join(f"[{i + 1}]" for i in range(len(cited))) or "（按问题所给的数字计算，文档中未找到这两个数字）"
-        ids = {c.chunk.chunk_id for c in cited}
-        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in ids]
+        q.answer.passages = first(cited, q.answer.passages)
         q.answer.text = f"从{found[0].text}到{found[1].text}，{verb}约{amount}（{shown}）{source}。"
         q.answer.calculation = shown
         q.answer.reason = "变化由程序用问题中的两个数字计算得出。"

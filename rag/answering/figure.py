@@ -117,13 +117,19 @@ def agreed(found: list[Figure]) -> Figure | None:
     return None
 
 
+def first(cited: list[Passage], passages: list[Passage]) -> list[Passage]:
+    """`cited` ([1], [2], …), then the other passages, none twice."""
+    ids = {p.chunk.chunk_id for p in cited}
+    return list(cited) + [p for p in passages if p.chunk.chunk_id not in ids]
+
+
 def cited_first(q: Asked, figure: Figure, passages: list[Passage]) -> list[Passage] | None:
     """The passages with the figure's own chunk first (it is what [1] cites); None when the index no longer
     holds that chunk."""
     chunk = q.pipe.retriever.stored.chunks_by_id([figure.chunk_id])
     if not chunk:
         return None
-    return [Passage(chunk[0], 1.0)] + [p for p in passages if p.chunk.chunk_id != figure.chunk_id]
+    return first([Passage(chunk[0], 1.0)], passages)
 
 
 def side_figure(q: Asked, side: Side, frame: QuestionFrame, passages: list[Passage]) -> Answer | None:

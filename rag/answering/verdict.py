@@ -20,8 +20,8 @@ from rag.grounding.question import magnitudes, measure
 from rag.numbers import Quantity, find_quantities
 from rag.prompting import PREMISE_MARK
 from rag.types import Event
-from rag.vocabulary import (BOUND_BEFORE, CLAIM_VERBS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS, MORE_WORDS,
-                            QUESTION_WORDS, RATE_CUES, RELATIVE_YEARS, TARGET_CUES, short_place_forms, split_unit)
+from rag.vocabulary import (BOUND_BEFORE, CLAIM_VERBS, COMPARISON_WORDS, DECLINE_WORDS, INCREASE_WORDS, LESS_WORDS,
+                            MORE_WORDS, QUESTION_WORDS, RATE_CUES, RELATIVE_YEARS, TARGET_CUES, short_place_forms, split_unit)
 
 _HOLDS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _REACHED = ("达到", "达", "实现", "完成", "到")  # '达到7%了吗': at least
@@ -239,7 +239,7 @@ def _compared_in_words(question: str, figure) -> bool | None:
     holds ('…有没有超过全国平均水平' and '增长5.3%，超过全国平均水平'): the thing compared with follows the
     figure in its clause or the next (no list of other measures between), and the comparison word just
     before it says which way; None when the sentence does not say so of this figure."""
-    words = sorted((w for w, r in BOUND_BEFORE.items() if r in "<><=>="), key=len, reverse=True)
+    words = sorted(COMPARISON_WORDS, key=len, reverse=True)
     asked = next((w for w in words if w in question), None)
     if asked is None:
         return None
@@ -264,7 +264,7 @@ def _compared(question: str) -> tuple[str, str, str] | None:
         rest = question[at + 1:]
         word = next((w for w in sorted(MORE_WORDS + LESS_WORDS, key=len, reverse=True) if w in rest), "")
         return (question[:at], rest, ">" if word in MORE_WORDS else "<") if word else None
-    words = sorted((w for w, r in BOUND_BEFORE.items() if r in "<>" and w.endswith("于")), key=len, reverse=True)
+    words = sorted((w for w in COMPARISON_WORDS if BOUND_BEFORE[w] in "<>" and w.endswith("于")), key=len, reverse=True)
     word = next((w for w in words if 0 < question.find(w)), "")
     at = question.find(word) if word else -1
     return (question[:at], question[at + len(word):], BOUND_BEFORE[word]) if word else None

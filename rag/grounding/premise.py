@@ -14,8 +14,8 @@ from rag.grounding.question import QuestionFrame, measure
 from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import (ASSERTING_WORDS, BOUND_BEFORE, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS, SECTORS,
-                             alternation)
+from rag.vocabulary import (ASSERTING_WORDS, COMPARISON_WORDS, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS,
+                             SECTORS, alternation)
 
 _UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
 _DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
@@ -25,7 +25,7 @@ _ASSERTED = re.compile(r"(?:" + alternation(ASSERTING_WORDS) + r")\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
 _TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
 # '高于全国平均水平' compares with the whole country, it is no title the country gave
-_COMPARED_WITH_ALL = [w + whole for w, r in BOUND_BEFORE.items() if r[0] in "<>" for whole in ("全国", "全省")]
+_COMPARED_WITH_ALL = [w + whole for w in COMPARISON_WORDS for whole in ("全国", "全省")]
 
 
 @dataclass
