@@ -25,10 +25,11 @@ BUILDERS: dict[str, Callable[[Document, Sequence[Chunk]], list[dict]]] = {
 }
 # Bump when a builder's output changes: an index built with another version re-derives every document's
 # records (chunks and vectors are carried over as they are).
-VERSION = 8  # 2: figures with offsets, counted nouns, 分别 lists; 3: yearly averages; 4: sections read counted,
+VERSION = 9  # 2: figures with offsets, counted nouns, 分别 lists; 3: yearly averages; 4: sections read counted,
 # quoted and introduced lists; 6: '下跌/跌' read as a decline, rows named as rates, yearly-average columns;
 # 7: milestones as bounds, zone names not verbs, a plan review's from-year, a change's since-year, 寿命 synonyms;
 # 8: 拥有 dropped from canonical measures, 数/系数/依存度 measure heads
+# 9: '比…多/少N' read as a change
 
 
 def versions() -> dict[str, int]:

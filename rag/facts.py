@@ -829,6 +829,19 @@ def _in_order(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def _abbreviation(short: str, long: str) -> bool:
+    """`short` is `long` with a word or two left out, as people shorten a measure ('空气优良天数' of
+    '空气质量优良天数', '城镇人均可支配收入' of '城镇居民人均可支配收入'): the same first character, at most two
+    gaps, and most of the characters kept (not '工业增加值' of '工业战略性新兴产业增加值')."""
+    if len(short) < 4 or short[0] != long[0] or len(short) < 0.6 * len(long):
+        return False
+    gaps, it = 0, 0
+    for ch in short:
+        at = long.index(ch, it)
+        gaps, it = gaps + (at > it), at + 1
+    return gaps + (it < len(long)) <= 2
+
+
 def _share_of(measure: str) -> str | None:
     """What a share measures ('X占…比重', 'X占比', 'X比重', 'X结构' -> X; '三次产业结构比例' -> 三次产业);
     None for a measure that is no share. An industry's share of the economy is its value added's:
@@ -864,7 +877,8 @@ def lexical_similarity(query: str, phrase: str) -> float:
         score = 0.5 + 0.4 * len(short) / len(long)  # a fragment of the asked measure: '投入' of '研发投入'
     elif _in_order(short, long) and len(short) >= 3:
         extra = "".join(ch for ch in long if ch not in short)
-        score = 0.95 if extra in GENERIC_TAILS else 0.6 + 0.25 * len(short) / len(long)  # '粮食总产量
+        score = 0.95 if extra in GENERIC_TAILS else 0.92 if short == query and _abbreviation(short, long) \
+            else 0.6 + 0.25 * len(short) / len(long)  # '粮食总产量
     else:
         return 0.6 * SequenceMatcher(None, query, phrase).ratio()
     return score * (0.6 if _MODIFIERS.search(extra) and not _MODIFIERS.search(short) else 1.0)

@@ -152,6 +152,9 @@ def _direction(pre: str, unit: str = "") -> tuple[str, bool]:
             if rest.endswith(word):
                 compared = re.search(rf"(?:{'|'.join(COMPARED_WITH)})(?![重例率较])[^，,；;。]{{0,10}}$", rest[: -len(word)])
                 return sign, compared is not None
+    for word, sign in (("少", "down"), ("多", "up")):  # '比上年少了20天': more or less than a thing compared with
+        if rest.endswith(word) and re.search(rf"(?:{'|'.join(COMPARED_WITH)})[^，,；;。]{{1,10}}$", rest[:-1]):
+            return sign, True
     return "", False
 
 

@@ -131,6 +131,17 @@ def test_abbreviation_scores_below_exact_and_above_unrelated():
     assert lexical_similarity("城镇化率", "城镇化率") == 1.0
 
 
+def test_a_measure_shortened_by_a_word_or_two_is_the_same_measure():
+    # the question leaves words out of the record's measure: matched as well as a standard synonym
+    assert lexical_similarity("河流清澈段数", "河流水质清澈段数") >= 0.92
+    assert lexical_similarity("农民人均纯收入", "农民家庭人均纯收入") >= 0.92
+    # the record's measure shorter than the asked one is a wider measure, not the asked one
+    assert lexical_similarity("交通基建投资", "交通投资") < 0.9
+    # a word a measure keeps only in part, or most of its characters left out, is another measure
+    assert lexical_similarity("林业增加值", "林业生态旅游产业增加值") < 0.9
+    assert lexical_similarity("粮田面积", "高标准粮田面积") < 0.9
+
+
 def test_embedding_matches_by_meaning_and_embeds_each_phrase_once():
     calls = []
     hasher = HashEmbedder()

@@ -47,6 +47,12 @@ def test_decline_is_a_negative_change_and_a_level_is_not():
     assert parse_number("5.5%").dimension == "percent"
 
 
+def test_more_or_less_than_a_thing_compared_with_is_a_change():
+    assert parse_number("比前年少了12天").direction == "down"
+    assert parse_number("比上年多3个").direction == "up"
+    assert parse_number("至少12天").direction == "" and parse_number("多3个").direction == ""
+
+
 def test_a_listed_figure_inherits_the_direction():
     first, second = find_quantities("城乡居民人均可支配收入分别下降4.4%、5.6%")
     assert (first.value, second.value) == (-4.4, -5.6)

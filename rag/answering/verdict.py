@@ -208,6 +208,8 @@ class StatedFigure:
         question = magnitudes(q.frame.question)
         if claim is not None and _condition(question, claim):
             return False  # '达到300亿元左右的县区有哪些': a condition asked about, not a premise
+        if claim is not None and claim.direction and q.correction is not None:
+            return False  # a change the premise check already found said the other way round
         if claim is None:  # two figures: a change the documents may state the other way round
             q.correction = _reversed(q, question, [x for x in find_quantities(question) if x.unit]) or q.correction
             return (yield from CorrectionRoute().answer(q)) if q.correction else False
