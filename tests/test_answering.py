@@ -412,3 +412,35 @@ def test_a_sum_over_a_list_named_by_its_parts_reads_each_members_record(sides_pi
 def test_a_level_given_only_through_a_later_one_and_the_change_since_is_derived_and_shown(sides_pipe):
     answer = sides_pipe.ask("青山市“十二五”末的煤炭消费总量是多少万吨？")  # the model (fake) finds no 万吨 figure
     assert answer.looked_up and "329万吨（254+75=329）" in answer.text and answer.calculation == "254+75=329", answer.text
+
+
+TRADE = (
+    "上饶市乐平县国民经济和社会发展第十四个五年规划纲要",
+    "第一章 发展基础\n“十三五”时期，全县地区生产总值年均增长7.2%，财政收入年均增长5%。\n"
+    "第二章 主要目标\n到2025年，全县外贸进出口总额达到55亿元，其中出口40亿元，进口15亿元。\n",
+)
+
+
+@pytest.fixture
+def trade_pipe(tmp_settings, hash_embedder):
+    title, body = TRADE
+    (tmp_settings.corpus_dir / "leping.txt").write_text(f"{title}\n{body}", encoding="utf-8")
+    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
+    pipeline.index()
+    return pipeline
+
+
+def test_a_measure_named_without_a_measure_word_is_read_from_the_figure_index(trade_pipe):
+    answer = trade_pipe.ask("乐平县2025年出口是多少？")  # '出口' ends in no measure head ('额', '量'…)
+    assert answer.route == "figure" and "40亿元" in answer.text and not trade_pipe.generator.questions
+
+
+def test_a_calculation_s_operands_are_read_from_the_figure_index(trade_pipe):
+    answer = trade_pipe.ask("乐平县2025年出口比进口多多少亿元？")
+    assert answer.route == "calculation" and not trade_pipe.generator.questions
+    assert "40亿元" in answer.text and "15亿元" in answer.text and answer.calculation.startswith("两者相差25亿元（40−15=25）")
+
+
+def test_a_yearly_average_over_a_period_is_the_stated_rate_even_with_the_parent_named(trade_pipe):
+    answer = trade_pipe.ask("上饶市乐平县“十三五”期间地区生产总值年均增长多少？")
+    assert answer.route == "figure" and "年均增长7.2%" in answer.text

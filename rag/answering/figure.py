@@ -273,7 +273,7 @@ class FigureRecord:
     def applies(self, q: Asked) -> bool:
         frame = q.frame
         return not q.given and frame.kind == "fact" and asks_figure(frame.question) and len(frame.places) <= 1 \
-            and not (frame.unknown or frame.mentioned or frame.given) and bool(measure(frame)) \
+            and not (frame.unknown or set(frame.mentioned) - set(frame.above) or frame.given) and bool(measure(frame)) \
             and len(set(frame.metric_terms)) <= 1 and not SEVERAL.search(frame.question)
 
     def answer(self, q: Asked) -> Iterator[Event]:

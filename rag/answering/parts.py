@@ -47,7 +47,7 @@ def _own_sources(q: Asked, sub: Answer, check: PartCheck, passages: list[Passage
     return sub
 
 
-def _from_records(q: Asked, part: str, frame: QuestionFrame) -> Answer | None:
+def from_records(q: Asked, part: str, frame: QuestionFrame) -> Answer | None:
     """A part asking one figure ('…森林覆盖率是多少'), of the question's place and year when
     it names none, answered from the figure index; its [n] count the question's passages (the record's
     passage is added to them when retrieval missed it). None when the records are missing or disagree."""
@@ -86,7 +86,7 @@ class PartsAnswer:
             frame, sub = q.reader.read(part), Answer(question=part, text="", passages=answer.passages)
             verdict = check_answerable(frame, q.reader.profile, answer.passages, q.reader.finder.tokens(part),
                                        None if q.given else q.pipe.evidence)
-            found = _from_records(q, part, frame) if verdict.answerable and not q.given else None
+            found = from_records(q, part, frame) if verdict.answerable and not q.given else None
             if found is not None:
                 sub = found
                 q.first_token()

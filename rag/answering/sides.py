@@ -3,20 +3,25 @@ corrected, a comparison answered side by side, a calculation done in code on the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from rag.answering.asked import Asked
+from rag.answering.asked import Asked, said
 from rag.answering.model import generate, sub_answer
+from rag.answering.parts import from_records
 from rag.citations import attach_citations
 from rag.grounding.decomposition import (Side, SideResult, calculate_from_answer, compose, figures_question,
                                          missing_figures, pick_figure, plan, renumber, with_years)
+from rag.grounding.parts import split_parts
 from rag.grounding.profile import years_in
-from rag.grounding.question import asks_figure, magnitudes
+from rag.grounding.question import QuestionFrame, asks_figure, magnitudes
 from rag.prompting import REFUSAL
 from rag.types import Answer, Event
 from rag.vocabulary import RANK_QUESTION_WORDS
 
 CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
+_THAN = re.compile("比(?![重例率较])")  # 'A比B多': not '比重', '比例'
+_JOIN = re.compile("是")  # 'A是B的几倍'
 
 
 class Refusal:
@@ -98,9 +103,35 @@ class SideBySide:
         attach_citations(answer).question = frame.question
 
 
+def operands(frame: QuestionFrame) -> list[str]:
+    """The figures a calculation within one answer works on, each asked as a question of its own: 'A比B多
+    多少' and 'A和B相差多少' ask A and B ('A是B的几倍' too); [] when the question names no two things."""
+    stem = figures_question(frame).rsplit("，", 1)[0]
+    joins = [m.start() for m in _JOIN.finditer(stem)] if frame.kind == "ratio" else \
+        [m.start() for m in _THAN.finditer(stem)]
+    if joins:
+        stem = f"{stem[:joins[-1]]}和{stem[joins[-1] + 1:]}"
+    return split_parts(f"{stem}各是多少？")
+
+
+def _from_records(q: Asked) -> str:
+    """The calculation on its operands' records ('出口…158亿元', '进口…37亿元'), each cited, with the
+    arithmetic shown; '' when an operand has no record the index agrees on."""
+    parts = operands(q.frame)
+    found = [from_records(q, part, q.reader.read(part)) for part in parts]
+    if len(found) < 2 or not all(found):
+        return ""
+    text = "\n".join(f.text for f in found)
+    calculation = calculate_from_answer(q.frame, Answer(question=q.frame.question, text=text, passages=q.answer.passages))
+    if calculation:
+        q.answer.text, q.answer.calculation, q.answer.looked_up = f"{text}\n{calculation}", calculation, True
+        q.answer.sub_questions = parts
+    return calculation
+
+
 class Calculation:
-    """A calculation within one answer ('出口比进口多多少'): the model is asked for the figures, the
-    arithmetic is done here on the ones its passages state."""
+    """A calculation within one answer ('出口比进口多多少'): its operands from the figure index, else the
+    model is asked for the figures; the arithmetic is done here on the ones the passages state."""
 
     name = "calculation"
 
@@ -109,6 +140,9 @@ class Calculation:
 
     def answer(self, q: Asked) -> Iterator[Event]:
         answer = q.answer
+        if not q.given and _from_records(q):
+            yield from said(q)
+            return
         asked = Answer(question=figures_question(q.frame), text="", passages=answer.passages)
         yield from generate(q, asked)
         answer.text, answer.passages, answer.sub_questions = asked.text, asked.passages, [asked.question]

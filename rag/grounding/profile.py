@@ -130,6 +130,7 @@ class CorpusProfile:
     aliases: dict[str, str]  # every known name form -> the canonical place (a document subject)
     indicators: set[str]
     text: str  # the whole corpus, normalised, for "is this mentioned anywhere" checks
+    measures: frozenset[str] = field(default=frozenset(), repr=False, compare=False)  # the figure index's
     _joined: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -234,4 +235,4 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
     indicators |= {m for m in measures if _MEASURE_NAME.fullmatch(m)}
     indicators = {i for i in indicators if i not in aliases and not (i.endswith(ADMIN_SUFFIXES) and len(i) <= 5)}
     corpus = "\n".join(d.text for d in docs.values())
-    return CorpusProfile(docs, aliases, indicators, corpus)
+    return CorpusProfile(docs, aliases, indicators, corpus, frozenset(measures))

@@ -225,6 +225,7 @@ class QuestionReader:
         text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
         text = re.sub(r"[（(][\u4e00-\u9fff]{1,4}[）)]", "", text)  # '执业（助理）医师数' is one measure
         words = jieba.lcut(text) + ["。"]
+        closed: list[tuple[int, str]] = []  # every run of two or more characters, with where it ended
         for i, word in enumerate(words):
             asked_where = previous in ("哪个", "哪", "哪一个") and word in ("地区", "地方", "城市", "县市", "区县") \
                 and not "".join(words[i:i + 3]).startswith(tuple(GLOSSARY.values()))  # 地区生产总值 stays whole
@@ -239,6 +240,8 @@ class QuestionReader:
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
                 if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
                     terms.append(run)
+                elif len(run) >= 2:
+                    closed.append((i, run))
                 run = ""
                 continue
             if word in _CHANGE_VERBS and _METRIC.search(run):  # '房价涨了多少': the measure ends at its verb
@@ -246,7 +249,19 @@ class QuestionReader:
                 run = ""
                 continue
             run += word
-        return terms
+        return terms or ([] if frame.indicator else self._asked_thing(words, closed))
+
+    def _asked_thing(self, words: list[str], closed: list[tuple[int, str]]) -> list[str]:
+        """A question whose measure has no measure head ('出口是多少', '多少个空气优良天'): the run nearest the
+        amount asked, before it or else after, when the figure index holds a measure it names."""
+        at = next((i for i, w in enumerate(words) if w.startswith(AMOUNT_ASKED)), None)
+        if at is None:
+            return []
+        before = [run for end, run in closed if end <= at]
+        after = [run for end, run in closed if end > at]
+        run = before[-1] if before else after[0] if after else ""
+        known = run and any(run in m or m in run and 2 * len(m) >= len(run) for m in self.profile.measures if len(m) >= 2)
+        return [run] if known else []
 
     def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
         """'去年', '今年', '明年' read against the year the asked place's documents were written in (a 2026
@@ -286,6 +301,9 @@ class QuestionReader:
         if frame.kind == "difference" and not frame.years and len(frame.periods) == 1 and not _AVERAGE.search(text):
             first, last = plan_years(frame.periods[0])
             frame.years = [first - 1, last]  # '“十三五”期间提高了几个百分点': from the end of the one before
+        if frame.kind == "difference" and len(frame.places) < 2 and _AVERAGE.search(text) \
+                and not any(w in text for w in COMPARED_WITH):
+            frame.kind = "fact"  # '…期间年均增长多少': the yearly average the documents state, nothing to subtract
         each = any(w in text for w in ("各", "分别"))
         if frame.kind == "difference" and len(frame.places) < 2 and len(frame.years) < 2 and not frame.periods \
                 and not any(w in text for w in COMPARED_WITH) and (any(w in text for w in RATE_CUES) or each):
