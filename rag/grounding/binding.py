@@ -107,7 +107,7 @@ def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
     return problems[0], number
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def unnamed(question: str, answer: Answer) -> list[str]:
@@ -118,16 +118,16 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     cited = sorted({n for n in cited_numbers(answer.text) if 1 <= n <= len(answer.passages)})
     chunks = [answer.passages[n - 1].chunk for n in cited] or [p.chunk for p in answer.passages]
     text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
-    stated = set(_NUMBER.findall(text))
+    stated = set(NUMBER.findall(text))
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
-    return [n for n in dict.fromkeys(_NUMBER.findall(season_named(squash(question))))
+    return [n for n in dict.fromkeys(NUMBER.findall(season_named(squash(question))))
             if n not in stated and not (YEAR_NUMBER.fullmatch(n) and int(n) in years)]
 
 
 def _said(question: str, text: str) -> tuple[set[str], set[str]]:
     """What an answer says beyond the question: its numbers and its words the question does not hold."""
     text = CITATION_MARK.sub("", squash(text))
-    numbers = set(_NUMBER.findall(text)) - set(_NUMBER.findall(squash(question)))
+    numbers = set(NUMBER.findall(text)) - set(NUMBER.findall(squash(question)))
     words = {w for w in jieba.lcut(re.sub(r"[^\u4e00-\u9fff]", " ", text)) if len(w) >= 2 and w not in question}
     return numbers, words
 
@@ -158,8 +158,8 @@ def says_nothing(question: str, text: str) -> bool:
     if any(w in question for w in _YES_NO):
         return False
     text = re.sub(r"\[\d+\]|根据资料[和、]?", "", text)
-    numbers = set(_NUMBER.findall(question))
-    if any(n not in numbers for n in _NUMBER.findall(text)):
+    numbers = set(NUMBER.findall(question))
+    if any(n not in numbers for n in NUMBER.findall(text)):
         return False
     words = _NOT_A_LETTER.sub("", text)
     return not any(c not in question and c not in _FILLER for c in words)
@@ -175,7 +175,7 @@ def no_figure(question: str, text: str) -> bool:
     a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
     if not _HOW_MANY.search(question):
         return False
-    own = set(_NUMBER.findall(question))
+    own = set(NUMBER.findall(question))
     text = CITATION_MARK.sub("", text)
     if _SAID_IN_WORDS.search(text):
         return False
