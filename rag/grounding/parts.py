@@ -149,7 +149,7 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
     if not shared.strip("？?。 ") and not prefix.strip():
         return []  # nothing said of them: 「A和B」 alone is one thing
     middle = ["".join(item) for item in items[:-1]]
-    return [re.sub(r"^分别|各自", "", f"{prefix}{c}{shared}") for c in [first, *middle, last]]
+    return [f"{prefix}{c}{shared}".removeprefix("分别").replace("各自", "") for c in [first, *middle, last]]
 
 
 def _conjuncts(a: list[str], b: list[str], strong: bool) -> tuple[str, str]:
