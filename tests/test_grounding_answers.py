@@ -256,6 +256,10 @@ def test_a_figure_in_a_unit_the_measure_is_not_counted_in_is_not_its_value():
     assert counted_in(Figure(50.5, "50.5", "亿元"), "一般公共预算收入")
     assert not counted_in(Figure(120, "120", "家"), "一般公共预算收入")
     assert counted_in(Figure(3.5, "3.5", "%"), "地区生产总值")  # a share is judged by fits(), not here
+    # the unit's dimension decides: people are counted in 名 as in 万人, an area is no length
+    assert counted_in(Figure(500, "500", "名"), "新增就业人数")
+    assert counted_in(Figure(12, "12", "万人次"), "接待游客人数")
+    assert not counted_in(Figure(30, "30", "平方公里"), "高速公路里程")
 
 
 @pytest.mark.parametrize("question, text, empty", [

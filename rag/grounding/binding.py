@@ -13,14 +13,14 @@ import jieba
 import jieba.posseg
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import Figure, context_years, counted_in, figures_in, occurs, relative, wrong_year
+from rag.grounding.figures import (CITATION_MARK, CLAUSE, YEAR_NUMBER, Figure, context_years, counted_in, figures_in, occurs,
+                                   relative, wrong_year)
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
 from rag.vocabulary import ADMIN_NAME, AMOUNT_ASKED, FALL_VERBS, RISE_VERBS, alternation
 
-_CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-_CHANGE_ASKED = re.compile(alternation(RISE_VERBS + FALL_VERBS) + r"|变化|多了|少了|差|相比|比")
+_CHANGE_ASKED = (*RISE_VERBS, *FALL_VERBS, "变化", "多了", "少了", "差", "相比", "比")
 MIN_MEASURE = 0.5  # share of the asked measure's character pairs its context must hold
 
 
@@ -33,13 +33,16 @@ def contexts(number: str, passage: Passage) -> list[str]:
         if line.lstrip().startswith("|"):
             found.append(line)
             continue
-        clauses = _CLAUSE.findall(line)
+        clauses = CLAUSE.findall(line)
         found += ["，".join(clauses[max(0, i - 1): i + 1]) for i, c in enumerate(clauses) if occurs(number, c)]
     return found
 
 
+_NOT_A_LETTER = re.compile(r"[^\u4e00-\u9fffA-Za-z]")  # what is neither a Chinese character nor a Latin letter
+
+
 def _pairs(text: str) -> set[str]:
-    chars = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
+    chars = _NOT_A_LETTER.sub("", text)
     return {chars[i:i + 2] for i in range(len(chars) - 1)}
 
 
@@ -75,7 +78,7 @@ def problem(figure: Figure, frame: QuestionFrame, passages: list[Passage]) -> st
     other_years = wrong_year(figure.text, frame.years[0], passages) if len(frame.years) == 1 else set()
     if other_years:
         return f"资料中的{figure.shown()}是{'、'.join(map(str, sorted(other_years)))}年的数值"
-    if not _CHANGE_ASKED.search(frame.question) and all(relative(figure.text, squash(p.chunk.text)) for p, _ in found):
+    if not any(w in frame.question for w in _CHANGE_ASKED) and all(relative(figure.text, squash(p.chunk.text)) for p, _ in found):
         return f"资料中的{figure.shown()}是与另一时间相比的变化量，不是所问的数值"
     for place in places:
         short = place[:-1] if len(place) >= 3 else place
@@ -104,7 +107,7 @@ def unbound(frame: QuestionFrame, answer: Answer) -> tuple[str, int]:
     return problems[0], number
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def unnamed(question: str, answer: Answer) -> list[str]:
@@ -115,16 +118,16 @@ def unnamed(question: str, answer: Answer) -> list[str]:
     cited = sorted({n for n in cited_numbers(answer.text) if 1 <= n <= len(answer.passages)})
     chunks = [answer.passages[n - 1].chunk for n in cited] or [p.chunk for p in answer.passages]
     text = squash("\n".join(f"{c.title}\n{c.heading_path}\n{c.text}" for c in chunks))
-    stated = set(_NUMBER.findall(text))
+    stated = set(NUMBER.findall(text))
     years = set().union(*(years_in(text), *(context_years(c) for c in chunks)))
-    return [n for n in dict.fromkeys(_NUMBER.findall(season_named(squash(question))))
-            if n not in stated and not (re.fullmatch(r"(?:19|20)\d{2}", n) and int(n) in years)]
+    return [n for n in dict.fromkeys(NUMBER.findall(season_named(squash(question))))
+            if n not in stated and not (YEAR_NUMBER.fullmatch(n) and int(n) in years)]
 
 
 def _said(question: str, text: str) -> tuple[set[str], set[str]]:
     """What an answer says beyond the question: its numbers and its words the question does not hold."""
-    text = re.sub(r"\[\d+\]", "", squash(text))
-    numbers = set(_NUMBER.findall(text)) - set(_NUMBER.findall(squash(question)))
+    text = CITATION_MARK.sub("", squash(text))
+    numbers = set(NUMBER.findall(text)) - set(NUMBER.findall(squash(question)))
     words = {w for w in jieba.lcut(re.sub(r"[^\u4e00-\u9fff]", " ", text)) if len(w) >= 2 and w not in question}
     return numbers, words
 
@@ -144,7 +147,7 @@ def cited_elsewhere(question: str, answer: Answer) -> str:
     return ""
 
 
-_YES_NO = re.compile(r"吗|吧|是否|是不是|有没有|能否|能不能|会不会|可否|对不对")
+_YES_NO = ("吗", "吧", "是否", "是不是", "有没有", "能否", "能不能", "会不会", "可否", "对不对")
 _FILLER = set("是的了有为在和与及其等这该都将会被由以于对中一个部位名种款")
 
 
@@ -152,13 +155,13 @@ def says_nothing(question: str, text: str) -> bool:
     """An answer that adds nothing to the question: no word or number the question does not already hold
     ('《狂飙》是一部电视剧' for what kind of series it is, 'KF-21战斗机研发国家是[3]'); a yes/no question's
     '是' is an answer."""
-    if _YES_NO.search(question):
+    if any(w in question for w in _YES_NO):
         return False
     text = re.sub(r"\[\d+\]|根据资料[和、]?", "", text)
-    numbers = set(_NUMBER.findall(question))
-    if any(n not in numbers for n in _NUMBER.findall(text)):
+    numbers = set(NUMBER.findall(question))
+    if any(n not in numbers for n in NUMBER.findall(text)):
         return False
-    words = re.sub(r"[^\u4e00-\u9fffA-Za-z]", "", text)
+    words = _NOT_A_LETTER.sub("", text)
     return not any(c not in question and c not in _FILLER for c in words)
 
 
@@ -172,12 +175,12 @@ def no_figure(question: str, text: str) -> bool:
     a unit beyond the question's own numbers: it does not answer ('…支持各县的3.加强财政政策支持')."""
     if not _HOW_MANY.search(question):
         return False
-    own = set(_NUMBER.findall(question))
-    text = re.sub(r"\[\d+\]", "", text)
+    own = set(NUMBER.findall(question))
+    text = CITATION_MARK.sub("", text)
     if _SAID_IN_WORDS.search(text):
         return False
     counted = _COUNTED.findall(text)
-    return not any(n not in own and not (re.fullmatch(r"(?:19|20)\d{2}", n) and u == "年") for n, u in counted)
+    return not any(n not in own and not (YEAR_NUMBER.fullmatch(n) and u == "年") for n, u in counted)
 
 
 def without_empty_sentences(question: str, text: str) -> str:

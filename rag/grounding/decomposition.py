@@ -15,7 +15,7 @@ from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
 from rag.types import Answer, Passage
-from rag.vocabulary import ADDED_WORDS, PLAN_WORD, RATE_CUES, plan_years
+from rag.vocabulary import ADDED_WORDS, AMOUNT_ASKED, PLAN_WORD, RATE_CUES, plan_years
 
 _KIND_WORDS = re.compile(
     r"哪个地区|哪个县市|哪个城市|哪一个|哪个|哪家|谁|(?:的|是)?(?:更|最|较|比较)(?:大|高|多|快|强|低|少|小|好)|分别|各自|各|"
@@ -23,6 +23,7 @@ _KIND_WORDS = re.compile(
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
+_YEAR_LABEL = re.compile(r"(\d{4})年")  # a side that is a year ('2025年'), not a place
 _SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|" + PLAN_WORD + r"[”\"]?(?:末|初)?)(?:的|相比)?")
 
 
@@ -62,7 +63,8 @@ def _rest(frame: QuestionFrame, profile: CorpusProfile) -> str:
         text = re.sub(r"(?:大|高|多|快|强|低|(?<!多)少|小|好)(?=[？?。]|$)", "", text)
     text = re.sub(r"[？?。！!]+", "？", text)
     text = re.sub(r"、(?:和|与|及|跟|同|以及)?(?=、)", "", text)  # '平度和环翠区' -> one mark, no '和' left
-    parts = [re.sub(r"([，,])的", r"\1", re.sub(r"、+", "", _JOINERS.sub("", p))) for p in text.split("？") if p.strip("、，, ")]
+    parts = [_JOINERS.sub("", p).replace("、", "").replace("，的", "，").replace(",的", ",")
+             for p in text.split("？") if p.strip("、，, ")]
     return "，".join(p for p in parts if p)
 
 
@@ -98,11 +100,11 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
         return [Side(places[0], clause, [d for p in places for d in profile.docs_of(p)] or None,
                      profile.most_specific(places))
                 for clause, places in frame.clauses]
-    numeric = frame.kind in ARITHMETIC or re.search(r"多少|几", frame.question)
+    numeric = frame.kind in ARITHMETIC or any(w in frame.question for w in AMOUNT_ASKED)
     rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
     topic = _topic(frame, rest) if numeric else ""
     rest = topic or rest
-    ask = "是多少？" if numeric and not re.search(r"几|什么|哪|怎|如何", rest) else "？"
+    ask = "是多少？" if numeric and not any(w in rest for w in ("几", "什么", "哪", "怎", "如何")) else "？"
     by_place = len(frame.places) >= 2 and frame.sides == frame.places
     if topic and by_place:  # '平度市“十三五”末经济总量是多少？'
         rest = "".join(dict.fromkeys(m.group(0) for m in _TIME.finditer(squash(frame.question)))) + topic
@@ -123,7 +125,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
 
 def side_year(side: Side, frame: QuestionFrame) -> int | None:
     """The year a side asks about: its label, the one year its own question names, or the question's."""
-    if re.fullmatch(r"\d{4}年", side.label):
+    if _YEAR_LABEL.fullmatch(side.label):
         return int(side.label[:4])
     own = set(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", side.question))
     if len(own) == 1:
@@ -191,7 +193,7 @@ def _sum_or_ratio(kind: str, texts: list[str], unit: str, first: str, second: st
 def _said(result: SideResult) -> str:
     """A side's label as the answer writes it: a year its cited passage does not write is named as the
     passage's plan period places it (profile.time_said)."""
-    year = re.fullmatch(r"(\d{4})年", result.side.label)
+    year = _YEAR_LABEL.fullmatch(result.side.label)
     if not year or not result.passage:
         return result.side.label
     return time_said(int(year.group(1)), result.answer.passages[result.passage - 1].chunk.embedding_text())
@@ -216,7 +218,7 @@ def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[s
         return f"增长约{got[1].split('≈')[1]}（{got[1]}）。" if got else ""
     hi, lo = (0, 1) if float(a) >= float(b) else (1, 0)
     value, shown = arithmetic.difference(texts[hi], texts[lo])
-    if frame.kind == "difference" and re.fullmatch(r"\d{4}年", order[0]):
+    if frame.kind == "difference" and _YEAR_LABEL.fullmatch(order[0]):
         first, last = sorted(range(2), key=lambda i: order[i])
         verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
         return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
@@ -265,7 +267,7 @@ def figures_question(frame: QuestionFrame) -> str:
     """A calculation with no sides ('出口比进口多多少？') asks the model for the figures, not the result."""
     text = _KIND_WORDS.sub("", squash(frame.question))
     text = re.sub(r"(?:是|为|要|达到)?多少(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?", "", text)
-    return re.sub(r"[？?。！!]+$", "", text).rstrip("，,的是") + "，相关数字分别是多少？"
+    return text.rstrip("？?。！!").rstrip("，,的是") + "，相关数字分别是多少？"
 
 
 def calculate_from_answer(frame: QuestionFrame, answer: Answer) -> str:

@@ -11,15 +11,16 @@ from dataclasses import dataclass, replace
 from rag.grounding.profile import CorpusProfile, squash, years_in
 from rag.grounding.question import ACHIEVED, QuestionFrame
 from rag.types import Chunk, Passage
-from rag.vocabulary import PLAN_NAME, PLAN_PERIOD, plan_base_target, plan_number, plan_years
+from rag.vocabulary import LOOKING_BACK, PLAN_NAME, PLAN_PERIOD, dimension_of, plan_base_target, plan_number, plan_years
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
          "台", "辆", "件", "万人次", "人次", "次", "名", "位", "万套", "套", "岁", "倍", "年", "天", "万")
 UNIT_PATTERN = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))  # the longest unit first: 万人次, not 万
 _FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + r")?")
-_YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
-_CLAUSE = re.compile(r"[^，,；;。！？\n]+")
+YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
+CLAUSE = re.compile(r"[^，,；;。！？\n]+")
+CITATION_MARK = re.compile(r"\[\d+\]")
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
 
 
@@ -55,11 +56,11 @@ def relative(number: str, text: str) -> bool:
 
 def figures_in(text: str, skip: set[str] = frozenset()) -> list[Figure]:
     """Numbers with their units in reading order; years ('2025年'), citation marks and `skip` left out."""
-    text = re.sub(r"\[\d+\]", "", squash(text))
+    text = CITATION_MARK.sub("", squash(text))
     found = []
     for m in _FIGURE.finditer(text):
         number, unit = m.group(1), m.group(2) or ""
-        if (_YEAR_NUMBER.fullmatch(number) and unit in ("年", "")) or number in skip:
+        if (YEAR_NUMBER.fullmatch(number) and unit in ("年", "")) or number in skip:
             continue
         if text[m.end():m.end() + 1] in ("年", "月", "日") and unit == "":
             continue  # a date
@@ -74,11 +75,11 @@ def _table_year(line: str, header: str, number: str) -> set[int]:
     years = set()
     for i, cell in enumerate(cells):
         if occurs(number, cell) and i < len(heads):
-            years |= {int(y) for y in re.findall(r"(?:19|20)\d{2}", heads[i])}
+            years |= {int(y) for y in YEAR_NUMBER.findall(heads[i])}
     return years
 
 
-_LOOKING_BACK = re.compile(r"发展基础|进展|成就|成效|回顾|现状|发展环境")
+_LOOKING_BACK = (*LOOKING_BACK, "进展", "成就")  # the headings of a plan's look back
 
 
 def base_year(title: str) -> int | None:
@@ -112,7 +113,7 @@ def context_years(chunk: Chunk) -> set[int]:
     if found:
         return found
     base = base_year(chunk.title)
-    return {base} if base and _LOOKING_BACK.search(head) else set()
+    return {base} if base and any(w in head for w in _LOOKING_BACK) else set()
 
 
 def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list[set[int]]:
@@ -120,7 +121,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
     `context` is what the passage as a whole speaks of, used when the sentence names no year."""
     text = squash(text)
     lines = text.splitlines()
-    header = next((line for line in lines if line.lstrip().startswith("|") and re.search(r"(?:19|20)\d{2}", line)), "")
+    header = next((line for line in lines if line.lstrip().startswith("|") and YEAR_NUMBER.search(line)), "")
     found: list[set[int]] = []
     for line in lines:
         if not occurs(number, line):
@@ -129,7 +130,7 @@ def bound_years(number: str, text: str, context: set[int] = frozenset()) -> list
             found.append(_table_year(line, header, number))
             continue
         for sentence in SENTENCE.findall(line):
-            clauses = _CLAUSE.findall(sentence)
+            clauses = CLAUSE.findall(sentence)
             for i, clause in enumerate(clauses):
                 for at in (m.start() for m in _whole(number).finditer(clause)):
                     years = _years_of(clause, at) or next((_years_of(c) for c in reversed(clauses[:i]) if _years_of(c)), set())
@@ -160,15 +161,15 @@ def wrong_year(number: str, year: int, passages: list[Passage]) -> set[int]:
     return set().union(*bindings)
 
 
-_RATE = re.compile(r"率|比重|占比|增速|增长|比例|%|百分|降低|下降|提高")
+_RATE_WORDS = ("率", "比重", "占比", "增速", "增长", "比例", "%", "百分", "降低", "下降", "提高")
 
 
-# what a measure's last word says its figure is counted in: an area in 平方…/亩/公顷, a length in 公里/米,
-# a sum of money in 元, people in 人
-_DIMENSIONS = ((re.compile(r"面积$"), re.compile(r"平方|亩|公顷")),
-               (re.compile(r"(?:长度|里程|距离)$"), re.compile(r"公里|千米|^米$")),
-               (re.compile(r"(?:总值|收入|投资|资金|产值|营收|销售额|营业额|成交额)$"), re.compile(r"元")),
-               (re.compile(r"(?:人口|人数)$"), re.compile(r"人")))
+# what a measure's last word says its figure is counted in (the dimension of its unit, rag/vocabulary.py):
+# an area in 平方…/亩/公顷, a length in 公里/米, a sum of money in 元, people in 人 or 人次
+_DIMENSIONS = ((("面积",), {"area"}),
+               (("长度", "里程", "距离"), {"length"}),
+               (("总值", "收入", "投资", "资金", "产值", "营收", "销售额", "营业额", "成交额"), {"money"}),
+               (("人口", "人数"), {"people", "visits"}))
 
 
 def counted_in(figure: Figure, term: str) -> bool:
@@ -176,9 +177,9 @@ def counted_in(figure: Figure, term: str) -> bool:
     without a unit, a share, and a measure whose last word names no quantity pass."""
     if not figure.unit or figure.unit in ("%", "个百分点", "万"):
         return True
-    return all(unit.search(figure.unit) for head, unit in _DIMENSIONS if head.search(term))
+    return all(dimension_of(figure.unit) in dimensions for heads, dimensions in _DIMENSIONS if term.endswith(heads))
 
 
 def fits(figure: Figure, question: str) -> bool:
     """A share (%) answers only a question about a rate or share: not '地区生产总值是多少' (a total)."""
-    return figure.unit not in ("%", "个百分点") or bool(_RATE.search(question))
+    return figure.unit not in ("%", "个百分点") or any(w in question for w in _RATE_WORDS)

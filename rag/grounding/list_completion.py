@@ -15,10 +15,11 @@ import jieba
 import jieba.posseg
 
 from rag.citations import attach_citations, cited_numbers
+from rag.grounding.figures import CITATION_MARK
 from rag.sections import split_items
 from rag.types import Answer, Passage
 
-_PLURAL = re.compile(r"哪些|有谁|都有谁|都是谁|名单|分别|几个|几位|几家")
+_PLURAL = ("哪些", "有谁", "都有谁", "都是谁", "名单", "分别", "几个", "几位", "几家")
 _ASKING = {"什么", "哪些", "哪个", "谁", "是", "有", "的", "为", "包括", "都", "分别", "呢", "吗", "了", "被"}
 _CLAUSE = "，,。；;！!？?（）()\n"
 _BEFORE_ROLE = r"(?:等|领衔|联袂|共同|担任|出任)?"  # '张丰毅、王媛可领衔主演'
@@ -64,9 +65,9 @@ def _items(segment: str, known: list[str], at_end: bool) -> list[str]:
     """A segment's items read away from the role word up to the first that is not a bare member (it
     goes on with a verb: '蔡旭哲依次全部进入天和核心舱'), which is cut to its member and ends the list;
     none when a joining character sits inside a word (阿尔及利亚, 和平)."""
-    if any(len(w) > 1 and w != "以及" and re.search("[和与及]", w) for w in jieba.lcut(segment)):
+    if any(len(w) > 1 and w != "以及" and any(c in w for c in "和与及") for w in jieba.lcut(segment)):
         return []
-    items = [re.sub(r"等.*$", "", i.strip()) for part in split_items(segment) for i in part.split("与")]
+    items = [i.strip().partition("等")[0] for part in split_items(segment) for i in part.split("与")]
     out = []
     for position, item in enumerate(items if at_end else items[::-1]):
         bare = _bare(item)
@@ -87,10 +88,9 @@ def _bare(item: str) -> bool:
 
 def enumerations(text: str, role: str, known: list[str]) -> list[list[str]]:
     """The enumerations right before or after the role word in text ('姚晨、常远主演', '主演：吴京、李雪健')."""
-    found = [_items(m.group(1), known, at_end=False)
-             for m in re.finditer(rf"([^{_CLAUSE}：:]*?){_BEFORE_ROLE}{re.escape(role)}", text)]
-    found += [_items(m.group(1), known, at_end=True)
-              for m in re.finditer(rf"{re.escape(role)}{_AFTER_ROLE}([^{_CLAUSE}：:]*)", text)]
+    role = re.escape(role)
+    found = [_items(m.group(1), known, at_end=False) for m in re.finditer(rf"([^{_CLAUSE}：:]*?){_BEFORE_ROLE}{role}", text)]
+    found += [_items(m.group(1), known, at_end=True) for m in re.finditer(rf"{role}{_AFTER_ROLE}([^{_CLAUSE}：:]*)", text)]
     return [items for items in found if len(items) >= 2 and all(_ITEM.fullmatch(i) for i in items)]
 
 
@@ -99,14 +99,14 @@ def complete_list(answer: Answer) -> Answer:
     role = asked_role(answer.question)
     if answer.refused or not role or not answer.passages:
         return answer
-    text = re.sub(r"\[\d+\]", "", answer.text)
+    text = CITATION_MARK.sub("", answer.text)
     named = []  # (passage number, its enumeration beside the role, the members the answer names)
     for n, passage in enumerate(answer.passages, start=1):
         known = _named(text, passage)
         named += [(n, items, known) for items in enumerations(passage.chunk.text, role, known)
                   if any(i in text for i in items)]
     cited = set(cited_numbers(answer.text))
-    if not _PLURAL.search(answer.question) and not any(n in cited and sum(i in text for i in items) >= 2
+    if not any(w in answer.question for w in _PLURAL) and not any(n in cited and sum(i in text for i in items) >= 2
                                                        for n, items, _ in named):
         return answer
     added: dict[int, list[str]] = {}

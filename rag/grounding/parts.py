@@ -16,7 +16,7 @@ import re
 import jieba
 import jieba.posseg as pseg
 
-from rag.grounding.binding import unnamed
+from rag.grounding.binding import NUMBER, unnamed
 from rag.prompting import REFUSAL
 from rag.types import Answer
 from rag.vocabulary import AMOUNT_ASKED, PLAN_WORD, alternation, concepts_of
@@ -42,13 +42,15 @@ _ATTRIBUTE = re.compile(r"(?:率|值|额|量|数|价|价格|收入|支出|投入
                         r"比重|占比|比例|指数|票房|营收|利润|销量|产量|冠军|得主|主演|导演|编剧|作者|市长|书记|主任|"
                         r"目标|任务|措施|政策|标准|要求)$")
 # the head of an organisation's name: 「科技和信息化局」 is one bureau, not 科技 and 信息化局
-_INSTITUTION = re.compile(r"(?:局|委|厅|办|署|部|院|所|中心|公司|集团|协会|学会|大学|学院|银行|医院|委员会)$")
-_COUNTER = re.compile(r"[个名项家种位所类批座条]$")
+_INSTITUTIONS = ("局", "委", "厅", "办", "署", "部", "院", "所", "中心", "公司", "集团", "协会", "学会", "大学", "学院", "银行",
+                 "医院", "委员会")
+_COUNTERS = tuple("个名项家种位所类批座条")
 _QUESTION_WORD = re.compile(r"谁|什么|哪|多少|几|何时|怎么|怎样|如何|吗|是否")
 _PRONOUN = re.compile(r"^(?:它|其(?![中他余次]))")
 _NOT_JOINT = {"以上", "以下", "其他", "其它", "时"}  # 省级及以上, 及时: not a joint
 _DATED = re.compile(r"^(?:\d{4}年|“?" + PLAN_WORD + r"”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
-_BACK_REFERENCE = re.compile(r"^(?:该|这|那|此|上述)")
+_BACK_REFERENCES = ("该", "这", "那", "此", "上述")
+_TOTALS = ("总数", "总量", "总计", "合计")
 
 
 def split_parts(question: str) -> list[str]:
@@ -71,10 +73,10 @@ def _clauses(question: str) -> list[str]:
         return []
     out = [pieces[0].rstrip("，,；; ")]
     for piece in pieces[1:]:
-        piece = re.sub(r"^其中", "", piece).rstrip("，,；; ")
+        piece = piece.removeprefix("其中").rstrip("，,；; ")
         dated = bool(_DATED.match(piece))
         topic = _topic(pieces[0], dated)
-        if _BACK_REFERENCE.match(piece) or (_PRONOUN.match(piece) and not topic.startswith("《")):
+        if piece.startswith(_BACK_REFERENCES) or (_PRONOUN.match(piece) and not topic.startswith("《")):
             return []
         if (len(piece.rstrip("？?")) <= 8 or dated or _QUESTION_WORD.match(piece)) and (not topic or topic not in piece):
             if not topic:
@@ -113,7 +115,7 @@ def _split_conjunction(text: str, depth: int) -> list[str]:
     """text split at its best-supported coordination (A和B, A、B和C), each part split again up to `depth`."""
     tokens = jieba.lcut(text)
     for conj in _CONJ_ORDER:
-        if conj == "与" and (depth < 2 or any(t in tokens for t in _CONJ_ORDER[:-1]) or not re.search("分别|各", text)):
+        if conj == "与" and (depth < 2 or any(t in tokens for t in _CONJ_ORDER[:-1]) or ("分别" not in text and "各" not in text)):
             continue  # 与 sits inside names and titles (速度与激情, 生态与环境局) unless it is the only joint
         for at in [i for i, t in enumerate(tokens) if t == conj and "".join(tokens[i + 1:i + 2]) not in _NOT_JOINT]:
             parts = _split_at(tokens, at)
@@ -135,18 +137,19 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
     a, b = "".join(tokens[left:at]), "".join(items[-1])
     first, last = _conjuncts(tokens[left:at], items[-1], strong)
     prefix = "".join(tokens[:left]) + a[: len(a) - len(first)]
-    if (len(b) > 2 and _INSTITUTION.search(b) and not _INSTITUTION.search(a)) or _COUNTER.search((prefix + first)[-len(first) - 1:][:2]):
+    if (len(b) > 2 and b.endswith(_INSTITUTIONS) and not a.endswith(_INSTITUTIONS)) or \
+            (prefix + first)[-len(first) - 1:][:2].endswith(_COUNTERS):
         return []  # one name (科技和信息化局), or a counted pair (多少个国家和地区)
     if concepts_of(first) and concepts_of(first) == concepts_of(last):
         return []  # two words for one kind of section (困难和问题): one list is asked
     shared = b[len(last):] + "".join(tokens[end:])
     shared = re.sub(r"分别|各自|各(?=" + alternation(AMOUNT_ASKED) + "|是|为|有)", "", shared)
-    if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or re.search(r"总数|总量|总计|合计", shared + b):
+    if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or any(w in shared + b for w in _TOTALS):
         return []  # verbs joined (新建、改扩建了多少座), a new sentence follows, or the total of both is asked
     if not shared.strip("？?。 ") and not prefix.strip():
         return []  # nothing said of them: 「A和B」 alone is one thing
     middle = ["".join(item) for item in items[:-1]]
-    return [re.sub(r"^分别|各自", "", f"{prefix}{c}{shared}") for c in [first, *middle, last]]
+    return [f"{prefix}{c}{shared}".removeprefix("分别").replace("各自", "") for c in [first, *middle, last]]
 
 
 def _conjuncts(a: list[str], b: list[str], strong: bool) -> tuple[str, str]:
@@ -178,7 +181,8 @@ def _suffixes(a: list[str], numeric: bool = False, whole_if_short: bool = True) 
     when the other conjunct is one ('EMNLP2022' -> '2022')."""
     whole = "".join(a)
     if numeric:
-        return [re.search(r"\d+$", whole).group()] if re.search(r"\d+$", whole) else [whole]
+        digits = re.search(r"\d+$", whole)
+        return [digits.group()] if digits else [whole]
     return [whole] if whole_if_short and len(whole) <= 4 else ["".join(a[i:]) for i in range(len(a))]
 
 
@@ -232,7 +236,7 @@ def _right_items(tokens: list[str], at: int) -> tuple[list[list[str]], int, bool
 
 
 def _shared(parts: list[str]) -> set[str]:
-    return set.intersection(*(set(re.findall(r"\d+(?:\.\d+)?", p)) for p in parts))
+    return set.intersection(*(set(NUMBER.findall(p)) for p in parts))
 
 
 def check_shared(answer: Answer, parts: list[str]) -> Answer:
@@ -250,7 +254,7 @@ def distinct(part: str, parts: list[str]) -> str:
     """The part without the numbers every part names ('2022年' in 2022年考研/2022年高考): what a part's own
     citations must name is what sets it apart; the shared ones are the whole answer's to name."""
     shared = _shared(parts)
-    return re.sub(r"\d+(?:\.\d+)?", lambda m: "" if m.group() in shared else m.group(), part)
+    return NUMBER.sub(lambda m: "" if m.group() in shared else m.group(), part)
 
 
 def join_parts(answer: Answer, results: list[Answer]) -> Answer:
