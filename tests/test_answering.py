@@ -416,7 +416,8 @@ def test_a_level_given_only_through_a_later_one_and_the_change_since_is_derived_
 
 TRADE = (
     "上饶市乐平县国民经济和社会发展第十四个五年规划纲要",
-    "第一章 发展基础\n“十三五”时期，全县地区生产总值年均增长7.2%，财政收入年均增长5%。\n"
+    "第一章 发展基础\n“十三五”时期，全县地区生产总值年均增长7.2%，财政收入年均增长5%。"
+    "2020年全县共有博物馆18座，比“十二五”末增加6座。\n"
     "第二章 主要目标\n到2025年，全县外贸进出口总额达到55亿元，其中出口40亿元，进口15亿元。\n",
 )
 
@@ -444,3 +445,10 @@ def test_a_calculation_s_operands_are_read_from_the_figure_index(trade_pipe):
 def test_a_yearly_average_over_a_period_is_the_stated_rate_even_with_the_parent_named(trade_pipe):
     answer = trade_pipe.ask("上饶市乐平县“十三五”期间地区生产总值年均增长多少？")
     assert answer.route == "figure" and "年均增长7.2%" in answer.text
+
+
+def test_a_thing_counted_after_the_amount_asked_is_the_measure_and_its_earlier_level_derived(trade_pipe):
+    """'有几座博物馆' names its measure after the amount word and its counter; the year asked has no record,
+    but the later level and the change since give it, with the calculation shown."""
+    answer = trade_pipe.ask("乐平县“十二五”末有几座博物馆？")
+    assert answer.route == "figure" and "12座（18−6=12）" in answer.text and not trade_pipe.generator.questions

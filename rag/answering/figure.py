@@ -279,11 +279,24 @@ class FigureRecord:
     def answer(self, q: Asked) -> Iterator[Event]:
         figure = agreed(candidates(q, measure(q.frame)))
         if figure is None:  # no record, or records that disagree (another year, role or part)
-            return False  # the model reads the passages
+            return (yield from self._derived(q))  # else the model reads the passages
         cited = cited_first(q, figure, q.answer.passages)
         if cited is None:
             return False
         q.answer.passages, q.answer.text = cited, stated(figure, cited[0].chunk.text)
         q.answer.looked_up = True
         q.answer.reason = "数字直接取自文档原文（索引时读出的数据）。"
+        yield from said(q)
+
+    @staticmethod
+    def _derived(q: Asked) -> Iterator[Event]:
+        """A figure no record states but one derives with its calculation shown (a level from a later one and
+        the change since); False (the model answers) otherwise."""
+        place = q.reader.profile.most_specific(q.frame.places)
+        docs = q.reader.profile.docs_of(place) if place else []
+        found = side_figure(q, Side(place, q.frame.question, docs, place), q.frame, q.answer.passages) if docs else None
+        if found is None or not found.calculation:
+            return False
+        q.answer.text, q.answer.passages, q.answer.calculation = found.text, found.passages, found.calculation
+        q.answer.looked_up = True
         yield from said(q)

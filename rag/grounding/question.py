@@ -12,9 +12,10 @@ import jieba
 
 from rag.conversation import PlaceFinder
 from rag.grounding.profile import CorpusProfile, squash
+from rag.facts import lexical_similarity
 from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, AMOUNT_ASKED, ASKING_PREFIXES, ASSERTING_WORDS, COMPARED_WITH,
                             DECLINE_WORDS, FALL_VERBS, INCREASE_WORDS, MEASURE_HEADS, PLAN_NAME, PLAN_WORD, RATE_CUES,
-                            RELATIVE_YEARS, RISE_VERBS, alternation, plan_number, plan_years, unit_pattern)
+                            RELATIVE_YEARS, RISE_VERBS, alternation, dimension_of, plan_number, plan_years, unit_pattern)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
@@ -257,10 +258,12 @@ class QuestionReader:
         at = next((i for i, w in enumerate(words) if w.startswith(AMOUNT_ASKED)), None)
         if at is None:
             return []
-        before = [run for end, run in closed if end <= at]
-        after = [run for end, run in closed if end > at]
-        run = before[-1] if before else after[0] if after else ""
-        known = run and any(run in m or m in run and 2 * len(m) >= len(run) for m in self.profile.measures if len(m) >= 2)
+        before = [(end, run) for end, run in closed if end <= at]
+        next_to = before and all(w in _QUESTION_WORDS for w in words[before[-1][0]:at])  # '出口是多少'
+        after = [run[1:] if dimension_of(run[0]) == "count" else run for end, run in closed if end > at]  # '多少个X'
+        run = before[-1][1] if next_to else after[0] if after else ""
+        known = run and any(run in m or m in run and 2 * len(m) >= len(run) or lexical_similarity(run, m) >= 0.9
+                            for m in self.profile.measures if len(m) >= 2)
         return [run] if known else []
 
     def _relative_years(self, text: str, frame: QuestionFrame) -> list[int]:
