@@ -10,6 +10,7 @@ from rag.types import Answer, Citation, ClaimCheck, Passage
 
 _MARK = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _SENTENCE = re.compile(r"[^。！？；\n]+(?:[。！？；]|$)")
+_LINE_OR_SENTENCE = re.compile(_SENTENCE.pattern, re.M)  # a quote may be a line with no end mark: a date, a row
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -114,10 +115,12 @@ def _invented(answer: Answer) -> bool:
 
 
 def best_quote(claim: str, passage: Passage) -> str:
-    """The passage sentence sharing most characters with the claim: the span a reader should see."""
-    sentences = _SENTENCE.findall(passage.chunk.text) or [passage.chunk.text]
-    wanted = set(re.sub(r"\[\d+\]|\W", "", claim))
-    return max(sentences, key=lambda s: len(wanted & set(s))).strip()
+    """The passage sentence stating most of the claim's numbers, then sharing most characters with it:
+    the span a reader should see (a date or figure, not the sentence around the document's title)."""
+    sentences = _LINE_OR_SENTENCE.findall(passage.chunk.text) or [passage.chunk.text]
+    bare = re.sub(r"\[\d+\]", "", claim)
+    wanted, numbers = set(re.sub(r"\W", "", bare)), re.findall(r"\d+(?:\.\d+)?", bare)
+    return max(sentences, key=lambda s: (sum(n in s for n in numbers), len(wanted & set(s)))).strip()
 
 
 def attach_citations(answer: Answer) -> Answer:

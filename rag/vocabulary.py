@@ -266,6 +266,11 @@ OPEN_LIST = ("等", "之类", "诸如")
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what a question says it already knows of a figure it gives ('森林覆盖率已经超过30%', '…GDP是300.5亿元')
 ASSERTING_WORDS = ("已经", "已", "突破", "超过", "达到", "高达", "是", "为", "有")
+# how a document's issue is worded ('…印发', '发文日期'), what asks when ('哪天'), and what names its number
+ISSUE_VERBS = ("印发", "发布", "下发", "出台", "发文", "公布")
+DATE_ASKED = ("哪天", "哪一天", "何时", "什么时候", "哪年哪月", "几月几日", "几月几号", "日期", "时间")
+DOCUMENT_NUMBER_WORDS = ("文号", "发文字号")
+ISSUERS = ("人民政府", "政府", "办公室", "办公厅", "委员会", "管委会")  # how the organ signing a notice is named
 # what asks an amount ('多少亿元', '几个'); QUANTITY_QUESTION_WORDS below also asks a share or a rate
 AMOUNT_ASKED = ("多少", "几")
 # what asks for a figure

@@ -452,3 +452,31 @@ def test_a_thing_counted_after_the_amount_asked_is_the_measure_and_its_earlier_l
     but the later level and the change since give it, with the calculation shown."""
     answer = trade_pipe.ask("乐平县“十二五”末有几座博物馆？")
     assert answer.route == "figure" and "12座（18−6=12）" in answer.text and not trade_pipe.generator.questions
+
+
+NOTICE = (
+    "乐安县人民政府关于印发乐安县乡村振兴规划（2022-2025年）的通知",
+    "各乡镇人民政府，县政府各部门：\n现将《乐安县乡村振兴规划（2022-2025年）》印发给你们，请认真贯彻执行。\n"
+    "乐安县人民政府\n2022年3月9日\n"
+    "乐安县乡村振兴规划（2022-2025年）\n第一章 总体要求\n到2025年，全县农村居民人均可支配收入达到2.5万元。\n",
+)
+
+
+@pytest.fixture
+def notice_pipe(tmp_settings, hash_embedder):
+    for doc_id, (title, body) in {"lean": NOTICE, "leping": TRADE}.items():
+        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
+    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
+    pipeline.index()
+    return pipeline
+
+
+def test_a_document_s_date_of_issue_is_read_from_the_organ_and_date_signing_its_notice(notice_pipe):
+    answer = notice_pipe.ask("乐安县的乡村振兴规划是什么时候印发的？")
+    assert answer.route == "issued" and "由乐安县人民政府于2022年3月9日印发[1]" in answer.text
+    assert answer.citations and "2022年3月9日" in answer.citations[0].quote and not notice_pipe.generator.questions
+
+
+def test_a_document_signing_no_date_or_number_leaves_the_question_to_the_model(notice_pipe):
+    assert notice_pipe.ask("乐平县的规划是哪天发布的？").route != "issued"  # its text carries no signature
+    assert notice_pipe.ask("乐安县乡村振兴规划的文号是什么？").route != "issued"  # no document number kept

@@ -11,6 +11,7 @@ from typing import Protocol
 from rag.answering.asked import Asked
 from rag.answering.computed import GivenChange, PerHead, PerUnit, YearChange
 from rag.answering.figure import FigureRecord
+from rag.answering.issued import IssuedOn
 from rag.answering.lookups import EveryPlace, OverList
 from rag.answering.model import ModelAnswer
 from rag.answering.overview import NamedList, SectionItems
@@ -35,6 +36,7 @@ ROUTES: list[Answerer] = [
     StatedFigure(),  # a figure the question presumes, contradicted by the figure index: corrected
     YesNoRecords(),  # a yes/no question stating no figure: whether the records give it, or how two years compare
     Correction(),
+    IssuedOn(),  # when a document was issued, its number: read from its issue line
     PerUnit(),  # '平均每个…多少': total ÷ count, both from one sentence of the figure index
     GivenChange(),  # the change between two figures the question gives
     SideBySide(),
