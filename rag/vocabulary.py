@@ -266,6 +266,8 @@ OPEN_LIST = ("等", "之类", "诸如")
 QUESTION_WORDS = ("哪", "什么", "怎么", "怎样", "如何", "多少", "多大", "多高", "几", "为什么", "为何")
 # what a question says it already knows of a figure it gives ('森林覆盖率已经超过30%', '…GDP是300.5亿元')
 ASSERTING_WORDS = ("已经", "已", "突破", "超过", "达到", "高达", "是", "为", "有")
+# the public offices people ask about ('…的市长是谁'): asked as a measure is, checked for presence
+PUBLIC_OFFICES = ("市长", "区长", "县长", "省长", "书记", "主任", "局长", "镇长", "主席")
 # what asks an amount ('多少亿元', '几个'); QUANTITY_QUESTION_WORDS below also asks a share or a rate
 AMOUNT_ASKED = ("多少", "几")
 # what asks for a figure

@@ -12,7 +12,7 @@ from rag.grounding.premise import check_premise
 from rag.grounding.profile import build_profile, named_years, years_in
 from rag.vocabulary import plan_years
 from rag.vocabulary import short_place_forms as short_forms
-from rag.grounding.question import QuestionReader
+from rag.grounding.question import QuestionFrame, QuestionReader, measure
 from rag.types import Chunk, Document, Passage
 
 
@@ -64,6 +64,15 @@ def test_a_sum_needs_something_to_add_up(corpus, question, kind):
 def test_single_place_fact_is_not_decomposed(corpus):
     frame = corpus[1].read("莱西市2020年地区生产总值是多少？")
     assert not frame.decomposed and frame.indicator == "地区生产总值" and "莱西市" in frame.summary()
+
+
+@pytest.mark.parametrize("question, term, asked", [
+    ("莱西市人均GDP是多少？", "GDP", "人均GDP"),
+    ("莱西市2025年亩均税收要达到多少？", "税收", "亩均税收"),  # every modifier of rag/vocabulary.py
+    ("莱西市2025年税收是多少？", "税收", "税收"),
+])
+def test_the_measure_keeps_the_modifier_written_before_it(question, term, asked):
+    assert measure(QuestionFrame(question, metric_terms=[term])) == asked
 
 
 @pytest.mark.parametrize("question, why", [
