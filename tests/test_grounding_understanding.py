@@ -9,7 +9,7 @@ from grounding_corpus import chunks, passage, profile, reader
 from rag.chunking import chunk_document
 from rag.grounding.answerability import asked_head, check_answerable, mentioned
 from rag.grounding.premise import check_premise
-from rag.grounding.profile import build_profile, named_years, years_in
+from rag.grounding.profile import build_profile, named_years, table_indicators, years_in
 from rag.vocabulary import plan_years
 from rag.vocabulary import short_place_forms as short_forms
 from rag.grounding.question import QuestionFrame, QuestionReader, measure
@@ -35,6 +35,12 @@ def test_years_and_periods():
     assert years_in("到二〇三五年，“十三五”末达到") == {2035, 2020}
     assert years_in("2021-2025年") == {2021, 2025}
     assert short_forms("淄博高新技术产业开发区") == {"淄博高新技术产业开发区", "淄博高新区", "高新区"}
+
+
+def test_table_indicators_are_row_names_not_headers_or_categories():
+    table = ("| 指标名称 | 基期值 | 目标值 | 属性 |\n|---|---|---|---|\n| 常住人口城镇化率 | 60 | 65 | 预期性 |\n"
+             "| 森林覆盖率 | 30 | 32 | 约束性 |")
+    assert table_indicators(table) == {"常住人口城镇化率", "森林覆盖率"}
 
 
 @pytest.mark.parametrize("question, places, years, kind", [
