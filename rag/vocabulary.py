@@ -180,6 +180,8 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "平均预期寿命": "人均预期寿命", "人口平均预期寿命": "人均预期寿命", "人均期望寿命": "人均预期寿命", "人均寿命": "人均预期寿命",
     "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
+# an aside in brackets ('（累计）', '(2020年)'): no part of the name it follows
+BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _CANONICAL = {**{v: v for v in MEASURE_SYNONYMS.values()}, **MEASURE_SYNONYMS}  # a canonical name is kept whole
 _SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
@@ -331,7 +333,7 @@ def canonical_measure(measure: str) -> str:
     """The measure in one standard wording: synonyms replaced, scope and verb words dropped, no spaces or
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
-    text = re.sub(r"[（(][^）)]*[）)]", "", text)
+    text = BRACKETED.sub("", text)
     text = _SYNONYM.sub(lambda m: _CANONICAL[m.group(0)], text)  # one pass, longest form first
     for verb in MEASURE_VERBS:
         text = text.replace(verb, "") if len(text) > len(verb) + 1 else text

@@ -16,7 +16,7 @@ import jieba.posseg
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
 from rag.numbers import years_as_digits
-from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES,
+from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, BRACKETED, PLAN_NAME, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES,
                              TABLE_RATE_HEADERS, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number, plan_years,
                              short_place_forms)
 from rag.types import Chunk, Document
@@ -113,7 +113,7 @@ def table_indicators(text: str) -> set[str]:
     cells: list[str] = []
     for line in text.splitlines():
         if line.lstrip().startswith("|") and not re.fullmatch(r"[\s|:-]+", line):
-            cells += [re.sub(r"[（(][^)）]*[)）]", "", c).strip() for c in line.strip().strip("|").split("|")]
+            cells += [BRACKETED.sub("", c).strip() for c in line.strip().strip("|").split("|")]
     counts = Counter(cells)
     return {c for c in cells if len(re.findall(r"[\u4e00-\u9fff]", c)) >= 3 and counts[c] <= 2
             and c not in _NOT_INDICATOR and not re.search(r"\d{4}", c)}
