@@ -235,6 +235,17 @@ def test_fewer_by_a_figure_is_a_decline_the_documents_may_contradict(corpus):
     assert frame.falls and correction and "增加100天" in correction.text
 
 
+def test_a_question_and_a_passage_read_a_decline_by_the_same_words(corpus):
+    """'降至' in a question presumes a decline; a sentence that says one (here '恶化') is no rise to correct it."""
+    prof, read, chunk_list = corpus
+    frame = read.read("莱西市2020年空气优良天数为什么降至200天？")
+    assert frame.falls
+    worse = [passage("2020年空气质量优良天数232天，比上年增加10天但臭氧污染有所恶化。")]
+    assert check_premise(frame, prof, chunk_list, worse) is None
+    rose = [passage("2020年空气质量优良天数232天，比上年增加10天。")]
+    assert "增加10天" in check_premise(frame, prof, chunk_list, rose).text
+
+
 def test_passages_that_name_no_place_do_not_refuse_a_place_and_say_when_no_year_is_given():
     """News passages (a benchmark's, an upload without a place in its title) say nothing of which places
     they cover: a place in the question is then not refused for it."""

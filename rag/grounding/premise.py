@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 
 from rag.grounding.figures import place_base_year
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import QuestionFrame, measure
+from rag.grounding.question import DECLINE, QuestionFrame, measure
 from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import (ASSERTING_WORDS, COMPARED_WITH, COMPARISON_WORDS, FALL_VERBS, PLAN_WORD, QUESTION_WORDS,
-                             RISE_VERBS, SECTORS, alternation)
+from rag.vocabulary import (ASSERTING_WORDS, COMPARED_WITH, COMPARISON_WORDS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS,
+                             SECTORS, alternation)
 
 _UP = RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")  # a rise, or a level passed
-_DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
@@ -179,7 +178,7 @@ def _names(term: str, clause: str) -> bool:
 def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
     """'Why did X fall?' when the passage sentence about X, with a figure, says it rose."""
     topics = [t for t in [frame.indicator, *frame.metric_terms] if t]
-    wanted = set(re.sub(r"[\W\d]", "", _DOWN.sub("", frame.question)))
+    wanted = set(re.sub(r"[\W\d]", "", DECLINE.sub("", frame.question)))
     best, best_score = None, 0.0
     for number, passage in enumerate(passages, start=1):
         for sentence in re.findall(r"[^。；;！？\n]+", squash(passage.chunk.text)):
@@ -189,7 +188,7 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
                 continue
             compared = at + 1 < len(clauses) and clauses[at + 1].startswith(COMPARED_WITH + ("与",))  # '…232天，比…增加100天'
             sentence = "，".join(clauses[at:at + (1 if _DIGIT.search(clauses[at]) and not compared else 2)])
-            if not any(w in sentence for w in _UP) or _DOWN.search(sentence) or not _DIGIT.search(sentence):
+            if not any(w in sentence for w in _UP) or DECLINE.search(sentence) or not _DIGIT.search(sentence):
                 continue
             score = len(wanted & set(sentence)) / max(len(wanted), 1)
             if score > best_score:
