@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from rag.grounding.figures import place_base_year
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import DECLINE, QuestionFrame, measure
+from rag.grounding.question import DECLINE, TIME_MARK, QuestionFrame, measure
 from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import (ASSERTING_WORDS, COMPARED_WITH, COMPARISON_WORDS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS,
+from rag.vocabulary import (ASSERTING_WORDS, COMPARED_WITH, COMPARISON_WORDS, QUESTION_WORDS, RISE_VERBS,
                              SECTORS, alternation)
 
 _UP = RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")  # a rise, or a level passed
@@ -105,17 +105,14 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
     return None
 
 
-_TIME = re.compile(r"(?:19|20)\d{2}年?|" + PLAN_WORD)  # a year or a plan period: every place's
-
-
 def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     """Stretches of the question, names of places removed, long enough to identify a statement."""
     text = squash(frame.question)
     for name in sorted(profile.aliases, key=len, reverse=True):
         text = text.replace(name, "|")
-    text = _TIME.sub("|", text)
+    text = TIME_MARK.sub("|", text)
     stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _claims_title(s)]
-    quoted = [q for q in frame.quoted if not _TIME.fullmatch(q)]  # “十四五” is every plan's, no title
+    quoted = [q for q in frame.quoted if not TIME_MARK.fullmatch(q)]  # “十四五” is every plan's, no title
     return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
 
 

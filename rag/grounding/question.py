@@ -158,6 +158,8 @@ def magnitudes(text: str) -> str:
     return re.sub(r"(?<![\d一二三四五六七八九十两])([千百])亿元?", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿元", text)
 
 
+# a year or a plan period with the words that place a moment in it ('“十三五”末', '2020年底'): when, not what
+TIME_MARK = re.compile(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?")
 _SEASON = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*[-—~/至到]\s*((?:19|20)\d{2})(?=\s*(?:赛季|年度|学年|财年))")
 
 
@@ -227,7 +229,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = TIME_MARK.sub("，", text)
         text = re.sub(r"[（(][\u4e00-\u9fff]{1,4}[）)]", "", text)  # '执业（助理）医师数' is one measure
         words = jieba.lcut(text) + ["。"]
         for i, word in enumerate(words):
