@@ -1,7 +1,7 @@
 """What the indexed corpus covers, derived from its chunks (never typed in): the place each document is
 about, with the short forms people use (高密市/高密, 淄博高新技术产业开发区/淄博高新区/高新区), the places
-above it (潍坊市 for 高密市), the years and five-year-plan periods each document mentions, and the indicator
-names of its tables and target sentences. An uploaded document is profiled the same way."""
+above it (潍坊市 for 高密市), the years each document mentions (a plan period said to end by its last year),
+and the indicator names of its tables and target sentences. An uploaded document is profiled the same way."""
 
 from __future__ import annotations
 
@@ -74,10 +74,6 @@ def named_years(text: str) -> set[int]:
     return {int(y) for y in _NAMED_YEAR.findall(text)}
 
 
-def periods_in(text: str) -> set[int]:
-    return {plan_number(d) for d in re.findall(PLAN_NAME, text)}
-
-
 @dataclass
 class DocProfile:
     doc_id: str
@@ -85,7 +81,6 @@ class DocProfile:
     subject: str = ""  # the place the document is about ("" when its title names none)
     parents: list[str] = field(default_factory=list)  # places above it named in the title
     years: set[int] = field(default_factory=set)
-    periods: set[int] = field(default_factory=set)
     text: str = ""  # its title, headings and chunk texts, squashed: for presence checks
     year: int | None = None  # the year it was written in: what its '今年/去年' mean (None when it does not say)
 
@@ -230,7 +225,7 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
         if not subject:
             subject, parents = title_places(_opening(document), finder)
         year = document_year(document) if document is not None else None
-        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text), year)
+        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), squash(text), year)
         indicators |= table_indicators(text) | target_indicators(text)
     aliases: dict[str, str] = {}
     for d in docs.values():
