@@ -30,7 +30,7 @@ _NOT_INDICATOR = {*TABLE_NON_MEASURES, *TABLE_MEASURE_HEADERS, *TABLE_RATE_HEADE
 _TARGET_VERB = re.compile(
     r"([\u4e00-\u9fffA-Za-z“”\"()（）]{2,18}?)\s*(?:达到|达|为|突破|超过|控制在|保持在|提高到|提升到|增长到|降低到|下降到|降至|增至)\s*\d"
 )
-_CLAUSE_CUT = re.compile(r".*[，,、；;：:。的在和与及到年]")
+_NAME_STARTS_AFTER = "，,、；;：:。的在和与及到年"  # a clause break or a particle: the name is what follows the last one
 
 
 def normalize_years(text: str) -> str:
@@ -118,7 +118,8 @@ def target_indicators(text: str) -> set[str]:
     """What target sentences put a figure on: '…,特色小镇总数达到12个' -> 特色小镇总数."""
     found = set()
     for m in _TARGET_VERB.finditer(text):
-        name = _CLAUSE_CUT.sub("", m.group(1)).strip("“”\"()（） ")
+        before = m.group(1)
+        name = before[max(before.rfind(c) for c in _NAME_STARTS_AFTER) + 1:].strip("“”\"()（） ")
         if 3 <= len(name) <= 16:
             found.add(name)
     return found
