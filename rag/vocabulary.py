@@ -180,6 +180,8 @@ MEASURE_SYNONYMS: dict[str, str] = {
     "平均预期寿命": "人均预期寿命", "人口平均预期寿命": "人均预期寿命", "人均期望寿命": "人均预期寿命", "人均寿命": "人均预期寿命",
     "财政支出": "一般公共预算支出", "财政收入": "一般公共预算收入", "居民人均可支配收入": "居民人均可支配收入", "城镇调查失业率": "城镇调查失业率", "地区生产总值": "地区生产总值",
 }
+# an aside in brackets ('（累计）', '(2020年)'): no part of the name it follows
+BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _CANONICAL = {**{v: v for v in MEASURE_SYNONYMS.values()}, **MEASURE_SYNONYMS}  # a canonical name is kept whole
 _SYNONYM = re.compile("|".join(re.escape(w) for w in sorted(_CANONICAL, key=len, reverse=True)))
 # '强度' of an input is its share of GDP: 研发经费投入强度 = 研发经费投入占地区生产总值比重.
@@ -271,6 +273,8 @@ ISSUE_VERBS = ("印发", "发布", "下发", "出台", "发文", "公布")
 DATE_ASKED = ("哪天", "哪一天", "何时", "什么时候", "哪年哪月", "几月几日", "几月几号", "日期", "时间")
 DOCUMENT_NUMBER_WORDS = ("文号", "发文字号")
 ISSUERS = ("人民政府", "政府", "办公室", "办公厅", "委员会", "管委会")  # how the organ signing a notice is named
+# the public offices people ask about ('…的市长是谁'): asked as a measure is, checked for presence
+PUBLIC_OFFICES = ("市长", "区长", "县长", "省长", "书记", "主任", "局长", "镇长", "主席")
 # what asks an amount ('多少亿元', '几个'); QUANTITY_QUESTION_WORDS below also asks a share or a rate
 AMOUNT_ASKED = ("多少", "几")
 # what asks for a figure
@@ -334,7 +338,7 @@ def canonical_measure(measure: str) -> str:
     """The measure in one standard wording: synonyms replaced, scope and verb words dropped, no spaces or
     brackets ('全省GDP' -> '地区生产总值'; '研发经费投入强度' -> '研发经费投入占地区生产总值比重')."""
     text = re.sub(r"[\s“”\"'‘’《》「」]", "", measure)
-    text = re.sub(r"[（(][^）)]*[）)]", "", text)
+    text = BRACKETED.sub("", text)
     text = _SYNONYM.sub(lambda m: _CANONICAL[m.group(0)], text)  # one pass, longest form first
     for verb in MEASURE_VERBS:
         text = text.replace(verb, "") if len(text) > len(verb) + 1 else text

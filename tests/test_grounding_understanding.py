@@ -9,10 +9,10 @@ from grounding_corpus import chunks, passage, profile, reader
 from rag.chunking import chunk_document
 from rag.grounding.answerability import asked_head, check_answerable, mentioned
 from rag.grounding.premise import check_premise
-from rag.grounding.profile import build_profile, named_years, years_in
+from rag.grounding.profile import build_profile, named_years, table_indicators, years_in
 from rag.vocabulary import plan_years
 from rag.vocabulary import short_place_forms as short_forms
-from rag.grounding.question import QuestionReader
+from rag.grounding.question import QuestionFrame, QuestionReader, measure
 from rag.types import Chunk, Document, Passage
 
 
@@ -35,6 +35,12 @@ def test_years_and_periods():
     assert years_in("到二〇三五年，“十三五”末达到") == {2035, 2020}
     assert years_in("2021-2025年") == {2021, 2025}
     assert short_forms("淄博高新技术产业开发区") == {"淄博高新技术产业开发区", "淄博高新区", "高新区"}
+
+
+def test_table_indicators_are_row_names_not_headers_or_categories():
+    table = ("| 指标名称 | 基期值 | 目标值 | 属性 |\n|---|---|---|---|\n| 常住人口城镇化率 | 60 | 65 | 预期性 |\n"
+             "| 森林覆盖率 | 30 | 32 | 约束性 |")
+    assert table_indicators(table) == {"常住人口城镇化率", "森林覆盖率"}
 
 
 @pytest.mark.parametrize("question, places, years, kind", [
@@ -64,6 +70,15 @@ def test_a_sum_needs_something_to_add_up(corpus, question, kind):
 def test_single_place_fact_is_not_decomposed(corpus):
     frame = corpus[1].read("莱西市2020年地区生产总值是多少？")
     assert not frame.decomposed and frame.indicator == "地区生产总值" and "莱西市" in frame.summary()
+
+
+@pytest.mark.parametrize("question, term, asked", [
+    ("莱西市人均GDP是多少？", "GDP", "人均GDP"),
+    ("莱西市2025年亩均税收要达到多少？", "税收", "亩均税收"),  # every modifier of rag/vocabulary.py
+    ("莱西市2025年税收是多少？", "税收", "税收"),
+])
+def test_the_measure_keeps_the_modifier_written_before_it(question, term, asked):
+    assert measure(QuestionFrame(question, metric_terms=[term])) == asked
 
 
 @pytest.mark.parametrize("question, why", [
@@ -218,6 +233,17 @@ def test_fewer_by_a_figure_is_a_decline_the_documents_may_contradict(corpus):
     frame = read.read("莱西市2020年空气优良天数比以前少了100天，原因是什么？")
     correction = check_premise(frame, prof, chunk_list, rose)
     assert frame.falls and correction and "增加100天" in correction.text
+
+
+def test_a_question_and_a_passage_read_a_decline_by_the_same_words(corpus):
+    """'降至' in a question presumes a decline; a sentence that says one (here '恶化') is no rise to correct it."""
+    prof, read, chunk_list = corpus
+    frame = read.read("莱西市2020年空气优良天数为什么降至200天？")
+    assert frame.falls
+    worse = [passage("2020年空气质量优良天数232天，比上年增加10天但臭氧污染有所恶化。")]
+    assert check_premise(frame, prof, chunk_list, worse) is None
+    rose = [passage("2020年空气质量优良天数232天，比上年增加10天。")]
+    assert "增加10天" in check_premise(frame, prof, chunk_list, rose).text
 
 
 def test_passages_that_name_no_place_do_not_refuse_a_place_and_say_when_no_year_is_given():

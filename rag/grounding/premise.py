@@ -10,20 +10,20 @@ from dataclasses import dataclass, field
 
 from rag.grounding.figures import place_base_year
 from rag.grounding.profile import CorpusProfile, chunks_with, squash
-from rag.grounding.question import QuestionFrame, measure
+from rag.grounding.question import DECLINE, TIME_MARK, QuestionFrame, measure
 from rag.grounding.sectors import industry_ratio, sector
 from rag.prompting import PREMISE_MARK
 from rag.types import Chunk, Passage
-from rag.vocabulary import (ASSERTING_WORDS, COMPARISON_WORDS, FALL_VERBS, PLAN_WORD, QUESTION_WORDS, RISE_VERBS,
+from rag.vocabulary import (ASSERTING_WORDS, COMPARED_WITH, COMPARISON_WORDS, QUESTION_WORDS, RISE_VERBS,
                              SECTORS, alternation)
 
-_UP = re.compile(alternation(RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")))  # a rise, or a level passed
-_DOWN = re.compile(alternation(FALL_VERBS + ("降至",)))
+_UP = RISE_VERBS + ("突破", "翻一番", "跨上", "增至", "达到")  # a rise, or a level passed
 _BREAK = re.compile(r"[，,。？?！!；;：:、\s“”\"《》()（）]|为什么|为何|是不是|是否|有没有|多少|哪些|什么|怎么|如何|吗|呢")
 MIN_PHRASE = 6  # a stretch of the question; a quoted name ('“宝石之都”') is taken whole from 3 characters
-_ASSERTED = re.compile(r"(?:" + alternation(ASSERTING_WORDS) + r")\s*$")
 # what makes a stretch of a question a claim about one place: a title, a first, a superlative
-_TITLE = re.compile(r"被称为|被誉为|被评为|被命名|被授予|称号|之乡|之都|首家|首个|首条|第一|唯一|最大|最早|最高|最多|全国|全省")
+_TITLE = ("被称为", "被誉为", "被评为", "被命名", "被授予", "称号", "之乡", "之都", "首家", "首个", "首条", "第一", "唯一", "最大",
+          "最早", "最高", "最多", "全国", "全省")
+_DIGIT = re.compile(r"\d")  # a stretch with a figure in it
 # '高于全国平均水平' compares with the whole country, it is no title the country gave
 _COMPARED_WITH_ALL = [w + whole for w in COMPARISON_WORDS for whole in ("全国", "全省")]
 
@@ -83,7 +83,7 @@ def _misattributed(needle: str, shown: str, frame: QuestionFrame, profile: Corpu
                         else _belongs(c, place, profile)) for c, owner in zip(found, owners)):
         return None
     owner = owners[0] or _subject(found[0], profile)
-    shown = quoted_clause(needle, found[0]) if re.search(r"\d", needle) else shown  # a bare figure says little
+    shown = quoted_clause(needle, found[0]) if _DIGIT.search(needle) else shown  # a bare figure says little
     return Correction(f"{PREMISE_MARK}文档中{shown}说的是{owner}[1]，不是{place}。", [Passage(found[0], 1.0)])
 
 
@@ -100,7 +100,7 @@ def _given_figure(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence
         if correction:
             correction.question = asked
             return correction
-        if note and at > 0 and _ASSERTED.search(text[:at]) and f"{number}{unit}" not in profile.text and asked:
+        if note and at > 0 and text[:at].rstrip().endswith(ASSERTING_WORDS) and f"{number}{unit}" not in profile.text and asked:
             return Correction("", question=asked, note=f"问题中的{number}{unit}在文档中找不到，以下是文档给出的数据。")
     return None
 
@@ -110,11 +110,16 @@ def _phrases(frame: QuestionFrame, profile: CorpusProfile) -> list[str]:
     text = squash(frame.question)
     for name in sorted(profile.aliases, key=len, reverse=True):
         text = text.replace(name, "|")
-    periods = r"(?:19|20)\d{2}年?|" + PLAN_WORD
-    text = re.sub(periods, "|", text)
-    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _TITLE.search(_without(s, _COMPARED_WITH_ALL))]
-    quoted = [q for q in frame.quoted if not re.fullmatch(periods, q)]  # “十四五” is every plan's, no title
+    text = TIME_MARK.sub("|", text)
+    stretches = [s for s in re.split(r"[，,。？?！!；;：:\s|]", text) if _claims_title(s)]
+    quoted = [q for q in frame.quoted if not TIME_MARK.fullmatch(q)]  # “十四五” is every plan's, no title
     return [s for t in stretches for s in _BREAK.split(t) if len(s) >= MIN_PHRASE] + quoted
+
+
+def _claims_title(stretch: str) -> bool:
+    """The stretch says a title, a first or a superlative of its place (not a comparison with the country)."""
+    rest = _without(stretch, _COMPARED_WITH_ALL)
+    return any(w in rest for w in _TITLE)
 
 
 def _without(text: str, phrases: list[str]) -> str:
@@ -170,7 +175,7 @@ def _names(term: str, clause: str) -> bool:
 def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
     """'Why did X fall?' when the passage sentence about X, with a figure, says it rose."""
     topics = [t for t in [frame.indicator, *frame.metric_terms] if t]
-    wanted = set(re.sub(r"[\W\d]", "", _DOWN.sub("", frame.question)))
+    wanted = set(re.sub(r"[\W\d]", "", DECLINE.sub("", frame.question)))
     best, best_score = None, 0.0
     for number, passage in enumerate(passages, start=1):
         for sentence in re.findall(r"[^。；;！？\n]+", squash(passage.chunk.text)):
@@ -178,9 +183,9 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
             at = next((i for i, c in enumerate(clauses) if any(_names(t, c) for t in topics)), None if topics else 0)
             if at is None:
                 continue
-            compared = at + 1 < len(clauses) and re.match(r"(?:比|较|同比|与)", clauses[at + 1])  # '…232天，比…增加100天'
-            sentence = "，".join(clauses[at:at + (1 if re.search(r"\d", clauses[at]) and not compared else 2)])
-            if not _UP.search(sentence) or _DOWN.search(sentence) or not re.search(r"\d", sentence):
+            compared = at + 1 < len(clauses) and clauses[at + 1].startswith(COMPARED_WITH + ("与",))  # '…232天，比…增加100天'
+            sentence = "，".join(clauses[at:at + (1 if _DIGIT.search(clauses[at]) and not compared else 2)])
+            if not any(w in sentence for w in _UP) or DECLINE.search(sentence) or not _DIGIT.search(sentence):
                 continue
             score = len(wanted & set(sentence)) / max(len(wanted), 1)
             if score > best_score:
@@ -193,14 +198,14 @@ def _rising(frame: QuestionFrame, passages: list[Passage]) -> Correction | None:
                       [passages[number - 1]])
 
 
-_HIGHEST = re.compile(r"最高|最大|最多|占比第一|比重第一|排第一")
+_HIGHEST = ("最高", "最大", "最多", "占比第一", "比重第一", "排第一")
 _SECTOR_NAMES = ("一产", "二产", "服务业")  # short names: the documents write only the ratio
 
 
 def _top_industry(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
     """'一产占比在三次产业中最大' where the place's ratio of the three industries says another is."""
     term = measure(frame)
-    index = sector(term) if term and _HIGHEST.search(frame.question) else None
+    index = sector(term) if term and any(w in frame.question for w in _HIGHEST) else None
     place = profile.most_specific(frame.places)
     year = frame.years[0] if len(frame.years) == 1 else place_base_year(profile, place)
     if index is None or not year:

@@ -1,7 +1,7 @@
 """What the indexed corpus covers, derived from its chunks (never typed in): the place each document is
 about, with the short forms people use (高密市/高密, 淄博高新技术产业开发区/淄博高新区/高新区), the places
-above it (潍坊市 for 高密市), the years and five-year-plan periods each document mentions, and the indicator
-names of its tables and target sentences. An uploaded document is profiled the same way."""
+above it (潍坊市 for 高密市), the years each document mentions (a plan period said to end by its last year),
+and the indicator names of its tables and target sentences. An uploaded document is profiled the same way."""
 
 from __future__ import annotations
 
@@ -16,19 +16,21 @@ import jieba.posseg
 from rag.conversation import PlaceFinder
 from rag.facts import document_year
 from rag.numbers import years_as_digits
-from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, PLAN_NAME, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number,
-                             plan_years, short_place_forms)
+from rag.vocabulary import (ADMIN_NAME, ADMIN_SUFFIXES, BRACKETED, PLAN_NAME, TABLE_MEASURE_HEADERS, TABLE_NON_MEASURES,
+                             TABLE_RATE_HEADERS, ZONE_KINDS, ZONE_NAME, plan_ending, plan_number, plan_years,
+                             short_place_forms)
 from rag.types import Chunk, Document
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?=\s*(?:年|[-—–~至到]\s*(?:19|20)\d{2}))")
 _RANGE_END = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*(?:年)?\s*[-—–~至到]\s*((?:19|20)\d{2})(?!\d)")
-# table header/category cells and plan vocabulary that are not indicators
 _MEASURE_NAME = re.compile(r"[\u4e00-\u9fff]{4,16}")  # a figure record's measure usable as an indicator name
-_NOT_INDICATOR = re.compile(r"^(?:指标|类别|序号|属性|单位|预期性|约束性|年均|备注|目标值?|基期值?|现状值?|[\d\s._%-]*)$")
+# table header and category cells, and the plan's column names, that are not indicators
+_NOT_INDICATOR = {*TABLE_NON_MEASURES, *TABLE_MEASURE_HEADERS, *TABLE_RATE_HEADERS, "目标", "目标值", "基期", "基期值", "现状",
+                  "现状值"}
 _TARGET_VERB = re.compile(
     r"([\u4e00-\u9fffA-Za-z“”\"()（）]{2,18}?)\s*(?:达到|达|为|突破|超过|控制在|保持在|提高到|提升到|增长到|降低到|下降到|降至|增至)\s*\d"
 )
-_CLAUSE_CUT = re.compile(r".*[，,、；;：:。的在和与及到年]")
+_NAME_STARTS_AFTER = "，,、；;：:。的在和与及到年"  # a clause break or a particle: the name is what follows the last one
 
 
 def normalize_years(text: str) -> str:
@@ -37,9 +39,12 @@ def normalize_years(text: str) -> str:
     return years_as_digits(text)
 
 
+_NO_BLANKS = str.maketrans("", "", " \t\r\u3000")  # what squash deletes (line breaks stay: they end sentences)
+
+
 def squash(text: str) -> str:
     """For presence checks: NFKC, years as digits, no whitespace (sources break lines and space figures)."""
-    return re.sub(r"[ \t\r\u3000]+", "", normalize_years(text))
+    return normalize_years(text).translate(_NO_BLANKS)
 
 
 def years_in(text: str) -> set[int]:
@@ -69,10 +74,6 @@ def named_years(text: str) -> set[int]:
     return {int(y) for y in _NAMED_YEAR.findall(text)}
 
 
-def periods_in(text: str) -> set[int]:
-    return {plan_number(d) for d in re.findall(PLAN_NAME, text)}
-
-
 @dataclass
 class DocProfile:
     doc_id: str
@@ -80,7 +81,6 @@ class DocProfile:
     subject: str = ""  # the place the document is about ("" when its title names none)
     parents: list[str] = field(default_factory=list)  # places above it named in the title
     years: set[int] = field(default_factory=set)
-    periods: set[int] = field(default_factory=set)
     text: str = ""  # its title, headings and chunk texts, squashed: for presence checks
     year: int | None = None  # the year it was written in: what its '今年/去年' mean (None when it does not say)
 
@@ -108,17 +108,18 @@ def table_indicators(text: str) -> set[str]:
     cells: list[str] = []
     for line in text.splitlines():
         if line.lstrip().startswith("|") and not re.fullmatch(r"[\s|:-]+", line):
-            cells += [re.sub(r"[（(][^)）]*[)）]", "", c).strip() for c in line.strip().strip("|").split("|")]
+            cells += [BRACKETED.sub("", c).strip() for c in line.strip().strip("|").split("|")]
     counts = Counter(cells)
     return {c for c in cells if len(re.findall(r"[\u4e00-\u9fff]", c)) >= 3 and counts[c] <= 2
-            and not _NOT_INDICATOR.match(c) and not re.search(r"\d{4}", c)}
+            and c not in _NOT_INDICATOR and not re.search(r"\d{4}", c)}
 
 
 def target_indicators(text: str) -> set[str]:
     """What target sentences put a figure on: '…,特色小镇总数达到12个' -> 特色小镇总数."""
     found = set()
     for m in _TARGET_VERB.finditer(text):
-        name = _CLAUSE_CUT.sub("", m.group(1)).strip("“”\"()（） ")
+        before = m.group(1)
+        name = before[max(before.rfind(c) for c in _NAME_STARTS_AFTER) + 1:].strip("“”\"()（） ")
         if 3 <= len(name) <= 16:
             found.add(name)
     return found
@@ -171,8 +172,9 @@ class CorpusProfile:
         in the list item that holds it first, else anywhere before it in the sentence; '' when none is."""
         at = text.find(needle)
         start = max(text.rfind(mark, 0, at) for mark in "。；;！!？?\n") + 1
-        for span in (re.split(r"[、，,]", text[start:at])[-1], text[start:at]):
-            named = [(m.end(), name) for name in self.aliases for m in re.finditer(re.escape(name), span)]
+        item = max(text.rfind(mark, start, at) for mark in "、，,") + 1
+        for span in (text[max(item, start):at], text[start:at]):
+            named = [(span.rfind(name) + len(name), name) for name in self.aliases if name in span]
             position = 0
             for word in jieba.posseg.cut(span):
                 position += len(word.word)
@@ -225,7 +227,7 @@ def build_profile(chunks: Iterable[Chunk], documents: Mapping[str, Document] | N
         if not subject:
             subject, parents = title_places(_opening(document), finder)
         year = document_year(document) if document is not None else None
-        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), periods_in(text), squash(text), year)
+        docs[doc_id] = DocProfile(doc_id, title, subject, parents, years_in(text), squash(text), year)
         indicators |= table_indicators(text) | target_indicators(text)
     aliases: dict[str, str] = {}
     for d in docs.values():

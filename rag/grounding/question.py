@@ -11,19 +11,19 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.conversation import PlaceFinder
-from rag.grounding.profile import CorpusProfile, squash
 from rag.facts import lexical_similarity
+from rag.grounding.profile import CorpusProfile, squash
 from rag.vocabulary import (ABBREVIATIONS, ADMIN_SUFFIXES, AMOUNT_ASKED, ASKING_PREFIXES, ASSERTING_WORDS, COMPARED_WITH,
-                            DECLINE_WORDS, FALL_VERBS, INCREASE_WORDS, MEASURE_HEADS, PLAN_NAME, PLAN_WORD, RATE_CUES,
-                            RELATIVE_YEARS, RISE_VERBS, alternation, dimension_of, plan_number, plan_years, unit_pattern)
+                            DECLINE_WORDS, FALL_VERBS, INCREASE_WORDS, MEASURE_HEADS, MEASURE_MODIFIERS, PLAN_NAME, PLAN_WORD,
+                            PUBLIC_OFFICES, RATE_CUES, RELATIVE_YEARS, RISE_VERBS, alternation, dimension_of, plan_number,
+                            plan_years, unit_pattern)
 
 # General statistical vocabulary (not any document's): words that name something measured, and the
 # public offices people ask about. A question about one of them can be checked for presence.
 # the heads of measure names (rag/vocabulary.py) and the short heads people type ('票价', '排放'); a structure
 # ('三次产业结构') is not one figure a question's sides can each be asked for, so it is no measured term here
-_METRIC = re.compile(r"(?:" + alternation([h for h in MEASURE_HEADS if h != "结构"] + ["价", "票价", "门票", "排放"]) + ")$")
+_METRIC_HEADS = tuple(h for h in MEASURE_HEADS if h != "结构") + ("价", "票价", "门票", "排放")
 _CHANGE_VERBS = set(INCREASE_WORDS + DECLINE_WORDS)
-_OFFICE = re.compile(r"(?:市长|区长|县长|省长|书记|主任|局长|镇长|主席)$")
 GLOSSARY = ABBREVIATIONS  # the GDP's other names: standard terms of Chinese statistics (rag/vocabulary.py)
 _UNIT = r"(?:" + unit_pattern() + ")"
 _GIVEN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + _UNIT + r")")
@@ -45,23 +45,25 @@ _QUESTION_WORDS = {"多少", "哪些", "什么", "哪个", "哪里", "怎么", "
                    "数量", "情况", "水平", "规模", "基期值", "基期", "目标值", "预期值", "现状值", "指标"}
 
 _AMOUNT, _CHANGE = alternation(AMOUNT_ASKED), alternation(RISE_VERBS + FALL_VERBS)  # '多少|几', '增长|…|下降|…'
-_KINDS = [
-    ("sum", re.compile(r"合计|总共|一共|加起来|之和|总和|加在一起")),
-    ("ratio", re.compile(r"几倍|多少倍|倍数")),
-    ("growth", re.compile(r"增长(?:了)?(?:百分之|多少[%％])|增幅|增长率是多少|增长了几成")),
-    ("difference", re.compile(r"相差|差距|差多少|差了|多多少|少多少|高多少|低多少|大多少|小多少|多出|"
-                              rf"(?:{_CHANGE})(?:了)?(?:{_AMOUNT})|(?<![差])[多少]了(?:{_AMOUNT})")),
-    ("comparison", re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
-                              r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)"
-                              r"|相比|对比|比较|比一比|孰|更高|更大|更多|更快|异同|区别|有何不同|有什么不同")),
-    ("each", re.compile(r"分别|各(?:是|为|自|有|要)|各多少")),
-    ("why", re.compile(r"为什么|为何|原因|怎么会")),
-    ("yesno", re.compile(r"是否|有没有|是不是|吗[？?]?\s*$")),
-    ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含什么")),
+# the kinds of question, tried in order: a kind is asked when the question holds one of its words, or what its
+# pattern matches (the forms around an unknown stretch: '哪个…更高', '增长了多少', '…吗？' at the end)
+_KINDS: list[tuple[str, tuple[str, ...], re.Pattern | None]] = [
+    ("sum", ("合计", "总共", "一共", "加起来", "之和", "总和", "加在一起"), None),
+    ("ratio", ("几倍", "多少倍", "倍数"), None),
+    ("growth", ("增幅", "增长率是多少", "增长了几成"), re.compile(r"增长了?(?:百分之|多少[%％])")),
+    ("difference", ("相差", "差距", "差多少", "差了", "多多少", "少多少", "高多少", "低多少", "大多少", "小多少", "多出"),
+     re.compile(rf"(?:{_CHANGE})了?(?:{_AMOUNT})|(?<!差)[多少]了(?:{_AMOUNT})")),
+    ("comparison", ("相比", "对比", "比较", "比一比", "孰", "更高", "更大", "更多", "更快", "异同", "区别", "有何不同", "有什么不同"),
+     re.compile(r"(?:哪个|哪一个|哪家|哪里|哪边|哪方|哪地|谁)[^？?]{0,12}(?:更|最|较)"
+                r"|(?:哪个|哪一个|哪家|哪里|哪边|哪方|谁)[^？?]{0,12}(?:大|高|多|快|强|低|少|小|好|领先|长|久)")),
+    ("each", ("分别", "各是", "各为", "各自", "各有", "各要", "各多少"), None),
+    ("why", ("为什么", "为何", "原因", "怎么会"), None),
+    ("yesno", ("是否", "有没有", "是不是"), re.compile(r"吗[？?]?\s*$")),
+    ("list", ("哪些", "哪几", "有什么", "包括什么", "包含什么"), None),
 ]
 ARITHMETIC = {"sum", "ratio", "growth", "difference", "comparison"}
 ACHIEVED = re.compile(r"已经|已|早已|实现了|完成了|达到了")  # asks what is done: as of the plan's base year
-_AVERAGE = re.compile(r"年均|平均|每年")  # '“十三五”期间年均增长多少': a rate the documents state, not a change
+_AVERAGE = ("年均", "平均", "每年")  # '“十三五”期间年均增长多少': a rate the documents state, not a change
 # what a sum adds up: parts joined ('出口和进口'), a list named by its parts or its count ('“4+3”', '三个产业')
 _ADDENDS = re.compile(r"[和与及、]|以及|加上|\d+\+\d+|[两二三四五六七八九十\d]+(?:个|大|项|类|家|所|地|座|条)")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几各多]+[地个项类家方者边]")  # '三地', '两个': which ones, not what
@@ -69,12 +71,14 @@ _UNDER = re.compile(r"(?<=[省市])([\u4e00-\u9fff]{2}(?:区|县|市|旗))(?![�
 # a county-level name jieba may cut apart ('给峡山区定的' -> 峡/山区): after a preposition, before what is
 # said of it; kinds of area that are not places (工业园区, 示范区) are left out
 _NAMED_UNIT = re.compile(r"(?<=[给对在为和与])([\u4e00-\u9fff]{2,3}(?:区|县))(?=[定的是有要在和与，,？?])")
-_AREA_KINDS = re.compile(r"(?:园|城|社|景|库|片|街|小|市|郊|辖|新|老|开发|功能|示范|试验|实验|保护|集聚|先行|核心|服务|"
-                         r"产业|经济|自贸|综保|高新|经开|功能|住宅|生活|商业|工业|农业|旅游|风景|重点|贫困|灾)(?:区|县)$")
-_QUALITATIVE = re.compile(r"异同|区别|不同|什么|哪些|怎样|如何")
+_AREA_KINDS = ("园", "城", "社", "景", "库", "片", "街", "小", "市", "郊", "辖", "新", "老", "开发", "功能", "示范", "试验", "实验",
+               "保护", "集聚", "先行", "核心", "服务", "产业", "经济", "自贸", "综保", "高新", "经开", "住宅", "生活", "商业",
+               "工业", "农业", "旅游", "风景", "重点", "贫困", "灾")  # before 区 or 县: a kind of area, not a place
+_QUALITATIVE = ("异同", "区别", "不同", "什么", "哪些", "怎样", "如何")
 _HOW_MUCH = re.compile(r"多少|(?<!哪)几|多[大高长远重快久]")  # not '哪几': which ones
-_QUANTITY = re.compile(_AMOUNT + r"|更(?:大|高|多|快|低|少|小)|最(?:大|高|多|快|低|少|小)")
-_DOWN = re.compile(alternation(FALL_VERBS + ("变差", "恶化")) + r"|少了\d")  # '比上年少了20天'
+_QUANTITY = AMOUNT_ASKED + ("更大", "更高", "更多", "更快", "更低", "更少", "更小", "最大", "最高", "最多", "最快", "最低", "最少", "最小")
+# a decline said: a fall verb, a level fallen to, a worsening, fewer by a figure ('比上年少了20天')
+DECLINE = re.compile(alternation(FALL_VERBS + ("降至", "变差", "恶化")) + r"|少了\d")
 
 
 @dataclass
@@ -138,9 +142,6 @@ def expand(question: str) -> str:
     return out
 
 
-_MODIFIED = re.compile(r"(人均|年均|单位|每)$")
-
-
 def measure(frame: QuestionFrame) -> str:
     """The measure a numeric question asks about: its longest measured term or the corpus's indicator
     name in it, with the modifier the question puts before it ('人均GDP' -> 人均地区生产总值)."""
@@ -148,9 +149,9 @@ def measure(frame: QuestionFrame) -> str:
     text = squash(frame.question)
     for form in [term] + [short for short, full in GLOSSARY.items() if full == term]:
         at = text.find(form)
-        modifier = _MODIFIED.search(text[:at]) if at > 0 else None
-        if modifier and not term.startswith(modifier.group(1)):
-            return modifier.group(1) + term
+        modifier = next((m for m in MEASURE_MODIFIERS if text[:at].endswith(m)), "") if at > 0 else ""
+        if modifier and not term.startswith(modifier):
+            return modifier + term
     return term
 
 
@@ -159,6 +160,8 @@ def magnitudes(text: str) -> str:
     return re.sub(r"(?<![\d一二三四五六七八九十两])([千百])亿元?", lambda m: ("1000" if m.group(1) == "千" else "100") + "亿元", text)
 
 
+# a year or a plan period with the words that place a moment in it ('“十三五”末', '2020年底'): when, not what
+TIME_MARK = re.compile(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?")
 _SEASON = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*[-—~/至到]\s*((?:19|20)\d{2})(?=\s*(?:赛季|年度|学年|财年))")
 
 
@@ -166,6 +169,11 @@ def season_named(text: str) -> str:
     """A season or business year written as a range ('2021-2022赛季') named by its last year ('2022赛季'):
     one span of time, which passages also write so; a range of years ('2021-2025年') is left whole."""
     return _SEASON.sub(r"\1", text)
+
+
+def _area_kind(name: str) -> bool:
+    """'工业园区', '示范区': a kind of area named like a county-level unit, no place."""
+    return name.endswith(("区", "县")) and name[:-1].endswith(_AREA_KINDS)
 
 
 def _years(text: str) -> tuple[list[int], list[int]]:
@@ -196,7 +204,7 @@ class QuestionReader:
         # a county-level unit written after its city ('威海市文登区'): jieba may cut it as a name plus '区'
         units = [m.group(1) for m in _UNDER.finditer(text) if m.group(1) not in self.profile.aliases]
         units += [m.group(1) for m in _NAMED_UNIT.finditer(text) if m.group(1) not in self.profile.aliases
-                  and not _AREA_KINDS.search(m.group(1)) and m.group(1) not in units]
+                  and not _area_kind(m.group(1)) and m.group(1) not in units]
         words: list[str] = []
         for span in self.finder.places(text):
             words += [w for w, _ in self.finder.tokens(span.text)] if span.text not in self.profile.aliases else [span.text]
@@ -215,7 +223,7 @@ class QuestionReader:
         # jieba tags some common nouns as places (海洋): without an administrative suffix, a name the corpus
         # never uses counts as an unknown place only when the question names none of the corpus's places
         frame.unknown = [u for u in dict.fromkeys(frame.unknown)
-                         if (u.endswith(ADMIN_SUFFIXES) or not frame.places) and not _AREA_KINDS.search(u)]
+                         if (u.endswith(ADMIN_SUFFIXES) or not frame.places) and not _area_kind(u)]
         parents = {name for place in self.profile.places for name in self.profile.parents(place)}
         frame.above = [m for m in frame.mentioned if m in parents]
 
@@ -223,7 +231,7 @@ class QuestionReader:
         """Runs of content words ending in a measured thing: '旅游总收入', '人口出生率', '城镇化率'."""
         skip = set(frame.places) | set(frame.mentioned) | set(frame.unknown) | set(self.profile.aliases)
         terms, run, previous = [], "", ""
-        text = re.sub(r"[“\"]?" + PLAN_WORD + r"[”\"]?(?:末|初|期间|时期)?|(?:19|20)\d{2}年?(?:底|末)?", "，", text)
+        text = TIME_MARK.sub("，", text)
         text = re.sub(r"[（(][\u4e00-\u9fff]{1,4}[）)]", "", text)  # '执业（助理）医师数' is one measure
         words = jieba.lcut(text) + ["。"]
         closed: list[tuple[int, str]] = []  # every run of two or more characters, with where it ended
@@ -239,13 +247,13 @@ class QuestionReader:
                     or word in RELATIVE_YEARS \
                     or _COUNTED.fullmatch(word) or asked_where:  # '哪个地区森林覆盖率更高': 地区 is asked, not measured
                 run = re.sub(r"^(?:多大|多少|多高|多长|多远|几)", "", run)  # jieba keeps '多大面积' whole
-                if len(run) >= 2 and (_METRIC.search(run) or _OFFICE.search(run)):
+                if len(run) >= 2 and run.endswith(_METRIC_HEADS + PUBLIC_OFFICES):
                     terms.append(run)
                 elif len(run) >= 2:
                     closed.append((i, run))
                 run = ""
                 continue
-            if word in _CHANGE_VERBS and _METRIC.search(run):  # '房价涨了多少': the measure ends at its verb
+            if word in _CHANGE_VERBS and run.endswith(_METRIC_HEADS):  # '房价涨了多少': the measure ends at its verb
                 terms.append(run)
                 run = ""
                 continue
@@ -299,12 +307,13 @@ class QuestionReader:
         expanded = expand(text)
         frame.indicator = self._indicator(expanded)
         frame.metric_terms = self._metric_terms(text, frame)
-        frame.kind = next((kind for kind, pattern in _KINDS if pattern.search(text)), "fact")
-        frame.falls = bool(_DOWN.search(text)) and frame.kind in {"why", "fact", "yesno"}
-        if frame.kind == "difference" and not frame.years and len(frame.periods) == 1 and not _AVERAGE.search(text):
+        frame.kind = next((kind for kind, words, pattern in _KINDS
+                           if any(w in text for w in words) or (pattern and pattern.search(text))), "fact")
+        frame.falls = bool(DECLINE.search(text)) and frame.kind in {"why", "fact", "yesno"}
+        if frame.kind == "difference" and not frame.years and len(frame.periods) == 1 and not any(w in text for w in _AVERAGE):
             first, last = plan_years(frame.periods[0])
             frame.years = [first - 1, last]  # '“十三五”期间提高了几个百分点': from the end of the one before
-        if frame.kind == "difference" and len(frame.places) < 2 and _AVERAGE.search(text) \
+        if frame.kind == "difference" and len(frame.places) < 2 and any(w in text for w in _AVERAGE) \
                 and not any(w in text for w in COMPARED_WITH):
             frame.kind = "fact"  # '…期间年均增长多少': the yearly average the documents state, nothing to subtract
         each = any(w in text for w in ("各", "分别"))
@@ -317,9 +326,9 @@ class QuestionReader:
             frame.kind = "fact"  # '口袋公园一共建了多少个': the total the documents state, nothing to add up
         if frame.kind == "comparison" and len(frame.places) < 2 and len(frame.years) < 2:
             frame.kind = "fact"  # '相比' inside a single-place question: nothing to compare in code
-        if frame.kind == "comparison" and _QUALITATIVE.search(text) and not _QUANTITY.search(text):
+        if frame.kind == "comparison" and any(w in text for w in _QUALITATIVE) and not any(w in text for w in _QUANTITY):
             frame.kind = "each"  # '有什么异同': each side's statement, nothing to compute
-        if frame.kind == "fact" and len(frame.years) >= 2 and re.search(_AMOUNT, text):
+        if frame.kind == "fact" and len(frame.years) >= 2 and any(w in text for w in AMOUNT_ASKED):
             frame.kind = "each"  # '2020年达到了多少，2025年要提高到多少': one figure per year
         frame.clauses = self._clauses(text) if len(frame.places) >= 2 else []
         return frame
