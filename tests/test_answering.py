@@ -185,9 +185,6 @@ def test_a_premise_the_figure_index_contradicts_is_corrected_then_the_rest_answe
     assert "5.1%" in answer.text  # the rest asked of the year the figure belongs to
 
 
-@pytest.mark.xfail(strict=True, reason="a claim whose measure comes before the figure ('营收目标是150亿元') is not "
-                   "read as a premise: the premise route (verdict.StatedFigure) does not take it; the correction route "
-                   "asks the model a rewritten question and the figure is never corrected")
 def test_a_premise_naming_its_measure_before_the_figure_is_corrected(pipe):
     answer = pipe.ask("婺源县茶产业2025年营收目标是150亿元，要靠哪些措施？")
     assert answer.route == "premise" and "80亿元" in answer.text and "150亿元" in answer.text

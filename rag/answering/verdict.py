@@ -137,7 +137,7 @@ def _claimed_measure(q: Asked, question: str, start: int) -> str:
     for name in sorted(q.reader.profile.aliases, key=len, reverse=True):
         clause = clause.replace(name, "")
     clause = re.sub(r"(?:19|20)\d{2}年?|[\d.]+\S?[%亿万元]*", "", clause)
-    for word in sorted(CLAIM_VERBS, key=len, reverse=True):
+    for word in sorted(CLAIM_VERBS + TARGET_CUES, key=len, reverse=True):  # '营收目标是150亿元': a target of 营收
         clause = clause.replace(word, "")
     return clause if 2 <= len(clause) <= 12 and all("\u4e00" <= ch <= "\u9fff" for ch in clause) else ""
 
