@@ -207,8 +207,6 @@ def test_the_rest_of_a_corrected_question_is_asked_in_the_documents_words():
     assert "全省首家民营银行" in correction.question and "业务" in correction.question
 
 
-@pytest.mark.xfail(strict=True, reason="a first put before its subject as an apposition ('全国首家民营银行——海阳市的"
-                   "海湾银行') is not read as a claim about the place: no correction")
 def test_a_first_put_before_its_subject_is_corrected():
     prof, read, chunk_list = _province()
     correction = check_premise(read.read("全国首家民营银行——海阳市的海湾银行，主要做哪些业务？"), prof, chunk_list, [])

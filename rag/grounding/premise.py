@@ -146,7 +146,7 @@ def _borrowed_phrase(frame: QuestionFrame, profile: CorpusProfile, chunks: Seque
 
 _SCOPE = r"全国|全省|全市|全区|全球|世界|国内|省内|市内"
 _FIRST = r"第一家|首家|首个|第一个|首座|第一座|首条|第一条|唯一一?[家个座条]?"
-_RANK = re.compile(rf"({_SCOPE})的?({_FIRST})([\u4e00-\u9fff]{{2,8}}?)(?=[有是的在为吗呢，,。？?]|$)")
+_RANK = re.compile(rf"({_SCOPE})的?({_FIRST})([\u4e00-\u9fff]{{2,8}}?)(?=[有是的在为吗呢，,。？?—\-：:]|$)")  # '…——X' names it
 
 
 def _rank_claim(frame: QuestionFrame, profile: CorpusProfile, chunks: Sequence[Chunk]) -> Correction | None:
