@@ -41,10 +41,14 @@ class FirstFigure(RecordingModel):
 
 @pytest.fixture
 def pipe(tmp_settings, hash_embedder):
-    docs = dict(DOCS) | {"qinglan": PLAN, "yunling": REPORT}
+    return indexed(tmp_settings, hash_embedder, dict(DOCS) | {"qinglan": PLAN, "yunling": REPORT})
+
+
+def indexed(settings, embedder, docs: dict[str, tuple[str, str]]) -> QAPipeline:
+    """A pipeline over these (title, body) documents, indexed, answering with FirstFigure."""
     for doc_id, (title, body) in docs.items():
-        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
-    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
+        (settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
+    pipeline = QAPipeline(settings.with_overrides(top_k=3), embedder=embedder, generator=FirstFigure())
     pipeline.index()
     return pipeline
 
@@ -355,11 +359,7 @@ YUNLING = (
 
 @pytest.fixture
 def sides_pipe(tmp_settings, hash_embedder):
-    for doc_id, (title, body) in {"qingshan": QINGSHAN, "baishui": BAISHUI, "yunling": YUNLING}.items():
-        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
-    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
-    pipeline.index()
-    return pipeline
+    return indexed(tmp_settings, hash_embedder, {"qingshan": QINGSHAN, "baishui": BAISHUI, "yunling": YUNLING})
 
 
 def _sides(answer) -> dict[str, str]:
@@ -421,11 +421,7 @@ TRADE = (
 
 @pytest.fixture
 def trade_pipe(tmp_settings, hash_embedder):
-    title, body = TRADE
-    (tmp_settings.corpus_dir / "leping.txt").write_text(f"{title}\n{body}", encoding="utf-8")
-    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
-    pipeline.index()
-    return pipeline
+    return indexed(tmp_settings, hash_embedder, {"leping": TRADE})
 
 
 def test_a_measure_named_without_a_measure_word_is_read_from_the_figure_index(trade_pipe):
@@ -461,11 +457,7 @@ NOTICE = (
 
 @pytest.fixture
 def notice_pipe(tmp_settings, hash_embedder):
-    for doc_id, (title, body) in {"lean": NOTICE, "leping": TRADE}.items():
-        (tmp_settings.corpus_dir / f"{doc_id}.txt").write_text(f"{title}\n{body}", encoding="utf-8")
-    pipeline = QAPipeline(tmp_settings.with_overrides(top_k=3), embedder=hash_embedder, generator=FirstFigure())
-    pipeline.index()
-    return pipeline
+    return indexed(tmp_settings, hash_embedder, {"lean": NOTICE, "leping": TRADE})
 
 
 def test_a_document_s_date_of_issue_is_read_from_the_organ_and_date_signing_its_notice(notice_pipe):
