@@ -21,7 +21,6 @@ from rag.vocabulary import RANK_QUESTION_WORDS
 
 CALCULATED = {"difference", "ratio", "sum"}  # computed within one answer when there are no sides to split into
 _THAN = re.compile("比(?![重例率较])")  # 'A比B多': not '比重', '比例'
-_JOIN = re.compile("是")  # 'A是B的几倍'
 
 
 class Refusal:
@@ -107,10 +106,9 @@ def operands(frame: QuestionFrame) -> list[str]:
     """The figures a calculation within one answer works on, each asked as a question of its own: 'A比B多
     多少' and 'A和B相差多少' ask A and B ('A是B的几倍' too); [] when the question names no two things."""
     stem = figures_question(frame).rsplit("，", 1)[0]
-    joins = [m.start() for m in _JOIN.finditer(stem)] if frame.kind == "ratio" else \
-        [m.start() for m in _THAN.finditer(stem)]
-    if joins:
-        stem = f"{stem[:joins[-1]]}和{stem[joins[-1] + 1:]}"
+    at = stem.rfind("是") if frame.kind == "ratio" else max((m.start() for m in _THAN.finditer(stem)), default=-1)
+    if at >= 0:
+        stem = f"{stem[:at]}和{stem[at + 1:]}"
     return split_parts(f"{stem}各是多少？")
 
 
