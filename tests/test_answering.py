@@ -433,6 +433,8 @@ def test_a_calculation_s_operands_are_read_from_the_figure_index(trade_pipe):
     answer = trade_pipe.ask("乐平县2025年出口比进口多多少亿元？")
     assert answer.route == "calculation" and not trade_pipe.generator.questions
     assert "40亿元" in answer.text and "15亿元" in answer.text and answer.calculation.startswith("两者相差25亿元（40−15=25）")
+    ratio = trade_pipe.ask("乐平县2025年出口是进口的几倍？")
+    assert ratio.route == "calculation" and "40÷15≈2.7" in ratio.calculation, ratio.text
 
 
 def test_a_yearly_average_over_a_period_is_the_stated_rate_even_with_the_parent_named(trade_pipe):
