@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rag.grounding import arithmetic
 from rag.grounding.binding import problem
-from rag.grounding.figures import Figure, figures_in, fits, wrong_year
+from rag.grounding.figures import CITATION_MARK, Figure, figures_in, fits, wrong_year
 from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -231,7 +231,7 @@ def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[s
 
 def renumber(text: str, offset: int) -> str:
     """Citation marks shifted past `offset` passages, for answers whose passages are appended."""
-    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+    return CITATION_MARK.sub(lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
 def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[Passage], str]:

@@ -20,7 +20,7 @@ UNIT_PATTERN = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))  #
 _FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + r")?")
 YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-CITATION_MARK = re.compile(r"\[\d+\]")
+CITATION_MARK = re.compile(r"\[(\d+)\]")  # the group is the cited passage's number
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import jieba
 
 from rag.citations import cited_numbers
+from rag.grounding.figures import CITATION_MARK
 from rag.grounding.parts import _ATTRIBUTE, _QUESTION_WORD
 from rag.types import Passage
 
@@ -94,5 +95,5 @@ def check_part(text: str, refused: bool, number: int, keys: list[str], passages:
 
 def cited_in_whole(text: str, chosen: list[int]) -> str:
     """Citations of an answer written over passages[chosen] turned into numbers of the whole list."""
-    return re.sub(r"\[(\d+)\]", lambda m: f"[{chosen[int(m.group(1)) - 1] + 1}]" if 1 <= int(m.group(1)) <= len(chosen)
-                  else "", text)
+    return CITATION_MARK.sub(lambda m: f"[{chosen[int(m.group(1)) - 1] + 1}]" if 1 <= int(m.group(1)) <= len(chosen)
+                             else "", text)
