@@ -11,7 +11,7 @@ import re
 import jieba
 
 from rag.citations import cited_numbers, drop_invalid, split_claims
-from rag.grounding.figures import CITATION_MARK, figures_in, occurs
+from rag.grounding.figures import CHINESE, CITATION_MARK, figures_in, occurs
 from rag.grounding.profile import squash
 from rag.types import Passage
 
@@ -20,7 +20,7 @@ MIN_WORDS = 0.5  # share of a figure-less sentence's words a passage must hold t
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in jieba.lcut(CITATION_MARK.sub("", text)) if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w)}
+    return {w for w in jieba.lcut(CITATION_MARK.sub("", text)) if len(w) >= 2 and CHINESE.search(w)}
 
 
 def _cover(numbers: list[str], pools: list[str], cited: list[int]) -> list[int] | None:

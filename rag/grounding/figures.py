@@ -22,6 +22,7 @@ YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 CLAUSE = re.compile(r"[^，,；;。！？\n]+")
 CITATION_MARK = re.compile(r"\[(\d+)\]")  # the group is the cited passage's number
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
+CHINESE = re.compile(r"[\u4e00-\u9fff]+")  # a run of Chinese characters
 
 
 @dataclass(frozen=True)
