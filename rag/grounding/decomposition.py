@@ -23,6 +23,9 @@ _KIND_WORDS = re.compile(
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
+# what asks an amount, with its verb and the unit or counter asked in ('是多少', '达到多少亿元', '多少个'), and
+# the rounding words of an amount asked ('大约', '约是', '左右'): a side, or the model, is asked the amount anew
+_AMOUNT_ASKED = re.compile(r"(?:是|为|要|达到|有)?多少(?:万亿元|亿元|万元|万人|个百分点|[个家项所处名座条套户位件次倍])?|大约|约(?=[是为多])|左右")
 _SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|" + PLAN_WORD + r"[”\"]?(?:末|初)?)(?:的|相比)?")
 
 
@@ -90,7 +93,7 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
                 quoted = re.search(r"[“\"][^”\"]{1,12}[”\"]$", segment[:start])  # '“四新”经济增加值…' keeps “四新”
                 start = quoted.start() if quoted else start
                 topic = increment_asked(segment, term) + _TIME.sub("", segment[start:])
-                return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
+                return _AMOUNT_ASKED.sub("", topic).strip("的是")
     return asked
 
 
@@ -100,7 +103,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
                      profile.most_specific(places))
                 for clause, places in frame.clauses]
     numeric = frame.kind in ARITHMETIC or any(w in frame.question for w in AMOUNT_ASKED)
-    rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
+    rest = _AMOUNT_ASKED.sub("", _rest(frame, profile))
     topic = _topic(frame, rest) if numeric else ""
     rest = topic or rest
     ask = "是多少？" if numeric and not any(w in rest for w in ("几", "什么", "哪", "怎", "如何")) else "？"
@@ -271,7 +274,7 @@ def missing_figures(frame: QuestionFrame, results: list[SideResult]) -> str:
 def figures_question(frame: QuestionFrame) -> str:
     """A calculation with no sides ('出口比进口多多少？') asks the model for the figures, not the result."""
     text = _KIND_WORDS.sub("", squash(frame.question))
-    text = re.sub(r"(?:是|为|要|达到)?多少(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?", "", text)
+    text = _AMOUNT_ASKED.sub("", text)
     return text.rstrip("？?。！!").rstrip("，,的是") + "，相关数字分别是多少？"
 
 
