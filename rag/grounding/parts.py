@@ -46,7 +46,6 @@ _INSTITUTIONS = ("局", "委", "厅", "办", "署", "部", "院", "所", "中心
                  "医院", "委员会")
 _COUNTERS = tuple("个名项家种位所类批座条")
 ASKING_WORDS = ("谁", "什么", "哪", "多少", "几", "何时", "怎么", "怎样", "如何", "吗", "是否")
-_PRONOUN = re.compile(r"^(?:它|其(?![中他余次]))")
 _NOT_JOINT = {"以上", "以下", "其他", "其它", "时"}  # 省级及以上, 及时: not a joint
 _DATED = re.compile(r"^(?:\d{4}年|“?" + PLAN_WORD + r"”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
 _BACK_REFERENCES = ("该", "这", "那", "此", "上述")
@@ -76,16 +75,21 @@ def _clauses(question: str) -> list[str]:
         piece = piece.removeprefix("其中").rstrip("，,；; ")
         dated = bool(_DATED.match(piece))
         topic = _topic(pieces[0], dated)
-        if piece.startswith(_BACK_REFERENCES) or (_PRONOUN.match(piece) and not topic.startswith("《")):
+        if piece.startswith(_BACK_REFERENCES) or (_opens_with_pronoun(piece) and not topic.startswith("《")):
             return []
         if (len(piece.rstrip("？?")) <= 8 or dated or piece.startswith(ASKING_WORDS)) and (not topic or topic not in piece):
             if not topic:
                 return []
             owner = topic.startswith("《") or pieces[0].startswith(topic + "的")  # '《心居》的导演', not '邓伦的被罚'
-            piece = _PRONOUN.sub(topic, piece) if _PRONOUN.match(piece) else \
+            piece = topic + piece[1:] if _opens_with_pronoun(piece) else \
                 topic + ("的" if owner and not (dated or piece.startswith(ASKING_WORDS)) else "") + piece
         out.append(piece)
     return out
+
+
+def _opens_with_pronoun(piece: str) -> bool:
+    """The piece opens with a pronoun standing for the first one's topic (它, 其; not 其中, 其他, 其余, 其次)."""
+    return piece.startswith("它") or (piece.startswith("其") and not piece.startswith(("其中", "其他", "其余", "其次")))
 
 
 def asks(text: str) -> bool:
