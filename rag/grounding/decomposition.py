@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 
 from rag.grounding import arithmetic
-from rag.grounding.binding import problem
-from rag.grounding.figures import CITATION_MARK, Figure, figures_in, fits, wrong_year
+from rag.grounding.binding import NUMBER, problem
+from rag.grounding.figures import CITATION_MARK, YEAR_NUMBER, Figure, figures_in, fits, wrong_year
 from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -135,7 +135,7 @@ def side_year(side: Side, frame: QuestionFrame) -> int | None:
     year = _label_year(side.label)
     if year is not None:
         return year
-    own = set(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", side.question))
+    own = {n for n in NUMBER.findall(side.question) if YEAR_NUMBER.fullmatch(n)}
     if len(own) == 1:
         return int(own.pop())
     if len(frame.years) == 1:
