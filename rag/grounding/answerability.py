@@ -41,10 +41,11 @@ def near(words: list[str], text: str, window: int = 14) -> bool:
     if not words or not all(w in text for w in words):
         return False
     anchor = min(words, key=text.count)
-    for m in re.finditer(re.escape(anchor), text):
-        span = text[max(0, m.start() - window): m.end() + window]
-        if all(w in span for w in words):
+    at = text.find(anchor)
+    while at >= 0:
+        if all(w in text[max(0, at - window): at + len(anchor) + window] for w in words):
             return True
+        at = text.find(anchor, at + len(anchor))
     return False
 
 
@@ -58,14 +59,15 @@ def mentioned(term: str, text: str) -> bool:
         return True
     if shares_stated(standard, text):  # '服务业占比' read from '三次产业比例为9.5:32.6:57.9'
         return True
-    rate = _RATE_OF.fullmatch(standard)  # '地区生产总值增长率' said as '地区生产总值…同比增长4.5%'
-    if not rate:
+    rate = next((w for w in _RATE_NAMES if standard.endswith(w)), "")  # '地区生产总值增长率' said as '地区生产总值…同比增长4.5%'
+    stem = standard[: len(standard) - len(rate)]
+    if not rate or not 2 <= len(stem) <= 12:
         return False
-    stems = {rate.group(1)} | ({"生产总值", "经济"} if rate.group(1).endswith("生产总值") else set())  # the economy's
+    stems = {stem} | ({"生产总值", "经济"} if stem.endswith("生产总值") else set())  # the economy's
     return any(near([stem, verb], text) for stem in stems for verb in ("增长", "上升", "增速"))
 
 
-_RATE_OF = re.compile(r"(.{2,12}?)(?:增长率|增速|增幅|增长速度)")
+_RATE_NAMES = ("增长速度", "增长率", "增速", "增幅")  # what names a measure's rate of change, longest first
 
 
 def _found(term: str, text: str) -> bool:
@@ -211,7 +213,7 @@ def asked_head(tokens: list[tuple[str, str]]) -> str:
     """The role or thing a who/what question asks for: '《心居》的主演有哪些' -> 主演, '谁是…代表团旗手' -> 旗手,
     and a question that is only a noun phrase: '2021赛季中超冠军' -> 冠军. '' for number questions (their
     measure has its own checks) and for words that only say what kind of answer is wanted ('时间')."""
-    tokens = [(w, f) for w, f in tokens if w.strip() and not re.fullmatch(r"[？?！!。，,\s]+", w)]
+    tokens = [(w, f) for w, f in tokens if any(not c.isspace() and c not in "？?！!。，," for c in w)]
     words = [w for w, _ in tokens]
     if not tokens or asks_figure("".join(words)):
         return ""

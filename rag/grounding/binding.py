@@ -13,8 +13,8 @@ import jieba
 import jieba.posseg
 
 from rag.citations import cited_numbers
-from rag.grounding.figures import (CITATION_MARK, CLAUSE, YEAR_NUMBER, Figure, context_years, counted_in, figures_in, occurs,
-                                   relative, wrong_year)
+from rag.grounding.figures import (CHINESE, CITATION_MARK, CLAUSE, YEAR_NUMBER, Figure, context_years, counted_in, figures_in,
+                                   occurs, relative, wrong_year)
 from rag.grounding.profile import squash, years_in
 from rag.grounding.question import GLOSSARY, QuestionFrame, season_named
 from rag.types import Answer, Passage
@@ -128,7 +128,7 @@ def _said(question: str, text: str) -> tuple[set[str], set[str]]:
     """What an answer says beyond the question: its numbers and its words the question does not hold."""
     text = CITATION_MARK.sub("", squash(text))
     numbers = set(NUMBER.findall(text)) - set(NUMBER.findall(squash(question)))
-    words = {w for w in jieba.lcut(re.sub(r"[^\u4e00-\u9fff]", " ", text)) if len(w) >= 2 and w not in question}
+    words = {w for w in jieba.lcut(" ".join(CHINESE.findall(text))) if len(w) >= 2 and w not in question}
     return numbers, words
 
 

@@ -11,17 +11,16 @@ import re
 import jieba
 
 from rag.citations import cited_numbers, drop_invalid, split_claims
-from rag.grounding.figures import figures_in, occurs
+from rag.grounding.figures import CHINESE, CITATION_MARK, figures_in, occurs
 from rag.grounding.profile import squash
 from rag.types import Passage
 
-_MARKS = re.compile(r"(?:\[\d+\])+")
 _CLAIM = re.compile(r"[^。！？；\n]+(?:[。！？；]|$)")
 MIN_WORDS = 0.5  # share of a figure-less sentence's words a passage must hold to be cited for it
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in jieba.lcut(re.sub(r"\[\d+\]", "", text)) if len(w) >= 2 and re.search(r"[\u4e00-\u9fff]", w)}
+    return {w for w in jieba.lcut(CITATION_MARK.sub("", text)) if len(w) >= 2 and CHINESE.search(w)}
 
 
 def _cover(numbers: list[str], pools: list[str], cited: list[int]) -> list[int] | None:
@@ -67,7 +66,7 @@ def repair_citations(text: str, passages: list[Passage], question: str = "", der
     def fix(match: re.Match) -> str:
         sentence = match.group(0)
         end = sentence[-1] if sentence[-1] in "。！？；" else ""
-        body = _MARKS.sub("", sentence[: len(sentence) - len(end)]).rstrip()
+        body = CITATION_MARK.sub("", sentence[: len(sentence) - len(end)]).rstrip()
         if not re.sub(r"\W", "", body):
             return sentence
         marks = "".join(f"[{n}]" for n in _sources(sentence, passages, skip))

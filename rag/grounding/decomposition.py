@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 
 from rag.grounding import arithmetic
-from rag.grounding.binding import problem
-from rag.grounding.figures import Figure, figures_in, fits, wrong_year
+from rag.grounding.binding import NUMBER, problem
+from rag.grounding.figures import CITATION_MARK, YEAR_NUMBER, Figure, figures_in, fits, wrong_year
 from rag.grounding.profile import CorpusProfile, squash, time_said
 from rag.grounding.question import ARITHMETIC, QuestionFrame, measure
 from rag.prompting import REFUSAL
@@ -23,7 +23,9 @@ _KIND_WORDS = re.compile(
     r"相比|对比|比较|多少倍|几倍|倍数|之和|总和|合计|一共|总共|加起来|加在一起|增幅|增长率"
 )
 _JOINERS = re.compile(r"^(?:和|与|及|跟|同|、|以及|，|,|的)+|(?:和|与|及|跟|、|以及|比|较|要比|是|的|，|,)+(?=[？?]|$)")
-_YEAR_LABEL = re.compile(r"(\d{4})年")  # a side that is a year ('2025年'), not a place
+# what asks an amount, with its verb and the unit or counter asked in ('是多少', '达到多少亿元', '多少个'), and
+# the rounding words of an amount asked ('大约', '约是', '左右'): a side, or the model, is asked the amount anew
+_AMOUNT_ASKED = re.compile(r"(?:是|为|要|达到|有)?多少(?:万亿元|亿元|万元|万人|个百分点|[个家项所处名座条套户位件次倍])?|大约|约(?=[是为多])|左右")
 _SIDE_REFERENCE = re.compile(r"(?:要比|比|较|相对于|对比|与|和|从|到|至)?[“\"]?(?:(?:19|20)\d{2}年(?:底|末)?|" + PLAN_WORD + r"[”\"]?(?:末|初)?)(?:的|相比)?")
 
 
@@ -91,7 +93,7 @@ def _topic(frame: QuestionFrame, rest: str) -> str:
                 quoted = re.search(r"[“\"][^”\"]{1,12}[”\"]$", segment[:start])  # '“四新”经济增加值…' keeps “四新”
                 start = quoted.start() if quoted else start
                 topic = increment_asked(segment, term) + _TIME.sub("", segment[start:])
-                return re.sub(r"(?:是|为|要|达到)?多少|大约|约|左右", "", topic).strip("的是")
+                return _AMOUNT_ASKED.sub("", topic).strip("的是")
     return asked
 
 
@@ -101,7 +103,7 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
                      profile.most_specific(places))
                 for clause, places in frame.clauses]
     numeric = frame.kind in ARITHMETIC or any(w in frame.question for w in AMOUNT_ASKED)
-    rest = re.sub(r"(?:是|为|达到|有)?多少$", "", _rest(frame, profile))
+    rest = _AMOUNT_ASKED.sub("", _rest(frame, profile))
     topic = _topic(frame, rest) if numeric else ""
     rest = topic or rest
     ask = "是多少？" if numeric and not any(w in rest for w in ("几", "什么", "哪", "怎", "如何")) else "？"
@@ -123,11 +125,17 @@ def plan(frame: QuestionFrame, profile: CorpusProfile) -> list[Side]:
             for label in frame.sides]
 
 
+def _label_year(label: str) -> int | None:
+    """The year of a side that is a year ('2025年'); None for a side that is a place."""
+    return int(label[:4]) if label[4:] == "年" and label[:4].isdecimal() else None
+
+
 def side_year(side: Side, frame: QuestionFrame) -> int | None:
     """The year a side asks about: its label, the one year its own question names, or the question's."""
-    if _YEAR_LABEL.fullmatch(side.label):
-        return int(side.label[:4])
-    own = set(re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", side.question))
+    year = _label_year(side.label)
+    if year is not None:
+        return year
+    own = {n for n in NUMBER.findall(side.question) if YEAR_NUMBER.fullmatch(n)}
     if len(own) == 1:
         return int(own.pop())
     if len(frame.years) == 1:
@@ -193,10 +201,10 @@ def _sum_or_ratio(kind: str, texts: list[str], unit: str, first: str, second: st
 def _said(result: SideResult) -> str:
     """A side's label as the answer writes it: a year its cited passage does not write is named as the
     passage's plan period places it (profile.time_said)."""
-    year = _YEAR_LABEL.fullmatch(result.side.label)
-    if not year or not result.passage:
+    year = _label_year(result.side.label)
+    if year is None or not result.passage:
         return result.side.label
-    return time_said(int(year.group(1)), result.answer.passages[result.passage - 1].chunk.embedding_text())
+    return time_said(year, result.answer.passages[result.passage - 1].chunk.embedding_text())
 
 
 def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[str]) -> str:
@@ -218,7 +226,7 @@ def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[s
         return f"增长约{got[1].split('≈')[1]}（{got[1]}）。" if got else ""
     hi, lo = (0, 1) if float(a) >= float(b) else (1, 0)
     value, shown = arithmetic.difference(texts[hi], texts[lo])
-    if frame.kind == "difference" and _YEAR_LABEL.fullmatch(order[0]):
+    if frame.kind == "difference" and _label_year(order[0]) is not None:
         first, last = sorted(range(2), key=lambda i: order[i])
         verb = "增加" if float(texts[last]) >= float(texts[first]) else "减少"
         return f"从{labels[first]}到{labels[last]}{verb}{arithmetic.fmt(value)}{points(unit)}（{shown}）。"
@@ -231,7 +239,7 @@ def _calculation(frame: QuestionFrame, results: list[SideResult], labels: list[s
 
 def renumber(text: str, offset: int) -> str:
     """Citation marks shifted past `offset` passages, for answers whose passages are appended."""
-    return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+    return CITATION_MARK.sub(lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
 def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[Passage], str]:
@@ -239,8 +247,8 @@ def compose(frame: QuestionFrame, results: list[SideResult]) -> tuple[str, list[
     lines, passages, labels = [], [], [_said(r) for r in results]
     for r, label in zip(results, labels):
         body = r.answer.text if not r.answer.refused else f"{REFUSAL}。"
-        if re.fullmatch(r"\d{4}年|“[^”]+”末", label) and body.startswith(label):
-            body = body[len(label):]  # '2025年：2025年GDP…' says the year twice (a place's name may go on: 潍坊市)
+        if _label_year(r.side.label) is not None and body.startswith(label):
+            body = body[len(label):]  # '2025年：2025年GDP…' (or '“十三五”末') says the year twice (a place's name may go on: 潍坊市)
         lines.append(f"{label}：{renumber(body, len(passages))}")
         passages += r.answer.passages
     calculation = _calculation(frame, results, labels) if frame.kind in ARITHMETIC else ""
@@ -266,7 +274,7 @@ def missing_figures(frame: QuestionFrame, results: list[SideResult]) -> str:
 def figures_question(frame: QuestionFrame) -> str:
     """A calculation with no sides ('出口比进口多多少？') asks the model for the figures, not the result."""
     text = _KIND_WORDS.sub("", squash(frame.question))
-    text = re.sub(r"(?:是|为|要|达到)?多少(?:万亿元|亿元|万元|万人|个百分点|[\u4e00-\u9fff])?", "", text)
+    text = _AMOUNT_ASKED.sub("", text)
     return text.rstrip("？?。！!").rstrip("，,的是") + "，相关数字分别是多少？"
 
 

@@ -11,17 +11,18 @@ from dataclasses import dataclass, replace
 from rag.grounding.profile import CorpusProfile, squash, years_in
 from rag.grounding.question import ACHIEVED, QuestionFrame
 from rag.types import Chunk, Passage
-from rag.vocabulary import LOOKING_BACK, PLAN_NAME, PLAN_PERIOD, dimension_of, plan_base_target, plan_number, plan_years
+from rag.vocabulary import (LOOKING_BACK, PLAN_NAME, PLAN_PERIOD, alternation, dimension_of, plan_base_target, plan_number,
+                             plan_years)
 
 UNITS = ("万亿元", "亿元", "万元", "元", "个百分点", "%", "万人", "人", "万户", "户", "万吨", "吨", "万亩", "亩", "平方公里",
          "万平方米", "平方米", "公里", "千米", "万千瓦", "千瓦", "MW", "兆瓦", "家", "个", "张", "处", "项", "所", "座", "条",
          "台", "辆", "件", "万人次", "人次", "次", "名", "位", "万套", "套", "岁", "倍", "年", "天", "万")
-UNIT_PATTERN = "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True)))  # the longest unit first: 万人次, not 万
-_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + UNIT_PATTERN + r")?")
+_FIGURE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(" + alternation(UNITS) + r")?")  # the longest unit first: 万人次, not 万
 YEAR_NUMBER = re.compile(r"(?:19|20)\d{2}")
 CLAUSE = re.compile(r"[^，,；;。！？\n]+")
-CITATION_MARK = re.compile(r"\[\d+\]")
+CITATION_MARK = re.compile(r"\[(\d+)\]")  # the group is the cited passage's number
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")  # squashed text has NFKC's ASCII ; ! ?
+CHINESE = re.compile(r"[\u4e00-\u9fff]+")  # a run of Chinese characters
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import jieba
 import jieba.posseg
 
 from rag.citations import attach_citations, cited_numbers
-from rag.grounding.figures import CITATION_MARK
+from rag.grounding.figures import CHINESE, CITATION_MARK
 from rag.sections import split_items
 from rag.types import Answer, Passage
 
@@ -32,7 +32,7 @@ def asked_role(question: str) -> str:
     """The role the question asks the members of: its last content word outside a title ('主演' in
     「《心居》的主演有哪些」, '对手' in 「同组对手有谁」); '' if none."""
     plain = re.sub(r"《[^》]*》", "", question)
-    words = [w for w in jieba.lcut(plain) if len(w) >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w) and w not in _ASKING]
+    words = [w for w in jieba.lcut(plain) if len(w) >= 2 and CHINESE.fullmatch(w) and w not in _ASKING]
     return words[-1] if words else ""
 
 

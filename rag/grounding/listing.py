@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from rag.facts import Figure
 from rag.grounding import arithmetic
+from rag.grounding.figures import SENTENCE
 from rag.grounding.profile import squash
 from rag.sections import items_before
 from rag.types import Passage
@@ -82,7 +83,7 @@ def members(parts: list[int], phrase: re.Pattern[str], passages: list[Passage]) 
     of each part before its name ('新材料、…4个战略性新兴产业，提升改造纺织服装、食品加工、钓具3个传统特色产业，
     持续做大做强“4+3”制造业产业集群'), in order."""
     for number, passage in enumerate(passages, start=1):
-        for sentence in re.split(r"[。；;\n]", squash(passage.chunk.text).replace("\n", "")):
+        for sentence in SENTENCE.findall(squash(passage.chunk.text).replace("\n", "")):
             for m in phrase.finditer(sentence):
                 found = [p for p in _PART.finditer(sentence[: m.start()])][-len(parts):]
                 if [_number(p.group(1)) for p in found] != parts:

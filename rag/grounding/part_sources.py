@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from dataclasses import dataclass, field
 
 import jieba
 
 from rag.citations import cited_numbers
-from rag.grounding.parts import _ATTRIBUTE, _QUESTION_WORD
+from rag.grounding.figures import CITATION_MARK
+from rag.grounding.parts import ATTRIBUTES, asks
 from rag.types import Passage
 
-_ALNUM = re.compile(r"[0-9A-Za-z.]")
-_EDGE = re.compile(r"^(?:的|是|在|为)+|(?:的|是|在|为)+$")
+_ALNUM = set(string.digits + string.ascii_letters + ".")  # what a number or a Latin word is written with
 
 
 @dataclass
@@ -49,9 +50,9 @@ def part_keys(parts: list[str]) -> list[str]:
 def _own_word(part: str, start: int, end: int) -> str:
     """part[start:end] widened to whole numbers and Latin words ('2' -> 'EMNLP2022') and, when one
     character, to the word it sits in ('女' -> '女子'); '' when it asks rather than names."""
-    while start > 0 and _ALNUM.match(part[start - 1]) and (start == end or _ALNUM.match(part[start])):
+    while start > 0 and part[start - 1] in _ALNUM and (start == end or part[start] in _ALNUM):
         start -= 1
-    while end < len(part) and _ALNUM.match(part[end]) and (start == end or _ALNUM.match(part[end - 1])):
+    while end < len(part) and part[end] in _ALNUM and (start == end or part[end - 1] in _ALNUM):
         end += 1
     if end - start == 1:
         at = 0
@@ -59,8 +60,8 @@ def _own_word(part: str, start: int, end: int) -> str:
             if at <= start < at + len(token):
                 start, end = at, max(end, at + len(token))
             at += len(token)
-    word = _EDGE.sub("", part[start:end])
-    if not word or _QUESTION_WORD.search(word) or _ATTRIBUTE.search(word) or len(word) > 10:
+    word = part[start:end].strip("的是在为")
+    if not word or asks(word) or word.endswith(ATTRIBUTES) or len(word) > 10:
         return ""
     return word
 
@@ -94,5 +95,5 @@ def check_part(text: str, refused: bool, number: int, keys: list[str], passages:
 
 def cited_in_whole(text: str, chosen: list[int]) -> str:
     """Citations of an answer written over passages[chosen] turned into numbers of the whole list."""
-    return re.sub(r"\[(\d+)\]", lambda m: f"[{chosen[int(m.group(1)) - 1] + 1}]" if 1 <= int(m.group(1)) <= len(chosen)
-                  else "", text)
+    return CITATION_MARK.sub(lambda m: f"[{chosen[int(m.group(1)) - 1] + 1}]" if 1 <= int(m.group(1)) <= len(chosen)
+                             else "", text)

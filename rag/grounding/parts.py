@@ -38,15 +38,14 @@ _NOT_PARTS = re.compile(r"相比|比较|对比|相差|差距|差多少|之和|�
                         r"哪个更|谁更|更[高大多快低少小好]|几倍|多少倍|倍数|最[高大多少低长快强好]|比一比|"
                         r"哪(?:个|边|家|里|方|一个)[^？?，,]{0,3}[高大多少低长快强好]|对方|彼此|相互|互相|共同|一起")
 # a measured or asked-about thing the conjuncts can share: 人数, 时间, 价格, 冠军 …
-_ATTRIBUTE = re.compile(r"(?:率|值|额|量|数|价|价格|收入|支出|投入|投资|人次|时间|日期|时候|地点|地址|名单|成绩|规模|面积|"
-                        r"比重|占比|比例|指数|票房|营收|利润|销量|产量|冠军|得主|主演|导演|编剧|作者|市长|书记|主任|"
-                        r"目标|任务|措施|政策|标准|要求)$")
+ATTRIBUTES = ("率", "值", "额", "量", "数", "价", "价格", "收入", "支出", "投入", "投资", "人次", "时间", "日期", "时候", "地点", "地址",
+              "名单", "成绩", "规模", "面积", "比重", "占比", "比例", "指数", "票房", "营收", "利润", "销量", "产量", "冠军", "得主",
+              "主演", "导演", "编剧", "作者", "市长", "书记", "主任", "目标", "任务", "措施", "政策", "标准", "要求")
 # the head of an organisation's name: 「科技和信息化局」 is one bureau, not 科技 and 信息化局
 _INSTITUTIONS = ("局", "委", "厅", "办", "署", "部", "院", "所", "中心", "公司", "集团", "协会", "学会", "大学", "学院", "银行",
                  "医院", "委员会")
 _COUNTERS = tuple("个名项家种位所类批座条")
-_QUESTION_WORD = re.compile(r"谁|什么|哪|多少|几|何时|怎么|怎样|如何|吗|是否")
-_PRONOUN = re.compile(r"^(?:它|其(?![中他余次]))")
+ASKING_WORDS = ("谁", "什么", "哪", "多少", "几", "何时", "怎么", "怎样", "如何", "吗", "是否")
 _NOT_JOINT = {"以上", "以下", "其他", "其它", "时"}  # 省级及以上, 及时: not a joint
 _DATED = re.compile(r"^(?:\d{4}年|“?" + PLAN_WORD + r"”?[末初])")  # '2025年目标是多少', '“十四五”末要达到多少'
 _BACK_REFERENCES = ("该", "这", "那", "此", "上述")
@@ -69,23 +68,33 @@ def _clauses(question: str) -> list[str]:
     leaves out what it is about given the first one's topic. Not split when a later piece points back
     (该项目…: it builds on the first answer) or the topic is not clear."""
     pieces = [p.strip() for p in re.split(r"(?<=[？?，,；;])", question) if p.strip()]
-    if len(pieces) < 2 or not all(_QUESTION_WORD.search(p) for p in pieces):
+    if len(pieces) < 2 or not all(asks(p) for p in pieces):
         return []
     out = [pieces[0].rstrip("，,；; ")]
     for piece in pieces[1:]:
         piece = piece.removeprefix("其中").rstrip("，,；; ")
         dated = bool(_DATED.match(piece))
         topic = _topic(pieces[0], dated)
-        if piece.startswith(_BACK_REFERENCES) or (_PRONOUN.match(piece) and not topic.startswith("《")):
+        if piece.startswith(_BACK_REFERENCES) or (_opens_with_pronoun(piece) and not topic.startswith("《")):
             return []
-        if (len(piece.rstrip("？?")) <= 8 or dated or _QUESTION_WORD.match(piece)) and (not topic or topic not in piece):
+        if (len(piece.rstrip("？?")) <= 8 or dated or piece.startswith(ASKING_WORDS)) and (not topic or topic not in piece):
             if not topic:
                 return []
             owner = topic.startswith("《") or pieces[0].startswith(topic + "的")  # '《心居》的导演', not '邓伦的被罚'
-            piece = _PRONOUN.sub(topic, piece) if _PRONOUN.match(piece) else \
-                topic + ("的" if owner and not (dated or _QUESTION_WORD.match(piece)) else "") + piece
+            piece = topic + piece[1:] if _opens_with_pronoun(piece) else \
+                topic + ("的" if owner and not (dated or piece.startswith(ASKING_WORDS)) else "") + piece
         out.append(piece)
     return out
+
+
+def _opens_with_pronoun(piece: str) -> bool:
+    """The piece opens with a pronoun standing for the first one's topic (它, 其; not 其中, 其他, 其余, 其次)."""
+    return piece.startswith("它") or (piece.startswith("其") and not piece.startswith(("其中", "其他", "其余", "其次")))
+
+
+def asks(text: str) -> bool:
+    """The text holds a question word: it asks something."""
+    return any(w in text for w in ASKING_WORDS)
 
 
 def _topic(piece: str, dated: bool) -> str:
@@ -96,10 +105,10 @@ def _topic(piece: str, dated: bool) -> str:
     if title:
         return title.group(1)
     if dated:
-        return re.split(r"\d{4}年?|“?" + PLAN_WORD + r"|" + _QUESTION_WORD.pattern + "|是", piece)[0]
+        return re.split(r"\d{4}年?|“?" + PLAN_WORD + r"|" + alternation(ASKING_WORDS) + "|是", piece)[0]
     head = piece[: piece.index("的", 1)] if "的" in piece[1:] else ""
     if head:
-        return head if len(head) <= 12 and not _QUESTION_WORD.search(head) else ""
+        return head if len(head) <= 12 and not asks(head) else ""
     words = pseg.lcut(piece)
     if not words or words[0].flag not in ("nr", "ns", "nt", "nz"):
         return ""
@@ -144,7 +153,8 @@ def _split_at(tokens: list[str], at: int) -> list[str]:
         return []  # two words for one kind of section (困难和问题): one list is asked
     shared = b[len(last):] + "".join(tokens[end:])
     shared = re.sub(r"分别|各自|各(?=" + alternation(AMOUNT_ASKED) + "|是|为|有)", "", shared)
-    if re.match(r"[了着过]|[，,；;？?]\s*\S", shared) or any(w in shared + b for w in _TOTALS):
+    new_sentence = shared.startswith(tuple("，,；;？?")) and shared[1:].strip()
+    if shared.startswith(("了", "着", "过")) or new_sentence or any(w in shared + b for w in _TOTALS):
         return []  # verbs joined (新建、改扩建了多少座), a new sentence follows, or the total of both is asked
     if not shared.strip("？?。 ") and not prefix.strip():
         return []  # nothing said of them: 「A和B」 alone is one thing
@@ -162,11 +172,11 @@ def _conjuncts(a: list[str], b: list[str], strong: bool) -> tuple[str, str]:
     if b[0] in a[:-1] or (len(a) == 1 and b[0] == a[0]):  # '哪些园区'/'哪些平台'
         start = max(i for i, t in enumerate(a) if t == b[0])
         return "".join(a[start:]), "".join(b)
-    a_measured, b_measured = bool(_ATTRIBUTE.search("".join(a))), bool(_ATTRIBUTE.search("".join(b)))
+    a_measured, b_measured = "".join(a).endswith(ATTRIBUTES), "".join(b).endswith(ATTRIBUTES)
     if b_measured and not a_measured and len(b) > 1:  # '考研'/'高考报名人数': the measure is shared
         return _closest(_suffixes(a), _prefixes(b[:-1]), shortest=True)
     if a_measured and b_measured:
-        if len(b) == 1 and len(a) > 1 and _ATTRIBUTE.search(a[-1]):  # '国葬时间'/'地点'
+        if len(b) == 1 and len(a) > 1 and a[-1].endswith(ATTRIBUTES):  # '国葬时间'/'地点'
             return a[-1], b[0]
         return "".join(a), "".join(b)  # '研发投入'/'高新技术企业数'
     return _closest(_suffixes(a), ["".join(b)] if strong else _prefixes(b))  # '莱西市、…和青岛高新区的'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from rag.grounding.figures import CITATION_MARK
 from rag.grounding.profile import CorpusProfile
 from rag.grounding.question import QuestionFrame
 from rag.vocabulary import OVERVIEW_WORDS
@@ -47,6 +48,6 @@ def clean(text: str, question: str) -> str:
     """The model's rewrite as one question ('' when it answered instead, or said nothing new)."""
     line = next((s.strip() for s in text.splitlines() if s.strip()), "")
     line = re.sub(r"^(?:改写(?:后的问题)?|答|问题)[:：]\s*", "", line).strip("“”\"' ")
-    if not line or line == question or len(line) > 3 * len(question) or re.search(r"\[\d+\]", line):
+    if not line or line == question or len(line) > 3 * len(question) or CITATION_MARK.search(line):
         return ""
     return line

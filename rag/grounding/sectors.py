@@ -11,7 +11,7 @@ from rag.grounding.profile import squash
 from rag.types import Passage
 from rag.vocabulary import INDUSTRY_STRUCTURE_WORDS, SECTORS
 
-_SHARE_WORD = re.compile(r"占比|比重|比例|结构|占GDP|占地区生产总值")
+_SHARE_WORDS = ("占比", "比重", "比例", "结构", "占GDP", "占地区生产总值")
 _TRIPLE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[:：∶]\s*(\d+(?:\.\d+)?)\s*[:：∶]\s*(\d+(?:\.\d+)?)(?![\d.:：∶])")
 _YEAR_BEFORE = re.compile(r"((?:19|20)\d{2})年[^，,。；;:：\d]{0,12}$")
 FIVE_YEARS = 5  # a five-year plan's review: '由A调整为B' says where the period began
@@ -19,7 +19,7 @@ FIVE_YEARS = 5  # a five-year plan's review: '由A调整为B' says where the per
 
 def sector(term: str) -> int | None:
     """Which of the three industries a share question asks for ('服务业占比' -> 2); None for any other."""
-    if not _SHARE_WORD.search(term):
+    if not any(w in term for w in _SHARE_WORDS):
         return None
     return next((i for i, words in enumerate(SECTORS) if any(w in term for w in words)), None)
 
