@@ -34,11 +34,11 @@ def _first(passages: list[Passage], pattern: re.Pattern) -> tuple[Passage, re.Ma
     return next(((p, m) for p in passages for m in [pattern.search(p.chunk.text)] if m), None)
 
 
-def _said(found: re.Match, number: int) -> str:
-    """'由潍坊市人民政府于2024年5月13日印发[1]' (the organ when the signature names it)."""
+def _said(found: re.Match) -> str:
+    """'由潍坊市人民政府于2024年5月13日印发' (the organ when the signature names it)."""
     issuer, *date = found.groups()[:4] if found.group(1) else (None, *[g for g in found.groups()[4:] if g])
     by = f"由{issuer}" if issuer else ""
-    return f"{by}于{date[0]}年{int(date[1])}月{int(date[2])}日印发[{number}]"
+    return f"{by}于{date[0]}年{int(date[1])}月{int(date[2])}日印发"
 
 
 class IssuedOn:
@@ -62,12 +62,24 @@ class IssuedOn:
         asked = [(asks_date(question), _first(opening, _ISSUED)), (asks_number(question), _first(opening, _NUMBER))]
         if any(wanted and not found for wanted, found in asked):
             return False  # what is asked is not on the document's opening lines
-        found = [f for _, f in asked if f]
-        cited = list({p.chunk.chunk_id: p for p, _ in found}.values())
-        mark = {p.chunk.chunk_id: i for i, p in enumerate(cited, 1)}
-        said_parts = [_said(m, mark[p.chunk.chunk_id]) if m.re is _ISSUED else
-                      f"文号为{''.join(m.group(0).split())}[{mark[p.chunk.chunk_id]}]" for p, m in found]
-        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in mark]
+        cited: list[Passage] = []
+
+        def mark(passage: Passage) -> str:
+            if passage not in cited:
+                cited.append(passage)
+            return f"[{cited.index(passage) + 1}]"
+
+        said_parts = []
+        if asked[0][1]:
+            passage, found = asked[0][1]
+            # a signature says who and when; the notice it closes says that it issues the document
+            notice = next((p for p in opening if any(w in p.chunk.text for w in ISSUE_VERBS)), None) if found.group(1) else None
+            said_parts.append(_said(found) + "".join(dict.fromkeys(mark(p) for p in ([notice] if notice else []) + [passage])))
+        if asked[1][1]:
+            passage, found = asked[1][1]
+            said_parts.append(f"文号为{''.join(found.group(0).split())}{mark(passage)}")
+        ids = {p.chunk.chunk_id for p in cited}
+        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in ids]
         q.answer.text = f"《{cited[0].chunk.title}》" + "，".join(said_parts) + "。"
         q.answer.looked_up = True
         yield from said(q)
