@@ -66,11 +66,17 @@ def candidates(q: Asked, term: str, years: list[int] | None = None, docs: set[st
     terms = [stem, term] if stem and rate else [term]
     rank = any(w in question for w in RANK_QUESTION_WORDS) if rank is None else rank
     average = any(w in question for w in AVERAGE_WORDS)
-    allowed = None if q.doc_ids is None else set(q.doc_ids)
     found = [f for t in terms for f, s in q.pipe.evidence.figures.search(t, years=years or None, k=0)
-             if (f.doc_id in docs or place and same_place(place, f.subject) and (allowed is None or f.doc_id in allowed))
-             and _fits(f, status, rate, rank, average) and (s >= ANSWER_MATCH or said and _qualified(f, t, said))]
+             if _in_scope(q, f, docs, place) and _fits(f, status, rate, rank, average)
+             and (s >= ANSWER_MATCH or said and _qualified(f, t, said))]
     return list({id(f): f for f in found}.values())  # each record once, in the order found
+
+
+def _in_scope(q: Asked, figure: Figure, docs: set[str], place: str) -> bool:
+    """The record is in the asked documents or states the asked place in another's, within the user's
+    document filter."""
+    allowed = q.doc_ids is None or figure.doc_id in q.doc_ids
+    return allowed and (figure.doc_id in docs or bool(place) and same_place(place, figure.subject))
 
 
 def _unsaid(figure: Figure, said: str) -> set[str]:
@@ -190,10 +196,8 @@ def _sector_share(q: Asked, term: str, ask: dict) -> tuple[Figure, str, str] | N
     index, years, docs, place = sector(term), ask["years"], ask["docs"], ask["place"]
     if index is None or not years:
         return None
-    allowed = None if q.doc_ids is None else set(q.doc_ids)
     ratios = [f for f in q.pipe.evidence.figures.figures
-              if f.parts and len(f.parts) == 3 and f.year in years and (allowed is None or f.doc_id in allowed)
-              and (f.doc_id in docs or place and same_place(place, f.subject))
+              if f.parts and len(f.parts) == 3 and f.year in years and _in_scope(q, f, docs, place)
               and any(w in f.sentence for w in INDUSTRY_STRUCTURE_WORDS)]
     if not ratios or len({f.parts[index] for f in ratios}) != 1:
         return None

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from rag.answering.asked import Asked, said
+from rag.answering.figure import first
 from rag.types import Event, Passage
 from rag.vocabulary import DATE_ASKED, DOCUMENT_NUMBER_WORDS, ISSUE_VERBS, ISSUERS, alternation
 
@@ -78,8 +79,7 @@ class IssuedOn:
         if asked[1][1]:
             passage, found = asked[1][1]
             said_parts.append(f"文号为{''.join(found.group(0).split())}{mark(passage)}")
-        ids = {p.chunk.chunk_id for p in cited}
-        q.answer.passages = cited + [p for p in q.answer.passages if p.chunk.chunk_id not in ids]
+        q.answer.passages = first(cited, q.answer.passages)
         q.answer.text = f"《{cited[0].chunk.title}》" + "，".join(said_parts) + "。"
         q.answer.looked_up = True
         yield from said(q)
